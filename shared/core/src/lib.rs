@@ -1,0 +1,22 @@
+//! Herald's domain. Nothing here knows about AWS or HTTP: adapters implement the ports,
+//! entrypoints translate events into calls on [`service::Herald`].
+pub mod address;
+pub mod channel;
+pub mod errors;
+pub mod ids;
+pub mod message;
+pub mod ports;
+pub mod pricing;
+pub mod retry;
+pub mod secrets;
+pub mod segments;
+pub mod service;
+pub mod status;
+pub mod tenant;
+
+pub use address::{Address, EmailAddress, E164};
+pub use channel::{Channel, Provider};
+pub use errors::{ErrorCode, ProviderFailure};
+pub use ids::{CorrelationId, KeyId, KeyMode, MessageId, TenantId};
+pub use message::{Message, SendJob};
+pub use status::Status;

@@ -1,0 +1,206 @@
+//! Use cases. Each public method is one thing a user, operator, queue or schedule asks of
+//! Herald; the HTTP and Lambda entrypoints only translate into these calls.
+mod accept;
+mod admin;
+mod jobs;
+mod send;
+
+pub use accept::{Acceptance, SendRequest};
+pub use admin::{ChannelUpdate, ChannelView, NewTenant, NumberRequest, TenantCreated, TenantPatch};
+pub use jobs::JobReport;
+pub use send::JobOutcome;
+
+use crate::channel::Channel;
+use crate::ids::TenantId;
+use crate::message::Message;
+use crate::ports::*;
+use crate::pricing::Pricing;
+use crate::retry::RetryPolicy;
+use crate::tenant::{ApiKeyRecord, Tenant};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub retry: RetryPolicy,
+    pub pricing: Pricing,
+    /// A queued message not picked up this long after it was due is enqueued again.
+    pub enqueue_grace: Duration,
+    pub stale_after: Duration,
+    /// Prefix of the Secrets Manager names holding channel credentials.
+    pub secret_prefix: String,
+    pub admin_key: String,
+    pub version: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            pricing: Pricing::default(),
+            enqueue_grace: Duration::from_secs(900),
+            stale_after: Duration::from_secs(600),
+            secret_prefix: "herald".into(),
+            admin_key: String::new(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The ports, wired once per container.
+#[derive(Clone)]
+pub struct Ports {
+    pub tenants: Arc<dyn TenantRepo>,
+    pub messages: Arc<dyn MessageRepo>,
+    pub queue: Arc<dyn MessageQueue>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub providers: Arc<dyn ProviderGateway>,
+    pub audit: Arc<dyn AuditLog>,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct Herald {
+    pub ports: Ports,
+    pub settings: Settings,
+}
+
+/// Errors a caller sees; each has a stable contract code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HeraldError {
+    #[error("missing or invalid API key")]
+    Unauthenticated,
+    #[error("this key may not call this route")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{message}")]
+    Validation { code: &'static str, message: String, fields: BTreeMap<String, String> },
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("the recipient is on the do-not-contact list")]
+    RecipientOptedOut,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the {0} channel is disabled")]
+    ChannelDisabled(Channel),
+    #[error("the {0} channel is not configured for this tenant")]
+    ChannelNotConfigured(Channel),
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl HeraldError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HeraldError::Unauthenticated => "UNAUTHENTICATED",
+            HeraldError::Forbidden => "FORBIDDEN",
+            HeraldError::NotFound => "NOT_FOUND",
+            HeraldError::Validation { code, .. } => code,
+            HeraldError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            HeraldError::RecipientOptedOut => "RECIPIENT_OPTED_OUT",
+            HeraldError::Conflict(_) => "CONFLICT",
+            HeraldError::ChannelDisabled(_) => "CHANNEL_DISABLED",
+            HeraldError::ChannelNotConfigured(_) => "CHANNEL_NOT_CONFIGURED",
+            HeraldError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+        }
+    }
+
+    pub fn validation(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let top = if code == "INVALID_PHONE_NUMBER_FORMAT" { code } else { "VALIDATION_ERROR" };
+        HeraldError::Validation {
+            code: top,
+            message: message.into(),
+            fields: BTreeMap::from([(field.to_string(), code.to_string())]),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        HeraldError::Validation { code: "VALIDATION_ERROR", message: message.into(), fields: BTreeMap::new() }
+    }
+}
+
+impl From<StoreError> for HeraldError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => HeraldError::Conflict("concurrent update, try again".into()),
+            StoreError::Unavailable(m) => HeraldError::Unavailable(m),
+        }
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Admin,
+    Tenant { tenant: Tenant, key: ApiKeyRecord },
+}
+
+impl Caller {
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Admin => "admin".into(),
+            Caller::Tenant { key, .. } => key.key_id.to_string(),
+        }
+    }
+}
+
+impl Herald {
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self { ports, settings }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.ports.clock.now()
+    }
+
+    /// Resolves a bearer token to a caller. The admin key is compared in constant time.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, HeraldError> {
+        let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(HeraldError::Unauthenticated)?;
+        if !self.settings.admin_key.is_empty() && constant_time_eq(token.as_bytes(), self.settings.admin_key.as_bytes()) {
+            return Ok(Caller::Admin);
+        }
+        let hash = crate::ids::hash_api_key(token);
+        let key = self.ports.tenants.key_by_hash(&hash).await?.ok_or(HeraldError::Unauthenticated)?;
+        let tenant = self.ports.tenants.tenant(&key.tenant_id).await?.ok_or(HeraldError::Unauthenticated)?;
+        Ok(Caller::Tenant { tenant, key })
+    }
+
+    pub async fn audit(&self, caller: &Caller, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
+        let entry = AuditEntry { at: self.now(), actor: caller.actor(), tenant_id: tenant.cloned(), action: action.into(), detail };
+        if let Err(e) = self.ports.audit.record(&entry).await {
+            tracing::error!(action, error = %e, "audit write failed");
+        }
+    }
+
+    /// Read-modify-write of a message under its version check, retried on conflicts.
+    /// `f` returns false to leave the message as it is.
+    pub(crate) async fn update_message<F>(&self, id: &crate::ids::MessageId, mut f: F) -> Result<Option<Message>, HeraldError>
+    where
+        F: FnMut(&mut Message) -> bool + Send,
+    {
+        for _ in 0..8 {
+            let Some(mut msg) = self.ports.messages.message(id).await? else { return Ok(None) };
+            if !f(&mut msg) {
+                return Ok(Some(msg));
+            }
+            msg.version += 1;
+            if self.ports.messages.replace(&msg).await? {
+                return Ok(Some(msg));
+            }
+        }
+        Err(HeraldError::Conflict(format!("message {id} is being updated concurrently")))
+    }
+
+    pub async fn queue_depths(&self) -> Result<Vec<QueueDepth>, HeraldError> {
+        self.ports.queue.depths().await.map_err(|e| HeraldError::Unavailable(e.0))
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
