@@ -1,0 +1,189 @@
+use super::*;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use herald_core::ids::{MessageId, TenantId};
+use herald_core::message::Message;
+use herald_core::ports::{Inserted, MessageFilter, MessageRepo, Page, StoreResult, WorkState};
+use herald_core::tenant::IdempotencyRecord;
+use herald_core::Provider;
+
+const IDEMPOTENCY_TTL_SECS: i64 = 7 * 24 * 3600;
+
+fn msg_pk(id: &MessageId) -> String {
+    format!("MSG#{id}")
+}
+
+fn shard(id: &MessageId) -> u32 {
+    id.as_str().bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32)) % WORK_SHARDS
+}
+
+fn work_state_name(w: WorkState) -> &'static str {
+    match w {
+        WorkState::Queued => "queued",
+        WorkState::Sending => "sending",
+        WorkState::Held => "held",
+    }
+}
+
+/// The message record with its index attributes: the work index only while something is
+/// due, the provider-id index once the provider has named the message.
+fn message_item(m: &Message) -> Result<Item, StoreError> {
+    let mut item = keyed(m, msg_pk(&m.id), "MSG")?;
+    item.insert("gsi1pk".into(), s(format!("TMSG#{}", m.tenant_id)));
+    item.insert("gsi1sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
+    if let (Some(state), Some(due)) = (WorkState::of(m.status), m.due_at) {
+        item.insert("gsi2pk".into(), s(format!("WORK#{}#{}", work_state_name(state), shard(&m.id))));
+        item.insert("gsi2sk".into(), s(format!("{}#{}", ts(&due), m.id)));
+    }
+    if let (Some(p), Some(pmid)) = (m.provider, &m.provider_message_id) {
+        item.insert("gsi3pk".into(), s(format!("PMID#{p}#{pmid}")));
+        item.insert("gsi3sk".into(), s("MSG"));
+    }
+    Ok(item)
+}
+
+fn idem_pk(tenant: &TenantId, key: &str) -> String {
+    format!("IDEM#{tenant}#{key}")
+}
+
+#[async_trait]
+impl MessageRepo for DynamoStore {
+    async fn insert(&self, msg: &Message, idem: Option<&IdempotencyRecord>) -> StoreResult<Inserted> {
+        let item = message_item(msg)?;
+        let Some(idem) = idem else {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+                .map_err(unavailable)?;
+            return Ok(Inserted::Created);
+        };
+        let mut idem_item = keyed(idem, idem_pk(&idem.tenant_id, &idem.key), "IDEM")?;
+        idem_item.insert("ttl".into(), n(idem.created_at.timestamp() + IDEMPOTENCY_TTL_SECS));
+        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
+            let p = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").build().map_err(unavailable)?;
+            Ok(TransactWriteItem::builder().put(p).build())
+        };
+        match self.transact(vec![put(idem_item)?, put(item)?]).await? {
+            Ok(()) => Ok(Inserted::Created),
+            Err(reasons) if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") => Ok(Inserted::KeyTaken),
+            Err(reasons) => Err(StoreError::Unavailable(format!("insert cancelled: {reasons:?}"))),
+        }
+    }
+
+    async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.get(&idem_pk(tenant, key), "IDEM").await?.map(from_item).transpose()
+    }
+
+    async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()> {
+        self.put(keyed(record, idem_pk(&record.tenant_id, &record.key), "IDEM")?).await
+    }
+
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
+        self.get(&msg_pk(id), "MSG").await?.map(from_item).transpose()
+    }
+
+    async fn replace(&self, msg: &Message) -> StoreResult<bool> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(message_item(msg)?))
+            .condition_expression("#v = :prev")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":prev", n(msg.version.saturating_sub(1)))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn list(&self, tenant: &TenantId, filter: &MessageFilter, limit: u32, cursor: Option<&str>) -> StoreResult<Page<Message>> {
+        let mut items = Vec::new();
+        let mut start = decode_cursor(cursor);
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s(format!("TMSG#{tenant}")))
+                .scan_index_forward(false)
+                .limit((limit - items.len() as u32) as i32)
+                .set_exclusive_start_key(start.take());
+            let mut conds = Vec::new();
+            if let Some(st) = filter.status {
+                conds.push("#st = :st");
+                q = q.expression_attribute_names("#st", "status").expression_attribute_values(":st", s(st.as_str()));
+            }
+            if let Some(ch) = filter.channel {
+                conds.push("#ch = :ch");
+                q = q.expression_attribute_names("#ch", "channel").expression_attribute_values(":ch", s(ch.as_str()));
+            }
+            if !conds.is_empty() {
+                q = q.filter_expression(conds.join(" AND "));
+            }
+            let page = q.send().await.map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                items.push(from_item::<Message>(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() || items.len() as u32 >= limit {
+                break;
+            }
+        }
+        Ok(Page { items, next_cursor: encode_cursor(start.as_ref()) })
+    }
+
+    async fn due(&self, state: WorkState, before: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<Vec<MessageId>> {
+        let mut found: Vec<(String, MessageId)> = Vec::new();
+        for sh in 0..WORK_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi2")
+                .key_condition_expression("gsi2pk = :pk AND gsi2sk <= :before")
+                .expression_attribute_values(":pk", s(format!("WORK#{}#{sh}", work_state_name(state))))
+                .expression_attribute_values(":before", s(format!("{}#~", ts(&before))))
+                .limit(limit as i32)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items.unwrap_or_default() {
+                let (Some(Ok(pk)), Some(Ok(sk))) = (item.get("pk").map(|v| v.as_s()), item.get("gsi2sk").map(|v| v.as_s())) else { continue };
+                if let Some(id) = pk.strip_prefix("MSG#").and_then(MessageId::parse) {
+                    found.push((sk.clone(), id));
+                }
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().take(limit as usize).map(|(_, id)| id).collect())
+    }
+
+    async fn by_provider_id(&self, provider: Provider, pmid: &str) -> StoreResult<Option<MessageId>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(format!("PMID#{provider}#{pmid}")))
+            .limit(1)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("MSG#")).and_then(MessageId::parse)))
+    }
+}

@@ -1,0 +1,162 @@
+//! DynamoDB adapter: one table, string keys `pk`/`sk`, three sparse GSIs.
+//!
+//! | item | pk | sk | gsi1 | gsi2 (work) | gsi3 |
+//! |---|---|---|---|---|---|
+//! | tenant | `TEN#id` | `META` | | | |
+//! | api key | `KEY#sha256` | `KEY` (+ `TEN#id`/`KEY#key_id`) | | | |
+//! | channel | `TEN#id` | `CH#sms` | | | |
+//! | number | `NUM#+1…` | `NUM` (+ `TEN#id`/`NUM#+1…`) | | | |
+//! | message | `MSG#id` | `MSG` | `TMSG#tenant` / `created#id` | `WORK#state#shard` / `due#id` | `PMID#provider#id` |
+//! | idempotency | `IDEM#tenant#key` | `IDEM` | | | |
+//! | audit | `AUDIT#tenant` | `at#ulid` | `AUDIT` / `at#ulid` | | |
+mod messages;
+mod tenants;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+use herald_core::ports::StoreError;
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Shards of the work index, so one hot status does not make one hot partition.
+pub const WORK_SHARDS: u32 = 4;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn unavailable<E: std::fmt::Debug>(e: E) -> StoreError {
+    let text = format!("{e:?}");
+    tracing::error!(error = %text.chars().take(500).collect::<String>(), "dynamodb call failed");
+    StoreError::Unavailable("dynamodb".into())
+}
+
+pub(crate) fn to_item<T: serde::Serialize>(v: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(v).map_err(|e| StoreError::Unavailable(format!("encode: {e}")))
+}
+
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("decode: {e}")))
+}
+
+pub(crate) fn keyed<T: serde::Serialize>(v: &T, pk: String, sk: &str) -> Result<Item, StoreError> {
+    let mut item = to_item(v)?;
+    item.insert("pk".into(), s(pk));
+    item.insert("sk".into(), s(sk));
+    Ok(item)
+}
+
+pub(crate) fn ts(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A pagination cursor is the last evaluated key, hex-encoded JSON of its string values.
+pub(crate) fn encode_cursor(key: Option<&Item>) -> Option<String> {
+    let key = key?;
+    let map: HashMap<&str, &str> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
+    Some(hex::encode(serde_json::to_vec(&map).ok()?))
+}
+
+pub(crate) fn decode_cursor(cursor: Option<&str>) -> Option<Item> {
+    let bytes = hex::decode(cursor?).ok()?;
+    let map: HashMap<String, String> = serde_json::from_slice(&bytes).ok()?;
+    Some(map.into_iter().map(|(k, v)| (k, s(v))).collect())
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub(crate) async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Items of one partition whose sort key starts with `prefix`.
+    pub(crate) async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":p", s(prefix))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Creates the table when it is missing (herald-local; in AWS the template owns it).
+    pub async fn ensure_table(&self) -> Result<bool, String> {
+        if self.client.describe_table().table_name(&self.table).send().await.is_ok() {
+            return Ok(false);
+        }
+        let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap();
+        let key = |name: &str, t: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap();
+        let gsi = |name: &str, pk: &str, sk: &str, projection: ProjectionType| {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(pk, KeyType::Hash))
+                .key_schema(key(sk, KeyType::Range))
+                .projection(Projection::builder().projection_type(projection).build())
+                .build()
+                .unwrap()
+        };
+        let mut req = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .global_secondary_indexes(gsi("gsi1", "gsi1pk", "gsi1sk", ProjectionType::All))
+            .global_secondary_indexes(gsi("gsi2", "gsi2pk", "gsi2sk", ProjectionType::KeysOnly))
+            .global_secondary_indexes(gsi("gsi3", "gsi3pk", "gsi3sk", ProjectionType::KeysOnly));
+        for a in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"] {
+            req = req.attribute_definitions(attr(a));
+        }
+        req.send().await.map_err(|e| format!("create table {}: {e:?}", self.table))?;
+        let ttl = TimeToLiveSpecification::builder().attribute_name("ttl").enabled(true).build().map_err(|e| e.to_string())?;
+        let _ = self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(ttl).send().await;
+        Ok(true)
+    }
+}

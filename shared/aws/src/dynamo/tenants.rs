@@ -1,0 +1,155 @@
+use super::*;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use herald_core::ids::{KeyId, TenantId};
+use herald_core::ports::{AuditEntry, AuditLog, StoreResult, TenantRepo};
+use herald_core::tenant::*;
+use herald_core::Channel;
+
+fn tenant_pk(id: &TenantId) -> String {
+    format!("TEN#{id}")
+}
+
+fn put_item(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string));
+    Ok(TransactWriteItem::builder().put(put.build().map_err(unavailable)?).build())
+}
+
+impl DynamoStore {
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<Option<String>>>, StoreError> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    Ok(Err(c.cancellation_reasons().iter().map(|r| r.code().map(str::to_string)).collect()))
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+}
+
+fn conditional_failed(reasons: &[Option<String>], index: usize) -> bool {
+    reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed")
+}
+
+#[async_trait]
+impl TenantRepo for DynamoStore {
+    async fn insert_tenant(&self, tenant: &Tenant, keys: &[ApiKeyRecord]) -> StoreResult<()> {
+        let mut items = vec![put_item(&self.table, keyed(tenant, tenant_pk(&tenant.id), "META")?, Some("attribute_not_exists(pk)"))?];
+        for k in keys {
+            items.push(put_item(&self.table, keyed(k, format!("KEY#{}", k.hash), "KEY")?, Some("attribute_not_exists(pk)"))?);
+            items.push(put_item(&self.table, keyed(k, tenant_pk(&tenant.id), &format!("KEY#{}", k.key_id))?, None)?);
+        }
+        self.transact(items).await?.map_err(|_| StoreError::Conflict)
+    }
+
+    async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        self.get(&tenant_pk(id), "META").await?.map(from_item).transpose()
+    }
+
+    async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.put(keyed(tenant, tenant_pk(&tenant.id), "META")?).await
+    }
+
+    async fn insert_key(&self, k: &ApiKeyRecord) -> StoreResult<()> {
+        let items = vec![
+            put_item(&self.table, keyed(k, format!("KEY#{}", k.hash), "KEY")?, Some("attribute_not_exists(pk)"))?,
+            put_item(&self.table, keyed(k, tenant_pk(&k.tenant_id), &format!("KEY#{}", k.key_id))?, None)?,
+        ];
+        self.transact(items).await?.map_err(|_| StoreError::Conflict)
+    }
+
+    async fn key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        self.get(&format!("KEY#{hash}"), "KEY").await?.map(from_item).transpose()
+    }
+
+    async fn keys(&self, tenant: &TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
+        self.query_prefix(&tenant_pk(tenant), "KEY#").await?.into_iter().map(from_item).collect()
+    }
+
+    async fn delete_key(&self, tenant: &TenantId, key_id: &KeyId) -> StoreResult<bool> {
+        let Some(item) = self.get(&tenant_pk(tenant), &format!("KEY#{key_id}")).await? else { return Ok(false) };
+        let rec: ApiKeyRecord = from_item(item)?;
+        let del = |pk: String, sk: String| -> Result<TransactWriteItem, StoreError> {
+            let d = Delete::builder().table_name(&self.table).key("pk", s(pk)).key("sk", s(sk)).build().map_err(unavailable)?;
+            Ok(TransactWriteItem::builder().delete(d).build())
+        };
+        let items = vec![del(format!("KEY#{}", rec.hash), "KEY".into())?, del(tenant_pk(tenant), format!("KEY#{key_id}"))?];
+        self.transact(items).await?.map_err(|_| StoreError::Conflict)?;
+        Ok(true)
+    }
+
+    async fn save_channel(&self, cfg: &ChannelConfig) -> StoreResult<()> {
+        self.put(keyed(cfg, tenant_pk(&cfg.tenant_id), &format!("CH#{}", cfg.channel))?).await
+    }
+
+    async fn channel(&self, tenant: &TenantId, channel: Channel) -> StoreResult<Option<ChannelConfig>> {
+        self.get(&tenant_pk(tenant), &format!("CH#{channel}")).await?.map(from_item).transpose()
+    }
+
+    async fn channels(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelConfig>> {
+        self.query_prefix(&tenant_pk(tenant), "CH#").await?.into_iter().map(from_item).collect()
+    }
+
+    async fn save_number(&self, number: &SendingNumber) -> StoreResult<()> {
+        let global = keyed(number, format!("NUM#{}", number.phone_number), "NUM")?;
+        let put_global = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(global))
+            .condition_expression("attribute_not_exists(pk) OR tenant_id = :t")
+            .expression_attribute_values(":t", s(number.tenant_id.as_str()))
+            .build()
+            .map_err(unavailable)?;
+        let items = vec![
+            TransactWriteItem::builder().put(put_global).build(),
+            put_item(&self.table, keyed(number, tenant_pk(&number.tenant_id), &format!("NUM#{}", number.phone_number))?, None)?,
+        ];
+        match self.transact(items).await? {
+            Ok(()) => Ok(()),
+            Err(reasons) if conditional_failed(&reasons, 0) => Err(StoreError::Conflict),
+            Err(_) => Err(StoreError::Unavailable("transaction cancelled".into())),
+        }
+    }
+
+    async fn numbers(&self, tenant: &TenantId) -> StoreResult<Vec<SendingNumber>> {
+        self.query_prefix(&tenant_pk(tenant), "NUM#").await?.into_iter().map(from_item).collect()
+    }
+
+    async fn number(&self, e164: &str) -> StoreResult<Option<SendingNumber>> {
+        self.get(&format!("NUM#{e164}"), "NUM").await?.map(from_item).transpose()
+    }
+
+    async fn delete_number(&self, tenant: &TenantId, e164: &str) -> StoreResult<bool> {
+        let Some(existing) = self.number(e164).await? else { return Ok(false) };
+        if &existing.tenant_id != tenant {
+            return Ok(false);
+        }
+        for (pk, sk) in [(format!("NUM#{e164}"), "NUM".to_string()), (tenant_pk(tenant), format!("NUM#{e164}"))] {
+            self.client.delete_item().table_name(&self.table).key("pk", s(pk)).key("sk", s(sk)).send().await.map_err(unavailable)?;
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoStore {
+    async fn record(&self, entry: &AuditEntry) -> StoreResult<()> {
+        let scope = entry.tenant_id.as_ref().map(|t| t.to_string()).unwrap_or_else(|| "_system".into());
+        let sk = format!("{}#{}", ts(&entry.at), ulid::Ulid::new());
+        let mut item = keyed(entry, format!("AUDIT#{scope}"), &sk)?;
+        item.insert("gsi1pk".into(), s("AUDIT"));
+        item.insert("gsi1sk".into(), s(sk));
+        self.put(item).await
+    }
+
+    async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+        let q = self.client.query().table_name(&self.table).scan_index_forward(false).limit(limit.clamp(1, 500) as i32);
+        let q = match tenant {
+            Some(t) => q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(format!("AUDIT#{t}"))),
+            None => q.index_name("gsi1").key_condition_expression("gsi1pk = :pk").expression_attribute_values(":pk", s("AUDIT")),
+        };
+        let out = q.send().await.map_err(unavailable)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+}
