@@ -1,1 +1,17 @@
-fn main() {}
+//! The jobs Lambda: EventBridge schedules invoke it with `{"job": "..."}`.
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    herald_runtime::init_tracing();
+    let app = herald_runtime::build(herald_runtime::Config::from_env()?).await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<herald_jobs::JobEvent>| {
+        let app = app.clone();
+        async move {
+            let report = herald_jobs::run(&app.herald, &event.payload.job).await?;
+            tracing::info!(job = %report.job, examined = report.examined, released = report.released, requeued = report.requeued, errors = report.errors, "job finished");
+            Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,122 @@
+//! herald-local: the whole system in one process against a local AWS emulator.
+//!
+//! - creates the table, queues and secrets when missing;
+//! - serves the API router (the same one the API Lambda runs);
+//! - feeds each channel queue to the sender handler the way a Lambda event source mapping
+//!   does: batches of real `SqsEvent`s, deleting what the handler did not report failed;
+//! - runs the scheduled jobs on their schedules.
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use herald_core::Channel;
+use herald_runtime::{App, Config};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+pub struct LocalOptions {
+    pub listen: String,
+    /// Records per sender invocation (the event source mapping's batch size).
+    pub batch_size: i32,
+    /// How often scheduled jobs run locally.
+    pub job_interval: Duration,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:3000".into(), batch_size: 10, job_interval: Duration::from_secs(5) }
+    }
+}
+
+/// A running local stack; dropping it stops every task.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String> {
+    herald_runtime::provision(&config).await?;
+    let app = Arc::new(herald_runtime::build(config).await?);
+    let listener = tokio::net::TcpListener::bind(&opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let mut tasks = Vec::new();
+    let router = herald_api::router(app.clone());
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "http server stopped");
+        }
+    }));
+    for channel in Channel::ALL {
+        tasks.push(tokio::spawn(poll_queue(app.clone(), channel, opts.batch_size)));
+    }
+    tasks.push(tokio::spawn(run_schedules(app.clone(), opts.job_interval)));
+    Ok(Running { addr, app, tasks })
+}
+
+/// One event source mapping: receive a batch, invoke the handler, delete the successes.
+async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
+    let arn = app.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
+    loop {
+        let received = match app.queues.receive(channel, batch_size, Duration::from_secs(1)).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(channel = %channel, error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        if received.is_empty() {
+            continue;
+        }
+        let mut event = SqsEvent::default();
+        event.records = received
+            .iter()
+            .map(|r| {
+                let mut m = SqsMessage::default();
+                m.message_id = Some(r.message_id.clone());
+                m.receipt_handle = Some(r.receipt_handle.clone());
+                m.body = Some(r.body.clone());
+                m.attributes = r.attributes.clone();
+                m.event_source = Some("aws:sqs".into());
+                m.event_source_arn = Some(arn.clone());
+                m.aws_region = Some(app.config.aws_region.clone());
+                m
+            })
+            .collect();
+        let response = herald_sender::handle(&app.herald, &app.queues, event).await;
+        let failed: std::collections::HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let done: Vec<String> = received.into_iter().filter(|r| !failed.contains(&r.message_id)).map(|r| r.receipt_handle).collect();
+        if let Err(e) = app.queues.delete(channel, &done).await {
+            tracing::warn!(channel = %channel, error = %e, "delete failed; records will be redelivered");
+        }
+    }
+}
+
+async fn run_schedules(app: Arc<App>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for job in herald_jobs::JOBS {
+            match herald_jobs::run(&app.herald, job).await {
+                Ok(r) if r.examined > 0 => tracing::info!(job, examined = r.examined, released = r.released, requeued = r.requeued, "scheduled job ran"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(job, error = %e, "scheduled job failed"),
+            }
+        }
+    }
+}

@@ -1,1 +1,14 @@
-fn main() {}
+//! The sender Lambda (one binary; the channel comes from each record).
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    herald_runtime::init_tracing();
+    let app = herald_runtime::build(herald_runtime::Config::from_env()?).await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let app = app.clone();
+        async move { Ok::<_, lambda_runtime::Error>(herald_sender::handle(&app.herald, &app.queues, event.payload).await) }
+    }))
+    .await
+}

@@ -1,0 +1,59 @@
+use crate::error::ApiError;
+use crate::{parse_json, AppState, Auth};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use herald_core::service::{ChannelUpdate, HeraldError, NumberRequest};
+use herald_core::{Channel, Provider};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn channel(name: &str) -> Result<Channel, ApiError> {
+    name.parse().map_err(|_| HeraldError::NotFound.into())
+}
+
+pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.herald.channels(&caller).await?)))
+}
+
+pub async fn put_channel(State(app): State<AppState>, Auth(caller): Auth, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let update = match channel(&name)? {
+        Channel::Sms => ChannelUpdate::Sms(parse_json(&body)?),
+        Channel::Email => ChannelUpdate::Email(parse_json(&body)?),
+        Channel::Whatsapp => ChannelUpdate::Whatsapp(parse_json(&body)?),
+    };
+    Ok(Json(json!(app.herald.put_channel(&caller, update).await?)))
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Provider>>, D::Error> {
+    Option::<Provider>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Switch {
+    provider: Provider,
+    #[serde(default, deserialize_with = "double_option")]
+    backup_provider: Option<Option<Provider>>,
+}
+
+pub async fn patch_channel(State(app): State<AppState>, Auth(caller): Auth, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let ch = channel(&name)?;
+    let req: Switch = parse_json(&body)?;
+    Ok(Json(json!(app.herald.switch_provider(&caller, ch, req.provider, req.backup_provider).await?)))
+}
+
+pub async fn add_number(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: NumberRequest = parse_json(&body)?;
+    Ok((StatusCode::CREATED, Json(json!(app.herald.add_number(&caller, req).await?))))
+}
+
+pub async fn list_numbers(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.herald.numbers(&caller).await?)))
+}
+
+pub async fn delete_number(State(app): State<AppState>, Auth(caller): Auth, Path(e164): Path<String>) -> Result<StatusCode, ApiError> {
+    app.herald.delete_number(&caller, &e164).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,47 @@
+use crate::error::ApiError;
+use crate::views::MessageView;
+use crate::{parse_json, AppState, Auth, RequestContext};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use herald_core::ports::MessageFilter;
+use herald_core::service::{HeraldError, SendRequest};
+use herald_core::{Channel, Status};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub async fn send(State(app): State<AppState>, Auth(caller): Auth, ctx: RequestContext, headers: HeaderMap, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: SendRequest = parse_json(&body)?;
+    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string)).transpose().map_err(|_| {
+        HeraldError::validation("Idempotency-Key", "INVALID", "Idempotency-Key must be printable ASCII")
+    })?;
+    let accepted = app.herald.accept(&caller, req, key, ctx.correlation_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(accepted))))
+}
+
+pub async fn get_one(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(MessageView::from(app.herald.message(&caller, &id).await?))))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    channel: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub async fn list(State(app): State<AppState>, Auth(caller): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    let status = match q.status.as_deref() {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| HeraldError::validation("status", "INVALID", format!("unknown status {s}")))?),
+        None => None,
+    };
+    let channel = match q.channel.as_deref() {
+        Some(c) => Some(c.parse::<Channel>().map_err(|_| HeraldError::validation("channel", "INVALID", format!("unknown channel {c}")))?),
+        None => None,
+    };
+    let page = app.herald.messages(&caller, MessageFilter { status, channel }, q.limit.unwrap_or(50), q.cursor.as_deref()).await?;
+    let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
+}

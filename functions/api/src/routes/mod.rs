@@ -1,0 +1,29 @@
+//! The route table. A new route: one line here, one handler calling one domain function.
+mod channels;
+mod messages;
+mod system;
+mod tenants;
+
+use crate::AppState;
+use axum::routing::{get, post, put};
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(system::health))
+        .route("/v1/admin/tenants", post(tenants::create))
+        .route("/v1/admin/tenants/{id}", get(tenants::get_by_id).patch(tenants::patch_by_id))
+        .route("/v1/admin/tenants/{id}/keys", post(tenants::create_key))
+        .route("/v1/admin/tenants/{id}/keys/{key_id}", axum::routing::delete(tenants::delete_key))
+        .route("/v1/admin/audit", get(system::audit))
+        .route("/v1/admin/jobs/{job}/run", post(system::run_job))
+        .route("/v1/system/queues", get(system::queues))
+        .route("/v1/tenant", get(tenants::own).patch(tenants::patch_own))
+        .route("/v1/channels", get(channels::list))
+        .route("/v1/channels/{channel}", put(channels::put_channel).patch(channels::patch_channel))
+        .route("/v1/numbers", post(channels::add_number).get(channels::list_numbers))
+        .route("/v1/numbers/{e164}", axum::routing::delete(channels::delete_number))
+        .route("/v1/messages", post(messages::send).get(messages::list))
+        .route("/v1/messages/{id}", get(messages::get_one))
+        .fallback(system::not_found)
+}

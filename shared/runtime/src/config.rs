@@ -1,0 +1,128 @@
+//! Typed configuration, read once per container. Every duration users tune is here, and
+//! tests shorten them the same way (CONTRACT §11).
+use herald_core::pricing::Pricing;
+use herald_core::retry::{parse_duration, parse_durations, RetryPolicy};
+use herald_core::Channel;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub aws_endpoint_url: Option<String>,
+    pub aws_region: String,
+    pub table: String,
+    /// Queue names are `{prefix}-{channel}.fifo` and `{prefix}-{channel}-dlq.fifo`.
+    pub queue_prefix: String,
+    pub queue_urls: HashMap<Channel, (String, String)>,
+    pub admin_key: Option<String>,
+    pub admin_key_secret: Option<String>,
+    pub secret_prefix: String,
+    pub secret_ttl: Duration,
+    pub retry: RetryPolicy,
+    pub stale_after: Duration,
+    pub enqueue_grace: Duration,
+    pub pause_recheck: Duration,
+    pub linking_retry_delays: Vec<Duration>,
+    pub pricing: Pricing,
+    pub twilio_api_base: String,
+    pub telnyx_api_base: String,
+    pub whatsapp_api_base: String,
+    pub whatsapp_api_version: String,
+    pub public_url: Option<String>,
+    pub provider_timeout: Duration,
+    /// herald-local: create SES identities and other emulator-only conveniences.
+    pub local: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_map(map: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| map.get(k).cloned())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let dur = |k: &str, default: &str| -> Result<Duration, ConfigError> {
+            let raw = get(k).unwrap_or_else(|| default.to_string());
+            parse_duration(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a duration like 30s, 2m, 1h")))
+        };
+        let durs = |k: &str, default: &str| -> Result<Vec<Duration>, ConfigError> {
+            let raw = get(k).unwrap_or_else(|| default.to_string());
+            parse_durations(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a list like 30s,2m,10m")))
+        };
+        let max_attempts: u32 = match get("HERALD_MAX_ATTEMPTS") {
+            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError(format!("HERALD_MAX_ATTEMPTS={v} must be a positive integer")))?,
+            None => 5,
+        };
+        let jitter: f64 = match get("HERALD_RETRY_JITTER") {
+            Some(v) => v.parse().ok().filter(|j: &f64| (0.0..=1.0).contains(j)).ok_or_else(|| ConfigError(format!("HERALD_RETRY_JITTER={v} must be within 0..1")))?,
+            None => 0.2,
+        };
+        let pricing = match get("HERALD_SMS_PRICES") {
+            Some(spec) => Pricing::default().with_sms_prices(&spec).ok_or_else(|| ConfigError(format!("HERALD_SMS_PRICES={spec} must look like US=1,GB=4,default=5")))?,
+            None => Pricing::default(),
+        };
+        let mut queue_urls = HashMap::new();
+        for ch in Channel::ALL {
+            let up = ch.as_str().to_ascii_uppercase();
+            if let (Some(u), Some(d)) = (get(&format!("HERALD_QUEUE_URL_{up}")), get(&format!("HERALD_DLQ_URL_{up}"))) {
+                queue_urls.insert(ch, (u, d));
+            }
+        }
+        Ok(Self {
+            aws_endpoint_url: get("AWS_ENDPOINT_URL"),
+            aws_region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
+            table: get("HERALD_TABLE").unwrap_or_else(|| "herald".into()),
+            queue_prefix: get("HERALD_QUEUE_PREFIX").unwrap_or_else(|| "herald".into()),
+            queue_urls,
+            admin_key: get("HERALD_ADMIN_KEY"),
+            admin_key_secret: get("HERALD_ADMIN_KEY_SECRET"),
+            secret_prefix: get("HERALD_SECRET_PREFIX").unwrap_or_else(|| "herald".into()),
+            secret_ttl: dur("HERALD_SECRET_TTL", "5m")?,
+            retry: RetryPolicy { backoff: durs("HERALD_RETRY_BACKOFF", "30s,2m,10m,1h")?, max_attempts, jitter },
+            stale_after: dur("HERALD_STALE_AFTER", "10m")?,
+            enqueue_grace: dur("HERALD_ENQUEUE_GRACE", "15m")?,
+            pause_recheck: dur("HERALD_PAUSE_RECHECK", "60s")?,
+            linking_retry_delays: durs("HERALD_LINKING_RETRY_DELAYS", "5m,15m,60m")?,
+            pricing,
+            twilio_api_base: get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
+            telnyx_api_base: get("TELNYX_API_BASE").unwrap_or_else(|| "https://api.telnyx.com".into()),
+            whatsapp_api_base: get("WHATSAPP_API_BASE").unwrap_or_else(|| "https://graph.facebook.com".into()),
+            whatsapp_api_version: get("WHATSAPP_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            public_url: get("HERALD_PUBLIC_URL"),
+            provider_timeout: dur("HERALD_PROVIDER_TIMEOUT", "10s")?,
+            local: get("HERALD_LOCAL").is_some_and(|v| v == "1" || v == "true"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = Config::from_map(&HashMap::new()).unwrap();
+        assert_eq!(c.retry.backoff.len(), 4);
+        assert_eq!(c.stale_after, Duration::from_secs(600));
+        assert_eq!(c.pause_recheck, Duration::from_secs(60));
+        assert_eq!(c.linking_retry_delays, vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)]);
+        assert_eq!(c.twilio_api_base, "https://api.twilio.com");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let m = HashMap::from([("HERALD_RETRY_BACKOFF".to_string(), "soon".to_string())]);
+        let e = Config::from_map(&m).unwrap_err();
+        assert!(e.0.contains("HERALD_RETRY_BACKOFF"));
+        let m = HashMap::from([("HERALD_MAX_ATTEMPTS".to_string(), "0".to_string())]);
+        assert!(Config::from_map(&m).is_err());
+    }
+}
