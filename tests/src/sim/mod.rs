@@ -1,0 +1,199 @@
+//! Provider simulator: speaks Twilio, Telnyx and the WhatsApp Cloud API on the wire (their
+//! request shapes, auth schemes, success and error bodies), records what it received, and
+//! injects faults. Runs in-process for tests, or as the `herald-sim` binary.
+mod telnyx;
+mod twilio;
+mod whatsapp;
+
+use axum::extract::{Json, State};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimProvider {
+    Twilio,
+    Telnyx,
+    Whatsapp,
+}
+
+/// A fault to inject instead of the normal answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer with this HTTP status and, where given, the provider's own error code,
+    /// in the provider's real error body.
+    Status { status: u16, code: Option<String>, retry_after: Option<u64> },
+    /// Hold the request longer than any sane client timeout.
+    Timeout,
+}
+
+impl Fault {
+    pub fn status(status: u16) -> Self {
+        Fault::Status { status, code: None, retry_after: None }
+    }
+    pub fn code(status: u16, code: &str) -> Self {
+        Fault::Status { status, code: Some(code.into()), retry_after: None }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub provider: SimProvider,
+    pub path: String,
+    /// `basic:<user>:<password>` or `bearer:<token>`.
+    pub auth: Option<String>,
+    pub form: BTreeMap<String, String>,
+    pub json: Value,
+    /// What the simulator answered with.
+    pub status: u16,
+    /// The provider's id for the message, when it accepted one.
+    pub provider_message_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct SimState {
+    pub recorded: Vec<Recorded>,
+    faults: HashMap<SimProvider, VecDeque<Fault>>,
+    always: HashMap<SimProvider, Fault>,
+    pub twilio_accounts: HashMap<String, String>,
+    pub telnyx_keys: HashSet<String>,
+    pub whatsapp_tokens: HashSet<String>,
+}
+
+#[derive(Clone)]
+pub struct Simulator {
+    pub state: Arc<Mutex<SimState>>,
+    pub addr: SocketAddr,
+}
+
+pub const TWILIO_SID: &str = "AC00000000000000000000000000000001";
+pub const TWILIO_TOKEN: &str = "sim-twilio-token";
+pub const TELNYX_KEY: &str = "KEYsimtelnyx";
+pub const WHATSAPP_TOKEN: &str = "EAAGsimwhatsapp";
+
+impl Simulator {
+    pub async fn start(listen: &str) -> std::io::Result<Simulator> {
+        let mut st = SimState::default();
+        st.twilio_accounts.insert(TWILIO_SID.into(), TWILIO_TOKEN.into());
+        st.telnyx_keys.insert(TELNYX_KEY.into());
+        st.whatsapp_tokens.insert(WHATSAPP_TOKEN.into());
+        let state = Arc::new(Mutex::new(st));
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let sim = Simulator { state, addr };
+        let app = Router::new()
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio::create_message))
+            .route("/v2/messages", post(telnyx::send_message))
+            .route("/{version}/{phone_number_id}/messages", post(whatsapp::send_message))
+            .route("/_sim/requests", get(control_requests))
+            .route("/_sim/fail", post(control_fail))
+            .route("/_sim/reset", post(control_reset))
+            .with_state(sim.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(sim)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next `n` calls to `provider` answer with `fault`.
+    pub fn fail_next(&self, provider: SimProvider, n: usize, fault: Fault) {
+        let mut st = self.state.lock().unwrap();
+        let q = st.faults.entry(provider).or_default();
+        for _ in 0..n {
+            q.push_back(fault.clone());
+        }
+    }
+
+    /// Every call to `provider` answers with `fault` until `heal`.
+    pub fn fail_always(&self, provider: SimProvider, fault: Fault) {
+        self.state.lock().unwrap().always.insert(provider, fault);
+    }
+
+    pub fn heal(&self, provider: SimProvider) {
+        let mut st = self.state.lock().unwrap();
+        st.always.remove(&provider);
+        st.faults.remove(&provider);
+    }
+
+    pub fn requests(&self, provider: SimProvider) -> Vec<Recorded> {
+        self.state.lock().unwrap().recorded.iter().filter(|r| r.provider == provider).cloned().collect()
+    }
+
+    /// Calls whose recipient is `to` (Twilio `To`, Telnyx/WhatsApp `to`, digits compared).
+    pub fn requests_to(&self, provider: SimProvider, to: &str) -> Vec<Recorded> {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let want = digits(to);
+        self.requests(provider)
+            .into_iter()
+            .filter(|r| {
+                let got = r.form.get("To").cloned().or_else(|| r.json.get("to").and_then(|v| v.as_str()).map(str::to_string)).unwrap_or_default();
+                digits(&got) == want
+            })
+            .collect()
+    }
+
+    pub(crate) fn take_fault(&self, provider: SimProvider) -> Option<Fault> {
+        let mut st = self.state.lock().unwrap();
+        if let Some(f) = st.faults.get_mut(&provider).and_then(|q| q.pop_front()) {
+            return Some(f);
+        }
+        st.always.get(&provider).cloned()
+    }
+
+    pub(crate) fn record(&self, r: Recorded) {
+        self.state.lock().unwrap().recorded.push(r);
+    }
+}
+
+pub(crate) async fn timeout_fault() {
+    tokio::time::sleep(Duration::from_secs(120)).await;
+}
+
+pub(crate) fn auth_header(headers: &axum::http::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let v = headers.get("authorization")?.to_str().ok()?;
+    if let Some(b) = v.strip_prefix("Basic ") {
+        let raw = base64::engine::general_purpose::STANDARD.decode(b).ok()?;
+        Some(format!("basic:{}", String::from_utf8(raw).ok()?))
+    } else {
+        v.strip_prefix("Bearer ").map(|t| format!("bearer:{t}"))
+    }
+}
+
+async fn control_requests(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!(sim.state.lock().unwrap().recorded))
+}
+
+#[derive(Deserialize)]
+struct FailRequest {
+    provider: SimProvider,
+    count: Option<usize>,
+    fault: Fault,
+}
+
+async fn control_fail(State(sim): State<Simulator>, Json(req): Json<FailRequest>) -> Json<Value> {
+    match req.count {
+        Some(n) => sim.fail_next(req.provider, n, req.fault),
+        None => sim.fail_always(req.provider, req.fault),
+    }
+    Json(json!({"ok": true}))
+}
+
+async fn control_reset(State(sim): State<Simulator>) -> Json<Value> {
+    let mut st = sim.state.lock().unwrap();
+    st.recorded.clear();
+    st.faults.clear();
+    st.always.clear();
+    Json(json!({"ok": true}))
+}

@@ -1,0 +1,74 @@
+//! Twilio `CreateMessage`: form body, Basic auth, 201 with the message resource, legacy
+//! error bodies `{"code","message","more_info","status"}`.
+use super::*;
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+fn error(status: u16, code: i64, message: &str, retry_after: Option<u64>) -> Response {
+    let body = json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status});
+    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response();
+    if let Some(s) = retry_after {
+        r.headers_mut().insert("retry-after", s.into());
+    }
+    r
+}
+
+fn message_for(code: i64, to: &str) -> String {
+    match code {
+        21211 => format!("The 'To' number {to} is not a valid phone number."),
+        21610 => "Attempt to send to unsubscribed recipient".into(),
+        21614 => format!("'To' number {to} is not a valid mobile number"),
+        20429 => "Too Many Requests".into(),
+        20003 => "Authenticate".into(),
+        _ => "Service unavailable".into(),
+    }
+}
+
+pub async fn create_message(State(sim): State<Simulator>, Path(sid): Path<String>, headers: HeaderMap, body: String) -> Response {
+    let form: BTreeMap<String, String> = serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
+    let auth = auth_header(&headers);
+    let mut rec = Recorded { provider: SimProvider::Twilio, path: format!("/2010-04-01/Accounts/{sid}/Messages.json"), auth: auth.clone(), form: form.clone(), json: Value::Null, status: 0, provider_message_id: None };
+    let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
+    let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
+    let to = form.get("To").cloned().unwrap_or_default();
+    let response = if !authed {
+        error(401, 20003, "Authenticate", None)
+    } else if let Some(fault) = sim.take_fault(SimProvider::Twilio) {
+        match fault {
+            Fault::Timeout => {
+                sim.record(Recorded { status: 0, ..rec.clone() });
+                timeout_fault().await;
+                return error(504, 20504, "timeout", None);
+            }
+            Fault::Status { status, code, retry_after } => {
+                let code: i64 = code.and_then(|c| c.parse().ok()).unwrap_or(if status == 429 { 20429 } else { i64::from(status) * 100 });
+                error(status, code, &message_for(code, &to), retry_after)
+            }
+        }
+    } else if to.is_empty() {
+        error(400, 21604, "A 'To' phone number is required.", None)
+    } else if !form.contains_key("From") && !form.contains_key("MessagingServiceSid") {
+        error(400, 21603, "A 'From' phone number is required.", None)
+    } else if !form.contains_key("Body") && !form.contains_key("MediaUrl") && !form.contains_key("ContentSid") {
+        error(400, 21602, "Message body is required.", None)
+    } else if !to.starts_with('+') || to.len() < 8 {
+        error(400, 21211, &message_for(21211, &to), None)
+    } else {
+        let msid = format!("SM{}", uuid::Uuid::new_v4().simple());
+        rec.provider_message_id = Some(msid.clone());
+        let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000").to_string();
+        let body = json!({
+            "account_sid": sid, "api_version": "2010-04-01", "body": form.get("Body"),
+            "date_created": now, "date_sent": null, "date_updated": now, "direction": "outbound-api",
+            "error_code": null, "error_message": null, "from": form.get("From"), "messaging_service_sid": null,
+            "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD", "sid": msid, "status": "queued",
+            "subresource_uris": {"media": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media.json")},
+            "to": to, "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}.json")
+        });
+        (StatusCode::CREATED, Json(body)).into_response()
+    };
+    rec.status = response.status().as_u16();
+    sim.record(rec);
+    response
+}
