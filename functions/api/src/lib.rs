@@ -123,3 +123,31 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Api
     serde_json::from_slice(body).map_err(|e| error::json_error(&e))
 }
 
+
+#[cfg(test)]
+mod tests {
+    /// The sample events in events/ are what `sam local invoke -e` and
+    /// `cargo lambda invoke --data-file` send: they must parse as API Gateway v2 requests.
+    #[test]
+    fn sample_events_are_api_gateway_v2_requests() {
+        for (file, method, path) in [
+            (include_str!("../../../events/api-health.json"), "GET", "/health"),
+            (include_str!("../../../events/api-send-message.json"), "POST", "/v1/messages"),
+        ] {
+            let req = lambda_http::request::from_str(file).expect("valid API Gateway v2 event");
+            assert_eq!(req.method().as_str(), method);
+            assert_eq!(req.uri().path(), path);
+        }
+    }
+
+    #[test]
+    fn serde_errors_name_the_field() {
+        let e = serde_json::from_str::<herald_core::service::SendRequest>(r#"{"channel":"sms","to":"+1","colour":1}"#).unwrap_err();
+        match super::error::json_error(&e) {
+            super::error::ApiError::Herald(herald_core::service::HeraldError::Validation { fields, .. }) => {
+                assert_eq!(fields.get("colour").map(String::as_str), Some("UNKNOWN_FIELD"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -15,3 +15,12 @@ pub async fn run(herald: &Herald, job: &str) -> Result<JobReport, HeraldError> {
         other => Err(HeraldError::invalid(format!("unknown job {other}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sample_schedule_event_names_a_known_job() {
+        let e: super::JobEvent = serde_json::from_str(include_str!("../../../events/schedule-dispatch.json")).unwrap();
+        assert!(super::JOBS.contains(&e.job.as_str()));
+    }
+}

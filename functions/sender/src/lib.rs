@@ -9,20 +9,8 @@ use herald_core::service::{Herald, JobOutcome};
 use std::collections::HashSet;
 
 pub async fn handle(herald: &Herald, queue: &dyn MessageQueue, event: SqsEvent) -> SqsBatchResponse {
-    let mut failed_groups: HashSet<String> = HashSet::new();
-    let mut failures = Vec::new();
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
-        if failed_groups.contains(&group) {
-            failures.push(id);
-            continue;
-        }
-        if !handle_record(herald, queue, &record).await {
-            failed_groups.insert(group);
-            failures.push(id);
-        }
-    }
+    let records = event.records;
+    let failures = fifo_batch(&records, |r| handle_record(herald, queue, r)).await;
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures
         .into_iter()
@@ -33,6 +21,30 @@ pub async fn handle(herald: &Herald, queue: &dyn MessageQueue, event: SqsEvent) 
         })
         .collect();
     response
+}
+
+/// Runs `work` over the records in order and returns the ids to report as failed: each
+/// record whose work failed, and every later record of the same message group (not run).
+pub async fn fifo_batch<'a, F, Fut>(records: &'a [SqsMessage], mut work: F) -> Vec<String>
+where
+    F: FnMut(&'a SqsMessage) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut failed_groups: HashSet<String> = HashSet::new();
+    let mut failures = Vec::new();
+    for record in records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
+        if failed_groups.contains(&group) {
+            failures.push(id);
+            continue;
+        }
+        if !work(record).await {
+            failed_groups.insert(group);
+            failures.push(id);
+        }
+    }
+    failures
 }
 
 /// True when the record is finished with and may be deleted.
@@ -66,5 +78,42 @@ async fn handle_record(herald: &Herald, queue: &dyn MessageQueue, record: &SqsMe
             tracing::error!(error = %e, "send failed on a dependency; the record will be redelivered");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, group: &str) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.into());
+        m.attributes.insert("MessageGroupId".into(), group.into());
+        m
+    }
+
+    #[tokio::test]
+    async fn a_failure_fails_the_rest_of_its_group_only() {
+        let records = vec![record("1", "a"), record("2", "b"), record("3", "a"), record("4", "b"), record("5", "c")];
+        let mut ran = Vec::new();
+        let failures = fifo_batch(&records, |r| {
+            let id = r.message_id.clone().unwrap();
+            ran.push(id.clone());
+            async move { id != "1" }
+        })
+        .await;
+        assert_eq!(failures, vec!["1", "3"]);
+        assert_eq!(ran, vec!["1", "2", "4", "5"], "3 is not run after 1 failed in group a");
+    }
+
+    /// events/sqs-send-batch.json is a real FIFO event source mapping batch carrying a job.
+    #[test]
+    fn sample_event_is_an_sqs_fifo_batch_of_jobs() {
+        let event: SqsEvent = serde_json::from_str(include_str!("../../../events/sqs-send-batch.json")).unwrap();
+        assert_eq!(event.records.len(), 1);
+        let r = &event.records[0];
+        assert!(r.attributes.contains_key("MessageGroupId"));
+        let job: SendJob = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(job.channel, herald_core::Channel::Sms);
     }
 }
