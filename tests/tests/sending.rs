@@ -86,6 +86,9 @@ async fn whatsapp_text_and_template_reach_the_cloud_api() {
     let app = spawn_app(&[]).await;
     let t = app.create_tenant(json!({})).await;
     app.configure_whatsapp(&t).await;
+    // The recipient wrote in recently: the 24 h window is open for free-form text.
+    let r = app.post(&format!("/v1/admin/tenants/{}/whatsapp-window", t.id), &app.admin_key, json!({"phone": "+16505551234"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let text = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "Your order shipped"})).await;
     assert_eq!(text.status, 202, "{}", text.body);
     let tpl = app

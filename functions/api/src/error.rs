@@ -25,7 +25,9 @@ pub fn status_of(e: &HeraldError) -> StatusCode {
         HeraldError::NotFound => StatusCode::NOT_FOUND,
         HeraldError::Validation { .. } => StatusCode::BAD_REQUEST,
         HeraldError::IdempotencyKeyReused | HeraldError::Conflict(_) => StatusCode::CONFLICT,
-        HeraldError::RecipientOptedOut | HeraldError::ChannelNotConfigured(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        HeraldError::RecipientOptedOut | HeraldError::ChannelNotConfigured(_) | HeraldError::WhatsappTemplateRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        HeraldError::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
+        HeraldError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         HeraldError::ChannelDisabled(_) | HeraldError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
@@ -48,7 +50,11 @@ impl IntoResponse for ApiError {
                 if matches!(e, HeraldError::Unavailable(_)) {
                     tracing::error!(error = %e, "request failed on a dependency");
                 }
-                (status_of(&e), axum::Json(error_body(&e))).into_response()
+                let mut r = (status_of(&e), axum::Json(error_body(&e))).into_response();
+                if let HeraldError::RateLimited { retry_after_secs, .. } = e {
+                    r.headers_mut().insert("retry-after", HeaderValue::from(retry_after_secs));
+                }
+                r
             }
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

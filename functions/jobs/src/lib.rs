@@ -1,8 +1,17 @@
 //! Scheduled jobs, invoked by EventBridge schedules with `{"job": "<name>"}` as input.
 use herald_core::service::{Herald, HeraldError, JobReport};
 use serde::Deserialize;
+use std::time::Duration;
 
-pub const JOBS: &[&str] = &["dispatch"];
+/// Jobs and their schedules, as in template.yaml. herald-local runs `dispatch` on its own
+/// (shorter) tick and the others on these periods.
+pub const SCHEDULES: &[(&str, Duration)] = &[
+    ("dispatch", Duration::from_secs(60)),
+    ("quota-reset", Duration::from_secs(86_400)),
+    ("budget-reset", Duration::from_secs(3_600)),
+];
+
+pub const JOBS: &[&str] = &["dispatch", "quota-reset", "budget-reset"];
 
 #[derive(Debug, Deserialize)]
 pub struct JobEvent {
@@ -10,9 +19,9 @@ pub struct JobEvent {
 }
 
 pub async fn run(herald: &Herald, job: &str) -> Result<JobReport, HeraldError> {
-    match job {
-        "dispatch" => herald.run_dispatch().await,
-        other => Err(HeraldError::invalid(format!("unknown job {other}"))),
+    match herald.run_job(job).await {
+        Err(HeraldError::NotFound) => Err(HeraldError::invalid(format!("unknown job {job}"))),
+        other => other,
     }
 }
 

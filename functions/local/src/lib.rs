@@ -63,7 +63,10 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String
     for channel in Channel::ALL {
         tasks.push(tokio::spawn(poll_queue(app.clone(), channel, opts.batch_size)));
     }
-    tasks.push(tokio::spawn(run_schedules(app.clone(), opts.job_interval)));
+    for (job, period) in herald_jobs::SCHEDULES {
+        let every = if *job == "dispatch" { opts.job_interval } else { *period };
+        tasks.push(tokio::spawn(run_schedule(app.clone(), job, every)));
+    }
     Ok(Running { addr, app, tasks })
 }
 
@@ -106,17 +109,18 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
     }
 }
 
-async fn run_schedules(app: Arc<App>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
+/// One EventBridge schedule: the job every `every`, first run one period after start.
+async fn run_schedule(app: Arc<App>, job: &'static str, every: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        for job in herald_jobs::JOBS {
-            match herald_jobs::run(&app.herald, job).await {
-                Ok(r) if r.examined > 0 => tracing::info!(job, examined = r.examined, released = r.released, requeued = r.requeued, "scheduled job ran"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(job, error = %e, "scheduled job failed"),
+        match herald_jobs::run(&app.herald, job).await {
+            Ok(r) if r.examined > 0 || r.released > 0 => {
+                tracing::info!(job, examined = r.examined, released = r.released, requeued = r.requeued, "scheduled job ran")
             }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(job, error = %e, "scheduled job failed"),
         }
     }
 }

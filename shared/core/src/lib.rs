@@ -3,10 +3,13 @@
 pub mod address;
 pub mod channel;
 pub mod errors;
+pub mod guards;
 pub mod ids;
 pub mod message;
+pub mod metrics;
 pub mod ports;
 pub mod pricing;
+pub mod quiet;
 pub mod retry;
 pub mod secrets;
 pub mod segments;

@@ -140,6 +140,11 @@ pub struct Message {
     /// Notes on decisions taken for this message (e.g. an urgent quiet-hours bypass).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Budget reserved at acceptance and not yet released or settled.
+    #[serde(default)]
+    pub reserved_cents: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_period: Option<crate::guards::BudgetPeriod>,
 }
 
 impl Message {
@@ -234,6 +239,22 @@ impl Message {
         self.set_status(status, now);
     }
 
+    /// The index partition under which an open-ended hold waits for its release; holds
+    /// with a known end (quiet hours, warmup) are found by their due time instead.
+    pub fn hold_key(&self) -> Option<String> {
+        if !self.status.is_pending() {
+            return None;
+        }
+        Some(match self.hold_reason? {
+            HoldReason::TenantPaused => format!("HOLD#{}#TENANT_PAUSED", self.tenant_id),
+            HoldReason::QuotaExceeded => format!("HOLD#{}#QUOTA_EXCEEDED", self.tenant_id),
+            HoldReason::ChannelDisabled => hold_key_channel(HoldReason::ChannelDisabled, self.channel),
+            HoldReason::ProviderCircuitOpen => hold_key_channel(HoldReason::ProviderCircuitOpen, self.channel),
+            HoldReason::NumberNotLinked => format!("HOLD#NUMBER#{}", self.from.as_deref().unwrap_or_default()),
+            HoldReason::QuietHours | HoldReason::WarmupCap => return None,
+        })
+    }
+
     /// Back into the queue as a fresh enqueue (new generation, new dedup id).
     pub fn requeue(&mut self, now: DateTime<Utc>) {
         self.generation += 1;
@@ -264,6 +285,16 @@ impl Message {
             correlation_id: self.correlation_id.clone(),
         }
     }
+}
+
+pub fn hold_key_channel(reason: HoldReason, channel: Channel) -> String {
+    let r = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    format!("HOLD#*#{r}#{channel}")
+}
+
+pub fn hold_key_tenant(reason: HoldReason, tenant: &TenantId) -> String {
+    let r = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    format!("HOLD#{tenant}#{r}")
 }
 
 /// What travels on the queue: a pointer to the message record, never the content.
@@ -321,6 +352,8 @@ pub(crate) mod tests {
             dead_lettered: false,
             idempotency_key: None,
             notes: vec![],
+            reserved_cents: 0,
+            budget_period: None,
         }
     }
 

@@ -66,6 +66,8 @@ pub enum Inserted {
 pub trait TenantRepo: Send + Sync {
     async fn insert_tenant(&self, tenant: &Tenant, keys: &[ApiKeyRecord]) -> StoreResult<()>;
     async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// Every tenant (scheduled jobs only; paged through an index, never a scan).
+    async fn all_tenants(&self) -> StoreResult<Vec<Tenant>>;
     /// Replaces the tenant record (it must exist).
     async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
     async fn insert_key(&self, key: &ApiKeyRecord) -> StoreResult<()>;
@@ -97,6 +99,8 @@ pub trait MessageRepo: Send + Sync {
     /// Messages in `state` due at or before `before`, oldest first.
     async fn due(&self, state: WorkState, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<MessageId>>;
     async fn by_provider_id(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Option<MessageId>>;
+    /// Messages waiting under an open-ended hold (see `Message::hold_key`), oldest first.
+    async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>>;
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]

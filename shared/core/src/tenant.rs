@@ -147,6 +147,9 @@ pub struct SendingNumber {
     pub provider: Provider,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messaging_profile_id: Option<String>,
+    /// Warmup: at most this many sends from the number per local day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 

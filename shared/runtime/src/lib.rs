@@ -103,6 +103,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         secrets,
         providers: Arc::new(gateway),
         audit: Arc::new(store.clone()),
+        guards: Arc::new(store.clone()),
         clock,
     };
     let settings = Settings {
@@ -113,6 +114,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         secret_prefix: cfg.secret_prefix.clone(),
         admin_key,
         version: env!("CARGO_PKG_VERSION").into(),
+        pause_recheck: cfg.pause_recheck,
     };
     Ok(App { herald: Arc::new(Herald::new(ports, settings)), store, queues, config: cfg, sdk })
 }

@@ -45,3 +45,7 @@ pub async fn list(State(app): State<AppState>, Auth(caller): Auth, Query(q): Que
     let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
 }
+
+pub async fn cancel(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(MessageView::from(app.herald.cancel(&caller, &id).await?))))
+}

@@ -1,5 +1,6 @@
 //! The route table. A new route: one line here, one handler calling one domain function.
 mod channels;
+mod guards;
 mod messages;
 mod system;
 mod tenants;
@@ -15,6 +16,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/tenants/{id}", get(tenants::get_by_id).patch(tenants::patch_by_id))
         .route("/v1/admin/tenants/{id}/keys", post(tenants::create_key))
         .route("/v1/admin/tenants/{id}/keys/{key_id}", axum::routing::delete(tenants::delete_key))
+        .route("/v1/admin/tenants/{id}/pause", post(guards::admin_pause))
+        .route("/v1/admin/tenants/{id}/resume", post(guards::admin_resume))
+        .route("/v1/admin/tenants/{id}/whatsapp-window", post(guards::open_window))
+        .route("/v1/admin/features", get(guards::features).patch(guards::set_feature))
+        .route("/v1/tenant/pause", post(guards::pause))
+        .route("/v1/tenant/resume", post(guards::resume))
+        .route("/v1/tenant/budget", get(guards::budget))
+        .route("/v1/dnc", get(guards::dnc_list))
+        .route("/v1/dnc/{address}", put(guards::dnc_put).get(guards::dnc_get).delete(guards::dnc_delete))
+        .route("/v1/messages/{id}/cancel", post(messages::cancel))
         .route("/v1/admin/audit", get(system::audit))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))

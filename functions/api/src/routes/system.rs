@@ -46,9 +46,9 @@ pub async fn audit(State(app): State<AppState>, Auth(caller): Auth, Query(q): Qu
 
 pub async fn run_job(State(app): State<AppState>, Auth(caller): Auth, Path(job): Path<String>) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
-    let report = match job.as_str() {
-        "dispatch" => app.herald.run_dispatch().await?,
-        _ => return Err(ApiError::Coded { status: StatusCode::NOT_FOUND, code: "NOT_FOUND", message: format!("no job named {job}") }),
+    let report = match app.herald.run_job(&job).await {
+        Err(HeraldError::NotFound) => return Err(ApiError::Coded { status: StatusCode::NOT_FOUND, code: "NOT_FOUND", message: format!("no job named {job}") }),
+        other => other?,
     };
     app.herald.audit(&caller, None, "job.run", json!({"job": job})).await;
     Ok(Json(json!(report)))

@@ -35,7 +35,11 @@ fn message_item(m: &Message) -> Result<Item, StoreError> {
         item.insert("gsi2pk".into(), s(format!("WORK#{}#{}", work_state_name(state), shard(&m.id))));
         item.insert("gsi2sk".into(), s(format!("{}#{}", ts(&due), m.id)));
     }
-    if let (Some(p), Some(pmid)) = (m.provider, &m.provider_message_id) {
+    if let Some(key) = m.hold_key() {
+        // gsi3 doubles as the hold index: a held message has no provider id yet.
+        item.insert("gsi3pk".into(), s(key));
+        item.insert("gsi3sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
+    } else if let (Some(p), Some(pmid)) = (m.provider, &m.provider_message_id) {
         item.insert("gsi3pk".into(), s(format!("PMID#{p}#{pmid}")));
         item.insert("gsi3sk".into(), s("MSG"));
     }
@@ -185,5 +189,25 @@ impl MessageRepo for DynamoStore {
             .unwrap_or_default()
             .into_iter()
             .find_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("MSG#")).and_then(MessageId::parse)))
+    }
+
+    async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(hold_key))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("MSG#")).and_then(MessageId::parse))
+            .collect())
     }
 }

@@ -9,6 +9,7 @@
 //! | message | `MSG#id` | `MSG` | `TMSG#tenant` / `created#id` | `WORK#state#shard` / `due#id` | `PMID#provider#id` |
 //! | idempotency | `IDEM#tenant#key` | `IDEM` | | | |
 //! | audit | `AUDIT#tenant` | `at#ulid` | `AUDIT` / `at#ulid` | | |
+mod guards;
 mod messages;
 mod tenants;
 
@@ -106,17 +107,14 @@ impl DynamoStore {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":p", s(prefix))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
+            let q = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk)).set_exclusive_start_key(start);
+            // An empty prefix is not a valid begins_with operand: query the whole partition.
+            let q = if prefix.is_empty() {
+                q.key_condition_expression("pk = :pk")
+            } else {
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :p)").expression_attribute_values(":p", s(prefix))
+            };
+            let page = q.send().await.map_err(unavailable)?;
             out.extend(page.items.unwrap_or_default());
             start = page.last_evaluated_key;
             if start.is_none() {

@@ -10,6 +10,13 @@ fn tenant_pk(id: &TenantId) -> String {
     format!("TEN#{id}")
 }
 
+fn tenant_item(t: &Tenant) -> Result<Item, StoreError> {
+    let mut item = keyed(t, tenant_pk(&t.id), "META")?;
+    item.insert("gsi1pk".into(), s("TENANTS"));
+    item.insert("gsi1sk".into(), s(t.id.as_str()));
+    Ok(item)
+}
+
 fn put_item(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string));
     Ok(TransactWriteItem::builder().put(put.build().map_err(unavailable)?).build())
@@ -36,7 +43,7 @@ fn conditional_failed(reasons: &[Option<String>], index: usize) -> bool {
 #[async_trait]
 impl TenantRepo for DynamoStore {
     async fn insert_tenant(&self, tenant: &Tenant, keys: &[ApiKeyRecord]) -> StoreResult<()> {
-        let mut items = vec![put_item(&self.table, keyed(tenant, tenant_pk(&tenant.id), "META")?, Some("attribute_not_exists(pk)"))?];
+        let mut items = vec![put_item(&self.table, tenant_item(tenant)?, Some("attribute_not_exists(pk)"))?];
         for k in keys {
             items.push(put_item(&self.table, keyed(k, format!("KEY#{}", k.hash), "KEY")?, Some("attribute_not_exists(pk)"))?);
             items.push(put_item(&self.table, keyed(k, tenant_pk(&tenant.id), &format!("KEY#{}", k.key_id))?, None)?);
@@ -44,12 +51,37 @@ impl TenantRepo for DynamoStore {
         self.transact(items).await?.map_err(|_| StoreError::Conflict)
     }
 
+    async fn all_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s("TENANTS"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
         self.get(&tenant_pk(id), "META").await?.map(from_item).transpose()
     }
 
     async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        self.put(keyed(tenant, tenant_pk(&tenant.id), "META")?).await
+        self.put(tenant_item(tenant)?).await
     }
 
     async fn insert_key(&self, k: &ApiKeyRecord) -> StoreResult<()> {

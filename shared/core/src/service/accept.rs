@@ -5,7 +5,7 @@ use super::{Caller, Herald, HeraldError};
 use crate::address::{EmailAddress, E164};
 use crate::channel::Channel;
 use crate::ids::{CorrelationId, KeyMode, MessageId};
-use crate::message::{HistoryEntry, Message, Priority, Template};
+use crate::message::{HistoryEntry, HoldReason, Message, Priority, Template};
 use crate::ports::Inserted;
 use crate::segments::{self, Encoding};
 use crate::status::Status;
@@ -103,9 +103,32 @@ impl Herald {
                 return replay(prev, &request_hash);
             }
         }
-        let v = self.validate(tenant, key.mode, &req).await?;
+        let mut req = req;
+        let mut v = self.validate(tenant, key.mode, &req).await?;
+        let mut notes = Vec::new();
+        if !self.channel_enabled(req.channel).await? {
+            return Err(HeraldError::ChannelDisabled(req.channel));
+        }
+        self.check_rate(tenant).await?;
+        if req.channel == Channel::Whatsapp && req.template.is_none() && !self.whatsapp_window_open(&tenant.id, &v.to).await? {
+            if !req.fallback_channels.as_ref().is_some_and(|f| f.contains(&Channel::Sms)) {
+                return Err(HeraldError::WhatsappTemplateRequired);
+            }
+            if !self.channel_enabled(Channel::Sms).await? {
+                return Err(HeraldError::ChannelDisabled(Channel::Sms));
+            }
+            req.channel = Channel::Sms;
+            req.fallback_channels = None;
+            v = self.validate(tenant, key.mode, &req).await?;
+            notes.push("fallback:whatsapp->sms:outside_24h_window".to_string());
+        }
+        if self.blocked(&tenant.id, &v.to).await?.is_some() {
+            return Err(HeraldError::RecipientOptedOut);
+        }
         let now = self.now();
         let estimated_cost_cents = self.settings.pricing.estimate(req.channel, v.region.as_deref(), v.segments);
+        let budget_period = if key.mode == KeyMode::Live { self.reserve(tenant, estimated_cost_cents).await? } else { None };
+        let reserved_cents = if budget_period.is_some() { estimated_cost_cents } else { 0 };
         let scheduled = req.send_at.is_some_and(|t| t > now + chrono::Duration::seconds(1));
         let status = if scheduled { Status::Scheduled } else { Status::Queued };
         let due_at = if scheduled { req.send_at } else { Some(now + chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default()) };
@@ -148,12 +171,29 @@ impl Herald {
             due_at,
             dead_lettered: false,
             idempotency_key: idempotency_key.clone(),
-            notes: vec![],
+            notes,
+            reserved_cents,
+            budget_period,
         };
+        let mut msg = msg;
+        if tenant.paused.is_some() {
+            msg.hold(HoldReason::TenantPaused, None, Status::Queued, now);
+        } else if !scheduled {
+            let mut normal = msg.clone();
+            normal.priority = Priority::Normal;
+            if let Some(until) = self.quiet_until(tenant, &normal, now) {
+                if msg.priority == Priority::Urgent {
+                    msg.notes.push(format!("quiet_hours_bypassed:urgent (quiet until {})", until.to_rfc3339()));
+                } else {
+                    msg.hold(HoldReason::QuietHours, Some(until), Status::Deferred, now);
+                }
+            }
+        }
+        let status = msg.status;
         let acceptance = Acceptance {
             id: msg.id.clone(),
             status,
-            deferred_until: None,
+            deferred_until: msg.deferred_until,
             segments: msg.segments,
             encoding: msg.encoding,
             estimated_cost_cents,
@@ -166,9 +206,14 @@ impl Herald {
             response: serde_json::to_value(&acceptance).unwrap_or_default(),
             created_at: now,
         });
-        match self.ports.messages.insert(&msg, idem.as_ref()).await? {
+        let inserted = self.ports.messages.insert(&msg, idem.as_ref()).await;
+        if inserted.is_err() {
+            self.release_reservation(&msg, msg.reserved_cents).await;
+        }
+        match inserted? {
             Inserted::Created => {}
             Inserted::KeyTaken => {
+                self.release_reservation(&msg, msg.reserved_cents).await;
                 let k = idempotency_key.as_deref().unwrap_or_default();
                 let prev = self.ports.messages.idempotency(&tenant.id, k).await?.ok_or(HeraldError::IdempotencyKeyReused)?;
                 return replay(prev, &request_hash);
@@ -178,7 +223,7 @@ impl Herald {
             message_id = %msg.id, tenant_id = %tenant.id, channel = %msg.channel, correlation_id = %msg.correlation_id,
             segments = msg.segments, status = %status, "message accepted"
         );
-        if status == Status::Queued {
+        if status == Status::Queued && msg.hold_reason.is_none() {
             self.enqueue(&msg).await;
         }
         Ok(acceptance)

@@ -173,6 +173,8 @@ pub struct NumberRequest {
     pub messaging_profile_id: Option<serde_json::Value>,
     #[serde(default)]
     pub purchase: Option<bool>,
+    #[serde(default)]
+    pub daily_cap: Option<u32>,
 }
 
 fn tenant_of(caller: &Caller) -> Result<&Tenant, HeraldError> {
@@ -426,6 +428,7 @@ impl Herald {
             phone_number: e164.to_string(),
             provider: req.provider,
             messaging_profile_id: profile,
+            daily_cap: req.daily_cap,
             created_at: self.now(),
         };
         match self.ports.tenants.save_number(&number).await {

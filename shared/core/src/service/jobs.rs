@@ -57,6 +57,20 @@ impl Herald {
                 }
             }
         }
+        self.continue_releases(&mut report).await?;
         Ok(report)
+    }
+
+    /// Runs a scheduled job by its contract name.
+    pub async fn run_job(&self, job: &str) -> Result<JobReport, HeraldError> {
+        match job {
+            "dispatch" => self.run_dispatch().await,
+            "quota-reset" => self.run_quota_reset().await,
+            "budget-reset" => self.run_budget_reset().await,
+            other => Err(HeraldError::NotFound).map_err(|e| {
+                tracing::warn!(job = other, "unknown job");
+                e
+            }),
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! Herald; the HTTP and Lambda entrypoints only translate into these calls.
 mod accept;
 mod admin;
+mod guards;
 mod jobs;
 mod send;
 
@@ -33,6 +34,8 @@ pub struct Settings {
     pub secret_prefix: String,
     pub admin_key: String,
     pub version: String,
+    /// How stale a container's view of a tenant's pause flag and of feature flags may be.
+    pub pause_recheck: Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +48,7 @@ impl Default for Settings {
             secret_prefix: "herald".into(),
             admin_key: String::new(),
             version: env!("CARGO_PKG_VERSION").into(),
+            pause_recheck: Duration::from_secs(60),
         }
     }
 }
@@ -58,12 +62,15 @@ pub struct Ports {
     pub secrets: Arc<dyn SecretStore>,
     pub providers: Arc<dyn ProviderGateway>,
     pub audit: Arc<dyn AuditLog>,
+    pub guards: Arc<dyn crate::guards::GuardStore>,
     pub clock: Arc<dyn Clock>,
 }
 
 pub struct Herald {
     pub ports: Ports,
     pub settings: Settings,
+    tenant_cache: std::sync::Mutex<std::collections::HashMap<TenantId, (Tenant, std::time::Instant)>>,
+    feature_cache: std::sync::Mutex<Option<(BTreeMap<String, bool>, std::time::Instant)>>,
 }
 
 /// Errors a caller sees; each has a stable contract code.
@@ -81,6 +88,12 @@ pub enum HeraldError {
     IdempotencyKeyReused,
     #[error("the recipient is on the do-not-contact list")]
     RecipientOptedOut,
+    #[error("outside the 24 h customer service window a WhatsApp message needs an approved template")]
+    WhatsappTemplateRequired,
+    #[error("{0}")]
+    BudgetExceeded(String),
+    #[error("rate limit of {limit} messages per minute reached")]
+    RateLimited { limit: u32, retry_after_secs: u64 },
     #[error("{0}")]
     Conflict(String),
     #[error("the {0} channel is disabled")]
@@ -100,6 +113,9 @@ impl HeraldError {
             HeraldError::Validation { code, .. } => code,
             HeraldError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             HeraldError::RecipientOptedOut => "RECIPIENT_OPTED_OUT",
+            HeraldError::WhatsappTemplateRequired => "WHATSAPP_TEMPLATE_REQUIRED",
+            HeraldError::BudgetExceeded(_) => "BUDGET_EXCEEDED",
+            HeraldError::RateLimited { .. } => "RATE_LIMITED",
             HeraldError::Conflict(_) => "CONFLICT",
             HeraldError::ChannelDisabled(_) => "CHANNEL_DISABLED",
             HeraldError::ChannelNotConfigured(_) => "CHANNEL_NOT_CONFIGURED",
@@ -148,7 +164,7 @@ impl Caller {
 
 impl Herald {
     pub fn new(ports: Ports, settings: Settings) -> Self {
-        Self { ports, settings }
+        Self { ports, settings, tenant_cache: Default::default(), feature_cache: Default::default() }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -38,23 +38,43 @@ impl Herald {
             tracing::info!(message_id = %msg.id, status = %msg.status, generation = msg.generation, job_generation = job.generation, "stale or duplicate job; nothing to do");
             return Ok(JobOutcome::Done);
         }
+        if let Some(gate) = self.send_gate(&msg).await? {
+            self.apply_gate(&msg, gate).await?;
+            return Ok(JobOutcome::Done);
+        }
         let route = self.route(&msg).await?;
         let (provider, secrets, config, from) = match route {
             Route::Send { provider, secrets, config, from } => (provider, secrets, config, from),
             Route::Fail { code, message } => {
-                let failed = self.update_message(&msg.id, |m| {
-                    if m.status != Status::Queued || m.generation != job.generation {
-                        return false;
-                    }
-                    m.record_failure(code, None, message.clone(), self.now());
-                    true
-                }).await?;
+                let mut released = 0;
+                let failed = self
+                    .update_message(&msg.id, |m| {
+                        if m.status != Status::Queued || m.generation != job.generation {
+                            return false;
+                        }
+                        released = std::mem::take(&mut m.reserved_cents);
+                        m.record_failure(code, None, message.clone(), self.now());
+                        true
+                    })
+                    .await?;
                 return Ok(match failed {
-                    Some(m) if m.status == Status::Failed => JobOutcome::DeadLetter { reason: code.as_str().into() },
+                    Some(m) if m.status == Status::Failed => {
+                        self.release_reservation(&m, released).await;
+                        JobOutcome::DeadLetter { reason: code.as_str().into() }
+                    }
                     _ => JobOutcome::Done,
                 });
             }
         };
+        let gate = match (msg.channel, from.as_deref(), config.as_ref().and_then(|c| c.daily_quota)) {
+            (Channel::Sms, Some(f), _) if provider != Provider::Simulator => self.warmup_gate(&msg, f).await?,
+            (Channel::Whatsapp, _, Some(limit)) if limit > 0 => self.quota_gate(&msg, limit).await?,
+            _ => None,
+        };
+        if let Some(gate) = gate {
+            self.apply_gate(&msg, gate).await?;
+            return Ok(JobOutcome::Done);
+        }
 
         // The at-most-once guard: claim this attempt with a conditional write.
         let mut claimed = msg.clone();
@@ -108,26 +128,38 @@ impl Herald {
             .await?;
             Ok(JobOutcome::RetryAfter(delay))
         } else {
-            self.finish_attempt(msg, attempt_no, |m, now| m.record_failure(class.code, provider_code.clone(), failure.message.clone(), now)).await?;
+            let released = std::sync::atomic::AtomicU64::new(0);
+            let m = self
+                .finish_attempt(msg, attempt_no, |m, now| {
+                    released.store(std::mem::take(&mut m.reserved_cents), std::sync::atomic::Ordering::SeqCst);
+                    m.record_failure(class.code, provider_code.clone(), failure.message.clone(), now)
+                })
+                .await?;
+            if let Some(m) = m {
+                self.release_reservation(&m, released.load(std::sync::atomic::Ordering::SeqCst)).await;
+            }
             Ok(JobOutcome::DeadLetter { reason: class.code.as_str().into() })
         }
     }
 
     /// Applies the attempt's result to the freshest copy (a receipt may have landed first).
-    async fn finish_attempt<F>(&self, msg: &Message, attempt_no: u32, apply: F) -> Result<(), HeraldError>
+    async fn finish_attempt<F>(&self, msg: &Message, attempt_no: u32, apply: F) -> Result<Option<Message>, HeraldError>
     where
         F: Fn(&mut Message, chrono::DateTime<chrono::Utc>) + Send + Sync,
     {
         let now = self.now();
-        self.update_message(&msg.id, |m| {
-            if m.attempts.len() as u32 != attempt_no {
-                return false;
-            }
-            apply(m, now);
-            true
-        })
-        .await?;
-        Ok(())
+        let mut applied = false;
+        let m = self
+            .update_message(&msg.id, |m| {
+                if m.attempts.len() as u32 != attempt_no {
+                    return false;
+                }
+                apply(m, now);
+                applied = true;
+                true
+            })
+            .await?;
+        Ok(m.filter(|_| applied))
     }
 
     /// Decides provider, credentials and sender for a message, or why it cannot go.

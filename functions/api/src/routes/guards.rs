@@ -1,0 +1,104 @@
+use crate::error::ApiError;
+use crate::{parse_json, AppState, Auth};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use herald_core::address::E164;
+use herald_core::service::HeraldError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+pub async fn admin_pause(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let r: Reason = parse_json(&body)?;
+    Ok(Json(json!(app.herald.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?)))
+}
+
+pub async fn admin_resume(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let (t, released) = app.herald.resume(&caller, Some(&id)).await?;
+    Ok(Json(json!({"tenant": t, "released": released})))
+}
+
+pub async fn pause(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let r: Reason = parse_json(&body)?;
+    Ok(Json(json!(app.herald.pause(&caller, None, r.reason.unwrap_or_default()).await?)))
+}
+
+pub async fn resume(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    let (t, released) = app.herald.resume(&caller, None).await?;
+    Ok(Json(json!({"tenant": t, "released": released})))
+}
+
+pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.herald.budget(&caller).await?)))
+}
+
+pub async fn dnc_put(State(app): State<AppState>, Auth(caller): Auth, Path(address): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let r: Reason = parse_json(&body)?;
+    Ok(Json(json!(app.herald.dnc_put(&caller, &address, r.reason).await?)))
+}
+
+pub async fn dnc_get(State(app): State<AppState>, Auth(caller): Auth, Path(address): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.herald.dnc_get(&caller, &address).await?)))
+}
+
+pub async fn dnc_delete(State(app): State<AppState>, Auth(caller): Auth, Path(address): Path<String>) -> Result<StatusCode, ApiError> {
+    app.herald.dnc_delete(&caller, &address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct Paging {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub async fn dnc_list(State(app): State<AppState>, Auth(caller): Auth, Query(p): Query<Paging>) -> Result<Json<Value>, ApiError> {
+    let page = app.herald.dnc_list(&caller, p.limit.unwrap_or(100), p.cursor.as_deref()).await?;
+    Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
+}
+
+pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    let f = app.herald.features(&caller).await?;
+    Ok(Json(json!(f.into_iter().map(|(feature, enabled)| json!({"feature": feature, "enabled": enabled})).collect::<Vec<_>>())))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeatureSet {
+    feature: String,
+    enabled: bool,
+}
+
+pub async fn set_feature(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let f: FeatureSet = parse_json(&body)?;
+    let released = app.herald.set_feature(&caller, &f.feature, f.enabled).await?;
+    Ok(Json(json!({"feature": f.feature, "enabled": f.enabled, "released": released})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Window {
+    phone: String,
+    #[serde(default)]
+    at: Option<DateTime<Utc>>,
+}
+
+/// Admin/test route: records an inbound WhatsApp message time (the webhook does the same).
+pub async fn open_window(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let w: Window = parse_json(&body)?;
+    let tenant = app.herald.tenant_by_id(&caller, &id).await?;
+    let phone = E164::parse(&w.phone, tenant.default_country.as_deref())
+        .map_err(|_| HeraldError::validation("phone", "INVALID_PHONE_NUMBER_FORMAT", "not a valid phone number"))?;
+    let at = w.at.unwrap_or_else(|| app.herald.now());
+    app.herald.open_whatsapp_window(&tenant.id, phone.as_str(), at).await?;
+    Ok(Json(json!({"tenant_id": tenant.id, "phone": phone, "last_inbound_at": at})))
+}

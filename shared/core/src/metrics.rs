@@ -1,0 +1,34 @@
+//! CloudWatch Embedded Metric Format: one JSON line on stdout per data point. In Lambda the
+//! log pipeline turns it into a metric; locally it is just a log line.
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const NAMESPACE: &str = "Herald";
+
+pub fn emit(name: &str, value: f64, dimensions: &[(&str, &str)]) {
+    println!("{}", line(name, value, dimensions));
+}
+
+pub fn line(name: &str, value: f64, dimensions: &[(&str, &str)]) -> String {
+    let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    let dims: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    let mut v = serde_json::json!({
+        "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [dims], "Metrics": [{"Name": name}]}]},
+    });
+    v[name] = serde_json::json!(value);
+    for (k, val) in dimensions {
+        v[*k] = serde_json::json!(val);
+    }
+    v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn emf_shape() {
+        let v: serde_json::Value = serde_json::from_str(&super::line("linking_success", 1.0, &[("method", "direct")])).unwrap();
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "linking_success");
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "method");
+        assert_eq!(v["linking_success"], 1.0);
+        assert_eq!(v["method"], "direct");
+    }
+}
