@@ -72,9 +72,31 @@ pub fn init_logs() {
         .try_init();
 }
 
+/// A clock tests can set and move.
+pub struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl TestClock {
+    pub fn at(rfc3339: &str) -> std::sync::Arc<TestClock> {
+        std::sync::Arc::new(TestClock(std::sync::Mutex::new(chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc))))
+    }
+    pub fn set(&self, rfc3339: &str) {
+        *self.0.lock().unwrap() = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc);
+    }
+}
+
+impl herald_core::ports::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 /// Starts herald-local against moto and a fresh simulator. `overrides` are configuration
 /// variables, exactly as a user would set them.
 pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_clock(overrides, None).await
+}
+
+pub async fn spawn_app_with_clock(overrides: &[(&str, &str)], clock: Option<std::sync::Arc<dyn herald_core::ports::Clock>>) -> TestApp {
     init_logs();
     let sim = Simulator::start("127.0.0.1:0").await.expect("simulator");
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap());
@@ -106,7 +128,7 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
     config.local = true;
     let running = herald_local::start(
         config,
-        herald_local::LocalOptions { listen: "127.0.0.1:0".into(), batch_size: 10, job_interval: Duration::from_millis(500) },
+        herald_local::LocalOptions { listen: "127.0.0.1:0".into(), batch_size: 10, job_interval: Duration::from_millis(500), clock },
     )
     .await
     .expect("herald-local starts");
@@ -232,6 +254,16 @@ impl TestApp {
     pub async fn queued_count(&self, channel: Channel) -> u64 {
         let q = &self.queues().await[channel.as_str()];
         q["depth"].as_u64().unwrap() + q["in_flight"].as_u64().unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Reply {
+        self.call(reqwest::Method::DELETE, path, Some(key), None, &[]).await
+    }
+
+    pub async fn run_job(&self, job: &str) -> Value {
+        let r = self.post(&format!("/v1/admin/jobs/{job}/run"), &self.admin_key, json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {

@@ -17,13 +17,15 @@ pub struct LocalOptions {
     pub listen: String,
     /// Records per sender invocation (the event source mapping's batch size).
     pub batch_size: i32,
-    /// How often scheduled jobs run locally.
+    /// How often the dispatch job runs locally (the other jobs keep their schedules).
     pub job_interval: Duration,
+    /// The clock the domain reads (tests pin it; otherwise the system clock).
+    pub clock: Option<Arc<dyn herald_core::ports::Clock>>,
 }
 
 impl Default for LocalOptions {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:3000".into(), batch_size: 10, job_interval: Duration::from_secs(5) }
+        Self { listen: "127.0.0.1:3000".into(), batch_size: 10, job_interval: Duration::from_secs(5), clock: None }
     }
 }
 
@@ -50,7 +52,8 @@ impl Drop for Running {
 
 pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String> {
     herald_runtime::provision(&config).await?;
-    let app = Arc::new(herald_runtime::build(config).await?);
+    let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(herald_core::ports::SystemClock));
+    let app = Arc::new(herald_runtime::build_with_clock(config, clock).await?);
     let listener = tokio::net::TcpListener::bind(&opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut tasks = Vec::new();

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = herald_runtime::Config::from_env()?;
     config.local = true;
     let job_interval = parse_duration(&args.job_interval).ok_or_else(|| anyhow::anyhow!("bad --job-interval"))?;
-    let running = herald_local::start(config, herald_local::LocalOptions { listen: args.listen, batch_size: args.batch_size, job_interval })
+    let running = herald_local::start(config, herald_local::LocalOptions { listen: args.listen, batch_size: args.batch_size, job_interval, clock: None })
         .await
         .map_err(anyhow::Error::msg)?;
     println!("herald-local listening on {}", running.url());

@@ -143,6 +143,14 @@ impl Simulator {
             .collect()
     }
 
+    /// Calls sent from `from` (Twilio `From`, Telnyx `from`), in arrival order.
+    pub fn requests_from(&self, provider: SimProvider, from: &str) -> Vec<Recorded> {
+        self.requests(provider)
+            .into_iter()
+            .filter(|r| r.form.get("From").map(String::as_str).or_else(|| r.json.get("from").and_then(|v| v.as_str())) == Some(from))
+            .collect()
+    }
+
     pub(crate) fn take_fault(&self, provider: SimProvider) -> Option<Fault> {
         let mut st = self.state.lock().unwrap();
         if let Some(f) = st.faults.get_mut(&provider).and_then(|q| q.pop_front()) {
