@@ -14,6 +14,7 @@ pub mod retry;
 pub mod secrets;
 pub mod segments;
 pub mod service;
+pub mod signatures;
 pub mod status;
 pub mod tenant;
 
