@@ -58,7 +58,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                axum::Json(json!({"error": {"code": "PAYLOAD_TOO_LARGE", "message": "request bodies are limited to 256 KiB"}})),
+                axum::Json(json!({"error": {"code": "PAYLOAD_TOO_LARGE", "message": "the request body is over the size limit (256 KiB; webhooks 64 KiB)"}})),
             )
                 .into_response(),
             ApiError::RateLimited { retry_after_secs, message } => {

@@ -29,13 +29,15 @@ pub struct RequestContext {
 }
 
 pub fn router(app: AppState) -> axum::Router {
-    routes::routes()
-        .layer(axum::middleware::from_fn(request_context))
-        .with_state(app)
+    with_context(routes::routes(), MAX_BODY).with_state(app)
 }
 
-/// Request id, correlation id, the 256 KiB body limit, and `request_id` in error bodies.
-async fn request_context(mut req: Request, next: Next) -> Response {
+/// Adds request ids, correlation ids, a body limit and `request_id` in error bodies.
+pub fn with_context(router: axum::Router<AppState>, limit: usize) -> axum::Router<AppState> {
+    router.layer(axum::middleware::from_fn(move |req: Request, next: Next| request_context(req, next, limit)))
+}
+
+async fn request_context(mut req: Request, next: Next, limit: usize) -> Response {
     let request_id = format!("req_{}", ulid::Ulid::new().to_string().to_lowercase());
     let correlation_id = req
         .headers()
@@ -49,12 +51,12 @@ async fn request_context(mut req: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BODY);
+        .is_some_and(|n| n > limit);
     let response = if too_large {
         axum::response::IntoResponse::into_response(ApiError::PayloadTooLarge)
     } else {
         let (parts, body) = req.into_parts();
-        match http_body_util::Limited::new(body, MAX_BODY).collect().await {
+        match http_body_util::Limited::new(body, limit).collect().await {
             Ok(collected) => {
                 req = Request::from_parts(parts, Body::from(collected.to_bytes()));
                 req.extensions_mut().insert(ctx.clone());

@@ -29,7 +29,13 @@ pub async fn run(herald: &Herald, job: &str) -> Result<JobReport, HeraldError> {
 mod tests {
     #[test]
     fn sample_schedule_event_names_a_known_job() {
-        let e: super::JobEvent = serde_json::from_str(include_str!("../../../events/schedule-dispatch.json")).unwrap();
-        assert!(super::JOBS.contains(&e.job.as_str()));
+        for raw in [
+            include_str!("../../../events/schedule-dispatch.json"),
+            include_str!("../../../events/schedule-quota-reset.json"),
+            include_str!("../../../events/schedule-budget-reset.json"),
+        ] {
+            let e: super::JobEvent = serde_json::from_str(raw).unwrap();
+            assert!(super::JOBS.contains(&e.job.as_str()), "{}", e.job);
+        }
     }
 }

@@ -57,7 +57,7 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String
     let listener = tokio::net::TcpListener::bind(&opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut tasks = Vec::new();
-    let router = herald_api::router(app.clone());
+    let router = herald_webhooks::router(app.clone()).merge(herald_api::router(app.clone()));
     tasks.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "http server stopped");
@@ -66,6 +66,7 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String
     for channel in Channel::ALL {
         tasks.push(tokio::spawn(poll_queue(app.clone(), channel, opts.batch_size)));
     }
+    tasks.push(tokio::spawn(poll_callbacks(app.clone())));
     for (job, period) in herald_jobs::SCHEDULES {
         let every = if *job == "dispatch" { opts.job_interval } else { *period };
         tasks.push(tokio::spawn(run_schedule(app.clone(), job, every)));
@@ -89,20 +90,7 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
             continue;
         }
         let mut event = SqsEvent::default();
-        event.records = received
-            .iter()
-            .map(|r| {
-                let mut m = SqsMessage::default();
-                m.message_id = Some(r.message_id.clone());
-                m.receipt_handle = Some(r.receipt_handle.clone());
-                m.body = Some(r.body.clone());
-                m.attributes = r.attributes.clone();
-                m.event_source = Some("aws:sqs".into());
-                m.event_source_arn = Some(arn.clone());
-                m.aws_region = Some(app.config.aws_region.clone());
-                m
-            })
-            .collect();
+        event.records = received.iter().map(|r| to_record(r, &arn, &app.config.aws_region)).collect();
         let response = herald_sender::handle(&app.herald, &app.queues, event).await;
         let failed: std::collections::HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         let done: Vec<String> = received.into_iter().filter(|r| !failed.contains(&r.message_id)).map(|r| r.receipt_handle).collect();
@@ -110,6 +98,42 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
             tracing::warn!(channel = %channel, error = %e, "delete failed; records will be redelivered");
         }
     }
+}
+
+/// The callbacks queue's event source mapping.
+async fn poll_callbacks(app: Arc<App>) {
+    let Some(pair) = app.queues.callbacks().cloned() else { return };
+    loop {
+        let received = match app.queues.receive_url(&pair.url, 10, Duration::from_secs(1)).await {
+            Ok(r) if !r.is_empty() => r,
+            Ok(_) => continue,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        let mut event = SqsEvent::default();
+        event.records = received.iter().map(|r| to_record(r, &pair.arn, &app.config.aws_region)).collect();
+        let retry = herald_sender::callbacks::handle(&app.herald, &event).await;
+        let failed: std::collections::HashSet<&str> = retry.iter().map(|(id, _, _)| id.as_str()).collect();
+        for (_, receipt, delay) in &retry {
+            let _ = app.queues.delay_url(&pair.url, receipt, *delay).await;
+        }
+        let done: Vec<String> = received.iter().filter(|r| !failed.contains(r.message_id.as_str())).map(|r| r.receipt_handle.clone()).collect();
+        let _ = app.queues.delete_url(&pair.url, &done).await;
+    }
+}
+
+fn to_record(r: &herald_aws::sqs::Received, arn: &str, region: &str) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(r.message_id.clone());
+    m.receipt_handle = Some(r.receipt_handle.clone());
+    m.body = Some(r.body.clone());
+    m.attributes = r.attributes.clone();
+    m.event_source = Some("aws:sqs".into());
+    m.event_source_arn = Some(arn.to_string());
+    m.aws_region = Some(region.to_string());
+    m
 }
 
 /// One EventBridge schedule: the job every `every`, first run one period after start.

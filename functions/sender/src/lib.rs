@@ -92,6 +92,16 @@ mod tests {
         m
     }
 
+    #[test]
+    fn sample_callback_batch_carries_a_callback_job() {
+        let event: SqsEvent = serde_json::from_str(include_str!("../../../events/sqs-callbacks-batch.json")).unwrap();
+        let job: herald_core::inbound::CallbackJob = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+        assert_eq!(job.status, herald_core::Status::Delivered);
+        assert_eq!(callbacks::backoff(1), std::time::Duration::from_secs(2));
+        assert_eq!(callbacks::backoff(3), std::time::Duration::from_secs(8));
+        assert_eq!(callbacks::backoff(30), std::time::Duration::from_secs(900));
+    }
+
     #[tokio::test]
     async fn a_failure_fails_the_rest_of_its_group_only() {
         let records = vec![record("1", "a"), record("2", "b"), record("3", "a"), record("4", "b"), record("5", "c")];
@@ -115,5 +125,37 @@ mod tests {
         assert!(r.attributes.contains_key("MessageGroupId"));
         let job: SendJob = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(job.channel, herald_core::Channel::Sms);
+    }
+}
+
+/// Tenant status callbacks (a standard queue): delivered → deleted; refused or unreachable
+/// → kept, invisible for an exponential back-off; past the redrive count → its DLQ.
+pub mod callbacks {
+    use super::*;
+    use herald_core::inbound::CallbackJob;
+    use std::time::Duration;
+
+    /// The back-off after the n-th failed delivery: 2, 4, 8 … seconds, capped at 15 minutes.
+    pub fn backoff(receive_count: u32) -> Duration {
+        Duration::from_secs(2u64.saturating_pow(receive_count.clamp(1, 20)).min(900))
+    }
+
+    /// Returns the ids of the records to keep (failed), with the delay for each.
+    pub async fn handle(herald: &Herald, event: &SqsEvent) -> Vec<(String, String, Duration)> {
+        let mut retry = Vec::new();
+        for record in &event.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let receipt = record.receipt_handle.clone().unwrap_or_default();
+            let count: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+            let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<CallbackJob>(b).ok()) else {
+                tracing::error!("unreadable callback record");
+                continue;
+            };
+            match herald.deliver_callback(&job).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => retry.push((id, receipt, backoff(count))),
+            }
+        }
+        retry
     }
 }

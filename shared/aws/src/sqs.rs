@@ -19,6 +19,8 @@ pub struct QueuePair {
 pub struct SqsQueues {
     client: Client,
     queues: HashMap<Channel, QueuePair>,
+    /// The tenant status-callback queue (standard, with its own DLQ).
+    callbacks: Option<QueuePair>,
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> QueueError {
@@ -37,8 +39,12 @@ pub struct Received {
 }
 
 impl SqsQueues {
-    pub fn new(client: Client, queues: HashMap<Channel, QueuePair>) -> Self {
-        Self { client, queues }
+    pub fn new(client: Client, queues: HashMap<Channel, QueuePair>, callbacks: Option<QueuePair>) -> Self {
+        Self { client, queues, callbacks }
+    }
+
+    pub fn callbacks(&self) -> Option<&QueuePair> {
+        self.callbacks.as_ref()
     }
 
     pub fn pair(&self, channel: Channel) -> Result<&QueuePair, QueueError> {
@@ -48,17 +54,21 @@ impl SqsQueues {
     /// Resolves queue URLs (and ARNs) by name: `{prefix}-{channel}.fifo` and its `-dlq`.
     pub async fn lookup(client: Client, prefix: &str) -> Result<Self, String> {
         let mut queues = HashMap::new();
+        let url = |name: String| {
+            let c = client.clone();
+            async move { c.get_queue_url().queue_name(&name).send().await.map_err(|e| format!("{name}: {e:?}"))?.queue_url.ok_or(name) }
+        };
         for ch in Channel::ALL {
-            let url = |name: String| {
-                let c = client.clone();
-                async move { c.get_queue_url().queue_name(&name).send().await.map_err(|e| format!("{name}: {e:?}"))?.queue_url.ok_or(name) }
-            };
             let main = url(format!("{prefix}-{ch}.fifo")).await?;
             let dlq_url = url(format!("{prefix}-{ch}-dlq.fifo")).await?;
             let arn = queue_arn(&client, &main).await?;
             queues.insert(ch, QueuePair { url: main, arn, dlq_url });
         }
-        Ok(Self { client, queues })
+        let callbacks = match (url(format!("{prefix}-callbacks")).await, url(format!("{prefix}-callbacks-dlq")).await) {
+            (Ok(u), Ok(d)) => Some(QueuePair { arn: queue_arn(&client, &u).await?, url: u, dlq_url: d }),
+            _ => None,
+        };
+        Ok(Self { client, queues, callbacks })
     }
 
     /// Creates missing queues with the template's settings (herald-local only).
@@ -88,16 +98,36 @@ impl SqsQueues {
                 tracing::warn!(queue = %format!("{prefix}-{ch}.fifo"), error = ?e.as_service_error().map(|s| s.to_string()), "create_queue");
             }
         }
+        let dlq = client
+            .create_queue()
+            .queue_name(format!("{prefix}-callbacks-dlq"))
+            .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
+            .send()
+            .await
+            .map_err(|e| format!("create callbacks dlq: {e:?}"))?;
+        let dlq_arn = queue_arn(&client, dlq.queue_url().unwrap_or_default()).await?;
+        let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 8}).to_string();
+        let _ = client
+            .create_queue()
+            .queue_name(format!("{prefix}-callbacks"))
+            .attributes(QueueAttributeName::VisibilityTimeout, "30")
+            .attributes(QueueAttributeName::RedrivePolicy, redrive)
+            .send()
+            .await;
         Self::lookup(client, prefix).await
     }
 
     /// Receives up to `max` records with the attributes an event source mapping passes on.
     pub async fn receive(&self, channel: Channel, max: i32, wait: Duration) -> Result<Vec<Received>, QueueError> {
-        let pair = self.pair(channel)?;
+        let url = self.pair(channel)?.url.clone();
+        self.receive_url(&url, max, wait).await
+    }
+
+    pub async fn receive_url(&self, url: &str, max: i32, wait: Duration) -> Result<Vec<Received>, QueueError> {
         let out = self
             .client
             .receive_message()
-            .queue_url(&pair.url)
+            .queue_url(url)
             .max_number_of_messages(max.clamp(1, 10))
             .wait_time_seconds(wait.as_secs() as i32)
             .message_system_attribute_names(MessageSystemAttributeName::All)
@@ -118,9 +148,13 @@ impl SqsQueues {
     }
 
     pub async fn delete(&self, channel: Channel, receipt_handles: &[String]) -> Result<(), QueueError> {
-        let pair = self.pair(channel)?;
+        let url = self.pair(channel)?.url.clone();
+        self.delete_url(&url, receipt_handles).await
+    }
+
+    pub async fn delete_url(&self, url: &str, receipt_handles: &[String]) -> Result<(), QueueError> {
         for chunk in receipt_handles.chunks(10) {
-            let mut req = self.client.delete_message_batch().queue_url(&pair.url);
+            let mut req = self.client.delete_message_batch().queue_url(url);
             for (i, h) in chunk.iter().enumerate() {
                 req = req.entries(
                     aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(h).build().map_err(err)?,
@@ -158,6 +192,20 @@ async fn queue_arn(client: &Client, url: &str) -> Result<String, String> {
     out.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).ok_or_else(|| "no queue arn".into())
 }
 
+impl SqsQueues {
+    pub async fn delay_url(&self, url: &str, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay.as_secs().min(43_200) as i32)
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl MessageQueue for SqsQueues {
     async fn enqueue(&self, job: &SendJob, group_id: &str, dedup_id: &str) -> Result<(), QueueError> {
@@ -180,15 +228,13 @@ impl MessageQueue for SqsQueues {
     }
 
     async fn retry_later(&self, channel: Channel, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
-        let pair = self.pair(channel)?;
-        self.client
-            .change_message_visibility()
-            .queue_url(&pair.url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(delay.as_secs().min(43_200) as i32)
-            .send()
-            .await
-            .map_err(err)?;
+        let url = self.pair(channel)?.url.clone();
+        self.delay_url(&url, receipt_handle, delay).await
+    }
+
+    async fn enqueue_callback(&self, job: &herald_core::inbound::CallbackJob) -> Result<(), QueueError> {
+        let pair = self.callbacks.as_ref().ok_or_else(|| QueueError("no callbacks queue configured".into()))?;
+        self.client.send_message().queue_url(&pair.url).message_body(serde_json::to_string(job).map_err(err)?).send().await.map_err(err)?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@ pub mod channel;
 pub mod errors;
 pub mod guards;
 pub mod ids;
+pub mod inbound;
 pub mod message;
 pub mod metrics;
 pub mod ports;

@@ -145,9 +145,60 @@ pub struct Message {
     pub reserved_cents: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_period: Option<crate::guards::BudgetPeriod>,
+    /// Created → delivered, once a receipt confirms delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_latency_ms: Option<i64>,
 }
 
 impl Message {
+    /// A new queued message with nothing decided yet; callers fill in content and policy.
+    pub fn draft(tenant_id: TenantId, channel: Channel, to: String, correlation_id: CorrelationId, key_mode: KeyMode, now: DateTime<Utc>) -> Message {
+        Message {
+            id: MessageId::generate(),
+            tenant_id,
+            channel,
+            to,
+            from: None,
+            body: None,
+            subject: None,
+            html: None,
+            template: None,
+            priority: Priority::Normal,
+            recipient_timezone: None,
+            send_at: None,
+            metadata: Default::default(),
+            callback_url: None,
+            fallback_channels: vec![],
+            status: Status::Queued,
+            hold_reason: None,
+            deferred_until: None,
+            error_code: None,
+            error_message: None,
+            provider: None,
+            provider_message_id: None,
+            attempts: vec![],
+            history: vec![HistoryEntry { status: Status::Queued, at: now }],
+            created_at: now,
+            updated_at: now,
+            sent_at: None,
+            delivered_at: None,
+            segments: 1,
+            encoding: None,
+            estimated_cost_cents: 0,
+            correlation_id,
+            key_mode,
+            generation: 0,
+            version: 1,
+            due_at: None,
+            dead_lettered: false,
+            idempotency_key: None,
+            notes: vec![],
+            reserved_cents: 0,
+            budget_period: None,
+            delivery_latency_ms: None,
+        }
+    }
+
     pub fn set_status(&mut self, status: Status, now: DateTime<Utc>) {
         if self.status != status {
             self.status = status;
@@ -312,49 +363,12 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn sample(now: DateTime<Utc>) -> Message {
-        Message {
-            id: MessageId::generate(),
-            tenant_id: TenantId::generate(),
-            channel: Channel::Sms,
-            to: "+14155550100".into(),
-            from: None,
-            body: Some("hi".into()),
-            subject: None,
-            html: None,
-            template: None,
-            priority: Priority::Normal,
-            recipient_timezone: None,
-            send_at: None,
-            metadata: Default::default(),
-            callback_url: None,
-            fallback_channels: vec![],
-            status: Status::Queued,
-            hold_reason: None,
-            deferred_until: None,
-            error_code: None,
-            error_message: None,
-            provider: None,
-            provider_message_id: None,
-            attempts: vec![],
-            history: vec![HistoryEntry { status: Status::Queued, at: now }],
-            created_at: now,
-            updated_at: now,
-            sent_at: None,
-            delivered_at: None,
-            segments: 1,
-            encoding: Some(Encoding::Gsm7),
-            estimated_cost_cents: 1,
-            correlation_id: CorrelationId::generate(),
-            key_mode: KeyMode::Live,
-            generation: 0,
-            version: 0,
-            due_at: None,
-            dead_lettered: false,
-            idempotency_key: None,
-            notes: vec![],
-            reserved_cents: 0,
-            budget_period: None,
-        }
+        let mut m = Message::draft(TenantId::generate(), Channel::Sms, "+14155550100".into(), CorrelationId::generate(), KeyMode::Live, now);
+        m.body = Some("hi".into());
+        m.encoding = Some(Encoding::Gsm7);
+        m.estimated_cost_cents = 1;
+        m.version = 0;
+        m
     }
 
     #[test]

@@ -123,6 +123,8 @@ pub trait MessageQueue: Send + Sync {
     /// Puts a copy of the job on the channel's dead-letter queue.
     async fn dead_letter(&self, job: &SendJob, group_id: &str, reason: &str) -> Result<(), QueueError>;
     async fn depths(&self) -> Result<Vec<QueueDepth>, QueueError>;
+    /// Queues a status callback to the tenant (a standard queue, retried with back-off).
+    async fn enqueue_callback(&self, job: &crate::inbound::CallbackJob) -> Result<(), QueueError>;
 }
 
 #[async_trait]

@@ -78,3 +78,20 @@ pub(crate) fn transport(provider: Provider, e: reqwest::Error) -> ProviderFailur
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
+
+#[async_trait::async_trait]
+impl herald_core::inbound::CallbackSender for HttpProviders {
+    async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String> {
+        let res = self
+            .http
+            .post(url)
+            .timeout(Duration::from_secs(5))
+            .header("content-type", "application/json")
+            .header("herald-signature", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| if e.is_timeout() { "timeout".to_string() } else { "transport error".to_string() })?;
+        Ok(res.status().as_u16())
+    }
+}

@@ -14,6 +14,7 @@ pub struct Config {
     /// Queue names are `{prefix}-{channel}.fifo` and `{prefix}-{channel}-dlq.fifo`.
     pub queue_prefix: String,
     pub queue_urls: HashMap<Channel, (String, String)>,
+    pub callback_queue: Option<(String, String)>,
     pub admin_key: Option<String>,
     pub admin_key_secret: Option<String>,
     pub secret_prefix: String,
@@ -82,6 +83,7 @@ impl Config {
             table: get("HERALD_TABLE").unwrap_or_else(|| "herald".into()),
             queue_prefix: get("HERALD_QUEUE_PREFIX").unwrap_or_else(|| "herald".into()),
             queue_urls,
+            callback_queue: get("HERALD_CALLBACK_QUEUE_URL").zip(get("HERALD_CALLBACK_DLQ_URL")),
             admin_key: get("HERALD_ADMIN_KEY"),
             admin_key_secret: get("HERALD_ADMIN_KEY_SECRET"),
             secret_prefix: get("HERALD_SECRET_PREFIX").unwrap_or_else(|| "herald".into()),

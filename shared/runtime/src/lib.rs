@@ -70,7 +70,8 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
             .iter()
             .map(|(ch, (u, d))| (*ch, herald_aws::QueuePair { url: u.clone(), arn: String::new(), dlq_url: d.clone() }))
             .collect();
-        SqsQueues::new(sqs, pairs)
+        let callbacks = cfg.callback_queue.as_ref().map(|(u, d)| herald_aws::QueuePair { url: u.clone(), arn: String::new(), dlq_url: d.clone() });
+        SqsQueues::new(sqs, pairs, callbacks)
     } else {
         SqsQueues::lookup(sqs, &cfg.queue_prefix).await?
     };
@@ -91,8 +92,9 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         whatsapp_version: cfg.whatsapp_api_version.clone(),
         public_url: cfg.public_url.clone(),
     };
+    let http = HttpProviders::new(endpoints, cfg.provider_timeout);
     let gateway = Gateway {
-        http: HttpProviders::new(endpoints, cfg.provider_timeout),
+        http: http.clone(),
         ses: SesEmail::new(aws_sdk_sesv2::Client::new(&sdk)),
         create_identities: cfg.local,
     };
@@ -104,6 +106,8 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         providers: Arc::new(gateway),
         audit: Arc::new(store.clone()),
         guards: Arc::new(store.clone()),
+        events: Arc::new(store.clone()),
+        callbacks: Arc::new(http),
         clock,
     };
     let settings = Settings {

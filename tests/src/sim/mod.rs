@@ -3,6 +3,7 @@
 //! injects faults. Runs in-process for tests, or as the `herald-sim` binary.
 mod telnyx;
 mod twilio;
+pub mod webhooks;
 mod whatsapp;
 
 use axum::extract::{Json, State};
@@ -65,6 +66,8 @@ pub struct SimState {
     pub twilio_accounts: HashMap<String, String>,
     pub telnyx_keys: HashSet<String>,
     pub whatsapp_tokens: HashSet<String>,
+    /// Provider message ids to hand out next, instead of random ones.
+    pub next_ids: HashMap<SimProvider, VecDeque<String>>,
 }
 
 #[derive(Clone)]
@@ -149,6 +152,15 @@ impl Simulator {
             .into_iter()
             .filter(|r| r.form.get("From").map(String::as_str).or_else(|| r.json.get("from").and_then(|v| v.as_str())) == Some(from))
             .collect()
+    }
+
+    /// The next message the provider accepts gets this id.
+    pub fn next_message_id(&self, provider: SimProvider, id: &str) {
+        self.state.lock().unwrap().next_ids.entry(provider).or_default().push_back(id.to_string());
+    }
+
+    pub(crate) fn take_id(&self, provider: SimProvider, make: impl FnOnce() -> String) -> String {
+        self.state.lock().unwrap().next_ids.get_mut(&provider).and_then(|q| q.pop_front()).unwrap_or_else(make)
     }
 
     pub(crate) fn take_fault(&self, provider: SimProvider) -> Option<Fault> {

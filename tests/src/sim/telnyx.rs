@@ -54,7 +54,7 @@ pub async fn send_message(State(sim): State<Simulator>, headers: HeaderMap, body
     } else if !to.starts_with('+') {
         error(400, "10016", None)
     } else {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = sim.take_id(SimProvider::Telnyx, || uuid::Uuid::new_v4().to_string());
         rec.provider_message_id = Some(id.clone());
         let text = json.get("text").and_then(|v| v.as_str()).unwrap_or_default();
         let body = json!({"data": {

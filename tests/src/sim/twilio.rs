@@ -55,7 +55,7 @@ pub async fn create_message(State(sim): State<Simulator>, Path(sid): Path<String
     } else if !to.starts_with('+') || to.len() < 8 {
         error(400, 21211, &message_for(21211, &to), None)
     } else {
-        let msid = format!("SM{}", uuid::Uuid::new_v4().simple());
+        let msid = sim.take_id(SimProvider::Twilio, || format!("SM{}", uuid::Uuid::new_v4().simple()));
         rec.provider_message_id = Some(msid.clone());
         let now = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S +0000").to_string();
         let body = json!({

@@ -57,7 +57,7 @@ pub async fn send_message(State(sim): State<Simulator>, Path((version, pnid)): P
     } else if !shape_ok {
         error(400, 100, None)
     } else {
-        let id = format!("wamid.{}", uuid::Uuid::new_v4().simple());
+        let id = sim.take_id(SimProvider::Whatsapp, || format!("wamid.{}", uuid::Uuid::new_v4().simple()));
         rec.provider_message_id = Some(id.clone());
         let to = json.get("to").and_then(|v| v.as_str()).unwrap_or_default();
         (StatusCode::OK, Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}], "messages": [{"id": id, "message_status": "accepted"}]}))).into_response()

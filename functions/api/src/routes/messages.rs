@@ -49,3 +49,13 @@ pub async fn list(State(app): State<AppState>, Auth(caller): Auth, Query(q): Que
 pub async fn cancel(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(MessageView::from(app.herald.cancel(&caller, &id).await?))))
 }
+
+#[derive(Deserialize)]
+pub struct InboundQuery {
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    limit: Option<u32>,
+}
+
+pub async fn inbound(State(app): State<AppState>, Auth(caller): Auth, Query(q): Query<InboundQuery>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"messages": app.herald.inbound(&caller, q.since, q.limit.unwrap_or(100)).await?})))
+}

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/dnc", get(guards::dnc_list))
         .route("/v1/dnc/{address}", put(guards::dnc_put).get(guards::dnc_get).delete(guards::dnc_delete))
         .route("/v1/messages/{id}/cancel", post(messages::cancel))
+        .route("/v1/inbound", get(messages::inbound))
         .route("/v1/admin/audit", get(system::audit))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))

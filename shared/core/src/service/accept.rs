@@ -132,49 +132,28 @@ impl Herald {
         let scheduled = req.send_at.is_some_and(|t| t > now + chrono::Duration::seconds(1));
         let status = if scheduled { Status::Scheduled } else { Status::Queued };
         let due_at = if scheduled { req.send_at } else { Some(now + chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default()) };
-        let msg = Message {
-            id: MessageId::generate(),
-            tenant_id: tenant.id.clone(),
-            channel: req.channel,
-            to: v.to,
-            from: v.from,
-            body: req.body.clone(),
-            subject: req.subject.clone(),
-            html: req.html.clone(),
-            template: req.template.clone().map(|t| Template { name: t.name, language: t.language, parameters: t.parameters }),
-            priority: req.priority.unwrap_or_default(),
-            recipient_timezone: req.recipient_timezone.clone(),
-            send_at: req.send_at,
-            metadata: req.metadata.clone().unwrap_or_default(),
-            callback_url: req.callback_url.clone(),
-            fallback_channels: req.fallback_channels.clone().unwrap_or_default(),
-            status,
-            hold_reason: None,
-            deferred_until: None,
-            error_code: None,
-            error_message: None,
-            provider: None,
-            provider_message_id: None,
-            attempts: vec![],
-            history: vec![HistoryEntry { status, at: now }],
-            created_at: now,
-            updated_at: now,
-            sent_at: None,
-            delivered_at: None,
-            segments: v.segments,
-            encoding: v.encoding,
-            estimated_cost_cents,
-            correlation_id: correlation_id.clone(),
-            key_mode: key.mode,
-            generation: 0,
-            version: 1,
-            due_at,
-            dead_lettered: false,
-            idempotency_key: idempotency_key.clone(),
-            notes,
-            reserved_cents,
-            budget_period,
-        };
+        let mut msg = Message::draft(tenant.id.clone(), req.channel, v.to, correlation_id.clone(), key.mode, now);
+        msg.from = v.from;
+        msg.body = req.body.clone();
+        msg.subject = req.subject.clone();
+        msg.html = req.html.clone();
+        msg.template = req.template.clone().map(|t| Template { name: t.name, language: t.language, parameters: t.parameters });
+        msg.priority = req.priority.unwrap_or_default();
+        msg.recipient_timezone = req.recipient_timezone.clone();
+        msg.send_at = req.send_at;
+        msg.metadata = req.metadata.clone().unwrap_or_default();
+        msg.callback_url = req.callback_url.clone();
+        msg.fallback_channels = req.fallback_channels.clone().unwrap_or_default();
+        msg.status = status;
+        msg.history = vec![HistoryEntry { status, at: now }];
+        msg.segments = v.segments;
+        msg.encoding = v.encoding;
+        msg.estimated_cost_cents = estimated_cost_cents;
+        msg.due_at = due_at;
+        msg.idempotency_key = idempotency_key.clone();
+        msg.notes = notes;
+        msg.reserved_cents = reserved_cents;
+        msg.budget_period = budget_period;
         let mut msg = msg;
         if tenant.paused.is_some() {
             msg.hold(HoldReason::TenantPaused, None, Status::Queued, now);

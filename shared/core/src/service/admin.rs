@@ -229,6 +229,7 @@ impl Herald {
             rate_limit_per_minute: req.rate_limit_per_minute,
             paused: None,
             help_text: req.help_text,
+            callback_secret: Some(format!("whsec_{}", NewApiKey::generate(KeyMode::Live).hash)),
             created_at: now,
             updated_at: now,
         };
@@ -365,6 +366,11 @@ impl Herald {
                     tracing::warn!(error = %e, "could not prepare the SES identity");
                 }
             }
+        }
+        if let (Some(pnid), Some(wa)) = (&cfg.phone_number_id, &secrets.whatsapp) {
+            use sha2::{Digest, Sha256};
+            let token_hash = hex::encode(Sha256::digest(wa.verify_token.as_bytes()));
+            self.ports.events.set_whatsapp_index(&tenant.id, pnid, &token_hash).await?;
         }
         self.ports.tenants.save_channel(&cfg).await?;
         self.audit(caller, Some(&tenant.id), "channel.put", json!({"channel": channel, "provider": provider, "backup_provider": backup})).await;

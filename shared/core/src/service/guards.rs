@@ -233,6 +233,7 @@ impl Herald {
         if let Some(m) = updated {
             tracing::info!(message_id = %m.id, status = %m.status, hold_reason = ?m.hold_reason, deferred_until = ?m.deferred_until, "message held by the send policy");
             self.release_reservation(&m, released).await;
+            self.notify(&m).await;
         }
         Ok(())
     }

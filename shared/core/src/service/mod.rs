@@ -5,11 +5,13 @@ mod admin;
 mod guards;
 mod jobs;
 mod send;
+mod webhooks;
 
 pub use accept::{Acceptance, SendRequest};
 pub use admin::{ChannelUpdate, ChannelView, NewTenant, NumberRequest, TenantCreated, TenantPatch};
 pub use jobs::JobReport;
 pub use send::JobOutcome;
+pub use webhooks::ReceiptOutcome;
 
 use crate::channel::Channel;
 use crate::ids::TenantId;
@@ -63,6 +65,8 @@ pub struct Ports {
     pub providers: Arc<dyn ProviderGateway>,
     pub audit: Arc<dyn AuditLog>,
     pub guards: Arc<dyn crate::guards::GuardStore>,
+    pub events: Arc<dyn crate::inbound::EventRepo>,
+    pub callbacks: Arc<dyn crate::inbound::CallbackSender>,
     pub clock: Arc<dyn Clock>,
 }
 

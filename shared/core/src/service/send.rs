@@ -60,6 +60,7 @@ impl Herald {
                 return Ok(match failed {
                     Some(m) if m.status == Status::Failed => {
                         self.release_reservation(&m, released).await;
+                        self.notify(&m).await;
                         JobOutcome::DeadLetter { reason: code.as_str().into() }
                     }
                     _ => JobOutcome::Done,
@@ -97,10 +98,13 @@ impl Herald {
         match result {
             Ok(accepted) => {
                 tracing::info!(message_id = %claimed.id, provider = %provider, provider_message_id = %accepted.provider_message_id, "provider accepted");
-                self.finish_attempt(&claimed, attempt_no, |m, now| {
-                    m.record_sent(accepted.provider_message_id.clone(), now, accepted.delivered)
-                })
-                .await?;
+                let m = self
+                    .finish_attempt(&claimed, attempt_no, |m, now| m.record_sent(accepted.provider_message_id.clone(), now, accepted.delivered))
+                    .await?;
+                if let Some(m) = m {
+                    self.notify(&m).await;
+                    self.apply_orphans(provider, &accepted.provider_message_id).await;
+                }
                 Ok(JobOutcome::Done)
             }
             Err(failure) => self.attempt_failed(&claimed, attempt_no, failure).await,
@@ -137,6 +141,7 @@ impl Herald {
                 .await?;
             if let Some(m) = m {
                 self.release_reservation(&m, released.load(std::sync::atomic::Ordering::SeqCst)).await;
+                self.notify(&m).await;
             }
             Ok(JobOutcome::DeadLetter { reason: class.code.as_str().into() })
         }

@@ -1,0 +1,20 @@
+//! SES events (delivery, bounce, complaint) through SNS.
+use aws_lambda_events::event::sns::SnsEvent;
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    herald_runtime::init_tracing();
+    let app = herald_runtime::build(herald_runtime::Config::from_env()?).await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SnsEvent>| {
+        let app = app.clone();
+        async move {
+            for record in event.payload.records {
+                let ses: serde_json::Value = serde_json::from_str(&record.sns.message)?;
+                app.herald.apply_ses_event(&ses).await?;
+            }
+            Ok::<_, lambda_runtime::Error>(())
+        }
+    }))
+    .await
+}

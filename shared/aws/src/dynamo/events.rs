@@ -1,0 +1,86 @@
+use super::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_core::ids::TenantId;
+use herald_core::inbound::{EventRepo, InboundMessage, Receipt};
+use herald_core::ports::StoreResult;
+use herald_core::Provider;
+
+const ORPHAN_TTL_SECS: i64 = 7 * 24 * 3600;
+
+#[async_trait]
+impl EventRepo for DynamoStore {
+    async fn first_event(&self, key: &str, expires_at: i64) -> StoreResult<bool> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key))
+            .item("sk", s("EVT"))
+            .item("ttl", n(expires_at))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn forget_event(&self, key: &str) -> StoreResult<()> {
+        self.client.delete_item().table_name(&self.table).key("pk", s(key)).key("sk", s("EVT")).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn save_inbound(&self, m: &InboundMessage) -> StoreResult<()> {
+        self.put(keyed(m, format!("INB#{}", m.tenant_id), &format!("{}#{}", ts(&m.received_at), m.id))?).await
+    }
+
+    async fn inbound(&self, tenant: &TenantId, since: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<InboundMessage>> {
+        let q = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(format!("INB#{tenant}"))).limit(limit as i32);
+        let q = match since {
+            Some(t) => q.key_condition_expression("pk = :pk AND sk >= :since").expression_attribute_values(":since", s(ts(&t))),
+            None => q.key_condition_expression("pk = :pk"),
+        };
+        let out = q.send().await.map_err(unavailable)?;
+        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+    }
+
+    async fn save_orphan(&self, r: &Receipt) -> StoreResult<()> {
+        let mut item = keyed(r, format!("ORPHAN#{}#{}", r.provider, r.provider_message_id), &format!("{}#{}", ts(&r.at), r.status))?;
+        item.insert("ttl".into(), n(r.at.timestamp() + ORPHAN_TTL_SECS));
+        self.put(item).await
+    }
+
+    async fn take_orphans(&self, provider: Provider, pmid: &str) -> StoreResult<Vec<Receipt>> {
+        let pk = format!("ORPHAN#{provider}#{pmid}");
+        let items = self.query_prefix(&pk, "").await?;
+        let mut out = Vec::new();
+        for item in items {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            out.push(from_item(item)?);
+            self.client.delete_item().table_name(&self.table).key("pk", s(&pk)).key("sk", s(sk)).send().await.map_err(unavailable)?;
+        }
+        Ok(out)
+    }
+
+    async fn set_whatsapp_index(&self, tenant: &TenantId, pnid: &str, token_hash: &str) -> StoreResult<()> {
+        for pk in [format!("WAPNID#{pnid}"), format!("WAVERIFY#{token_hash}")] {
+            let mut item = Item::new();
+            item.insert("pk".into(), s(pk));
+            item.insert("sk".into(), s("WA"));
+            item.insert("tenant_id".into(), s(tenant.as_str()));
+            self.put(item).await?;
+        }
+        Ok(())
+    }
+
+    async fn whatsapp_tenant(&self, pnid: &str) -> StoreResult<Option<TenantId>> {
+        Ok(self.get(&format!("WAPNID#{pnid}"), "WA").await?.and_then(|i| i.get("tenant_id")?.as_s().ok().and_then(|t| TenantId::parse(t))))
+    }
+
+    async fn whatsapp_tenant_by_token(&self, token_hash: &str) -> StoreResult<Option<TenantId>> {
+        Ok(self.get(&format!("WAVERIFY#{token_hash}"), "WA").await?.and_then(|i| i.get("tenant_id")?.as_s().ok().and_then(|t| TenantId::parse(t))))
+    }
+}
