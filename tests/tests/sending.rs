@@ -252,14 +252,11 @@ async fn always_failing_provider_exhausts_attempts_and_dead_letters() {
     assert_eq!(m["error_code"], "TEMPORARY_ERROR");
     assert_eq!(m["attempts"].as_array().unwrap().len(), 3);
     assert_eq!(app.sim.requests(SimProvider::Twilio).len(), 3);
-    let dlq = eventually(WAIT, "the message in the SMS DLQ", || async {
-        let q = app.queues().await;
-        let d = q["sms"]["dlq_depth"].as_u64().unwrap();
-        (d >= 1).then_some(d)
-    })
-    .await;
-    assert_eq!(dlq, 1);
-    assert_eq!(app.queued_count(Channel::Sms).await, 0, "gone from the main queue");
+    let id = m["id"].as_str().unwrap();
+    let dlq = app.get("/v1/dlq?channel=sms", &t.live_key).await;
+    let listed: Vec<&str> = dlq.body["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, vec![id], "the message is in the dead-letter queue");
+    eventually(WAIT, "gone from the main queue", || async { (app.queued_count(Channel::Sms).await == 0).then_some(()) }).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,9 +9,10 @@ pub const SCHEDULES: &[(&str, Duration)] = &[
     ("dispatch", Duration::from_secs(60)),
     ("quota-reset", Duration::from_secs(86_400)),
     ("budget-reset", Duration::from_secs(3_600)),
+    ("stale-recovery", Duration::from_secs(300)),
 ];
 
-pub const JOBS: &[&str] = &["dispatch", "quota-reset", "budget-reset"];
+pub const JOBS: &[&str] = &["dispatch", "quota-reset", "budget-reset", "stale-recovery"];
 
 #[derive(Debug, Deserialize)]
 pub struct JobEvent {

@@ -56,7 +56,6 @@ async fn handle_record(herald: &Herald, queue: &dyn MessageQueue, record: &SqsMe
     };
     let span = tracing::info_span!("send", message_id = %job.message_id, tenant_id = %job.tenant_id, correlation_id = %job.correlation_id);
     let _guard = span.enter();
-    let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
     match herald.process(&job).await {
         Ok(JobOutcome::Done) => true,
         Ok(JobOutcome::RetryAfter(delay)) => {
@@ -66,14 +65,11 @@ async fn handle_record(herald: &Herald, queue: &dyn MessageQueue, record: &SqsMe
             }
             false
         }
-        Ok(JobOutcome::DeadLetter { reason }) => match queue.dead_letter(&job, &group, &reason).await {
-            Ok(()) => true,
-            Err(e) => {
-                // The record says failed; keep the SQS copy so it reaches the DLQ by redrive.
-                tracing::error!(error = %e, "could not copy to the dead-letter queue");
-                false
-            }
-        },
+        Ok(JobOutcome::DeadLetter { reason }) => {
+            // The message record is the dead letter (see GET /v1/dlq); the queue copy goes.
+            tracing::warn!(error_code = %reason, "message failed and was dead-lettered");
+            true
+        }
         Err(e) => {
             tracing::error!(error = %e, "send failed on a dependency; the record will be redelivered");
             false

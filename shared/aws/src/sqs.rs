@@ -238,19 +238,22 @@ impl MessageQueue for SqsQueues {
         Ok(())
     }
 
-    async fn dead_letter(&self, job: &SendJob, group_id: &str, reason: &str) -> Result<(), QueueError> {
-        let pair = self.pair(job.channel)?;
-        self.client
-            .send_message()
-            .queue_url(&pair.dlq_url)
-            .message_body(serde_json::to_string(job).map_err(err)?)
-            .message_group_id(group_id)
-            .message_deduplication_id(format!("{}-g{}-dead", job.message_id, job.generation))
-            .message_attributes("reason", MessageAttributeValue::builder().data_type("String").string_value(reason).build().map_err(err)?)
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(())
+    async fn receive_dead_letters(&self, channel: Channel, max: i32) -> Result<Vec<(SendJob, String)>, QueueError> {
+        let url = self.pair(channel)?.dlq_url.clone();
+        let records = self.receive_url(&url, max, Duration::ZERO).await?;
+        let mut out = Vec::new();
+        for r in records {
+            match serde_json::from_str::<SendJob>(&r.body) {
+                Ok(job) => out.push((job, r.receipt_handle)),
+                Err(_) => tracing::error!(sqs_message_id = %r.message_id, "unreadable record in the DLQ; left for inspection"),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete_dead_letter(&self, channel: Channel, receipt_handle: &str) -> Result<(), QueueError> {
+        let url = self.pair(channel)?.dlq_url.clone();
+        self.delete_url(&url, &[receipt_handle.to_string()]).await
     }
 
     async fn depths(&self) -> Result<Vec<QueueDepth>, QueueError> {

@@ -75,3 +75,31 @@ pub trait GuardStore: Send + Sync {
     async fn pending_releases(&self) -> StoreResult<Vec<String>>;
     async fn set_pending_release(&self, hold_key: &str, pending: bool) -> StoreResult<()>;
 }
+
+/// A provider's circuit breaker as stored: state plus per-minute outcome counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerRecord {
+    pub state: BreakerState,
+    pub since: DateTime<Utc>,
+    pub version: u64,
+    /// minute (`YYYYMMDDHHMM`) → (attempts, provider failures).
+    #[serde(default)]
+    pub buckets: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+#[async_trait]
+pub trait BreakerStore: Send + Sync {
+    async fn breaker(&self, provider: crate::Provider) -> StoreResult<Option<BreakerRecord>>;
+    /// Counts one attempt (and a failure) in the minute bucket.
+    async fn count_outcome(&self, provider: crate::Provider, minute: &str, failed: bool, expires_at: i64) -> StoreResult<()>;
+    /// Moves to `state` if the stored version is still `expected` (None: no record yet).
+    async fn transition(&self, provider: crate::Provider, expected: Option<u64>, state: BreakerState, since: DateTime<Utc>, clear_buckets: bool) -> StoreResult<bool>;
+}

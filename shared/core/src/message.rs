@@ -145,6 +145,14 @@ pub struct Message {
     pub reserved_cents: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_period: Option<crate::guards::BudgetPeriod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<DateTime<Utc>>,
+    /// Set when a dead letter is moved to the archive (kept for audit, then expires).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// Attempts made before the last retry from the DLQ: the attempt budget starts again.
+    #[serde(default)]
+    pub attempts_offset: u32,
     /// Created → delivered, once a receipt confirms delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_latency_ms: Option<i64>,
@@ -196,6 +204,9 @@ impl Message {
             reserved_cents: 0,
             budget_period: None,
             delivery_latency_ms: None,
+            failed_at: None,
+            archived_at: None,
+            attempts_offset: 0,
         }
     }
 
@@ -278,8 +289,30 @@ impl Message {
         self.error_code = Some(code);
         self.error_message = Some(message);
         self.dead_lettered = true;
+        self.failed_at = Some(now);
         self.due_at = None;
         self.set_status(Status::Failed, now);
+    }
+
+    /// Out of the dead-letter queue and back in line, with a fresh attempt budget.
+    pub fn retry_from_dlq(&mut self, actor: &str, now: DateTime<Utc>) {
+        self.attempts_offset = self.attempts.len() as u32;
+        self.dead_lettered = false;
+        self.error_code = None;
+        self.error_message = None;
+        self.failed_at = None;
+        self.notes.push(format!("dlq_retry by {actor} at {}", now.to_rfc3339()));
+        self.requeue(now);
+    }
+
+    /// The DLQ index sort key: channel and error code first, so stats and filters read keys.
+    pub fn dlq_sort_key(&self) -> Option<String> {
+        if !(self.dead_lettered && self.status == Status::Failed && self.archived_at.is_none()) {
+            return None;
+        }
+        let code = self.error_code.map(|c| c.as_str()).unwrap_or("PROVIDER_ERROR");
+        let at = self.failed_at.unwrap_or(self.updated_at).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Some(format!("{}#{}#{}#{}", self.channel, code, at, self.id))
     }
 
     /// Keeps a pending message back until `until` (or until released when `None`).

@@ -99,6 +99,9 @@ pub trait MessageRepo: Send + Sync {
     /// Messages in `state` due at or before `before`, oldest first.
     async fn due(&self, state: WorkState, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<MessageId>>;
     async fn by_provider_id(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Option<MessageId>>;
+    /// Dead letters (or archived ones) of a tenant whose index key starts with `prefix`
+    /// (`channel#ERROR_CODE#…`), with that key.
+    async fn dead_letters(&self, tenant: &TenantId, archived: bool, prefix: &str, limit: u32, cursor: Option<&str>) -> StoreResult<Page<(MessageId, String)>>;
     /// Messages waiting under an open-ended hold (see `Message::hold_key`), oldest first.
     async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>>;
 }
@@ -120,8 +123,9 @@ pub trait MessageQueue: Send + Sync {
     async fn enqueue(&self, job: &SendJob, group_id: &str, dedup_id: &str) -> Result<(), QueueError>;
     /// Keeps a received message invisible for `delay` (the retry back-off).
     async fn retry_later(&self, channel: Channel, receipt_handle: &str, delay: std::time::Duration) -> Result<(), QueueError>;
-    /// Puts a copy of the job on the channel's dead-letter queue.
-    async fn dead_letter(&self, job: &SendJob, group_id: &str, reason: &str) -> Result<(), QueueError>;
+    /// Records the redrive policy moved to the channel's SQS DLQ, with their receipt handles.
+    async fn receive_dead_letters(&self, channel: Channel, max: i32) -> Result<Vec<(SendJob, String)>, QueueError>;
+    async fn delete_dead_letter(&self, channel: Channel, receipt_handle: &str) -> Result<(), QueueError>;
     async fn depths(&self) -> Result<Vec<QueueDepth>, QueueError>;
     /// Queues a status callback to the tenant (a standard queue, retried with back-off).
     async fn enqueue_callback(&self, job: &crate::inbound::CallbackJob) -> Result<(), QueueError>;
@@ -150,9 +154,22 @@ pub struct Accepted {
     pub delivered: bool,
 }
 
+/// What a provider knows about a message Herald may or may not have handed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Found { provider_message_id: String, delivered: bool },
+    NotFound,
+    /// The provider offers no way to look a message up by its content.
+    Unsupported,
+}
+
 #[async_trait]
 pub trait ProviderGateway: Send + Sync {
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure>;
+    /// Finds a message sent at or after `since` matching `out` (recipient, sender, body).
+    async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
+        Ok(Lookup::Unsupported)
+    }
     /// Makes a sender address usable (locally: creates the SES identity in the emulator;
     /// in AWS identities are verified once, out of band, so this does nothing).
     async fn prepare_email_identity(&self, _from: &str) -> Result<(), String> {

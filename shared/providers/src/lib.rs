@@ -95,3 +95,9 @@ impl herald_core::inbound::CallbackSender for HttpProviders {
         Ok(res.status().as_u16())
     }
 }
+
+impl HttpProviders {
+    pub async fn twilio_lookup(&self, out: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Result<herald_core::ports::Lookup, ProviderFailure> {
+        twilio::lookup(self, out, since).await
+    }
+}

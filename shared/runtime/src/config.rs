@@ -24,6 +24,7 @@ pub struct Config {
     pub enqueue_grace: Duration,
     pub pause_recheck: Duration,
     pub linking_retry_delays: Vec<Duration>,
+    pub breaker: herald_core::service::BreakerSettings,
     pub pricing: Pricing,
     pub twilio_api_base: String,
     pub telnyx_api_base: String,
@@ -93,6 +94,18 @@ impl Config {
             enqueue_grace: dur("HERALD_ENQUEUE_GRACE", "15m")?,
             pause_recheck: dur("HERALD_PAUSE_RECHECK", "60s")?,
             linking_retry_delays: durs("HERALD_LINKING_RETRY_DELAYS", "5m,15m,60m")?,
+            breaker: herald_core::service::BreakerSettings {
+                failure_rate: match get("HERALD_BREAKER_FAILURE_RATE") {
+                    Some(v) => v.parse().ok().filter(|r: &f64| *r > 0.0 && *r <= 1.0).ok_or_else(|| ConfigError(format!("HERALD_BREAKER_FAILURE_RATE={v} must be within (0, 1]")))?,
+                    None => 0.5,
+                },
+                min_attempts: match get("HERALD_BREAKER_MIN_ATTEMPTS") {
+                    Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError(format!("HERALD_BREAKER_MIN_ATTEMPTS={v} must be a positive integer")))?,
+                    None => 20,
+                },
+                window: dur("HERALD_BREAKER_WINDOW", "10m")?,
+                cooldown: dur("HERALD_BREAKER_COOLDOWN", "60s")?,
+            },
             pricing,
             twilio_api_base: get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
             telnyx_api_base: get("TELNYX_API_BASE").unwrap_or_else(|| "https://api.telnyx.com".into()),

@@ -40,6 +40,13 @@ impl ProviderGateway for Gateway {
         }
     }
 
+    async fn lookup(&self, out: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Result<herald_core::ports::Lookup, ProviderFailure> {
+        match out.provider {
+            Provider::Twilio => self.http.twilio_lookup(out, since).await,
+            _ => Ok(herald_core::ports::Lookup::Unsupported),
+        }
+    }
+
     async fn prepare_email_identity(&self, from: &str) -> Result<(), String> {
         if self.create_identities {
             self.ses.ensure_identity(from).await

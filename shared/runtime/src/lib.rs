@@ -107,6 +107,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         audit: Arc::new(store.clone()),
         guards: Arc::new(store.clone()),
         events: Arc::new(store.clone()),
+        breakers: Arc::new(store.clone()),
         callbacks: Arc::new(http),
         clock,
     };
@@ -119,6 +120,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         admin_key,
         version: env!("CARGO_PKG_VERSION").into(),
         pause_recheck: cfg.pause_recheck,
+        breaker: cfg.breaker.clone(),
     };
     Ok(App { herald: Arc::new(Herald::new(ports, settings)), store, queues, config: cfg, sdk })
 }

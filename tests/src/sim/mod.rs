@@ -92,7 +92,7 @@ impl Simulator {
         let addr = listener.local_addr()?;
         let sim = Simulator { state, addr };
         let app = Router::new()
-            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio::create_message))
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio::create_message).get(twilio::list_messages))
             .route("/v2/messages", post(telnyx::send_message))
             .route("/{version}/{phone_number_id}/messages", post(whatsapp::send_message))
             .route("/_sim/requests", get(control_requests))
@@ -152,6 +152,17 @@ impl Simulator {
             .into_iter()
             .filter(|r| r.form.get("From").map(String::as_str).or_else(|| r.json.get("from").and_then(|v| v.as_str())) == Some(from))
             .collect()
+    }
+
+    /// Makes the simulator's Twilio hold a message it "received" (e.g. before Herald crashed).
+    pub fn seed_twilio_message(&self, to: &str, from: &str, body: &str, sid: &str) {
+        let form: BTreeMap<String, String> = [("To", to), ("From", from), ("Body", body)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.record(Recorded { provider: SimProvider::Twilio, path: "seeded".into(), auth: None, form, json: Value::Null, status: 201, provider_message_id: Some(sid.into()) });
+    }
+
+    /// Messages the provider accepted (POSTs answered 2xx and seeded ones).
+    pub fn accepted(&self, provider: SimProvider) -> Vec<Recorded> {
+        self.requests(provider).into_iter().filter(|r| (200..300).contains(&r.status)).collect()
     }
 
     /// The next message the provider accepts gets this id.

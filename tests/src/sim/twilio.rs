@@ -72,3 +72,19 @@ pub async fn create_message(State(sim): State<Simulator>, Path(sid): Path<String
     sim.record(rec);
     response
 }
+
+/// `GET Messages.json?To=&From=&DateSent>=`: the account's accepted messages.
+pub async fn list_messages(State(sim): State<Simulator>, Path(sid): Path<String>, headers: HeaderMap, axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>) -> Response {
+    let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
+    let authed = matches!((auth_header(&headers), &expected), (Some(a), Some(token)) if a == format!("basic:{sid}:{token}"));
+    if !authed {
+        return error(401, 20003, "Authenticate", None);
+    }
+    let messages: Vec<Value> = sim
+        .accepted(SimProvider::Twilio)
+        .into_iter()
+        .filter(|r| q.get("To").is_none_or(|t| r.form.get("To") == Some(t)) && q.get("From").is_none_or(|f| r.form.get("From") == Some(f)))
+        .map(|r| json!({"sid": r.provider_message_id, "to": r.form.get("To"), "from": r.form.get("From"), "body": r.form.get("Body"), "status": "delivered", "account_sid": sid, "direction": "outbound-api"}))
+        .collect();
+    (StatusCode::OK, Json(json!({"messages": messages, "page": 0, "page_size": 100, "uri": format!("/2010-04-01/Accounts/{sid}/Messages.json")}))).into_response()
+}

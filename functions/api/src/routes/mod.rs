@@ -1,5 +1,6 @@
 //! The route table. A new route: one line here, one handler calling one domain function.
 mod channels;
+mod dlq;
 mod guards;
 mod messages;
 mod system;
@@ -27,9 +28,18 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/dnc/{address}", put(guards::dnc_put).get(guards::dnc_get).delete(guards::dnc_delete))
         .route("/v1/messages/{id}/cancel", post(messages::cancel))
         .route("/v1/inbound", get(messages::inbound))
+        .route("/v1/dlq", get(dlq::tenant_list))
+        .route("/v1/dlq/stats", get(dlq::tenant_stats))
+        .route("/v1/dlq/retry", post(dlq::tenant_retry))
+        .route("/v1/dlq/archive", post(dlq::tenant_archive).get(dlq::tenant_archive_list))
+        .route("/v1/admin/dlq", get(dlq::admin_list))
+        .route("/v1/admin/dlq/stats", get(dlq::admin_stats))
+        .route("/v1/admin/dlq/retry", post(dlq::admin_retry))
+        .route("/v1/admin/dlq/archive", post(dlq::admin_archive).get(dlq::admin_archive_list))
         .route("/v1/admin/audit", get(system::audit))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))
+        .route("/v1/system/health/providers", get(system::provider_health))
         .route("/v1/tenant", get(tenants::own).patch(tenants::patch_own))
         .route("/v1/channels", get(channels::list))
         .route("/v1/channels/{channel}", put(channels::put_channel).patch(channels::patch_channel))

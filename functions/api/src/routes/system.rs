@@ -23,6 +23,10 @@ fn admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.herald.provider_health(&caller).await?)))
+}
+
 pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
     Ok(Json(json!(app.herald.queue_depths().await?)))

@@ -8,6 +8,8 @@ use herald_core::tenant::IdempotencyRecord;
 use herald_core::Provider;
 
 const IDEMPOTENCY_TTL_SECS: i64 = 7 * 24 * 3600;
+/// Archived dead letters are kept a year for audit.
+const ARCHIVE_TTL_SECS: i64 = 365 * 24 * 3600;
 
 fn msg_pk(id: &MessageId) -> String {
     format!("MSG#{id}")
@@ -31,7 +33,15 @@ fn message_item(m: &Message) -> Result<Item, StoreError> {
     let mut item = keyed(m, msg_pk(&m.id), "MSG")?;
     item.insert("gsi1pk".into(), s(format!("TMSG#{}", m.tenant_id)));
     item.insert("gsi1sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
-    if let (Some(state), Some(due)) = (WorkState::of(m.status), m.due_at) {
+    if let Some(sk) = m.dlq_sort_key() {
+        // Dead letters: the DLQ index (a failed message is in no work state).
+        item.insert("gsi2pk".into(), s(format!("DLQ#{}", m.tenant_id)));
+        item.insert("gsi2sk".into(), s(sk));
+    } else if let Some(at) = m.archived_at {
+        item.insert("gsi2pk".into(), s(format!("ARCHIVE#{}", m.tenant_id)));
+        item.insert("gsi2sk".into(), s(format!("{}#{}", ts(&at), m.id)));
+        item.insert("ttl".into(), n(at.timestamp() + ARCHIVE_TTL_SECS));
+    } else if let (Some(state), Some(due)) = (WorkState::of(m.status), m.due_at) {
         item.insert("gsi2pk".into(), s(format!("WORK#{}#{}", work_state_name(state), shard(&m.id))));
         item.insert("gsi2sk".into(), s(format!("{}#{}", ts(&due), m.id)));
     }
@@ -189,6 +199,34 @@ impl MessageRepo for DynamoStore {
             .unwrap_or_default()
             .into_iter()
             .find_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("MSG#")).and_then(MessageId::parse)))
+    }
+
+    async fn dead_letters(&self, tenant: &TenantId, archived: bool, prefix: &str, limit: u32, cursor: Option<&str>) -> StoreResult<Page<(MessageId, String)>> {
+        let pk = if archived { format!("ARCHIVE#{tenant}") } else { format!("DLQ#{tenant}") };
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .expression_attribute_values(":pk", s(pk))
+            .limit(limit.clamp(1, 1000) as i32)
+            .set_exclusive_start_key(decode_cursor(cursor));
+        let q = if prefix.is_empty() {
+            q.key_condition_expression("gsi2pk = :pk")
+        } else {
+            q.key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :p)").expression_attribute_values(":p", s(prefix))
+        };
+        let out = q.send().await.map_err(unavailable)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| {
+                let id = i.get("pk")?.as_s().ok()?.strip_prefix("MSG#").and_then(MessageId::parse)?;
+                Some((id, i.get("gsi2sk")?.as_s().ok()?.clone()))
+            })
+            .collect();
+        Ok(Page { items, next_cursor: encode_cursor(out.last_evaluated_key.as_ref()) })
     }
 
     async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>> {

@@ -9,6 +9,7 @@
 //! | message | `MSG#id` | `MSG` | `TMSG#tenant` / `created#id` | `WORK#state#shard` / `due#id` | `PMID#provider#id` |
 //! | idempotency | `IDEM#tenant#key` | `IDEM` | | | |
 //! | audit | `AUDIT#tenant` | `at#ulid` | `AUDIT` / `at#ulid` | | |
+mod breakers;
 mod events;
 mod guards;
 mod messages;

@@ -58,6 +58,10 @@ impl Herald {
             }
         }
         self.continue_releases(&mut report).await?;
+        let drained = self.drain_dead_letter_queues().await?;
+        if drained > 0 {
+            report.details.push(serde_json::json!({"dead_letters_drained": drained}));
+        }
         Ok(report)
     }
 
@@ -67,6 +71,7 @@ impl Herald {
             "dispatch" => self.run_dispatch().await,
             "quota-reset" => self.run_quota_reset().await,
             "budget-reset" => self.run_budget_reset().await,
+            "stale-recovery" => self.run_stale_recovery().await,
             other => Err(HeraldError::NotFound).map_err(|e| {
                 tracing::warn!(job = other, "unknown job");
                 e

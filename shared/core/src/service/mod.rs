@@ -2,12 +2,17 @@
 //! Herald; the HTTP and Lambda entrypoints only translate into these calls.
 mod accept;
 mod admin;
+mod breaker;
+mod dlq;
 mod guards;
 mod jobs;
 mod send;
+mod stale;
 mod webhooks;
 
 pub use accept::{Acceptance, SendRequest};
+pub use breaker::{BreakerSettings, ProviderHealth};
+pub use dlq::{DlqFilter, DlqStat, RetryReport};
 pub use admin::{ChannelUpdate, ChannelView, NewTenant, NumberRequest, TenantCreated, TenantPatch};
 pub use jobs::JobReport;
 pub use send::JobOutcome;
@@ -38,6 +43,7 @@ pub struct Settings {
     pub version: String,
     /// How stale a container's view of a tenant's pause flag and of feature flags may be.
     pub pause_recheck: Duration,
+    pub breaker: breaker::BreakerSettings,
 }
 
 impl Default for Settings {
@@ -51,6 +57,7 @@ impl Default for Settings {
             admin_key: String::new(),
             version: env!("CARGO_PKG_VERSION").into(),
             pause_recheck: Duration::from_secs(60),
+            breaker: Default::default(),
         }
     }
 }
@@ -66,6 +73,7 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     pub guards: Arc<dyn crate::guards::GuardStore>,
     pub events: Arc<dyn crate::inbound::EventRepo>,
+    pub breakers: Arc<dyn crate::guards::BreakerStore>,
     pub callbacks: Arc<dyn crate::inbound::CallbackSender>,
     pub clock: Arc<dyn Clock>,
 }

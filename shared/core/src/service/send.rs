@@ -7,7 +7,10 @@ use crate::errors::{ErrorCode, ProviderFailure};
 use crate::message::{Message, SendJob};
 use crate::ports::Outbound;
 use crate::status::Status;
+use crate::message::HoldReason;
 use crate::tenant::{ChannelConfig, ChannelSecrets};
+use super::breaker::Admission;
+use super::guards::Gate;
 use crate::KeyMode;
 use std::time::Duration;
 
@@ -77,10 +80,44 @@ impl Herald {
             return Ok(JobOutcome::Done);
         }
 
+        // The circuit breaker: fail over to the backup provider, or hold until the cool-down.
+        let (provider, from, probe, failover) = match self.admit(provider).await? {
+            Admission::Allow => (provider, from, false, None),
+            Admission::Probe => (provider, from, true, None),
+            Admission::Deny { until } => {
+                let backup = config.as_ref().and_then(|c| c.backup_provider).filter(|b| secrets.has(*b));
+                let mut chosen = None;
+                if let (Some(b), Some(cfg)) = (backup, config.as_ref()) {
+                    let admission = self.admit(b).await?;
+                    if !matches!(admission, Admission::Deny { .. }) {
+                        if let Some(f) = self.sender_for(&msg, cfg, b, None).await? {
+                            chosen = Some((b, Some(f), admission == Admission::Probe, Some(format!("failover:{provider}->{b}:circuit_open"))));
+                        }
+                    }
+                }
+                match chosen {
+                    Some(c) => {
+                        tracing::warn!(message_id = %msg.id, from_provider = %provider, to_provider = %c.0, "circuit open: failing over to the backup provider");
+                        c
+                    }
+                    None => {
+                        self.apply_gate(&msg, Gate::Hold { reason: HoldReason::ProviderCircuitOpen, until: Some(until), status: Status::Queued }).await?;
+                        return Ok(JobOutcome::Done);
+                    }
+                }
+            }
+        };
+
         // The at-most-once guard: claim this attempt with a conditional write.
         let mut claimed = msg.clone();
+        if let Some(note) = failover {
+            claimed.notes.push(note);
+            claimed.from = None;
+        }
         let attempt_no = claimed.begin_attempt(provider, self.now());
-        claimed.from = from.clone().or(claimed.from);
+        claimed.from = from.clone().or(claimed.from.clone());
+        // If this sender dies mid-call, the stale-recovery job finds the message after this.
+        claimed.due_at = Some(self.now() + chrono::Duration::from_std(self.settings.stale_after).unwrap_or_default());
         claimed.version += 1;
         if !self.ports.messages.replace(&claimed).await? {
             tracing::info!(message_id = %msg.id, "another sender claimed this message first");
@@ -95,6 +132,10 @@ impl Herald {
             .providers
             .send(&Outbound { provider, secrets: &secrets, config: config.as_ref(), message: &claimed, from: claimed.from.as_deref() })
             .await;
+        let outcome = result.as_ref().err().map(|f| f.classify());
+        if let Err(e) = self.record_outcome(provider, outcome, probe).await {
+            tracing::warn!(error = %e, "could not record the provider outcome for the circuit breaker");
+        }
         match result {
             Ok(accepted) => {
                 tracing::info!(message_id = %claimed.id, provider = %provider, provider_message_id = %accepted.provider_message_id, "provider accepted");
@@ -114,14 +155,14 @@ impl Herald {
     async fn attempt_failed(&self, msg: &Message, attempt_no: u32, failure: ProviderFailure) -> Result<JobOutcome, HeraldError> {
         let class = failure.classify();
         let provider_code = failure.code.clone().or(failure.http_status.map(|s| s.to_string()));
-        let exhausted = self.settings.retry.exhausted(attempt_no);
+        let exhausted = self.settings.retry.exhausted(attempt_no.saturating_sub(msg.attempts_offset));
         tracing::warn!(
             message_id = %msg.id, provider = %failure.provider, attempt = attempt_no, http_status = ?failure.http_status,
             provider_code = ?failure.code, error_code = class.code.as_str(), retryable = class.retryable, exhausted,
             "provider refused"
         );
         if class.retryable && !exhausted {
-            let delay = self.settings.retry.delay(attempt_no, failure.retry_after, &mut rand::thread_rng());
+            let delay = self.settings.retry.delay(attempt_no.saturating_sub(msg.attempts_offset), failure.retry_after, &mut rand::thread_rng());
             let next = self.now() + chrono::Duration::from_std(delay).unwrap_or_default();
             let grace = chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default();
             self.finish_attempt(msg, attempt_no, |m, now| {
@@ -180,18 +221,27 @@ impl Herald {
         if !secrets.has(provider) {
             return Ok(Route::Fail { code: ErrorCode::AuthenticationError, message: format!("no {provider} credentials configured") });
         }
-        let from = match msg.channel {
-            Channel::Sms => match &msg.from {
-                Some(f) => Some(f.clone()),
-                None => match self.pick_number(msg, provider).await? {
-                    Some(n) => Some(n),
-                    None => return Ok(Route::Fail { code: ErrorCode::ProviderError, message: format!("no {provider} sending number registered") }),
-                },
-            },
+        match self.sender_for(msg, &config, provider, msg.from.as_deref()).await? {
+            Some(from) => Ok(Route::Send { provider, secrets, config: Some(config), from: Some(from) }),
+            None => Ok(Route::Fail { code: ErrorCode::ProviderError, message: format!("no {provider} sending number registered") }),
+        }
+    }
+
+    /// The sender address for `provider`: the requested number if it is one of that
+    /// provider's, else a stable pick among the tenant's numbers for it.
+    async fn sender_for(&self, msg: &Message, config: &ChannelConfig, provider: Provider, requested: Option<&str>) -> Result<Option<String>, HeraldError> {
+        Ok(match msg.channel {
+            Channel::Sms => {
+                if let Some(f) = requested {
+                    if self.ports.tenants.number(f).await?.is_some_and(|n| n.provider == provider && n.tenant_id == msg.tenant_id) {
+                        return Ok(Some(f.to_string()));
+                    }
+                }
+                self.pick_number(msg, provider).await?
+            }
             Channel::Email => config.from_address.clone(),
             Channel::Whatsapp => config.phone_number_id.clone(),
-        };
-        Ok(Route::Send { provider, secrets, config: Some(config), from })
+        })
     }
 
     pub(crate) async fn channel_secrets(&self, config: &ChannelConfig) -> Result<ChannelSecrets, HeraldError> {

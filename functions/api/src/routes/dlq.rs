@@ -1,0 +1,107 @@
+use crate::error::ApiError;
+use crate::views::MessageView;
+use crate::{parse_json, AppState, Auth};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::Json;
+use herald_core::service::{Caller, DlqFilter, HeraldError};
+use herald_core::{Channel, ErrorCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// `/v1/dlq…` is the tenant's own; `/v1/admin/dlq…` spans tenants (optionally one).
+fn check(caller: &Caller, admin: bool) -> Result<(), ApiError> {
+    match (caller, admin) {
+        (Caller::Admin, true) | (Caller::Tenant { .. }, false) => Ok(()),
+        _ => Err(HeraldError::Forbidden.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    channel: Option<String>,
+    error_code: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    tenant_id: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn filter(q: &ListQuery) -> Result<DlqFilter, ApiError> {
+    let channel = q.channel.as_deref().map(|c| c.parse::<Channel>().map_err(|_| HeraldError::validation("channel", "INVALID", "unknown channel"))).transpose()?;
+    let error_code = q.error_code.as_deref().map(|c| ErrorCode::parse(c).ok_or_else(|| HeraldError::validation("error_code", "INVALID", "unknown error code"))).transpose()?;
+    Ok(DlqFilter { ids: None, channel, error_code, since: q.since, tenant_id: q.tenant_id.clone() })
+}
+
+async fn list(app: AppState, caller: Caller, q: ListQuery, admin: bool, archived: bool) -> Result<Json<Value>, ApiError> {
+    check(&caller, admin)?;
+    let (items, next) = app.herald.dlq_list(&caller, &filter(&q)?, archived, q.limit.unwrap_or(100), q.cursor.as_deref()).await?;
+    let items: Vec<Value> = items.into_iter().map(|m| {
+        let tenant = m.tenant_id.clone();
+        let mut v = json!(MessageView::from(m));
+        v["tenant_id"] = json!(tenant);
+        v
+    }).collect();
+    Ok(Json(json!({"messages": items, "next_cursor": next})))
+}
+
+pub async fn tenant_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    list(app, c, q, false, false).await
+}
+pub async fn admin_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    list(app, c, q, true, false).await
+}
+pub async fn tenant_archive_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    list(app, c, q, false, true).await
+}
+pub async fn admin_archive_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    list(app, c, q, true, true).await
+}
+
+async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Result<Json<Value>, ApiError> {
+    check(&caller, admin)?;
+    Ok(Json(json!(app.herald.dlq_stats(&caller, q.tenant_id.as_deref()).await?)))
+}
+pub async fn tenant_stats(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    stats(app, c, q, false).await
+}
+pub async fn admin_stats(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    stats(app, c, q, true).await
+}
+
+async fn retry(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<Value>, ApiError> {
+    check(&caller, admin)?;
+    let f: DlqFilter = parse_json(&body)?;
+    if !admin && f.tenant_id.is_some() {
+        return Err(HeraldError::validation("tenant_id", "UNKNOWN_FIELD", "tenant_id is for the admin route").into());
+    }
+    Ok(Json(json!(app.herald.dlq_retry(&caller, &f).await?)))
+}
+pub async fn tenant_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    retry(app, c, body, false).await
+}
+pub async fn admin_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    retry(app, c, body, true).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Archive {
+    #[serde(default)]
+    older_than_days: Option<u32>,
+    #[serde(default)]
+    tenant_id: Option<String>,
+}
+
+async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<Value>, ApiError> {
+    check(&caller, admin)?;
+    let a: Archive = parse_json(&body)?;
+    let n = app.herald.dlq_archive(&caller, a.older_than_days.unwrap_or(7), a.tenant_id.as_deref().filter(|_| admin)).await?;
+    Ok(Json(json!({"archived": n})))
+}
+pub async fn tenant_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    archive(app, c, body, false).await
+}
+pub async fn admin_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    archive(app, c, body, true).await
+}

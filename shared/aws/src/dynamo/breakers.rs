@@ -1,0 +1,103 @@
+use super::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_core::guards::{BreakerRecord, BreakerState, BreakerStore};
+use herald_core::ports::StoreResult;
+use herald_core::Provider;
+
+fn pk(p: Provider) -> String {
+    format!("CB#{p}")
+}
+
+fn state_str(s: BreakerState) -> &'static str {
+    match s {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half_open",
+    }
+}
+
+#[async_trait]
+impl BreakerStore for DynamoStore {
+    async fn breaker(&self, provider: Provider) -> StoreResult<Option<BreakerRecord>> {
+        let Some(item) = self.get(&pk(provider), "STATE").await? else { return Ok(None) };
+        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+        let num = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
+        let state = match text("state").as_deref() {
+            Some("open") => BreakerState::Open,
+            Some("half_open") => BreakerState::HalfOpen,
+            _ => BreakerState::Closed,
+        };
+        let since = text("since").and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+        let mut buckets = std::collections::BTreeMap::new();
+        for k in item.keys() {
+            if let Some(m) = k.strip_prefix("a_") {
+                buckets.insert(m.to_string(), (num(k).unwrap_or(0), num(&format!("f_{m}")).unwrap_or(0)));
+            }
+        }
+        Ok(Some(BreakerRecord { state, since, version: num("version").unwrap_or(0), buckets }))
+    }
+
+    async fn count_outcome(&self, provider: Provider, minute: &str, failed: bool, expires_at: i64) -> StoreResult<()> {
+        let expr = if failed { "ADD #a :one, #f :one SET #ttl = :ttl" } else { "ADD #a :one SET #ttl = :ttl" };
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(provider)))
+            .key("sk", s("STATE"))
+            .update_expression(expr)
+            .expression_attribute_names("#a", format!("a_{minute}"))
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(expires_at));
+        if failed {
+            req = req.expression_attribute_names("#f", format!("f_{minute}"));
+        }
+        req.send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn transition(&self, provider: Provider, expected: Option<u64>, state: BreakerState, since: DateTime<Utc>, clear_buckets: bool) -> StoreResult<bool> {
+        let mut remove = Vec::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        if clear_buckets {
+            if let Some(rec) = self.breaker(provider).await? {
+                for (i, m) in rec.buckets.keys().enumerate() {
+                    remove.push(format!("#ra{i}, #rf{i}"));
+                    names.push((format!("#ra{i}"), format!("a_{m}")));
+                    names.push((format!("#rf{i}"), format!("f_{m}")));
+                }
+            }
+        }
+        let mut expr = "SET #st = :st, #since = :since ADD #v :one".to_string();
+        if !remove.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(provider)))
+            .key("sk", s("STATE"))
+            .update_expression(expr)
+            .expression_attribute_names("#st", "state")
+            .expression_attribute_names("#since", "since")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":st", s(state_str(state)))
+            .expression_attribute_values(":since", s(ts(&since)))
+            .expression_attribute_values(":one", n(1));
+        for (k, v) in names {
+            req = req.expression_attribute_names(k, v);
+        }
+        req = match expected {
+            Some(v) if v > 0 => req.condition_expression("#v = :expected").expression_attribute_values(":expected", n(v)),
+            _ => req.condition_expression("attribute_not_exists(#v) OR #v = :zero").expression_attribute_values(":zero", n(0)),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
