@@ -241,3 +241,36 @@ async fn back_off_follows_the_schedule_and_honours_retry_after() {
     let second = chrono::DateTime::parse_from_rfc3339(m["attempts"][1]["at"].as_str().unwrap()).unwrap();
     assert!((second - first).num_milliseconds() >= 7000, "the second attempt waited at least 7 s");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_goes_through_smtp_and_fails_over_from_a_dead_relay_to_ses() {
+    let sink = herald_tests::smtp_sink::SmtpSink::start().await;
+    let app = spawn_app(&[("AWS_REGION", "ap-southeast-2"), ("HERALD_BREAKER_MIN_ATTEMPTS", "2"), ("HERALD_BREAKER_COOLDOWN", "60s"), ("HERALD_MAX_ATTEMPTS", "6")]).await;
+    let t = app.create_tenant(json!({})).await;
+    let smtp = |port: u16| json!({"provider": "smtp", "backup_provider": "ses", "from_address": "news@grace.example", "credentials": {"smtp": {"host": "127.0.0.1", "port": port, "username": "herald", "password": "s3cret"}}});
+    assert_eq!(app.put("/v1/channels/email", &t.live_key, smtp(sink.port)).await.status, 200);
+    let r = app.send(&t.live_key, json!({"channel": "email", "to": "member@example.com", "subject": "Welcome", "body": "Hello", "html": "<p>Hello</p>"})).await;
+    let m = app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "sent", WAIT).await;
+    assert_eq!(m["provider"], "smtp");
+    let mails = sink.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec!["<member@example.com>"]);
+    assert!(mails[0].data.contains("Subject: Welcome"));
+    assert!(mails[0].auth.is_some(), "authenticated with the tenant's credentials");
+
+    // The relay dies: connection failures open its breaker and the mail goes by SES.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert_eq!(app.put("/v1/channels/email", &t.live_key, smtp(dead)).await.status, 200);
+    let before = herald_tests::ses_sent_count(&app.region).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let r = app.send(&t.live_key, json!({"channel": "email", "to": format!("m{i}@example.com"), "subject": "s", "body": "b"})).await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        let m = app.wait_status(&t.live_key, id, "sent", WAIT).await;
+        assert_eq!(m["provider"], "ses", "{m}");
+    }
+    assert_eq!(herald_tests::ses_sent_count(&app.region).await, before + 3);
+    assert_eq!(breaker_state(&app, "smtp").await["state"], "open");
+}

@@ -64,7 +64,15 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String
         }
     }));
     for channel in Channel::ALL {
-        tasks.push(tokio::spawn(poll_queue(app.clone(), channel, opts.batch_size)));
+        // Per-channel worker settings, as the template's parameters are in AWS.
+        let up = channel.as_str().to_ascii_uppercase();
+        let enabled = std::env::var(format!("HERALD_SENDER_ENABLED_{up}")).map_or(true, |v| v != "false" && v != "0");
+        let batch = std::env::var(format!("HERALD_BATCH_SIZE_{up}")).ok().and_then(|v| v.parse().ok()).unwrap_or(opts.batch_size);
+        if enabled {
+            tasks.push(tokio::spawn(poll_queue(app.clone(), channel, batch)));
+        } else {
+            tracing::warn!(channel = %channel, "sender disabled by HERALD_SENDER_ENABLED_{up}=false; messages wait in the queue");
+        }
     }
     tasks.push(tokio::spawn(poll_callbacks(app.clone())));
     for (job, period) in herald_jobs::SCHEDULES {

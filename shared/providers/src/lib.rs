@@ -1,5 +1,6 @@
 //! Provider clients over reqwest (rustls), speaking each provider's wire format.
 //! Adding a provider: one module here, one arm in `HttpProviders::send`.
+mod smtp;
 mod telnyx;
 mod twilio;
 mod whatsapp;
@@ -60,6 +61,7 @@ impl HttpProviders {
             Provider::Twilio => twilio::send(self, out).await,
             Provider::Telnyx => telnyx::send(self, out).await,
             Provider::Whatsapp => whatsapp::send(self, out).await,
+            Provider::Smtp => smtp::send(out).await,
             other => Err(ProviderFailure::transport(other, format!("{other} is not an HTTP provider"))),
         }
     }
