@@ -10,9 +10,10 @@ pub const SCHEDULES: &[(&str, Duration)] = &[
     ("quota-reset", Duration::from_secs(86_400)),
     ("budget-reset", Duration::from_secs(3_600)),
     ("stale-recovery", Duration::from_secs(300)),
+    ("linking-recovery", Duration::from_secs(300)),
 ];
 
-pub const JOBS: &[&str] = &["dispatch", "quota-reset", "budget-reset", "stale-recovery"];
+pub const JOBS: &[&str] = &["dispatch", "quota-reset", "budget-reset", "stale-recovery", "linking-recovery"];
 
 #[derive(Debug, Deserialize)]
 pub struct JobEvent {

@@ -2,6 +2,7 @@
 pub mod dynamo;
 pub mod secrets;
 pub mod ses;
+pub mod sns;
 pub mod sqs;
 
 pub use dynamo::DynamoStore;

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod guards;
 pub mod ids;
 pub mod inbound;
+pub mod linking;
 pub mod message;
 pub mod metrics;
 pub mod ports;

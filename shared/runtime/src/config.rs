@@ -24,6 +24,8 @@ pub struct Config {
     pub enqueue_grace: Duration,
     pub pause_recheck: Duration,
     pub linking_retry_delays: Vec<Duration>,
+    pub linking_search_delays: Vec<Duration>,
+    pub alert_topic_arn: Option<String>,
     pub breaker: herald_core::service::BreakerSettings,
     pub pricing: Pricing,
     pub twilio_api_base: String,
@@ -94,6 +96,8 @@ impl Config {
             enqueue_grace: dur("HERALD_ENQUEUE_GRACE", "15m")?,
             pause_recheck: dur("HERALD_PAUSE_RECHECK", "60s")?,
             linking_retry_delays: durs("HERALD_LINKING_RETRY_DELAYS", "5m,15m,60m")?,
+            linking_search_delays: durs("HERALD_LINKING_SEARCH_DELAYS", "1s,2s,4s")?,
+            alert_topic_arn: get("HERALD_ALERT_TOPIC_ARN"),
             breaker: herald_core::service::BreakerSettings {
                 failure_rate: match get("HERALD_BREAKER_FAILURE_RATE") {
                     Some(v) => v.parse().ok().filter(|r: &f64| *r > 0.0 && *r <= 1.0).ok_or_else(|| ConfigError(format!("HERALD_BREAKER_FAILURE_RATE={v} must be within (0, 1]")))?,

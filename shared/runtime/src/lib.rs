@@ -93,6 +93,12 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         public_url: cfg.public_url.clone(),
     };
     let http = HttpProviders::new(endpoints, cfg.provider_timeout);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let alert_topic = match (&cfg.alert_topic_arn, cfg.local) {
+        (Some(arn), _) => Some(arn.clone()),
+        (None, true) => herald_aws::sns::SnsAlerts::ensure_topic(&sns, &format!("{}-alerts", cfg.queue_prefix)).await.ok(),
+        (None, false) => None,
+    };
     let gateway = Gateway {
         http: http.clone(),
         ses: SesEmail::new(aws_sdk_sesv2::Client::new(&sdk)),
@@ -108,6 +114,9 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         guards: Arc::new(store.clone()),
         events: Arc::new(store.clone()),
         breakers: Arc::new(store.clone()),
+        linking: Arc::new(store.clone()),
+        telnyx_numbers: Arc::new(http.clone()),
+        alerts: Arc::new(herald_aws::sns::SnsAlerts::new(sns.clone(), alert_topic)),
         callbacks: Arc::new(http),
         clock,
     };
@@ -121,6 +130,8 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         version: env!("CARGO_PKG_VERSION").into(),
         pause_recheck: cfg.pause_recheck,
         breaker: cfg.breaker.clone(),
+        linking_retry_delays: cfg.linking_retry_delays.clone(),
+        linking_search_delays: cfg.linking_search_delays.clone(),
     };
     Ok(App { herald: Arc::new(Herald::new(ports, settings)), store, queues, config: cfg, sdk })
 }

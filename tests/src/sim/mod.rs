@@ -1,6 +1,7 @@
 //! Provider simulator: speaks Twilio, Telnyx and the WhatsApp Cloud API on the wire (their
 //! request shapes, auth schemes, success and error bodies), records what it received, and
 //! injects faults. Runs in-process for tests, or as the `herald-sim` binary.
+pub mod numbers;
 mod telnyx;
 mod twilio;
 pub mod webhooks;
@@ -21,6 +22,8 @@ use std::time::Duration;
 pub enum SimProvider {
     Twilio,
     Telnyx,
+    /// Telnyx's number APIs (search, linking, orders), kept apart from message sends.
+    TelnyxNumbers,
     Whatsapp,
 }
 
@@ -66,6 +69,8 @@ pub struct SimState {
     pub twilio_accounts: HashMap<String, String>,
     pub telnyx_keys: HashSet<String>,
     pub whatsapp_tokens: HashSet<String>,
+    /// Telnyx numbers by E.164.
+    pub numbers: HashMap<String, numbers::SimNumber>,
     /// Provider message ids to hand out next, instead of random ones.
     pub next_ids: HashMap<SimProvider, VecDeque<String>>,
 }
@@ -94,6 +99,10 @@ impl Simulator {
         let app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio::create_message).get(twilio::list_messages))
             .route("/v2/messages", post(telnyx::send_message))
+            .route("/v2/phone_numbers", get(numbers::list))
+            .route("/v2/phone_numbers/{id}/messaging", axum::routing::patch(numbers::link_direct))
+            .route("/v2/messaging_phone_numbers/{id}", axum::routing::patch(numbers::link_profile))
+            .route("/v2/number_orders", post(numbers::order))
             .route("/{version}/{phone_number_id}/messages", post(whatsapp::send_message))
             .route("/_sim/requests", get(control_requests))
             .route("/_sim/fail", post(control_fail))
@@ -163,6 +172,23 @@ impl Simulator {
     /// Messages the provider accepted (POSTs answered 2xx and seeded ones).
     pub fn accepted(&self, provider: SimProvider) -> Vec<Recorded> {
         self.requests(provider).into_iter().filter(|r| (200..300).contains(&r.status)).collect()
+    }
+
+    /// Defines how Telnyx treats a number (indexing lag, failing linking methods).
+    pub fn telnyx_number(&self, number: numbers::SimNumber) {
+        self.state.lock().unwrap().numbers.insert(number.phone_number.clone(), number);
+    }
+
+    pub fn telnyx_number_state(&self, e164: &str) -> Option<numbers::SimNumber> {
+        self.state.lock().unwrap().numbers.get(e164).cloned()
+    }
+
+    /// Lets both linking methods succeed from now on.
+    pub fn fix_telnyx_number(&self, e164: &str) {
+        if let Some(n) = self.state.lock().unwrap().numbers.get_mut(e164) {
+            n.method1_fails = None;
+            n.method2_fails = None;
+        }
     }
 
     /// The next message the provider accepts gets this id.

@@ -57,3 +57,31 @@ pub async fn delete_number(State(app): State<AppState>, Auth(caller): Auth, Path
     app.herald.delete_number(&caller, &e164).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+pub async fn linking(State(app): State<AppState>, Auth(caller): Auth, Path(e164): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(app.herald.linking_status(&caller, &e164).await?.view()))
+}
+
+pub async fn retry_linking(State(app): State<AppState>, Auth(caller): Auth, Path(e164): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(app.herald.retry_linking(&caller, &e164).await?.view()))
+}
+
+#[derive(Deserialize)]
+pub struct LinkingQuery {
+    status: Option<String>,
+}
+
+pub async fn admin_linking(State(app): State<AppState>, Auth(caller): Auth, axum::extract::Query(q): axum::extract::Query<LinkingQuery>) -> Result<Json<Value>, ApiError> {
+    let status = match q.status.as_deref().unwrap_or("failed") {
+        "pending" => herald_core::linking::LinkStatus::Pending,
+        "linked" => herald_core::linking::LinkStatus::Linked,
+        "failed" => herald_core::linking::LinkStatus::Failed,
+        other => return Err(HeraldError::validation("status", "INVALID", format!("unknown status {other}")).into()),
+    };
+    let items: Vec<Value> = app.herald.linkings(&caller, status).await?.into_iter().map(|s| {
+        let mut v = s.view();
+        v["tenant_id"] = json!(s.tenant_id);
+        v
+    }).collect();
+    Ok(Json(json!(items)))
+}

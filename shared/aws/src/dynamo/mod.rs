@@ -12,6 +12,7 @@
 mod breakers;
 mod events;
 mod guards;
+mod linking;
 mod messages;
 mod tenants;
 

@@ -411,14 +411,25 @@ impl Herald {
         Ok(self.ports.tenants.channels(&tenant.id).await?.into_iter().map(Into::into).collect())
     }
 
-    pub async fn add_number(&self, caller: &Caller, req: NumberRequest) -> Result<SendingNumber, HeraldError> {
+    /// Registers a sending number. A Telnyx number is linked to the messaging profile now
+    /// (and by the recovery job if that fails); the answer carries the linking state.
+    pub async fn add_number(&self, caller: &Caller, req: NumberRequest) -> Result<serde_json::Value, HeraldError> {
         let tenant = tenant_of(caller)?;
+        if req.provider == Provider::Telnyx {
+            let (number, state) = self
+                .add_telnyx_number(tenant, req.phone_number.as_ref(), req.messaging_profile_id.as_ref(), req.purchase.unwrap_or(false), req.daily_cap)
+                .await?;
+            self.audit(caller, Some(&tenant.id), "number.add", json!({"phone_number": crate::address::mask_phone(&number.phone_number), "provider": "telnyx", "linking": state.status})).await;
+            let mut v = serde_json::to_value(&number).unwrap_or_default();
+            v["linking"] = state.view();
+            return Ok(v);
+        }
         let raw = match &req.phone_number {
             None | Some(serde_json::Value::Null) => return Err(HeraldError::validation("phone_number", "INVALID_PHONE_NUMBER_TYPE", "phone_number is required")),
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(_) => return Err(HeraldError::validation("phone_number", "INVALID_PHONE_NUMBER_TYPE", "phone_number must be a string")),
         };
-        if !matches!(req.provider, Provider::Twilio | Provider::Telnyx) {
+        if req.provider != Provider::Twilio {
             return Err(HeraldError::validation("provider", "UNSUPPORTED_PROVIDER", "numbers are twilio or telnyx"));
         }
         let e164 = E164::parse(&raw, None).ok().filter(|e| e.as_str() == raw.trim()).ok_or_else(|| {
@@ -443,7 +454,7 @@ impl Herald {
             Err(e) => return Err(e.into()),
         }
         self.audit(caller, Some(&tenant.id), "number.add", json!({"phone_number": e164.masked(), "provider": req.provider})).await;
-        Ok(number)
+        Ok(serde_json::to_value(&number).unwrap_or_default())
     }
 
     pub async fn numbers(&self, caller: &Caller) -> Result<Vec<SendingNumber>, HeraldError> {

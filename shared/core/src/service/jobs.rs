@@ -72,6 +72,7 @@ impl Herald {
             "quota-reset" => self.run_quota_reset().await,
             "budget-reset" => self.run_budget_reset().await,
             "stale-recovery" => self.run_stale_recovery().await,
+            "linking-recovery" => self.run_linking_recovery().await,
             other => Err(HeraldError::NotFound).map_err(|e| {
                 tracing::warn!(job = other, "unknown job");
                 e

@@ -6,6 +6,7 @@ mod breaker;
 mod dlq;
 mod guards;
 mod jobs;
+mod linking;
 mod send;
 mod stale;
 mod webhooks;
@@ -44,6 +45,8 @@ pub struct Settings {
     /// How stale a container's view of a tenant's pause flag and of feature flags may be.
     pub pause_recheck: Duration,
     pub breaker: breaker::BreakerSettings,
+    pub linking_retry_delays: Vec<Duration>,
+    pub linking_search_delays: Vec<Duration>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,8 @@ impl Default for Settings {
             version: env!("CARGO_PKG_VERSION").into(),
             pause_recheck: Duration::from_secs(60),
             breaker: Default::default(),
+            linking_retry_delays: vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)],
+            linking_search_delays: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
         }
     }
 }
@@ -74,6 +79,9 @@ pub struct Ports {
     pub guards: Arc<dyn crate::guards::GuardStore>,
     pub events: Arc<dyn crate::inbound::EventRepo>,
     pub breakers: Arc<dyn crate::guards::BreakerStore>,
+    pub linking: Arc<dyn crate::linking::LinkingRepo>,
+    pub telnyx_numbers: Arc<dyn crate::linking::TelnyxNumbers>,
+    pub alerts: Arc<dyn crate::linking::Alerts>,
     pub callbacks: Arc<dyn crate::inbound::CallbackSender>,
     pub clock: Arc<dyn Clock>,
 }
@@ -136,7 +144,11 @@ impl HeraldError {
     }
 
     pub fn validation(field: &str, code: &'static str, message: impl Into<String>) -> Self {
-        let top = if code == "INVALID_PHONE_NUMBER_FORMAT" { code } else { "VALIDATION_ERROR" };
+        // These codes are contract codes in their own right; the rest are field details.
+        let top = match code {
+            "INVALID_PHONE_NUMBER_FORMAT" | "INVALID_PHONE_NUMBER_TYPE" | "INVALID_PROFILE_ID_TYPE" | "INVALID_PROFILE_ID_FORMAT" => code,
+            _ => "VALIDATION_ERROR",
+        };
         HeraldError::Validation {
             code: top,
             message: message.into(),

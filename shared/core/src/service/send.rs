@@ -70,6 +70,10 @@ impl Herald {
                 });
             }
         };
+        if let Some(gate) = self.number_gate(&msg, provider, from.as_deref()).await? {
+            self.apply_gate(&msg, gate).await?;
+            return Ok(JobOutcome::Done);
+        }
         let gate = match (msg.channel, from.as_deref(), config.as_ref().and_then(|c| c.daily_quota)) {
             (Channel::Sms, Some(f), _) if provider != Provider::Simulator => self.warmup_gate(&msg, f).await?,
             (Channel::Whatsapp, _, Some(limit)) if limit > 0 => self.quota_gate(&msg, limit).await?,

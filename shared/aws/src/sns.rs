@@ -1,0 +1,39 @@
+//! Support alerts through SNS. Without a topic, alerts are logged only.
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use herald_core::linking::Alerts;
+
+#[derive(Clone)]
+pub struct SnsAlerts {
+    client: Client,
+    topic_arn: Option<String>,
+}
+
+impl SnsAlerts {
+    pub fn new(client: Client, topic_arn: Option<String>) -> Self {
+        Self { client, topic_arn }
+    }
+
+    /// Creates (or finds: CreateTopic is idempotent) the topic by name (herald-local).
+    pub async fn ensure_topic(client: &Client, name: &str) -> Result<String, String> {
+        let out = client.create_topic().name(name).send().await.map_err(|e| format!("create topic {name}: {e:?}"))?;
+        out.topic_arn.ok_or_else(|| "no topic arn".into())
+    }
+}
+
+#[async_trait]
+impl Alerts for SnsAlerts {
+    async fn alert(&self, subject: &str, message: &serde_json::Value) -> Result<(), String> {
+        tracing::error!(alert = subject, detail = %message, "support alert");
+        let Some(arn) = &self.topic_arn else { return Ok(()) };
+        self.client
+            .publish()
+            .topic_arn(arn)
+            .subject(subject.chars().take(99).collect::<String>())
+            .message(message.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("sns publish: {:?}", e.as_service_error().map(|s| s.to_string())))?;
+        Ok(())
+    }
+}
