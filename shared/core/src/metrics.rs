@@ -11,8 +11,10 @@ pub fn emit(name: &str, value: f64, dimensions: &[(&str, &str)]) {
 pub fn line(name: &str, value: f64, dimensions: &[(&str, &str)]) -> String {
     let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let dims: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
+    // The empty set publishes the aggregate too, which the template's alarms watch.
+    let sets = if dims.is_empty() { serde_json::json!([[]]) } else { serde_json::json!([[], dims]) };
     let mut v = serde_json::json!({
-        "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": [dims], "Metrics": [{"Name": name}]}]},
+        "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": sets, "Metrics": [{"Name": name}]}]},
     });
     v[name] = serde_json::json!(value);
     for (k, val) in dimensions {
@@ -27,7 +29,8 @@ mod tests {
     fn emf_shape() {
         let v: serde_json::Value = serde_json::from_str(&super::line("linking_success", 1.0, &[("method", "direct")])).unwrap();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "linking_success");
-        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "method");
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0], serde_json::json!([]));
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][1][0], "method");
         assert_eq!(v["linking_success"], 1.0);
         assert_eq!(v["method"], "direct");
     }
