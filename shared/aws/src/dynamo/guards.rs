@@ -186,26 +186,7 @@ impl GuardStore for DynamoStore {
     }
 
     async fn quota_tenants(&self) -> StoreResult<Vec<TenantId>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s("WAQ"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            out.extend(page.items.unwrap_or_default().iter().filter_map(|i| i.get("gsi1sk")?.as_s().ok().and_then(|t| TenantId::parse(t))));
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        Ok(self.query_index("gsi1", "WAQ").await?.iter().filter_map(|i| i.get("gsi1sk")?.as_s().ok().and_then(|t| TenantId::parse(t))).collect())
     }
 
     async fn features(&self) -> StoreResult<BTreeMap<String, bool>> {

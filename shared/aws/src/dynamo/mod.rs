@@ -126,6 +126,30 @@ impl DynamoStore {
         }
     }
 
+    /// Every item of one partition of a GSI (`gsi1`, `gsi2`, `gsi3`), all pages.
+    pub(crate) async fn query_index(&self, index: &str, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(format!("{index}pk = :pk"))
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Creates the table when it is missing (herald-local; in AWS the template owns it).
     pub async fn ensure_table(&self) -> Result<bool, String> {
         if self.client.describe_table().table_name(&self.table).send().await.is_ok() {

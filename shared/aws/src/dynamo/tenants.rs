@@ -52,28 +52,7 @@ impl TenantRepo for DynamoStore {
     }
 
     async fn all_tenants(&self) -> StoreResult<Vec<Tenant>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s("TENANTS"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        self.query_index("gsi1", "TENANTS").await?.into_iter().map(from_item).collect()
     }
 
     async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
