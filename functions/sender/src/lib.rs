@@ -23,28 +23,37 @@ pub async fn handle(herald: &Herald, queue: &dyn MessageQueue, event: SqsEvent) 
     response
 }
 
-/// Runs `work` over the records in order and returns the ids to report as failed: each
-/// record whose work failed, and every later record of the same message group (not run).
-pub async fn fifo_batch<'a, F, Fut>(records: &'a [SqsMessage], mut work: F) -> Vec<String>
+/// Runs `work` over the records and returns the ids to report as failed: each record whose
+/// work failed, and every later record of the same message group (not run). Groups are
+/// independent, so they run concurrently; records of one group run in order.
+pub async fn fifo_batch<'a, F, Fut>(records: &'a [SqsMessage], work: F) -> Vec<String>
 where
-    F: FnMut(&'a SqsMessage) -> Fut,
+    F: Fn(&'a SqsMessage) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let mut failed_groups: HashSet<String> = HashSet::new();
-    let mut failures = Vec::new();
+    let mut groups: Vec<(String, Vec<&'a SqsMessage>)> = Vec::new();
     for record in records {
-        let id = record.message_id.clone().unwrap_or_default();
         let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
-        if failed_groups.contains(&group) {
-            failures.push(id);
-            continue;
-        }
-        if !work(record).await {
-            failed_groups.insert(group);
-            failures.push(id);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, members)) => members.push(record),
+            None => groups.push((group, vec![record])),
         }
     }
-    failures
+    let work = &work;
+    let per_group = groups.into_iter().map(|(_, members)| async move {
+        let mut failed: HashSet<String> = HashSet::new();
+        let mut broken = false;
+        for record in members {
+            let id = record.message_id.clone().unwrap_or_default();
+            if broken || !work(record).await {
+                broken = true;
+                failed.insert(id);
+            }
+        }
+        failed
+    });
+    let failed: HashSet<String> = futures::future::join_all(per_group).await.into_iter().flatten().collect();
+    records.iter().filter_map(|r| r.message_id.clone()).filter(|id| failed.contains(id)).collect()
 }
 
 /// True when the record is finished with and may be deleted.
@@ -101,15 +110,36 @@ mod tests {
     #[tokio::test]
     async fn a_failure_fails_the_rest_of_its_group_only() {
         let records = vec![record("1", "a"), record("2", "b"), record("3", "a"), record("4", "b"), record("5", "c")];
-        let mut ran = Vec::new();
+        let ran = std::sync::Mutex::new(Vec::new());
         let failures = fifo_batch(&records, |r| {
             let id = r.message_id.clone().unwrap();
-            ran.push(id.clone());
+            ran.lock().unwrap().push(id.clone());
             async move { id != "1" }
         })
         .await;
         assert_eq!(failures, vec!["1", "3"]);
+        let mut ran = ran.into_inner().unwrap();
+        ran.sort();
         assert_eq!(ran, vec!["1", "2", "4", "5"], "3 is not run after 1 failed in group a");
+    }
+
+    #[tokio::test]
+    async fn records_of_one_group_run_in_order() {
+        let records = vec![record("1", "a"), record("2", "b"), record("3", "a"), record("4", "a")];
+        let ran = std::sync::Mutex::new(Vec::new());
+        let failures = fifo_batch(&records, |r| {
+            let id = r.message_id.clone().unwrap();
+            let ran = &ran;
+            async move {
+                tokio::task::yield_now().await;
+                ran.lock().unwrap().push(id.clone());
+                id != "3"
+            }
+        })
+        .await;
+        assert_eq!(failures, vec!["3", "4"]);
+        let order: Vec<String> = ran.into_inner().unwrap().into_iter().filter(|i| i != "2").collect();
+        assert_eq!(order, vec!["1", "3"], "a's records in order, 4 never run");
     }
 
     /// events/sqs-send-batch.json is a real FIFO event source mapping batch carrying a job.

@@ -2,7 +2,7 @@
 //! N messages with C concurrent clients through the HTTP API (test key: the built-in
 //! simulator delivers), and reports accept latency, accept throughput and end-to-end time.
 //!
-//!   cargo run --release -p herald-tests --bin herald-bench -- 300 8
+//!   ./dev bench   (or: cargo run -p herald-tests --bin herald-bench -- 300 8)
 use herald_tests::spawn_app;
 use serde_json::json;
 use std::time::{Duration, Instant};
