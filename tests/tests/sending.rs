@@ -308,3 +308,34 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     eventually(WAIT, "both copies consumed", || async { (app.queued_count(Channel::Sms).await == 0).then_some(()) }).await;
     assert_eq!(app.sim.requests_to(SimProvider::Twilio, "+14155550199").len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_accepts_and_refuses_each_message_on_its_own() {
+    let app = spawn_app(&[]).await;
+    let t = app.create_tenant(json!({})).await;
+    let r = app
+        .post(
+            "/v1/messages/batch",
+            &t.test_key,
+            json!({"messages": [
+                {"channel": "sms", "to": "+14155550100", "body": "one"},
+                {"channel": "sms", "to": "nope", "body": "two"},
+                {"channel": "email", "to": "a@example.com", "subject": "s", "body": "three"},
+                {"channel": "sms", "to": "+14155550101", "body": "four", "colour": "red"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[0]["status"], "queued");
+    assert_eq!(results[1]["error"]["code"], "INVALID_PHONE_NUMBER_FORMAT");
+    assert_eq!(results[2]["status"], "queued");
+    assert_eq!(results[3]["error"]["code"], "VALIDATION_ERROR");
+    for i in [0, 2] {
+        app.wait_status(&t.test_key, results[i]["id"].as_str().unwrap(), "delivered", WAIT).await;
+    }
+    let too_many: Vec<_> = (0..101).map(|_| json!({"channel": "sms", "to": "+14155550100", "body": "x"})).collect();
+    let r = app.post("/v1/messages/batch", &t.test_key, json!({"messages": too_many})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "VALIDATION_ERROR"));
+}

@@ -20,6 +20,35 @@ pub async fn send(State(app): State<AppState>, Auth(caller): Auth, ctx: RequestC
     Ok((StatusCode::ACCEPTED, Json(json!(accepted))))
 }
 
+pub const MAX_BATCH: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    messages: Vec<Value>,
+}
+
+/// `POST /v1/messages/batch`: up to 100 messages, each accepted or refused on its own.
+pub async fn send_batch(State(app): State<AppState>, Auth(caller): Auth, ctx: RequestContext, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let batch: Batch = parse_json(&body)?;
+    if batch.messages.is_empty() || batch.messages.len() > MAX_BATCH {
+        return Err(HeraldError::validation("messages", "INVALID_LENGTH", format!("a batch holds 1 to {MAX_BATCH} messages")).into());
+    }
+    let mut results = Vec::with_capacity(batch.messages.len());
+    for (index, raw) in batch.messages.into_iter().enumerate() {
+        let outcome = match serde_json::from_value::<SendRequest>(raw) {
+            Ok(req) => app.herald.accept(&caller, req, None, ctx.correlation_id.clone()).await.map_err(ApiError::from),
+            Err(e) => Err(crate::error::json_error(&e)),
+        };
+        results.push(match outcome {
+            Ok(a) => json!({"index": index, "id": a.id, "status": a.status, "segments": a.segments, "estimated_cost_cents": a.estimated_cost_cents}),
+            Err(ApiError::Herald(e)) => json!({"index": index, "error": crate::error::error_body(&e)["error"]}),
+            Err(_) => json!({"index": index, "error": {"code": "VALIDATION_ERROR", "message": "invalid message"}}),
+        });
+    }
+    Ok(Json(json!({"results": results})))
+}
+
 pub async fn get_one(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(MessageView::from(app.herald.message(&caller, &id).await?))))
 }

@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/numbers/{e164}/linking/retry", post(channels::retry_linking))
         .route("/v1/admin/linking", get(channels::admin_linking))
         .route("/v1/messages", post(messages::send).get(messages::list))
+        .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::get_one))
         .fallback(system::not_found)
 }
