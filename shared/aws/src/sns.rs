@@ -24,7 +24,8 @@ impl SnsAlerts {
 #[async_trait]
 impl Alerts for SnsAlerts {
     async fn alert(&self, subject: &str, message: &serde_json::Value) -> Result<(), String> {
-        tracing::error!(alert = subject, detail = %message, "support alert");
+        // The message names the number in full for support; the log line does not.
+        tracing::error!(alert = subject, tenant_id = %message.get("tenant_id").and_then(|t| t.as_str()).unwrap_or(""), "support alert");
         let Some(arn) = &self.topic_arn else { return Ok(()) };
         self.client
             .publish()
