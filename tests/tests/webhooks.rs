@@ -39,6 +39,7 @@ async fn twilio_receipts_move_forward_once_and_map_failures() {
     let m = app.message(&t.live_key, &id).await;
     assert_eq!(m["status"], "delivered");
     assert!(m["delivered_at"].is_string());
+    assert!(m["delivery_latency_ms"].as_i64().is_some_and(|l| l >= 0), "created → delivered is stored");
     let delivered = m["history"].as_array().unwrap().iter().filter(|h| h["status"] == "delivered").count();
     assert_eq!(delivered, 1, "applied once");
     assert_eq!(post("sent").await.status(), 200);

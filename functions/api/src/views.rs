@@ -25,6 +25,8 @@ pub struct MessageView {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_latency_ms: Option<i64>,
     pub segments: u32,
     pub encoding: Option<Encoding>,
     pub estimated_cost_cents: u64,
@@ -83,6 +85,7 @@ impl From<Message> for MessageView {
             created_at: m.created_at,
             sent_at: m.sent_at,
             delivered_at: m.delivered_at,
+            delivery_latency_ms: m.delivery_latency_ms,
             segments: m.segments,
             encoding: m.encoding,
             estimated_cost_cents: m.estimated_cost_cents,

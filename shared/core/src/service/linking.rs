@@ -169,7 +169,9 @@ impl Herald {
                 st.method = Some(m);
                 st.error = None;
                 st.next_attempt_at = None;
-                crate::metrics::emit("linking_success", 1.0, &[("linking_method", if m == LinkMethod::Direct { "direct" } else { "profile" })]);
+                let name = if m == LinkMethod::Direct { "direct" } else { "profile" };
+                crate::metrics::emit("linking_success", 1.0, &[("linking_method", name)]);
+                crate::metrics::emit("linking_method", 1.0, &[("method", name)]);
                 crate::metrics::emit("linking_retry_count", f64::from(st.retry_count), &[]);
             }
             None => {
