@@ -94,10 +94,6 @@ impl BreakerStore for DynamoStore {
             Some(v) if v > 0 => req.condition_expression("#v = :expected").expression_attribute_values(":expected", n(v)),
             _ => req.condition_expression("attribute_not_exists(#v) OR #v = :zero").expression_attribute_values(":zero", n(0)),
         };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        Ok(conditional(req.send().await)?.is_some())
     }
 }

@@ -21,11 +21,7 @@ impl EventRepo for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        Ok(conditional(res)?.is_some())
     }
 
     async fn forget_event(&self, key: &str) -> StoreResult<()> {

@@ -7,18 +7,6 @@ use herald_core::ids::TenantId;
 use herald_core::ports::{Page, StoreResult};
 use std::collections::BTreeMap;
 
-fn conditional<T, E, Raw>(res: Result<T, aws_sdk_dynamodb::error::SdkError<E, Raw>>) -> Result<Option<T>, StoreError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
-    Raw: std::fmt::Debug,
-{
-    match res {
-        Ok(r) => Ok(Some(r)),
-        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => Ok(None),
-        Err(e) => Err(unavailable(e)),
-    }
-}
-
 impl DynamoStore {
     /// `ADD n 1` unless `n` has reached `limit`.
     async fn take_counter(&self, pk: String, sk: &str, limit: u32, expires_at: i64) -> StoreResult<bool> {

@@ -28,27 +28,11 @@ impl LinkingRepo for DynamoStore {
         } else {
             req.condition_expression("attribute_not_exists(#v) OR #v = :prev").expression_attribute_values(":prev", n(st.version - 1))
         };
-        match req.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        Ok(conditional(req.send().await)?.is_some())
     }
 
     async fn due_linkings(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<String>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :pk AND gsi2sk <= :before")
-            .expression_attribute_values(":pk", s("LINKDUE"))
-            .expression_attribute_values(":before", s(format!("{}#~", ts(&before))))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out.items.unwrap_or_default().iter().filter_map(|i| i.get("pk")?.as_s().ok()?.strip_prefix("LINK#").map(str::to_string)).collect())
+        Ok(self.query_due("LINKDUE", &before, limit).await?.iter().filter_map(|i| i.get("pk")?.as_s().ok()?.strip_prefix("LINK#").map(str::to_string)).collect())
     }
 
     async fn linkings_by_status(&self, status: LinkStatus, limit: u32) -> StoreResult<Vec<LinkingState>> {

@@ -111,11 +111,7 @@ impl MessageRepo for DynamoStore {
             .expression_attribute_values(":prev", n(msg.version.saturating_sub(1)))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
+        Ok(conditional(res)?.is_some())
     }
 
     async fn list(&self, tenant: &TenantId, filter: &MessageFilter, limit: u32, cursor: Option<&str>) -> StoreResult<Page<Message>> {
@@ -159,19 +155,7 @@ impl MessageRepo for DynamoStore {
     async fn due(&self, state: WorkState, before: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<Vec<MessageId>> {
         let mut found: Vec<(String, MessageId)> = Vec::new();
         for sh in 0..WORK_SHARDS {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi2")
-                .key_condition_expression("gsi2pk = :pk AND gsi2sk <= :before")
-                .expression_attribute_values(":pk", s(format!("WORK#{}#{sh}", work_state_name(state))))
-                .expression_attribute_values(":before", s(format!("{}#~", ts(&before))))
-                .limit(limit as i32)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items.unwrap_or_default() {
+            for item in self.query_due(&format!("WORK#{}#{sh}", work_state_name(state)), &before, limit).await? {
                 let (Some(Ok(pk)), Some(Ok(sk))) = (item.get("pk").map(|v| v.as_s()), item.get("gsi2sk").map(|v| v.as_s())) else { continue };
                 if let Some(id) = pk.strip_prefix("MSG#").and_then(MessageId::parse) {
                     found.push((sk.clone(), id));

@@ -49,6 +49,19 @@ pub(crate) fn unavailable<E: std::fmt::Debug>(e: E) -> StoreError {
     StoreError::Unavailable("dynamodb".into())
 }
 
+/// A conditional write's result: Some(output), None when the condition failed, or the error.
+pub(crate) fn conditional<T, E, Raw>(res: Result<T, aws_sdk_dynamodb::error::SdkError<E, Raw>>) -> Result<Option<T>, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    Raw: std::fmt::Debug,
+{
+    match res {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => Ok(None),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 pub(crate) fn to_item<T: serde::Serialize>(v: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(v).map_err(|e| StoreError::Unavailable(format!("encode: {e}")))
 }
@@ -124,6 +137,23 @@ impl DynamoStore {
                 return Ok(out);
             }
         }
+    }
+
+    /// Items of a `gsi2` partition whose sort key (time first) is at or before `before`.
+    pub(crate) async fn query_due(&self, pk: &str, before: &chrono::DateTime<chrono::Utc>, limit: u32) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pk AND gsi2sk <= :before")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":before", s(format!("{}#~", ts(before))))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.items.unwrap_or_default())
     }
 
     /// Every item of one partition of a GSI (`gsi1`, `gsi2`, `gsi3`), all pages.
