@@ -76,6 +76,26 @@ pub(crate) fn transport(provider: Provider, e: reqwest::Error) -> ProviderFailur
     ProviderFailure::transport(provider, format!("{provider} {kind}"))
 }
 
+/// What a provider answered: status, `Retry-After`, and the body as text.
+pub(crate) struct Answer {
+    pub status: reqwest::StatusCode,
+    pub retry_after: Option<Duration>,
+    pub text: String,
+}
+
+pub(crate) async fn answer(provider: Provider, sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, ProviderFailure> {
+    let res = sent.map_err(|e| transport(provider, e))?;
+    let status = res.status();
+    let retry_after = retry_after(res.headers());
+    let text = res.text().await.map_err(|e| transport(provider, e))?;
+    Ok(Answer { status, retry_after, text })
+}
+
+/// A 2xx whose body is not the provider's documented shape.
+pub(crate) fn unreadable(provider: Provider, status: reqwest::StatusCode) -> ProviderFailure {
+    ProviderFailure { provider, http_status: Some(status.as_u16()), code: None, message: "unreadable success body".into(), retry_after: None }
+}
+
 /// `Retry-After` in seconds (the HTTP-date form is rare for these APIs and ignored).
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)

@@ -1,5 +1,5 @@
 //! Telnyx Messaging: `POST /v2/messages`, JSON, Bearer API key.
-use crate::{missing, retry_after, transport, HttpProviders};
+use crate::{answer, missing, unreadable, HttpProviders};
 use herald_core::ports::{Accepted, Outbound};
 use herald_core::{Provider, ProviderFailure};
 use serde::Deserialize;
@@ -42,24 +42,21 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     if let Some(public) = &p.endpoints().public_url {
         body["webhook_url"] = json!(format!("{}/webhooks/telnyx", public.trim_end_matches('/')));
     }
-    let res = p
+    let sent = p
         .http()
         .post(format!("{}/v2/messages", p.endpoints().telnyx_base.trim_end_matches('/')))
         .bearer_auth(&creds.api_key)
         .header("x-correlation-id", out.message.correlation_id.as_str())
         .json(&body)
         .send()
-        .await
-        .map_err(|e| transport(Provider::Telnyx, e))?;
-    let status = res.status();
-    let ra = retry_after(res.headers());
-    let text = res.text().await.map_err(|e| transport(Provider::Telnyx, e))?;
+        .await;
+    let a = answer(Provider::Telnyx, sent).await?;
+    let (status, ra) = (a.status, a.retry_after);
     if status.is_success() {
-        let env: Envelope = serde_json::from_str(&text)
-            .map_err(|_| ProviderFailure { provider: Provider::Telnyx, http_status: Some(status.as_u16()), code: None, message: "unreadable success body".into(), retry_after: None })?;
+        let env: Envelope = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Telnyx, status))?;
         return Ok(Accepted { provider_message_id: env.data.id, delivered: false });
     }
-    let first = serde_json::from_str::<Errors>(&text).ok().and_then(|e| e.errors.into_iter().next());
+    let first = serde_json::from_str::<Errors>(&a.text).ok().and_then(|e| e.errors.into_iter().next());
     let code = first.as_ref().and_then(|e| e.code.as_ref()).map(|c| match c {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -1,6 +1,6 @@
 //! Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{sid}/Messages.json`, form
 //! encoded, HTTP Basic with the account SID and auth token.
-use crate::{missing, retry_after, transport, HttpProviders};
+use crate::{answer, missing, transport, unreadable, HttpProviders};
 use herald_core::ports::{Accepted, Outbound};
 use herald_core::{Provider, ProviderFailure};
 use serde::Deserialize;
@@ -28,30 +28,26 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     if let Some(public) = &p.endpoints().public_url {
         form.push(("StatusCallback", format!("{}/webhooks/twilio/status", public.trim_end_matches('/'))));
     }
-    let res = p
+    let sent = p
         .http()
         .post(url)
         .basic_auth(&creds.account_sid, Some(&creds.auth_token))
         .header("x-correlation-id", out.message.correlation_id.as_str())
         .form(&form)
         .send()
-        .await
-        .map_err(|e| transport(Provider::Twilio, e))?;
-    let status = res.status();
-    let ra = retry_after(res.headers());
-    let text = res.text().await.map_err(|e| transport(Provider::Twilio, e))?;
-    if status.is_success() {
-        let created: Created = serde_json::from_str(&text)
-            .map_err(|_| ProviderFailure { provider: Provider::Twilio, http_status: Some(status.as_u16()), code: None, message: "unreadable success body".into(), retry_after: None })?;
+        .await;
+    let a = answer(Provider::Twilio, sent).await?;
+    if a.status.is_success() {
+        let created: Created = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Twilio, a.status))?;
         return Ok(Accepted { provider_message_id: created.sid, delivered: false });
     }
-    let err: Option<TwilioError> = serde_json::from_str(&text).ok();
+    let err: Option<TwilioError> = serde_json::from_str(&a.text).ok();
     Err(ProviderFailure {
         provider: Provider::Twilio,
-        http_status: Some(status.as_u16()),
+        http_status: Some(a.status.as_u16()),
         code: err.as_ref().and_then(|e| e.code).map(|c| c.to_string()),
-        message: err.and_then(|e| e.message).unwrap_or_else(|| format!("HTTP {status}")),
-        retry_after: ra,
+        message: err.and_then(|e| e.message).unwrap_or_else(|| format!("HTTP {}", a.status)),
+        retry_after: a.retry_after,
     })
 }
 

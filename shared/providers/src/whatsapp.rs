@@ -1,5 +1,5 @@
 //! WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages`, Bearer access token.
-use crate::{missing, retry_after, transport, HttpProviders};
+use crate::{answer, missing, unreadable, HttpProviders};
 use herald_core::ports::{Accepted, Outbound};
 use herald_core::{Provider, ProviderFailure};
 use serde::Deserialize;
@@ -54,25 +54,22 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     let phone_number_id = out.from.ok_or_else(|| missing(Provider::Whatsapp, "phone_number_id"))?;
     let e = p.endpoints();
     let url = format!("{}/{}/{}/messages", e.whatsapp_base.trim_end_matches('/'), e.whatsapp_version, phone_number_id);
-    let res = p
+    let sent = p
         .http()
         .post(url)
         .bearer_auth(&creds.access_token)
         .header("x-correlation-id", out.message.correlation_id.as_str())
         .json(&payload(out))
         .send()
-        .await
-        .map_err(|e| transport(Provider::Whatsapp, e))?;
-    let status = res.status();
-    let ra = retry_after(res.headers());
-    let text = res.text().await.map_err(|e| transport(Provider::Whatsapp, e))?;
+        .await;
+    let a = answer(Provider::Whatsapp, sent).await?;
+    let (status, ra) = (a.status, a.retry_after);
     if status.is_success() {
-        let sent: Sent = serde_json::from_str(&text)
-            .map_err(|_| ProviderFailure { provider: Provider::Whatsapp, http_status: Some(status.as_u16()), code: None, message: "unreadable success body".into(), retry_after: None })?;
+        let sent: Sent = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Whatsapp, status))?;
         let id = sent.messages.into_iter().next().map(|m| m.id).unwrap_or_default();
         return Ok(Accepted { provider_message_id: id, delivered: false });
     }
-    let err = serde_json::from_str::<GraphError>(&text).ok().map(|g| g.error);
+    let err = serde_json::from_str::<GraphError>(&a.text).ok().map(|g| g.error);
     Err(ProviderFailure {
         provider: Provider::Whatsapp,
         http_status: Some(status.as_u16()),

@@ -8,6 +8,18 @@ use herald_core::ports::{Page, StoreResult};
 use std::collections::BTreeMap;
 
 impl DynamoStore {
+    /// `ADD month_spent :c, d_<day> :c` on the month's budget item.
+    fn budget_update(&self, tenant: &TenantId, p: &BudgetPeriod, delta: i64) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("BUDGET#{tenant}")))
+            .key("sk", s(&p.month))
+            .update_expression("ADD month_spent :c, #d :c")
+            .expression_attribute_names("#d", format!("d_{}", p.day))
+            .expression_attribute_values(":c", n(delta))
+    }
+
     /// `ADD n 1` unless `n` has reached `limit`.
     async fn take_counter(&self, pk: String, sk: &str, limit: u32, expires_at: i64) -> StoreResult<bool> {
         let res = self
@@ -77,15 +89,7 @@ impl GuardStore for DynamoStore {
             return Ok(false);
         }
         let mut conds = Vec::new();
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("BUDGET#{tenant}")))
-            .key("sk", s(&p.month))
-            .update_expression("ADD month_spent :c, #d :c")
-            .expression_attribute_names("#d", format!("d_{}", p.day))
-            .expression_attribute_values(":c", n(cost));
+        let mut req = self.budget_update(tenant, p, cost as i64);
         if let Some(m) = monthly {
             conds.push("(attribute_not_exists(month_spent) OR month_spent <= :mmax)");
             req = req.expression_attribute_values(":mmax", n(m - cost));
@@ -101,17 +105,7 @@ impl GuardStore for DynamoStore {
     }
 
     async fn adjust_budget(&self, tenant: &TenantId, p: &BudgetPeriod, delta: i64) -> StoreResult<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("BUDGET#{tenant}")))
-            .key("sk", s(&p.month))
-            .update_expression("ADD month_spent :c, #d :c")
-            .expression_attribute_names("#d", format!("d_{}", p.day))
-            .expression_attribute_values(":c", n(delta))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        self.budget_update(tenant, p, delta).send().await.map_err(unavailable)?;
         Ok(())
     }
 
