@@ -125,16 +125,23 @@ impl LinkingState {
     }
 }
 
-/// Validation before any Telnyx call: `(field, code, message)` on failure.
-pub fn validate(phone: Option<&serde_json::Value>, profile: Option<&serde_json::Value>) -> Result<(String, String), (&'static str, &'static str, &'static str)> {
+pub type Invalid = (&'static str, &'static str, &'static str);
+
+/// A sending number as registered: present, a string, and already in E.164.
+pub fn validate_phone(phone: Option<&serde_json::Value>) -> Result<String, Invalid> {
     let phone = match phone {
         Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(("phone_number", "INVALID_PHONE_NUMBER_TYPE", "phone_number is required (a string)")),
     };
-    let e164 = crate::address::E164::parse(&phone, None).ok().filter(|e| e.as_str() == phone);
-    if e164.is_none() {
-        return Err(("phone_number", "INVALID_PHONE_NUMBER_FORMAT", "phone_number must be E.164, e.g. +14155550100"));
+    match crate::address::E164::parse(&phone, None) {
+        Ok(e) if e.as_str() == phone => Ok(phone),
+        _ => Err(("phone_number", "INVALID_PHONE_NUMBER_FORMAT", "phone_number must be E.164, e.g. +14155550100")),
     }
+}
+
+/// Validation before any Telnyx call: `(field, code, message)` on failure.
+pub fn validate(phone: Option<&serde_json::Value>, profile: Option<&serde_json::Value>) -> Result<(String, String), Invalid> {
+    let phone = validate_phone(phone)?;
     let profile = match profile {
         Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(("messaging_profile_id", "INVALID_PROFILE_ID_TYPE", "messaging_profile_id is required (a string)")),

@@ -17,6 +17,13 @@ fn state_str(s: BreakerState) -> &'static str {
     }
 }
 
+impl DynamoStore {
+    /// An update of the provider's breaker item.
+    fn breaker_update(&self, provider: Provider, expr: String) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client.update_item().table_name(&self.table).key("pk", s(pk(provider))).key("sk", s("STATE")).update_expression(expr)
+    }
+}
+
 #[async_trait]
 impl BreakerStore for DynamoStore {
     async fn breaker(&self, provider: Provider) -> StoreResult<Option<BreakerRecord>> {
@@ -41,12 +48,7 @@ impl BreakerStore for DynamoStore {
     async fn count_outcome(&self, provider: Provider, minute: &str, failed: bool, expires_at: i64) -> StoreResult<()> {
         let expr = if failed { "ADD #a :one, #f :one SET #ttl = :ttl" } else { "ADD #a :one SET #ttl = :ttl" };
         let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(provider)))
-            .key("sk", s("STATE"))
-            .update_expression(expr)
+            .breaker_update(provider, expr.to_string())
             .expression_attribute_names("#a", format!("a_{minute}"))
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":one", n(1))
@@ -75,12 +77,7 @@ impl BreakerStore for DynamoStore {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk(provider)))
-            .key("sk", s("STATE"))
-            .update_expression(expr)
+            .breaker_update(provider, expr)
             .expression_attribute_names("#st", "state")
             .expression_attribute_names("#since", "since")
             .expression_attribute_names("#v", "version")

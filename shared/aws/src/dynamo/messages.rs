@@ -56,6 +56,29 @@ fn message_item(m: &Message) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// The message id of an index item (its table key is `MSG#<id>`).
+fn message_id_of(item: &Item) -> Option<MessageId> {
+    item.get("pk")?.as_s().ok()?.strip_prefix("MSG#").and_then(MessageId::parse)
+}
+
+impl DynamoStore {
+    /// Message ids in one `gsi3` partition (a provider id, or a hold key), oldest first.
+    async fn gsi3_message_ids(&self, pk: &str, limit: u32) -> StoreResult<Vec<MessageId>> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi3")
+            .key_condition_expression("gsi3pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.items.unwrap_or_default().iter().filter_map(message_id_of).collect())
+    }
+}
+
 fn idem_pk(tenant: &TenantId, key: &str) -> String {
     format!("IDEM#{tenant}#{key}")
 }
@@ -156,8 +179,7 @@ impl MessageRepo for DynamoStore {
         let mut found: Vec<(String, MessageId)> = Vec::new();
         for sh in 0..WORK_SHARDS {
             for item in self.query_due(&format!("WORK#{}#{sh}", work_state_name(state)), &before, limit).await? {
-                let (Some(Ok(pk)), Some(Ok(sk))) = (item.get("pk").map(|v| v.as_s()), item.get("gsi2sk").map(|v| v.as_s())) else { continue };
-                if let Some(id) = pk.strip_prefix("MSG#").and_then(MessageId::parse) {
+                if let (Some(id), Some(Ok(sk))) = (message_id_of(&item), item.get("gsi2sk").map(|v| v.as_s())) {
                     found.push((sk.clone(), id));
                 }
             }
@@ -167,22 +189,7 @@ impl MessageRepo for DynamoStore {
     }
 
     async fn by_provider_id(&self, provider: Provider, pmid: &str) -> StoreResult<Option<MessageId>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi3")
-            .key_condition_expression("gsi3pk = :pk")
-            .expression_attribute_values(":pk", s(format!("PMID#{provider}#{pmid}")))
-            .limit(1)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("MSG#")).and_then(MessageId::parse)))
+        Ok(self.gsi3_message_ids(&format!("PMID#{provider}#{pmid}"), 1).await?.into_iter().next())
     }
 
     async fn dead_letters(&self, tenant: &TenantId, archived: bool, prefix: &str, limit: u32, cursor: Option<&str>) -> StoreResult<Page<(MessageId, String)>> {
@@ -205,31 +212,12 @@ impl MessageRepo for DynamoStore {
             .items
             .unwrap_or_default()
             .iter()
-            .filter_map(|i| {
-                let id = i.get("pk")?.as_s().ok()?.strip_prefix("MSG#").and_then(MessageId::parse)?;
-                Some((id, i.get("gsi2sk")?.as_s().ok()?.clone()))
-            })
+            .filter_map(|i| Some((message_id_of(i)?, i.get("gsi2sk")?.as_s().ok()?.clone())))
             .collect();
         Ok(Page { items, next_cursor: encode_cursor(out.last_evaluated_key.as_ref()) })
     }
 
     async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi3")
-            .key_condition_expression("gsi3pk = :pk")
-            .expression_attribute_values(":pk", s(hold_key))
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("MSG#")).and_then(MessageId::parse))
-            .collect())
+        self.gsi3_message_ids(hold_key, limit).await
     }
 }

@@ -424,17 +424,12 @@ impl Herald {
             v["linking"] = state.view();
             return Ok(v);
         }
-        let raw = match &req.phone_number {
-            None | Some(serde_json::Value::Null) => return Err(HeraldError::validation("phone_number", "INVALID_PHONE_NUMBER_TYPE", "phone_number is required")),
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(_) => return Err(HeraldError::validation("phone_number", "INVALID_PHONE_NUMBER_TYPE", "phone_number must be a string")),
-        };
+        let e164 = crate::linking::validate_phone(req.phone_number.as_ref())
+            .map(E164::from_stored)
+            .map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
         if req.provider != Provider::Twilio {
             return Err(HeraldError::validation("provider", "UNSUPPORTED_PROVIDER", "numbers are twilio or telnyx"));
         }
-        let e164 = E164::parse(&raw, None).ok().filter(|e| e.as_str() == raw.trim()).ok_or_else(|| {
-            HeraldError::validation("phone_number", "INVALID_PHONE_NUMBER_FORMAT", "phone_number must be E.164, e.g. +14155550100")
-        })?;
         let profile = match &req.messaging_profile_id {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
