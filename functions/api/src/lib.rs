@@ -46,28 +46,49 @@ async fn request_context(mut req: Request, next: Next, limit: usize) -> Response
         .and_then(CorrelationId::from_caller)
         .unwrap_or_else(CorrelationId::generate);
     let ctx = RequestContext { request_id: request_id.clone(), correlation_id: correlation_id.clone() };
-    let too_large = req
+    let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > limit);
-    let response = if too_large {
+        .and_then(|v| v.parse::<usize>().ok());
+    let response = if declared.is_some_and(|n| n > DRAIN_CAP) {
         axum::response::IntoResponse::into_response(ApiError::PayloadTooLarge)
     } else {
         let (parts, body) = req.into_parts();
-        match http_body_util::Limited::new(body, limit).collect().await {
-            Ok(collected) => {
-                req = Request::from_parts(parts, Body::from(collected.to_bytes()));
+        match read_body(body, limit).await {
+            Some(bytes) => {
+                req = Request::from_parts(parts, Body::from(bytes));
                 req.extensions_mut().insert(ctx.clone());
                 let span = tracing::info_span!("request", request_id = %request_id, correlation_id = %correlation_id);
                 let _ = span.enter();
                 next.run(req).await
             }
-            Err(_) => axum::response::IntoResponse::into_response(ApiError::PayloadTooLarge),
+            None => axum::response::IntoResponse::into_response(ApiError::PayloadTooLarge),
         }
     };
     finish(response, &ctx).await
+}
+
+/// An oversized body is still read (and dropped) up to this much before the 413, so the
+/// client has finished sending and reliably reads the answer; beyond it we stop reading.
+const DRAIN_CAP: usize = 4 * 1024 * 1024;
+
+/// The body if it fits in `limit`; None when it does not.
+async fn read_body(mut body: Body, limit: usize) -> Option<Bytes> {
+    let mut buf = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { return None };
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= limit {
+                buf.extend_from_slice(&data);
+            } else if total > DRAIN_CAP {
+                return None;
+            }
+        }
+    }
+    (total <= limit).then(|| buf.freeze())
 }
 
 async fn finish(response: Response, ctx: &RequestContext) -> Response {
