@@ -68,7 +68,9 @@ impl Reply {
 
 pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HERALD_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .with_test_writer()
         .try_init();
 }
@@ -78,7 +80,9 @@ pub struct TestClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
 
 impl TestClock {
     pub fn at(rfc3339: &str) -> std::sync::Arc<TestClock> {
-        std::sync::Arc::new(TestClock(std::sync::Mutex::new(chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc))))
+        std::sync::Arc::new(TestClock(std::sync::Mutex::new(
+            chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc),
+        )))
     }
     pub fn set(&self, rfc3339: &str) {
         *self.0.lock().unwrap() = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc);
@@ -97,7 +101,10 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_with_clock(overrides, None).await
 }
 
-pub async fn spawn_app_with_clock(overrides: &[(&str, &str)], clock: Option<std::sync::Arc<dyn herald_core::ports::Clock>>) -> TestApp {
+pub async fn spawn_app_with_clock(
+    overrides: &[(&str, &str)],
+    clock: Option<std::sync::Arc<dyn herald_core::ports::Clock>>,
+) -> TestApp {
     init_logs();
     let sim = Simulator::start("127.0.0.1:0").await.expect("simulator");
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap());
@@ -129,7 +136,12 @@ pub async fn spawn_app_with_clock(overrides: &[(&str, &str)], clock: Option<std:
     config.local = true;
     let running = herald_local::start(
         config,
-        herald_local::LocalOptions { listen: "127.0.0.1:0".into(), batch_size: 10, job_interval: Duration::from_millis(500), clock },
+        herald_local::LocalOptions {
+            listen: "127.0.0.1:0".into(),
+            batch_size: 10,
+            job_interval: Duration::from_millis(500),
+            clock,
+        },
     )
     .await
     .expect("herald-local starts");
@@ -137,7 +149,14 @@ pub async fn spawn_app_with_clock(overrides: &[(&str, &str)], clock: Option<std:
 }
 
 impl TestApp {
-    pub async fn call(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.http.request(method, format!("{}{}", self.url, path));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -240,7 +259,11 @@ impl TestApp {
             if m["status"] == status {
                 return m;
             }
-            assert!(Instant::now() < deadline, "message {id} still {} after {within:?}, wanted {status}: {m}", m["status"]);
+            assert!(
+                Instant::now() < deadline,
+                "message {id} still {} after {within:?}, wanted {status}: {m}",
+                m["status"]
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -290,7 +313,9 @@ where
 
 /// Emails the emulator's SES has sent in `region` (SES v1 `GetSendQuota`, SentLast24Hours).
 pub async fn ses_sent_count(region: &str) -> u64 {
-    let auth = format!("AWS4-HMAC-SHA256 Credential=test/20260101/{region}/ses/aws4_request, SignedHeaders=host, Signature=00");
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=test/20260101/{region}/ses/aws4_request, SignedHeaders=host, Signature=00"
+    );
     let res = reqwest::Client::new()
         .post(moto_endpoint())
         .header("authorization", auth)

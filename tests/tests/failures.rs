@@ -16,16 +16,34 @@ async fn dead_letters_are_grouped_retried_by_code_once_and_archived() {
     }
     let mut ids = Vec::new();
     for i in 0..30 {
-        let r = app.send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 3000 + i), "body": format!("m{i}")})).await;
+        let r = app
+            .send(
+                &t.live_key,
+                json!({"channel": "sms", "to": format!("+1415555{:04}", 3000 + i), "body": format!("m{i}")}),
+            )
+            .await;
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     for id in &ids {
         app.wait_status(&t.live_key, id, "failed", WAIT).await;
     }
     let stats = app.get("/v1/dlq/stats", &t.live_key).await;
-    let mut groups: Vec<(String, u64)> = stats.body.as_array().unwrap().iter().map(|g| (g["error_code"].as_str().unwrap().to_string(), g["count"].as_u64().unwrap())).collect();
+    let mut groups: Vec<(String, u64)> = stats
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["error_code"].as_str().unwrap().to_string(), g["count"].as_u64().unwrap()))
+        .collect();
     groups.sort();
-    assert_eq!(groups, vec![("INVALID_PHONE_NUMBER".to_string(), 10), ("RECIPIENT_OPTED_OUT".to_string(), 10), ("UNDELIVERABLE".to_string(), 10)]);
+    assert_eq!(
+        groups,
+        vec![
+            ("INVALID_PHONE_NUMBER".to_string(), 10),
+            ("RECIPIENT_OPTED_OUT".to_string(), 10),
+            ("UNDELIVERABLE".to_string(), 10)
+        ]
+    );
     assert!(stats.body.as_array().unwrap().iter().all(|g| g["channel"] == "sms" && g["last_occurrence"].is_string()));
     let admin = app.get(&format!("/v1/admin/dlq/stats?tenant_id={}", t.id), &app.admin_key).await;
     assert_eq!(admin.body, stats.body, "the admin twin sees the same");
@@ -36,7 +54,11 @@ async fn dead_letters_are_grouped_retried_by_code_once_and_archived() {
     let r = app.post("/v1/dlq/retry", &t.live_key, json!({"error_code": "RECIPIENT_OPTED_OUT"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["requeued"], 10);
-    assert_eq!(app.post("/v1/dlq/retry", &t.live_key, json!({"error_code": "RECIPIENT_OPTED_OUT"})).await.body["requeued"], 0, "repeating is safe");
+    assert_eq!(
+        app.post("/v1/dlq/retry", &t.live_key, json!({"error_code": "RECIPIENT_OPTED_OUT"})).await.body["requeued"],
+        0,
+        "repeating is safe"
+    );
     let retried: Vec<String> = {
         let mut v = Vec::new();
         for id in &ids {
@@ -87,8 +109,18 @@ async fn sms_with_backup(app: &TestApp, t: &TestTenant) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550001", "provider": "twilio"})).await.status, 201);
-    assert_eq!(app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550002", "provider": "telnyx"})).await.status, 201);
+    assert_eq!(
+        app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550001", "provider": "twilio"}))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550002", "provider": "telnyx"}))
+            .await
+            .status,
+        201
+    );
 }
 
 async fn breaker_state(app: &TestApp, provider: &str) -> Value {
@@ -104,7 +136,9 @@ async fn an_open_breaker_fails_over_to_the_backup_provider() {
     app.sim.fail_always(SimProvider::Twilio, Fault::status(503));
     let mut ids = Vec::new();
     for i in 0..8 {
-        let r = app.send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 4000 + i), "body": "outage"})).await;
+        let r = app
+            .send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 4000 + i), "body": "outage"}))
+            .await;
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     for id in &ids {
@@ -113,13 +147,24 @@ async fn an_open_breaker_fails_over_to_the_backup_provider() {
         assert_eq!(m["from"], "+14155550002", "a number of the backup provider");
     }
     let twilio_calls = app.sim.requests(SimProvider::Twilio).len();
-    assert!((4..8).contains(&twilio_calls), "the breaker stopped the calls to Twilio after the threshold: {twilio_calls}");
+    assert!(
+        (4..8).contains(&twilio_calls),
+        "the breaker stopped the calls to Twilio after the threshold: {twilio_calls}"
+    );
     assert_eq!(app.sim.accepted(SimProvider::Telnyx).len(), 8);
     assert_eq!(breaker_state(&app, "twilio").await["state"], "open");
     let m = app.message(&t.live_key, &ids[7]).await;
-    assert!(m["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("failover:twilio->telnyx")), "{m}");
+    assert!(
+        m["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("failover:twilio->telnyx")),
+        "{m}"
+    );
     let audit = app.get("/v1/admin/audit", &app.admin_key).await;
-    assert!(audit.body.as_array().unwrap().iter().any(|e| e["action"] == "breaker.switch" && e["detail"]["state"] == "open"));
+    assert!(audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "breaker.switch" && e["detail"]["state"] == "open"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,7 +175,9 @@ async fn without_a_backup_messages_are_held_until_the_breaker_closes() {
     app.sim.fail_always(SimProvider::Twilio, Fault::status(503));
     let mut ids = Vec::new();
     for i in 0..6 {
-        let r = app.send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 5000 + i), "body": "hold"})).await;
+        let r = app
+            .send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 5000 + i), "body": "hold"}))
+            .await;
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     eventually(WAIT, "a message held by the open circuit", || async {
@@ -150,8 +197,18 @@ async fn without_a_backup_messages_are_held_until_the_breaker_closes() {
     }
     assert_eq!(breaker_state(&app, "twilio").await["state"], "closed", "the probe closed it");
     let audit = app.get("/v1/admin/audit", &app.admin_key).await;
-    let states: Vec<&str> = audit.body.as_array().unwrap().iter().filter(|e| e["action"] == "breaker.switch").map(|e| e["detail"]["state"].as_str().unwrap()).collect();
-    assert!(states.contains(&"open") && states.contains(&"half_open") == false && states.contains(&"closed"), "{states:?}");
+    let states: Vec<&str> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "breaker.switch")
+        .map(|e| e["detail"]["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains(&"open") && states.contains(&"half_open") == false && states.contains(&"closed"),
+        "{states:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +219,9 @@ async fn recipient_errors_never_open_the_breaker() {
     app.sim.fail_next(SimProvider::Twilio, 8, Fault::code(400, "21211"));
     let mut ids = Vec::new();
     for i in 0..8 {
-        let r = app.send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 6000 + i), "body": "bad"})).await;
+        let r = app
+            .send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 6000 + i), "body": "bad"}))
+            .await;
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     for id in &ids {
@@ -178,7 +237,9 @@ async fn recipient_errors_never_open_the_breaker() {
 /// Puts a message in `sending` as a sender that died after the provider call would leave it.
 async fn stranded(app: &TestApp, t: &TestTenant, to: &str, body: &str) -> String {
     let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let r = app.send(&t.live_key, json!({"channel": "sms", "to": to, "body": body, "from": "+14155550001", "send_at": later})).await;
+    let r = app
+        .send(&t.live_key, json!({"channel": "sms", "to": to, "body": body, "from": "+14155550001", "send_at": later}))
+        .await;
     let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
     let herald = &app.running.app.herald;
     let mut m = herald.ports.messages.message(&id).await.unwrap().unwrap();
@@ -208,14 +269,17 @@ async fn stale_sending_messages_are_looked_up_before_any_resend() {
     assert!(ma["status"] == "sent" || ma["status"] == "delivered");
     app.wait_status(&t.live_key, &b, "sent", WAIT).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let posts = |to: &str| app.sim.requests_to(SimProvider::Twilio, to).into_iter().filter(|r| r.path != "seeded").count();
+    let posts =
+        |to: &str| app.sim.requests_to(SimProvider::Twilio, to).into_iter().filter(|r| r.path != "seeded").count();
     assert_eq!(posts("+14155557001"), 0, "found at the provider: not sent again");
     assert_eq!(posts("+14155557002"), 1, "never received: sent once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_off_follows_the_schedule_and_honours_retry_after() {
-    let app = spawn_app(&[("HERALD_RETRY_BACKOFF", "1s,3s"), ("HERALD_RETRY_JITTER", "0.2"), ("HERALD_MAX_ATTEMPTS", "5")]).await;
+    let app =
+        spawn_app(&[("HERALD_RETRY_BACKOFF", "1s,3s"), ("HERALD_RETRY_JITTER", "0.2"), ("HERALD_MAX_ATTEMPTS", "5")])
+            .await;
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
     app.sim.fail_next(SimProvider::Twilio, 2, Fault::status(503));
@@ -245,7 +309,13 @@ async fn back_off_follows_the_schedule_and_honours_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_goes_through_smtp_and_fails_over_from_a_dead_relay_to_ses() {
     let sink = herald_tests::smtp_sink::SmtpSink::start().await;
-    let app = spawn_app(&[("AWS_REGION", "ap-southeast-2"), ("HERALD_BREAKER_MIN_ATTEMPTS", "2"), ("HERALD_BREAKER_COOLDOWN", "60s"), ("HERALD_MAX_ATTEMPTS", "6")]).await;
+    let app = spawn_app(&[
+        ("AWS_REGION", "ap-southeast-2"),
+        ("HERALD_BREAKER_MIN_ATTEMPTS", "2"),
+        ("HERALD_BREAKER_COOLDOWN", "60s"),
+        ("HERALD_MAX_ATTEMPTS", "6"),
+    ])
+    .await;
     let t = app.create_tenant(json!({})).await;
     let smtp = |port: u16| json!({"provider": "smtp", "backup_provider": "ses", "from_address": "news@grace.example", "credentials": {"smtp": {"host": "127.0.0.1", "port": port, "username": "herald", "password": "s3cret"}}});
     assert_eq!(app.put("/v1/channels/email", &t.live_key, smtp(sink.port)).await.status, 200);
@@ -264,7 +334,12 @@ async fn email_goes_through_smtp_and_fails_over_from_a_dead_relay_to_ses() {
     let before = herald_tests::ses_sent_count(&app.region).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let r = app.send(&t.live_key, json!({"channel": "email", "to": format!("m{i}@example.com"), "subject": "s", "body": "b"})).await;
+        let r = app
+            .send(
+                &t.live_key,
+                json!({"channel": "email", "to": format!("m{i}@example.com"), "subject": "s", "body": "b"}),
+            )
+            .await;
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
     for id in &ids {

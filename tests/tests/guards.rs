@@ -20,16 +20,24 @@ async fn kill_switch_holds_everything_then_releases_it_once_in_order() {
     // 10 messages that will be sitting in the queue when the pause lands.
     let mut queued_ids = Vec::new();
     for i in 0..10 {
-        let r = app.send(&a.live_key, json!({"channel": "sms", "to": "+14155550150", "body": format!("early {i}"), "send_at": in_secs(3)})).await;
+        let r = app
+            .send(
+                &a.live_key,
+                json!({"channel": "sms", "to": "+14155550150", "body": format!("early {i}"), "send_at": in_secs(3)}),
+            )
+            .await;
         assert_eq!(r.status, 202, "{}", r.body);
         queued_ids.push(r.body["id"].as_str().unwrap().to_string());
     }
-    let r = app.post(&format!("/v1/admin/tenants/{}/pause", a.id), &app.admin_key, json!({"reason": "suspected breach"})).await;
+    let r = app
+        .post(&format!("/v1/admin/tenants/{}/pause", a.id), &app.admin_key, json!({"reason": "suspected breach"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["paused"]["reason"], "suspected breach");
     let mut held_ids = Vec::new();
     for i in 0..20 {
-        let r = app.send(&a.live_key, json!({"channel": "sms", "to": "+14155550100", "body": format!("n={i:02}")})).await;
+        let r =
+            app.send(&a.live_key, json!({"channel": "sms", "to": "+14155550100", "body": format!("n={i:02}")})).await;
         assert_eq!(r.status, 202, "{}", r.body);
         assert_eq!(r.body["status"], "queued");
         held_ids.push(r.body["id"].as_str().unwrap().to_string());
@@ -43,12 +51,19 @@ async fn kill_switch_holds_everything_then_releases_it_once_in_order() {
     for id in &queued_ids {
         eventually(WAIT, "early message held by the sender", || async {
             let m = app.message(&a.live_key, id).await;
-            (m["hold_reason"] == "TENANT_PAUSED" && m["status"] == "queued" && m["history"].as_array().unwrap().len() >= 2).then_some(())
+            (m["hold_reason"] == "TENANT_PAUSED"
+                && m["status"] == "queued"
+                && m["history"].as_array().unwrap().len() >= 2)
+                .then_some(())
         })
         .await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(app.sim.requests_from(SimProvider::Twilio, "+14155550001").len(), 0, "nothing of the paused tenant reached the provider");
+    assert_eq!(
+        app.sim.requests_from(SimProvider::Twilio, "+14155550001").len(),
+        0,
+        "nothing of the paused tenant reached the provider"
+    );
     assert_eq!(app.sim.requests_from(SimProvider::Twilio, "+14155550002").len(), 1);
 
     let r = app.post("/v1/tenant/resume", &a.live_key, json!({})).await;
@@ -60,7 +75,8 @@ async fn kill_switch_holds_everything_then_releases_it_once_in_order() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let calls = app.sim.requests_from(SimProvider::Twilio, "+14155550001");
     assert_eq!(calls.len(), 30, "each exactly once");
-    let to_100: Vec<String> = calls.iter().filter(|c| c.form["To"] == "+14155550100").map(|c| c.form["Body"].clone()).collect();
+    let to_100: Vec<String> =
+        calls.iter().filter(|c| c.form["To"] == "+14155550100").map(|c| c.form["Body"].clone()).collect();
     let mut sorted = to_100.clone();
     sorted.sort();
     assert_eq!(to_100, sorted, "per-recipient order kept");
@@ -75,7 +91,9 @@ async fn do_not_contact_refuses_at_the_api_and_suppresses_what_was_already_accep
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
     // Accepted before the address is added.
-    let early = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "before", "send_at": in_secs(2)})).await;
+    let early = app
+        .send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "before", "send_at": in_secs(2)}))
+        .await;
     assert_eq!(early.status, 202);
     let r = app.put("/v1/dnc/%2B1%20(415)%20555-0100", &t.live_key, json!({"reason": "asked by phone"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -85,7 +103,12 @@ async fn do_not_contact_refuses_at_the_api_and_suppresses_what_was_already_accep
     assert_eq!(r.body["reason"], "asked by phone");
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "after"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (422, "RECIPIENT_OPTED_OUT"));
-    let r = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+14155550100", "template": {"name": "t", "language": "en"}})).await;
+    let r = app
+        .send(
+            &t.live_key,
+            json!({"channel": "whatsapp", "to": "+14155550100", "template": {"name": "t", "language": "en"}}),
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (422, "RECIPIENT_OPTED_OUT"), "a phone entry blocks WhatsApp too");
     let m = app.wait_status(&t.live_key, early.body["id"].as_str().unwrap(), "suppressed", WAIT).await;
     assert_eq!(m["error_code"], "RECIPIENT_OPTED_OUT");
@@ -114,9 +137,16 @@ async fn quiet_hours_defer_to_the_end_of_the_window_on_both_sides_of_utc() {
         let local = chrono::Utc::now().with_timezone(&tz);
         let start = hhmm(local - chrono::Duration::hours(1));
         let end_local = local + chrono::Duration::hours(2);
-        let r = app.patch("/v1/tenant", &t.test_key, json!({"quiet_hours": {"start": start, "end": hhmm(end_local)}})).await;
+        let r = app
+            .patch("/v1/tenant", &t.test_key, json!({"quiet_hours": {"start": start, "end": hhmm(end_local)}}))
+            .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "late", "recipient_timezone": zone})).await;
+        let r = app
+            .send(
+                &t.test_key,
+                json!({"channel": "sms", "to": "+14155550100", "body": "late", "recipient_timezone": zone}),
+            )
+            .await;
         assert_eq!(r.status, 202, "{}", r.body);
         assert_eq!(r.body["status"], "deferred", "{zone}");
         let until = chrono::DateTime::parse_from_rfc3339(r.body["deferred_until"].as_str().unwrap()).unwrap();
@@ -144,7 +174,9 @@ async fn quiet_hours_across_a_dst_change_then_release_when_the_window_ends() {
     // 22:30 CDT on 31 Oct 2026; Chicago falls back to CST at 02:00 that night.
     let clock = TestClock::at("2026-11-01T03:30:00Z");
     let app = spawn_app_with_clock(&[], Some(clock.clone())).await;
-    let t = app.create_tenant(json!({"timezone": "America/Chicago", "quiet_hours": {"start": "21:00", "end": "09:00"}})).await;
+    let t = app
+        .create_tenant(json!({"timezone": "America/Chicago", "quiet_hours": {"start": "21:00", "end": "09:00"}}))
+        .await;
     let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+13125550100", "body": "sunday service"})).await;
     assert_eq!(r.body["status"], "deferred", "{}", r.body);
     assert_eq!(r.body["deferred_until"], "2026-11-01T15:00:00Z", "09:00 CST, not 09:00 CDT");
@@ -165,7 +197,10 @@ async fn budget_reservations_never_overrun_under_concurrency_and_are_released_on
     let sends = (0..50).map(|i| {
         let app = &app;
         let key = t.live_key.clone();
-        async move { app.send(&key, json!({"channel": "sms", "to": format!("+1415555{:04}", 1000 + i), "body": "one segment"})).await }
+        async move {
+            app.send(&key, json!({"channel": "sms", "to": format!("+1415555{:04}", 1000 + i), "body": "one segment"}))
+                .await
+        }
     });
     let replies = futures::future::join_all(sends).await;
     let accepted = replies.iter().filter(|r| r.status == 202).count();
@@ -196,13 +231,20 @@ async fn rate_limit_answers_429_with_retry_after_past_the_per_minute_limit() {
     let app = spawn_app_with_clock(&[], Some(clock.clone())).await;
     let t = app.create_tenant(json!({"rate_limit_per_minute": 5})).await;
     for _ in 0..5 {
-        assert_eq!(app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "x"})).await.status, 202);
+        assert_eq!(
+            app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "x"})).await.status,
+            202
+        );
     }
     let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "x"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (429, "RATE_LIMITED"));
     assert_eq!(r.headers["retry-after"], "50");
     clock.set("2026-06-01T12:01:00Z");
-    assert_eq!(app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "x"})).await.status, 202, "a new minute");
+    assert_eq!(
+        app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "x"})).await.status,
+        202,
+        "a new minute"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,11 +253,15 @@ async fn warmup_cap_defers_past_the_cap_to_the_next_day() {
     let t = app.create_tenant(json!({"timezone": "America/Chicago"})).await;
     let r = app.put("/v1/channels/sms", &t.live_key, json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": herald_tests::sim::TWILIO_SID, "auth_token": herald_tests::sim::TWILIO_TOKEN}}})).await;
     assert_eq!(r.status, 200);
-    let r = app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550001", "provider": "twilio", "daily_cap": 2})).await;
+    let r = app
+        .post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550001", "provider": "twilio", "daily_cap": 2}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let mut ids = Vec::new();
     for i in 0..3 {
-        let r = app.send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 2000 + i), "body": "warm"})).await;
+        let r = app
+            .send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 2000 + i), "body": "warm"}))
+            .await;
         ids.push(r.body["id"].as_str().unwrap().to_string());
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -248,7 +294,12 @@ async fn whatsapp_window_fallback_and_quota() {
     let r = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "hi"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (422, "WHATSAPP_TEMPLATE_REQUIRED"));
     // …or goes by SMS when the caller allows it.
-    let r = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "hi", "fallback_channels": ["sms"]})).await;
+    let r = app
+        .send(
+            &t.live_key,
+            json!({"channel": "whatsapp", "to": "+16505551234", "body": "hi", "fallback_channels": ["sms"]}),
+        )
+        .await;
     assert_eq!(r.status, 202, "{}", r.body);
     let m = app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "sent", WAIT).await;
     assert_eq!(m["channel"], "sms");
@@ -289,7 +340,9 @@ async fn whatsapp_window_fallback_and_quota() {
 async fn a_disabled_channel_refuses_new_messages_and_holds_queued_ones() {
     let app = spawn_app(&[("HERALD_PAUSE_RECHECK", "0s")]).await;
     let t = app.create_tenant(json!({})).await;
-    let early = app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "queued", "send_at": in_secs(2)})).await;
+    let early = app
+        .send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "queued", "send_at": in_secs(2)}))
+        .await;
     let r = app.patch("/v1/admin/features", &app.admin_key, json!({"feature": "sms_sending", "enabled": false})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "new"})).await;

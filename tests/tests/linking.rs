@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 const PROFILE: &str = "40019a80-d883-4618-953b-dad1610b39f4";
-const FAST: &[(&str, &str)] = &[("HERALD_LINKING_SEARCH_DELAYS", "50ms,100ms,200ms"), ("HERALD_LINKING_RETRY_DELAYS", "1s,2s,3s")];
+const FAST: &[(&str, &str)] =
+    &[("HERALD_LINKING_SEARCH_DELAYS", "50ms,100ms,200ms"), ("HERALD_LINKING_RETRY_DELAYS", "1s,2s,3s")];
 
 async fn telnyx_tenant(app: &TestApp, profile: Option<&str>) -> TestTenant {
     let t = app.create_tenant(json!({})).await;
@@ -14,7 +15,8 @@ async fn telnyx_tenant(app: &TestApp, profile: Option<&str>) -> TestTenant {
     if let Some(p) = profile {
         creds["messaging_profile_id"] = json!(p);
     }
-    let r = app.put("/v1/channels/sms", &t.live_key, json!({"provider": "telnyx", "credentials": {"telnyx": creds}})).await;
+    let r =
+        app.put("/v1/channels/sms", &t.live_key, json!({"provider": "telnyx", "credentials": {"telnyx": creds}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     t
 }
@@ -28,7 +30,13 @@ async fn links_by_method_1_once_indexed_and_by_method_2_using_the_number_id() {
     let app = spawn_app(FAST).await;
     let t = telnyx_tenant(&app, None).await;
     app.sim.telnyx_number(SimNumber { searches_before_indexed: 2, ..SimNumber::new("+14155550301") });
-    let r = app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550301", "provider": "telnyx", "messaging_profile_id": PROFILE})).await;
+    let r = app
+        .post(
+            "/v1/numbers",
+            &t.live_key,
+            json!({"phone_number": "+14155550301", "provider": "telnyx", "messaging_profile_id": PROFILE}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["linking"]["status"], "linked");
     assert_eq!(r.body["linking"]["method"], "direct");
@@ -38,13 +46,25 @@ async fn links_by_method_1_once_indexed_and_by_method_2_using_the_number_id() {
     assert_eq!(app.sim.telnyx_number_state("+14155550301").unwrap().messaging_profile_id.as_deref(), Some(PROFILE));
 
     app.sim.telnyx_number(SimNumber { method1_fails: Some(422), ..SimNumber::new("+14155550302") });
-    let r = app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550302", "provider": "telnyx", "messaging_profile_id": PROFILE})).await;
+    let r = app
+        .post(
+            "/v1/numbers",
+            &t.live_key,
+            json!({"phone_number": "+14155550302", "provider": "telnyx", "messaging_profile_id": PROFILE}),
+        )
+        .await;
     assert_eq!(r.body["linking"]["status"], "linked", "{}", r.body);
     assert_eq!(r.body["linking"]["method"], "profile");
     let id = app.sim.telnyx_number_state("+14155550302").unwrap().id;
-    assert!(calls(&app, "PATCH").contains(&format!("PATCH /v2/messaging_phone_numbers/{id}")), "method 2 addresses the number by its id");
+    assert!(
+        calls(&app, "PATCH").contains(&format!("PATCH /v2/messaging_phone_numbers/{id}")),
+        "method 2 addresses the number by its id"
+    );
     let s = app.get("/v1/numbers/+14155550302/linking", &t.live_key).await;
-    assert_eq!((s.body["status"].as_str(), s.body["method"].as_str(), s.body["can_retry"].as_bool()), (Some("linked"), Some("profile"), Some(false)));
+    assert_eq!(
+        (s.body["status"].as_str(), s.body["method"].as_str(), s.body["can_retry"].as_bool()),
+        (Some("linked"), Some("profile"), Some(false))
+    );
 
     // Bought through Herald: ordered, then linked once Telnyx indexes it.
     let r = app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550303", "provider": "telnyx", "messaging_profile_id": PROFILE, "purchase": true})).await;
@@ -58,10 +78,19 @@ async fn validation_happens_before_any_call_to_telnyx() {
     let t = telnyx_tenant(&app, None).await;
     let cases = [
         (json!({"provider": "telnyx", "messaging_profile_id": PROFILE}), "INVALID_PHONE_NUMBER_TYPE"),
-        (json!({"phone_number": 14155550100u64, "provider": "telnyx", "messaging_profile_id": PROFILE}), "INVALID_PHONE_NUMBER_TYPE"),
-        (json!({"phone_number": "4155550100", "provider": "telnyx", "messaging_profile_id": PROFILE}), "INVALID_PHONE_NUMBER_FORMAT"),
+        (
+            json!({"phone_number": 14155550100u64, "provider": "telnyx", "messaging_profile_id": PROFILE}),
+            "INVALID_PHONE_NUMBER_TYPE",
+        ),
+        (
+            json!({"phone_number": "4155550100", "provider": "telnyx", "messaging_profile_id": PROFILE}),
+            "INVALID_PHONE_NUMBER_FORMAT",
+        ),
         (json!({"phone_number": "+14155550100", "provider": "telnyx"}), "INVALID_PROFILE_ID_TYPE"),
-        (json!({"phone_number": "+14155550100", "provider": "telnyx", "messaging_profile_id": "my-profile"}), "INVALID_PROFILE_ID_FORMAT"),
+        (
+            json!({"phone_number": "+14155550100", "provider": "telnyx", "messaging_profile_id": "my-profile"}),
+            "INVALID_PROFILE_ID_FORMAT",
+        ),
     ];
     for (body, code) in cases {
         let r = app.post("/v1/numbers", &t.live_key, body.clone()).await;
@@ -108,14 +137,26 @@ async fn a_failing_number_is_retried_on_schedule_then_alerts_and_manual_retry_li
     let app = spawn_app(FAST).await;
     let alert_queue = subscribe_alerts(&app).await;
     let t = telnyx_tenant(&app, Some(PROFILE)).await;
-    app.sim.telnyx_number(SimNumber { method1_fails: Some(422), method2_fails: Some(422), ..SimNumber::new("+14155550401") });
+    app.sim.telnyx_number(SimNumber {
+        method1_fails: Some(422),
+        method2_fails: Some(422),
+        ..SimNumber::new("+14155550401")
+    });
     let r = app.post("/v1/numbers", &t.live_key, json!({"phone_number": "+14155550401", "provider": "telnyx"})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let l = &r.body["linking"];
-    assert_eq!((l["status"].as_str(), l["retry_count"].as_u64(), l["can_retry"].as_bool()), (Some("failed"), Some(0), Some(true)));
+    assert_eq!(
+        (l["status"].as_str(), l["retry_count"].as_u64(), l["can_retry"].as_bool()),
+        (Some("failed"), Some(0), Some(true))
+    );
     assert_eq!(l["error"]["category"], "UNPROCESSABLE_ENTITY_PHONE_NUMBER");
     // A held SMS from the unlinked number.
-    let held = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155559001", "from": "+14155550401", "body": "from the new number"})).await;
+    let held = app
+        .send(
+            &t.live_key,
+            json!({"channel": "sms", "to": "+14155559001", "from": "+14155550401", "body": "from the new number"}),
+        )
+        .await;
     let held_id = held.body["id"].as_str().unwrap().to_string();
     eventually(Duration::from_secs(20), "held until linked", || async {
         (app.message(&t.live_key, &held_id).await["hold_reason"] == "NUMBER_NOT_LINKED").then_some(())
@@ -178,7 +219,11 @@ async fn overlapping_job_runs_attempt_each_due_number_once() {
     assert_eq!(attempted, 3, "{a} {b}");
     for n in numbers {
         let id = app.sim.telnyx_number_state(n).unwrap().id;
-        assert_eq!(calls(&app, &format!("PATCH /v2/phone_numbers/{id}/messaging")).len(), 2, "initial + exactly one retry for {n}");
+        assert_eq!(
+            calls(&app, &format!("PATCH /v2/phone_numbers/{id}/messaging")).len(),
+            2,
+            "initial + exactly one retry for {n}"
+        );
         assert_eq!(app.get(&format!("/v1/numbers/{n}/linking"), &t.live_key).await.body["retry_count"], 1);
     }
 }

@@ -1,6 +1,6 @@
 //! Issue 2: the whole path API → SQS FIFO → sender → provider, on moto and the simulator.
 use herald_core::Channel;
-use herald_tests::sim::{Fault, SimProvider, TWILIO_SID, TWILIO_TOKEN, TELNYX_KEY, WHATSAPP_TOKEN};
+use herald_tests::sim::{Fault, SimProvider, TELNYX_KEY, TWILIO_SID, TWILIO_TOKEN, WHATSAPP_TOKEN};
 use herald_tests::{eventually, ses_sent_count, spawn_app};
 use serde_json::json;
 use std::time::Duration;
@@ -13,7 +13,13 @@ async fn sms_through_twilio_reaches_the_provider_with_auth_and_ends_sent() {
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
     let r = app
-        .call(reqwest::Method::POST, "/v1/messages", Some(&t.live_key), Some(json!({"channel": "sms", "to": "+14155550100", "body": "Service at 10am"})), &[("x-correlation-id", "corr-abc-123")])
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(&t.live_key),
+            Some(json!({"channel": "sms", "to": "+14155550100", "body": "Service at 10am"})),
+            &[("x-correlation-id", "corr-abc-123")],
+        )
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["status"], "queued");
@@ -35,7 +41,8 @@ async fn sms_through_twilio_reaches_the_provider_with_auth_and_ends_sent() {
     assert_eq!(m["provider_message_id"].as_str(), call.provider_message_id.as_deref());
     assert_eq!(m["attempts"].as_array().unwrap().len(), 1);
     assert_eq!(m["correlation_id"], "corr-abc-123");
-    let statuses: Vec<_> = m["history"].as_array().unwrap().iter().map(|h| h["status"].as_str().unwrap().to_string()).collect();
+    let statuses: Vec<_> =
+        m["history"].as_array().unwrap().iter().map(|h| h["status"].as_str().unwrap().to_string()).collect();
     assert_eq!(statuses, ["queued", "sending", "sent"]);
     assert!(m["sent_at"].is_string());
 }
@@ -68,7 +75,9 @@ async fn email_goes_out_through_ses_v2() {
     // A region no other test uses, so the emulator's send count is this test's alone.
     let app = spawn_app(&[("AWS_REGION", "eu-west-3")]).await;
     let t = app.create_tenant(json!({})).await;
-    let r = app.put("/v1/channels/email", &t.live_key, json!({"provider": "ses", "from_address": "News@Grace.example"})).await;
+    let r = app
+        .put("/v1/channels/email", &t.live_key, json!({"provider": "ses", "from_address": "News@Grace.example"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["from_address"], "news@grace.example");
     let before = ses_sent_count(&app.region).await;
@@ -87,9 +96,12 @@ async fn whatsapp_text_and_template_reach_the_cloud_api() {
     let t = app.create_tenant(json!({})).await;
     app.configure_whatsapp(&t).await;
     // The recipient wrote in recently: the 24 h window is open for free-form text.
-    let r = app.post(&format!("/v1/admin/tenants/{}/whatsapp-window", t.id), &app.admin_key, json!({"phone": "+16505551234"})).await;
+    let r = app
+        .post(&format!("/v1/admin/tenants/{}/whatsapp-window", t.id), &app.admin_key, json!({"phone": "+16505551234"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let text = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "Your order shipped"})).await;
+    let text =
+        app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "Your order shipped"})).await;
     assert_eq!(text.status, 202, "{}", text.body);
     let tpl = app
         .send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551235", "template": {"name": "order_update", "language": "en_US", "parameters": ["A-1"]}}))
@@ -120,15 +132,31 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_other_payloads() {
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
     let body = json!({"channel": "sms", "to": "+14155550100", "body": "once"});
-    let first = app.call(reqwest::Method::POST, "/v1/messages", Some(&t.live_key), Some(body.clone()), &[("idempotency-key", "order-42")]).await;
-    let second = app.call(reqwest::Method::POST, "/v1/messages", Some(&t.live_key), Some(body), &[("idempotency-key", "order-42")]).await;
+    let first = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(&t.live_key),
+            Some(body.clone()),
+            &[("idempotency-key", "order-42")],
+        )
+        .await;
+    let second = app
+        .call(reqwest::Method::POST, "/v1/messages", Some(&t.live_key), Some(body), &[("idempotency-key", "order-42")])
+        .await;
     assert_eq!(first.status, 202);
     assert_eq!(second.status, 202);
     assert_eq!(first.body, second.body, "the same answer, the same message id");
     let id = first.body["id"].as_str().unwrap();
     app.wait_status(&t.live_key, id, "sent", WAIT).await;
     let other = app
-        .call(reqwest::Method::POST, "/v1/messages", Some(&t.live_key), Some(json!({"channel": "sms", "to": "+14155550100", "body": "twice"})), &[("idempotency-key", "order-42")])
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(&t.live_key),
+            Some(json!({"channel": "sms", "to": "+14155550100", "body": "twice"})),
+            &[("idempotency-key", "order-42")],
+        )
         .await;
     assert_eq!(other.status, 409);
     assert_eq!(other.code(), "IDEMPOTENCY_KEY_REUSED");
@@ -165,7 +193,15 @@ async fn bad_input_gets_contract_codes_and_nothing_is_enqueued() {
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "x", "colour": "red"})).await;
     assert_eq!(r.body["error"]["fields"]["colour"], "UNKNOWN_FIELD");
     // Authentication.
-    let r = app.call(reqwest::Method::POST, "/v1/messages", None, Some(json!({"channel": "sms", "to": "+14155550100", "body": "x"})), &[]).await;
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            None,
+            Some(json!({"channel": "sms", "to": "+14155550100", "body": "x"})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "UNAUTHENTICATED"));
     let r = app.send("hk_live_wrong", json!({"channel": "sms", "to": "+14155550100", "body": "x"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (401, "UNAUTHENTICATED"));
@@ -254,9 +290,13 @@ async fn always_failing_provider_exhausts_attempts_and_dead_letters() {
     assert_eq!(app.sim.requests(SimProvider::Twilio).len(), 3);
     let id = m["id"].as_str().unwrap();
     let dlq = app.get("/v1/dlq?channel=sms", &t.live_key).await;
-    let listed: Vec<&str> = dlq.body["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        dlq.body["messages"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(listed, vec![id], "the message is in the dead-letter queue");
-    eventually(WAIT, "gone from the main queue", || async { (app.queued_count(Channel::Sms).await == 0).then_some(()) }).await;
+    eventually(WAIT, "gone from the main queue", || async {
+        (app.queued_count(Channel::Sms).await == 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +308,8 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
 
     // 1. Two concurrent deliveries of the same record race for the conditional claim.
     let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "race", "send_at": later})).await;
+    let r =
+        app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "race", "send_at": later})).await;
     assert_eq!(r.body["status"], "scheduled");
     let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
     let mut msg = herald.ports.messages.message(&id).await.unwrap().unwrap();
@@ -305,7 +346,8 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
         .await
         .unwrap();
     app.wait_status(&t.live_key, id2.as_str(), "sent", WAIT).await;
-    eventually(WAIT, "both copies consumed", || async { (app.queued_count(Channel::Sms).await == 0).then_some(()) }).await;
+    eventually(WAIT, "both copies consumed", || async { (app.queued_count(Channel::Sms).await == 0).then_some(()) })
+        .await;
     assert_eq!(app.sim.requests_to(SimProvider::Twilio, "+14155550199").len(), 1);
 }
 

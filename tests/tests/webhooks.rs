@@ -1,6 +1,6 @@
 //! Issue 4: signed, deduplicated receipts, inbound keywords, token rotation, callbacks.
 use herald_tests::sim::webhooks::{self as wh, TELNYX_PUBLIC_KEY};
-use herald_tests::sim::{SimProvider, TWILIO_SID, TWILIO_TOKEN, TELNYX_KEY};
+use herald_tests::sim::{SimProvider, TELNYX_KEY, TWILIO_SID, TWILIO_TOKEN};
 use herald_tests::{eventually, spawn_app, TestApp, TestTenant};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -18,7 +18,16 @@ async fn sent_sms(app: &TestApp, t: &TestTenant, to: &str, sid: &str) -> String 
 }
 
 fn status_params<'a>(sid: &'a str, status: &'a str, to: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("AccountSid", TWILIO_SID), ("ApiVersion", "2010-04-01"), ("From", OURS), ("MessageSid", sid), ("MessageStatus", status), ("SmsSid", sid), ("SmsStatus", status), ("To", to)]
+    vec![
+        ("AccountSid", TWILIO_SID),
+        ("ApiVersion", "2010-04-01"),
+        ("From", OURS),
+        ("MessageSid", sid),
+        ("MessageStatus", status),
+        ("SmsSid", sid),
+        ("SmsStatus", status),
+        ("To", to),
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,7 +67,15 @@ async fn twilio_receipts_move_forward_once_and_map_failures() {
 }
 
 async fn post_unknown(app: &TestApp) -> u16 {
-    wh::twilio(&app.url, "/webhooks/twilio/status", &status_params("SMnever", "delivered", "+14155550199"), Some(TWILIO_TOKEN)).await.status().as_u16()
+    wh::twilio(
+        &app.url,
+        "/webhooks/twilio/status",
+        &status_params("SMnever", "delivered", "+14155550199"),
+        Some(TWILIO_TOKEN),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +94,13 @@ async fn forged_stale_or_altered_webhooks_are_refused_and_write_nothing() {
     altered[4] = ("MessageStatus", "failed");
     let r = reqwest::Client::new().post(&url).header("X-Twilio-Signature", sig).form(&altered).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let inbound = vec![("AccountSid", TWILIO_SID), ("From", "+14155550100"), ("To", OURS), ("Body", "STOP"), ("MessageSid", "SMin1")];
+    let inbound = vec![
+        ("AccountSid", TWILIO_SID),
+        ("From", "+14155550100"),
+        ("To", OURS),
+        ("Body", "STOP"),
+        ("MessageSid", "SMin1"),
+    ];
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/inbound", &inbound, Some("wrong")).await.status(), 401);
     assert_eq!(app.message(&t.live_key, &id).await["status"], "sent", "nothing applied");
     assert_eq!(app.get("/v1/dnc/+14155550100", &t.live_key).await.status, 404, "STOP not applied");
@@ -91,7 +114,11 @@ async fn forged_stale_or_altered_webhooks_are_refused_and_write_nothing() {
     let r = app.send(&tn.live_key, json!({"channel": "sms", "to": "+18665550001", "body": "x"})).await;
     let tid = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(&tn.live_key, &tid, "sent", WAIT).await;
-    let ev = wh::telnyx_event("message.finalized", "evt-1", json!({"id": "40385f64-5717-4562-b3fc-2c963f66afa6", "from": {"phone_number": "+14155550002"}, "to": [{"phone_number": "+18665550001", "status": "delivered"}]}));
+    let ev = wh::telnyx_event(
+        "message.finalized",
+        "evt-1",
+        json!({"id": "40385f64-5717-4562-b3fc-2c963f66afa6", "from": {"phone_number": "+14155550002"}, "to": [{"phone_number": "+18665550001", "status": "delivered"}]}),
+    );
     let now = chrono::Utc::now().timestamp();
     assert_eq!(wh::telnyx(&app.url, &ev, now - 301, false).await.status(), 401, "stale");
     assert_eq!(wh::telnyx(&app.url, &ev, now + 301, false).await.status(), 401, "from the future");
@@ -103,7 +130,10 @@ async fn forged_stale_or_altered_webhooks_are_refused_and_write_nothing() {
 
     // WhatsApp: wrong app secret.
     app.configure_whatsapp(&t).await;
-    let body = wh::whatsapp_envelope("106540352242922", json!({"contacts": [{"wa_id": "16505551234"}], "messages": [{"from": "16505551234", "id": "wamid.in1", "timestamp": "1749416383", "type": "text", "text": {"body": "STOP"}}]}));
+    let body = wh::whatsapp_envelope(
+        "106540352242922",
+        json!({"contacts": [{"wa_id": "16505551234"}], "messages": [{"from": "16505551234", "id": "wamid.in1", "timestamp": "1749416383", "type": "text", "text": {"body": "STOP"}}]}),
+    );
     assert_eq!(wh::whatsapp(&app.url, &body, "not-the-secret").await.status(), 401);
     assert_eq!(app.get("/v1/dnc/+16505551234", &t.live_key).await.status, 404);
 
@@ -118,7 +148,10 @@ async fn configure_telnyx_with_key(app: &TestApp, t: &TestTenant, number: &str) 
         .put("/v1/channels/sms", &t.live_key, json!({"provider": "telnyx", "credentials": {"telnyx": {"api_key": TELNYX_KEY, "messaging_profile_id": "40019a80-d883-4618-953b-dad1610b39f4", "webhook_public_key": TELNYX_PUBLIC_KEY}}}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(app.post("/v1/numbers", &t.live_key, json!({"phone_number": number, "provider": "telnyx"})).await.status, 201);
+    assert_eq!(
+        app.post("/v1/numbers", &t.live_key, json!({"phone_number": number, "provider": "telnyx"})).await.status,
+        201
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +161,14 @@ async fn inbound_stop_start_and_help() {
     app.configure_twilio(&t, OURS).await;
     app.configure_whatsapp(&t).await;
     let inbound = |sid: &'static str, body: &'static str| {
-        let params = vec![("AccountSid", TWILIO_SID), ("From", "+14155550100"), ("To", OURS), ("Body", body), ("MessageSid", sid), ("NumMedia", "0")];
+        let params = vec![
+            ("AccountSid", TWILIO_SID),
+            ("From", "+14155550100"),
+            ("To", OURS),
+            ("Body", body),
+            ("MessageSid", sid),
+            ("NumMedia", "0"),
+        ];
         let url = app.url.clone();
         async move { wh::twilio(&url, "/webhooks/twilio/inbound", &params, Some(TWILIO_TOKEN)).await }
     };
@@ -141,11 +181,19 @@ async fn inbound_stop_start_and_help() {
     assert!(dnc.body["source"].as_str().unwrap().starts_with("inbound:twilio"));
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "promo"})).await;
     assert_eq!(r.code(), "RECIPIENT_OPTED_OUT");
-    let r = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+14155550100", "template": {"name": "promo", "language": "en"}})).await;
+    let r = app
+        .send(
+            &t.live_key,
+            json!({"channel": "whatsapp", "to": "+14155550100", "template": {"name": "promo", "language": "en"}}),
+        )
+        .await;
     assert_eq!(r.code(), "RECIPIENT_OPTED_OUT", "an SMS opt-out also blocks WhatsApp");
     // The opt-out confirmation itself goes out, past the list.
     let confirm = eventually(WAIT, "opt-out confirmation", || async {
-        app.sim.requests_to(SimProvider::Twilio, "+14155550100").into_iter().find(|c| c.form["Body"].contains("unsubscribed"))
+        app.sim
+            .requests_to(SimProvider::Twilio, "+14155550100")
+            .into_iter()
+            .find(|c| c.form["Body"].contains("unsubscribed"))
     })
     .await;
     assert_eq!(confirm.form["From"], OURS);
@@ -157,10 +205,16 @@ async fn inbound_stop_start_and_help() {
     assert_eq!(app.get("/v1/dnc/+14155550100", &t.live_key).await.status, 200, "not a keyword, nothing changes");
     assert_eq!(inbound("SMi3", "START").await.status(), 200);
     assert_eq!(app.get("/v1/dnc/+14155550100", &t.live_key).await.status, 404);
-    assert_eq!(app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "welcome back"})).await.status, 202);
+    assert_eq!(
+        app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "welcome back"})).await.status,
+        202
+    );
     assert_eq!(inbound("SMi4", "help").await.status(), 200);
     eventually(WAIT, "help reply", || async {
-        app.sim.requests_to(SimProvider::Twilio, "+14155550100").into_iter().find(|c| c.form["Body"] == "Grace Church: call 555-0100 for help.")
+        app.sim
+            .requests_to(SimProvider::Twilio, "+14155550100")
+            .into_iter()
+            .find(|c| c.form["Body"] == "Grace Church: call 555-0100 for help.")
     })
     .await;
     let all = app.get("/v1/inbound", &t.live_key).await;
@@ -183,13 +237,21 @@ async fn token_rotation_accepts_both_tokens_until_the_old_one_is_removed() {
     };
     assert_eq!(rotate(Some(TWILIO_TOKEN)).await.status, 200);
     let p = status_params("SMrot", "sent", "+14155550100");
-    assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await.status(), 200, "old token");
+    assert_eq!(
+        wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await.status(),
+        200,
+        "old token"
+    );
     let p = status_params("SMrot", "delivered", "+14155550100");
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some("new-token")).await.status(), 200, "new token");
     assert_eq!(app.message(&t.live_key, &id).await["status"], "delivered");
     assert_eq!(rotate(None).await.status, 200);
     let p = status_params("SMrot", "read", "+14155550100");
-    assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await.status(), 401, "old token removed");
+    assert_eq!(
+        wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await.status(),
+        401,
+        "old token removed"
+    );
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some("new-token")).await.status(), 200);
 }
 
@@ -199,7 +261,17 @@ async fn a_receipt_that_beats_the_sender_is_not_lost() {
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, OURS).await;
     // The provider's delivered receipt arrives before Herald has stored the provider id.
-    assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &status_params("SMearly", "delivered", "+14155550100"), Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(
+        wh::twilio(
+            &app.url,
+            "/webhooks/twilio/status",
+            &status_params("SMearly", "delivered", "+14155550100"),
+            Some(TWILIO_TOKEN)
+        )
+        .await
+        .status(),
+        200
+    );
     app.sim.next_message_id(SimProvider::Twilio, "SMearly");
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "quick"})).await;
     let m = app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "delivered", WAIT).await;
@@ -211,28 +283,52 @@ async fn whatsapp_verification_statuses_and_inbound_window() {
     let app = spawn_app(&[]).await;
     let t = app.create_tenant(json!({})).await;
     app.configure_whatsapp(&t).await;
-    let ok = reqwest::get(format!("{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444", app.url)).await.unwrap();
+    let ok = reqwest::get(format!(
+        "{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444",
+        app.url
+    ))
+    .await
+    .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "1158201444");
-    let bad = reqwest::get(format!("{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", app.url)).await.unwrap();
+    let bad =
+        reqwest::get(format!("{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", app.url))
+            .await
+            .unwrap();
     assert_eq!(bad.status(), 403);
     // Outside the window free text is refused; an inbound message opens it.
-    assert_eq!(app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "hi"})).await.code(), "WHATSAPP_TEMPLATE_REQUIRED");
-    let inbound = wh::whatsapp_envelope("106540352242922", json!({"contacts": [{"profile": {"name": "Kim"}, "wa_id": "16505551234"}], "messages": [{"from": "16505551234", "id": "wamid.in2", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "What time is service?"}}]}));
+    assert_eq!(
+        app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "hi"})).await.code(),
+        "WHATSAPP_TEMPLATE_REQUIRED"
+    );
+    let inbound = wh::whatsapp_envelope(
+        "106540352242922",
+        json!({"contacts": [{"profile": {"name": "Kim"}, "wa_id": "16505551234"}], "messages": [{"from": "16505551234", "id": "wamid.in2", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": "What time is service?"}}]}),
+    );
     assert_eq!(wh::whatsapp(&app.url, &inbound, "TEST_APP_SECRET").await.status(), 200);
     app.sim.next_message_id(SimProvider::Whatsapp, "wamid.out1");
     let r = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "body": "10am"})).await;
     assert_eq!(r.status, 202, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(&t.live_key, &id, "sent", WAIT).await;
-    let status = |s: &str| wh::whatsapp_envelope("106540352242922", json!({"statuses": [{"id": "wamid.out1", "status": s, "timestamp": "1700000000", "recipient_id": "16505551234"}]}));
+    let status = |s: &str| {
+        wh::whatsapp_envelope(
+            "106540352242922",
+            json!({"statuses": [{"id": "wamid.out1", "status": s, "timestamp": "1700000000", "recipient_id": "16505551234"}]}),
+        )
+    };
     assert_eq!(wh::whatsapp(&app.url, &status("read"), "TEST_APP_SECRET").await.status(), 200);
     assert_eq!(app.message(&t.live_key, &id).await["status"], "read", "read may come without delivered");
     assert_eq!(wh::whatsapp(&app.url, &status("delivered"), "TEST_APP_SECRET").await.status(), 200);
     assert_eq!(app.message(&t.live_key, &id).await["status"], "read", "never backwards");
     // A failed status with the official fixture's error (131047).
     app.sim.next_message_id(SimProvider::Whatsapp, "wamid.X");
-    let r = app.send(&t.live_key, json!({"channel": "whatsapp", "to": "+16505551234", "template": {"name": "t", "language": "en"}})).await;
+    let r = app
+        .send(
+            &t.live_key,
+            json!({"channel": "whatsapp", "to": "+16505551234", "template": {"name": "t", "language": "en"}}),
+        )
+        .await;
     let id2 = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(&t.live_key, &id2, "sent", WAIT).await;
     let fixture: Value = serde_json::from_str(include_str!("../../shared/core/fixtures/wa_status_body.json")).unwrap();
@@ -302,12 +398,24 @@ async fn tenants_get_signed_callbacks_retried_without_delaying_webhooks() {
     let id = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(&t.live_key, &id, "sent", WAIT).await;
     let started = Instant::now();
-    let resp = wh::twilio(&app.url, "/webhooks/twilio/status", &status_params("SMcb", "delivered", "+14155550100"), Some(TWILIO_TOKEN)).await;
+    let resp = wh::twilio(
+        &app.url,
+        "/webhooks/twilio/status",
+        &status_params("SMcb", "delivered", "+14155550100"),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
-    assert!(started.elapsed() < Duration::from_millis(1500), "the webhook answer does not wait for the tenant's endpoint");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the webhook answer does not wait for the tenant's endpoint"
+    );
     let got = eventually(Duration::from_secs(40), "both callbacks delivered after retries", || async {
         let s = seen.lock().unwrap().clone();
-        let statuses: Vec<String> = s.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["status"].as_str().unwrap().to_string()).collect();
+        let statuses: Vec<String> = s
+            .iter()
+            .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["status"].as_str().unwrap().to_string())
+            .collect();
         (statuses.contains(&"sent".to_string()) && statuses.contains(&"delivered".to_string())).then_some(s)
     })
     .await;
@@ -324,7 +432,8 @@ async fn ses_bounces_and_complaints_put_the_address_on_the_list() {
     let app = spawn_app(&[("AWS_REGION", "eu-north-1")]).await;
     let t = app.create_tenant(json!({})).await;
     app.put("/v1/channels/email", &t.live_key, json!({"provider": "ses", "from_address": "news@grace.example"})).await;
-    let r = app.send(&t.live_key, json!({"channel": "email", "to": "gone@example.com", "subject": "s", "body": "b"})).await;
+    let r =
+        app.send(&t.live_key, json!({"channel": "email", "to": "gone@example.com", "subject": "s", "body": "b"})).await;
     let m = app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "sent", WAIT).await;
     let ses_id = m["provider_message_id"].as_str().unwrap();
     let bounce = json!({"eventType": "Bounce", "mail": {"messageId": ses_id, "tags": {"herald_tenant_id": [t.id]}}, "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "Gone@Example.com"}]}});
@@ -337,5 +446,10 @@ async fn ses_bounces_and_complaints_put_the_address_on_the_list() {
     let complaint = json!({"eventType": "Complaint", "mail": {"messageId": "other", "tags": {"herald_tenant_id": [t.id]}}, "complaint": {"complainedRecipients": [{"emailAddress": "angry@example.com"}]}});
     app.post("/v1/admin/ses-events", &app.admin_key, complaint).await;
     assert_eq!(app.get("/v1/dnc/angry@example.com", &t.live_key).await.body["reason"], "COMPLAINT");
-    assert_eq!(app.send(&t.live_key, json!({"channel": "email", "to": "angry@example.com", "subject": "s", "body": "b"})).await.code(), "RECIPIENT_OPTED_OUT");
+    assert_eq!(
+        app.send(&t.live_key, json!({"channel": "email", "to": "angry@example.com", "subject": "s", "body": "b"}))
+            .await
+            .code(),
+        "RECIPIENT_OPTED_OUT"
+    );
 }

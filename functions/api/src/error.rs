@@ -25,7 +25,9 @@ pub fn status_of(e: &HeraldError) -> StatusCode {
         HeraldError::NotFound => StatusCode::NOT_FOUND,
         HeraldError::Validation { .. } => StatusCode::BAD_REQUEST,
         HeraldError::IdempotencyKeyReused | HeraldError::Conflict(_) => StatusCode::CONFLICT,
-        HeraldError::RecipientOptedOut | HeraldError::ChannelNotConfigured(_) | HeraldError::WhatsappTemplateRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        HeraldError::RecipientOptedOut
+        | HeraldError::ChannelNotConfigured(_)
+        | HeraldError::WhatsappTemplateRequired => StatusCode::UNPROCESSABLE_ENTITY,
         HeraldError::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
         HeraldError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         HeraldError::ChannelDisabled(_) | HeraldError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -84,5 +86,9 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
             fields.insert(name.to_string(), "REQUIRED".to_string());
         }
     }
-    ApiError::Herald(HeraldError::Validation { code: "VALIDATION_ERROR", message: format!("invalid request body: {text}"), fields })
+    ApiError::Herald(HeraldError::Validation {
+        code: "VALIDATION_ERROR",
+        message: format!("invalid request body: {text}"),
+        fields,
+    })
 }

@@ -146,7 +146,6 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Api
     serde_json::from_slice(body).map_err(|e| error::json_error(&e))
 }
 
-
 #[cfg(test)]
 mod tests {
     /// The sample events in events/ are what `sam local invoke -e` and
@@ -165,7 +164,8 @@ mod tests {
 
     #[test]
     fn serde_errors_name_the_field() {
-        let e = serde_json::from_str::<herald_core::service::SendRequest>(r#"{"channel":"sms","to":"+1","colour":1}"#).unwrap_err();
+        let e = serde_json::from_str::<herald_core::service::SendRequest>(r#"{"channel":"sms","to":"+1","colour":1}"#)
+            .unwrap_err();
         match super::error::json_error(&e) {
             super::error::ApiError::Herald(herald_core::service::HeraldError::Validation { fields, .. }) => {
                 assert_eq!(fields.get("colour").map(String::as_str), Some("UNKNOWN_FIELD"))

@@ -62,7 +62,15 @@ pub struct AttemptView {
 
 impl From<Attempt> for AttemptView {
     fn from(a: Attempt) -> Self {
-        Self { n: a.n, at: a.at, provider: a.provider, outcome: a.outcome, error_code: a.error_code, provider_error_code: a.provider_error_code, next_retry_at: a.next_retry_at }
+        Self {
+            n: a.n,
+            at: a.at,
+            provider: a.provider,
+            outcome: a.outcome,
+            error_code: a.error_code,
+            provider_error_code: a.provider_error_code,
+            next_retry_at: a.next_retry_at,
+        }
     }
 }
 

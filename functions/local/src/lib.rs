@@ -54,7 +54,8 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String
     herald_runtime::provision(&config).await?;
     let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(herald_core::ports::SystemClock));
     let app = Arc::new(herald_runtime::build_with_clock(config, clock).await?);
-    let listener = tokio::net::TcpListener::bind(&opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut tasks = Vec::new();
     let router = herald_webhooks::router(app.clone()).merge(herald_api::router(app.clone()));
@@ -67,7 +68,10 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String
         // Per-channel worker settings, as the template's parameters are in AWS.
         let up = channel.as_str().to_ascii_uppercase();
         let enabled = std::env::var(format!("HERALD_SENDER_ENABLED_{up}")).map_or(true, |v| v != "false" && v != "0");
-        let batch = std::env::var(format!("HERALD_BATCH_SIZE_{up}")).ok().and_then(|v| v.parse().ok()).unwrap_or(opts.batch_size);
+        let batch = std::env::var(format!("HERALD_BATCH_SIZE_{up}"))
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(opts.batch_size);
         if enabled {
             tasks.push(tokio::spawn(poll_queue(app.clone(), channel, batch)));
         } else {
@@ -100,8 +104,10 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
         let mut event = SqsEvent::default();
         event.records = received.iter().map(|r| to_record(r, &arn, &app.config.aws_region)).collect();
         let response = herald_sender::handle(&app.herald, &app.queues, event).await;
-        let failed: std::collections::HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
-        let done: Vec<String> = received.into_iter().filter(|r| !failed.contains(&r.message_id)).map(|r| r.receipt_handle).collect();
+        let failed: std::collections::HashSet<String> =
+            response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let done: Vec<String> =
+            received.into_iter().filter(|r| !failed.contains(&r.message_id)).map(|r| r.receipt_handle).collect();
         if let Err(e) = app.queues.delete(channel, &done).await {
             tracing::warn!(channel = %channel, error = %e, "delete failed; records will be redelivered");
         }
@@ -127,7 +133,11 @@ async fn poll_callbacks(app: Arc<App>) {
         for (_, receipt, delay) in &retry {
             let _ = app.queues.delay_url(&pair.url, receipt, *delay).await;
         }
-        let done: Vec<String> = received.iter().filter(|r| !failed.contains(r.message_id.as_str())).map(|r| r.receipt_handle.clone()).collect();
+        let done: Vec<String> = received
+            .iter()
+            .filter(|r| !failed.contains(r.message_id.as_str()))
+            .map(|r| r.receipt_handle.clone())
+            .collect();
         let _ = app.queues.delete_url(&pair.url, &done).await;
     }
 }
@@ -152,7 +162,13 @@ async fn run_schedule(app: Arc<App>, job: &'static str, every: Duration) {
         tick.tick().await;
         match herald_jobs::run(&app.herald, job).await {
             Ok(r) if r.examined > 0 || r.released > 0 => {
-                tracing::info!(job, examined = r.examined, released = r.released, requeued = r.requeued, "scheduled job ran")
+                tracing::info!(
+                    job,
+                    examined = r.examined,
+                    released = r.released,
+                    requeued = r.requeued,
+                    "scheduled job ran"
+                )
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(job, error = %e, "scheduled job failed"),

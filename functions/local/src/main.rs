@@ -3,7 +3,11 @@ use clap::Parser;
 use herald_core::retry::parse_duration;
 
 #[derive(Parser)]
-#[command(name = "herald-local", version, about = "Run the whole of Herald locally against an AWS emulator (AWS_ENDPOINT_URL)")]
+#[command(
+    name = "herald-local",
+    version,
+    about = "Run the whole of Herald locally against an AWS emulator (AWS_ENDPOINT_URL)"
+)]
 struct Args {
     /// Address to serve the API and webhooks on.
     #[arg(long, env = "HERALD_LISTEN", default_value = "127.0.0.1:3000")]
@@ -23,9 +27,12 @@ async fn main() -> anyhow::Result<()> {
     let mut config = herald_runtime::Config::from_env()?;
     config.local = true;
     let job_interval = parse_duration(&args.job_interval).ok_or_else(|| anyhow::anyhow!("bad --job-interval"))?;
-    let running = herald_local::start(config, herald_local::LocalOptions { listen: args.listen, batch_size: args.batch_size, job_interval, clock: None })
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let running = herald_local::start(
+        config,
+        herald_local::LocalOptions { listen: args.listen, batch_size: args.batch_size, job_interval, clock: None },
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
     println!("herald-local listening on {}", running.url());
     tokio::signal::ctrl_c().await?;
     Ok(())

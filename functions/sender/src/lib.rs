@@ -100,7 +100,8 @@ mod tests {
     #[test]
     fn sample_callback_batch_carries_a_callback_job() {
         let event: SqsEvent = serde_json::from_str(include_str!("../../../events/sqs-callbacks-batch.json")).unwrap();
-        let job: herald_core::inbound::CallbackJob = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+        let job: herald_core::inbound::CallbackJob =
+            serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(job.status, herald_core::Status::Delivered);
         assert_eq!(callbacks::backoff(1), std::time::Duration::from_secs(2));
         assert_eq!(callbacks::backoff(3), std::time::Duration::from_secs(8));

@@ -30,7 +30,11 @@ pub fn router(app: AppState) -> Router {
 pub(crate) fn unauthorized(provider: &str, reason: &str) -> ApiError {
     // The reason is logged, never a secret or the signature itself.
     tracing::warn!(provider, reason, "webhook refused");
-    ApiError::Coded { status: StatusCode::UNAUTHORIZED, code: "INVALID_SIGNATURE", message: "webhook signature missing or invalid".into() }
+    ApiError::Coded {
+        status: StatusCode::UNAUTHORIZED,
+        code: "INVALID_SIGNATURE",
+        message: "webhook signature missing or invalid".into(),
+    }
 }
 
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -38,10 +42,15 @@ pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// The tenant owning `number`, and its channel credentials.
-pub(crate) async fn number_secrets(app: &AppState, number: &str) -> Result<Option<(TenantId, ChannelSecrets)>, ApiError> {
+pub(crate) async fn number_secrets(
+    app: &AppState,
+    number: &str,
+) -> Result<Option<(TenantId, ChannelSecrets)>, ApiError> {
     let h = &app.herald;
     let Some(n) = h.ports.tenants.number(number).await.map_err(HeraldError::from)? else { return Ok(None) };
-    let Some(cfg) = h.ports.tenants.channel(&n.tenant_id, Channel::Sms).await.map_err(HeraldError::from)? else { return Ok(None) };
+    let Some(cfg) = h.ports.tenants.channel(&n.tenant_id, Channel::Sms).await.map_err(HeraldError::from)? else {
+        return Ok(None);
+    };
     let raw = h.ports.secrets.get(&cfg.secret_name).await.map_err(HeraldError::from)?;
     let secrets = raw.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
     Ok(Some((n.tenant_id, secrets)))
@@ -80,7 +89,8 @@ mod tests {
     fn sample_events_parse() {
         let req = lambda_http::request::from_str(include_str!("../../../events/webhook-twilio-status.json")).unwrap();
         assert_eq!(req.uri().path(), "/webhooks/twilio/status");
-        let sns: aws_lambda_events::event::sns::SnsEvent = serde_json::from_str(include_str!("../../../events/sns-ses-bounce.json")).unwrap();
+        let sns: aws_lambda_events::event::sns::SnsEvent =
+            serde_json::from_str(include_str!("../../../events/sns-ses-bounce.json")).unwrap();
         let ses: serde_json::Value = serde_json::from_str(&sns.records[0].sns.message).unwrap();
         assert_eq!(ses["eventType"], "Bounce");
     }

@@ -14,12 +14,21 @@ use std::collections::HashMap;
 const TWIML_EMPTY: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#;
 
 /// Parses and authenticates; `number_param` names the field holding the tenant's number.
-async fn verified(app: &AppState, headers: &HeaderMap, uri: &axum::http::Uri, body: &Bytes, number_param: &str) -> Result<(TenantId, HashMap<String, String>), ApiError> {
-    let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| unauthorized("twilio", "body is not form-encoded"))?;
-    let signature = header(headers, "x-twilio-signature").ok_or_else(|| unauthorized("twilio", "no X-Twilio-Signature"))?;
+async fn verified(
+    app: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    body: &Bytes,
+    number_param: &str,
+) -> Result<(TenantId, HashMap<String, String>), ApiError> {
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| unauthorized("twilio", "body is not form-encoded"))?;
+    let signature =
+        header(headers, "x-twilio-signature").ok_or_else(|| unauthorized("twilio", "no X-Twilio-Signature"))?;
     let map: HashMap<String, String> = params.iter().cloned().collect();
     let number = map.get(number_param).cloned().unwrap_or_default();
-    let (tenant, secrets) = number_secrets(app, &number).await?.ok_or_else(|| unauthorized("twilio", "number not registered"))?;
+    let (tenant, secrets) =
+        number_secrets(app, &number).await?.ok_or_else(|| unauthorized("twilio", "number not registered"))?;
     let creds = secrets.twilio.ok_or_else(|| unauthorized("twilio", "tenant has no twilio credentials"))?;
     if map.get("AccountSid").is_some_and(|sid| *sid != creds.account_sid) {
         return Err(unauthorized("twilio", "AccountSid does not match the tenant's account"));
@@ -35,7 +44,12 @@ async fn verified(app: &AppState, headers: &HeaderMap, uri: &axum::http::Uri, bo
     Ok((tenant, map))
 }
 
-pub async fn status(State(app): State<AppState>, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn status(
+    State(app): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (_tenant, p) = verified(&app, &headers, &uri, &body, "From").await?;
     let sid = p.get("MessageSid").or_else(|| p.get("SmsSid")).cloned().unwrap_or_default();
     let raw_status = p.get("MessageStatus").or_else(|| p.get("SmsStatus")).cloned().unwrap_or_default();
@@ -49,12 +63,19 @@ pub async fn status(State(app): State<AppState>, OriginalUri(uri): OriginalUri, 
             at: app.herald.now(),
             price_cents: None,
         };
-        app.herald.once(Provider::Twilio, &format!("{sid}:{raw_status}"), || app.herald.apply_receipt(&receipt)).await?;
+        app.herald
+            .once(Provider::Twilio, &format!("{sid}:{raw_status}"), || app.herald.apply_receipt(&receipt))
+            .await?;
     }
     Ok(StatusCode::OK.into_response())
 }
 
-pub async fn inbound(State(app): State<AppState>, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn inbound(
+    State(app): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (tenant, p) = verified(&app, &headers, &uri, &body, "To").await?;
     let sid = p.get("MessageSid").or_else(|| p.get("SmsMessageSid")).cloned().unwrap_or_default();
     let msg = InboundMessage {

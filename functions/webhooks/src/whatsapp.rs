@@ -19,7 +19,8 @@ pub async fn verify(State(app): State<AppState>, Query(q): Query<HashMap<String,
     let token = q.get("hub.verify_token").cloned().unwrap_or_default();
     let challenge = q.get("hub.challenge").cloned().unwrap_or_default();
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let known = !token.is_empty() && app.herald.ports.events.whatsapp_tenant_by_token(&hash).await.ok().flatten().is_some();
+    let known =
+        !token.is_empty() && app.herald.ports.events.whatsapp_tenant_by_token(&hash).await.ok().flatten().is_some();
     if mode == Some("subscribe") && known {
         (StatusCode::OK, challenge).into_response()
     } else {
@@ -29,12 +30,17 @@ pub async fn verify(State(app): State<AppState>, Query(q): Query<HashMap<String,
 }
 
 fn ts(v: &Value) -> chrono::DateTime<chrono::Utc> {
-    v.as_str().and_then(|s| s.parse::<i64>().ok()).and_then(|t| chrono::DateTime::from_timestamp(t, 0)).unwrap_or_else(chrono::Utc::now)
+    v.as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .unwrap_or_else(chrono::Utc::now)
 }
 
 pub async fn event(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, ApiError> {
     let v: Value = serde_json::from_slice(&body).map_err(|_| unauthorized("whatsapp", "body is not JSON"))?;
-    let signature = header(&headers, "x-hub-signature-256").ok_or_else(|| unauthorized("whatsapp", "no X-Hub-Signature-256"))?.to_string();
+    let signature = header(&headers, "x-hub-signature-256")
+        .ok_or_else(|| unauthorized("whatsapp", "no X-Hub-Signature-256"))?
+        .to_string();
     let h = &app.herald;
     let values: Vec<Value> = v
         .pointer("/entry")
@@ -48,8 +54,20 @@ pub async fn event(State(app): State<AppState>, headers: HeaderMap, body: Bytes)
     let mut tenants = Vec::new();
     for value in &values {
         let pnid = value.pointer("/metadata/phone_number_id").and_then(|x| x.as_str()).unwrap_or_default();
-        let tenant = h.ports.events.whatsapp_tenant(pnid).await.map_err(HeraldError::from)?.ok_or_else(|| unauthorized("whatsapp", "unknown phone_number_id"))?;
-        let cfg = h.ports.tenants.channel(&tenant, Channel::Whatsapp).await.map_err(HeraldError::from)?.ok_or_else(|| unauthorized("whatsapp", "channel not configured"))?;
+        let tenant = h
+            .ports
+            .events
+            .whatsapp_tenant(pnid)
+            .await
+            .map_err(HeraldError::from)?
+            .ok_or_else(|| unauthorized("whatsapp", "unknown phone_number_id"))?;
+        let cfg = h
+            .ports
+            .tenants
+            .channel(&tenant, Channel::Whatsapp)
+            .await
+            .map_err(HeraldError::from)?
+            .ok_or_else(|| unauthorized("whatsapp", "channel not configured"))?;
         let raw = h.ports.secrets.get(&cfg.secret_name).await.map_err(HeraldError::from)?;
         let secrets: ChannelSecrets = raw.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
         let secret = secrets.whatsapp.map(|w| w.app_secret).ok_or_else(|| unauthorized("whatsapp", "no app secret"))?;

@@ -39,16 +39,29 @@ impl SesEmail {
             .send_email()
             .from_email_address(e.from)
             .destination(Destination::builder().to_addresses(e.to).build())
-            .content(EmailContent::builder().simple(SesMessage::builder().subject(subject).body(body.build()).build()).build())
-            .set_email_tags(Some([tag("herald_message_id", e.message_id), tag("herald_tenant_id", e.tenant_id)].into_iter().flatten().collect()))
+            .content(
+                EmailContent::builder()
+                    .simple(SesMessage::builder().subject(subject).body(body.build()).build())
+                    .build(),
+            )
+            .set_email_tags(Some(
+                [tag("herald_message_id", e.message_id), tag("herald_tenant_id", e.tenant_id)]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            ))
             .send()
             .await;
         match out {
             Ok(o) => Ok(o.message_id.unwrap_or_default()),
             Err(err) => {
                 let status = err.raw_response().map(|r| r.status().as_u16());
-                let code = err.as_service_error().and_then(|s| aws_sdk_sesv2::error::ProvideErrorMetadata::code(s).map(str::to_string));
-                let message = err.as_service_error().and_then(|s| aws_sdk_sesv2::error::ProvideErrorMetadata::message(s).map(str::to_string));
+                let code = err
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_sesv2::error::ProvideErrorMetadata::code(s).map(str::to_string));
+                let message = err
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_sesv2::error::ProvideErrorMetadata::message(s).map(str::to_string));
                 Err(ProviderFailure {
                     provider: Provider::Ses,
                     http_status: status,

@@ -56,7 +56,15 @@ impl SqsQueues {
         let mut queues = HashMap::new();
         let url = |name: String| {
             let c = client.clone();
-            async move { c.get_queue_url().queue_name(&name).send().await.map_err(|e| format!("{name}: {e:?}"))?.queue_url.ok_or(name) }
+            async move {
+                c.get_queue_url()
+                    .queue_name(&name)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{name}: {e:?}"))?
+                    .queue_url
+                    .ok_or(name)
+            }
         };
         for ch in Channel::ALL {
             let main = url(format!("{prefix}-{ch}.fifo")).await?;
@@ -83,7 +91,8 @@ impl SqsQueues {
                 .await
                 .map_err(|e| format!("create dlq: {e:?}"))?;
             let dlq_arn = queue_arn(&client, dlq.queue_url().unwrap_or_default()).await?;
-            let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive}).to_string();
+            let redrive =
+                serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive}).to_string();
             let res = client
                 .create_queue()
                 .queue_name(format!("{prefix}-{ch}.fifo"))
@@ -142,7 +151,12 @@ impl SqsQueues {
                 message_id: m.message_id.unwrap_or_default(),
                 receipt_handle: m.receipt_handle.unwrap_or_default(),
                 body: m.body.unwrap_or_default(),
-                attributes: m.attributes.unwrap_or_default().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect(),
+                attributes: m
+                    .attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v))
+                    .collect(),
             })
             .collect())
     }
@@ -157,7 +171,11 @@ impl SqsQueues {
             let mut req = self.client.delete_message_batch().queue_url(url);
             for (i, h) in chunk.iter().enumerate() {
                 req = req.entries(
-                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(h).build().map_err(err)?,
+                    aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(h)
+                        .build()
+                        .map_err(err)?,
                 );
             }
             req.send().await.map_err(err)?;
@@ -177,7 +195,10 @@ impl SqsQueues {
             .map_err(err)?;
         let attrs = out.attributes.unwrap_or_default();
         let get = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok((get(QueueAttributeName::ApproximateNumberOfMessages), get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)))
+        Ok((
+            get(QueueAttributeName::ApproximateNumberOfMessages),
+            get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        ))
     }
 }
 
@@ -219,7 +240,11 @@ impl MessageQueue for SqsQueues {
             .message_deduplication_id(dedup_id)
             .message_attributes(
                 "correlation_id",
-                MessageAttributeValue::builder().data_type("String").string_value(job.correlation_id.as_str()).build().map_err(err)?,
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(job.correlation_id.as_str())
+                    .build()
+                    .map_err(err)?,
             )
             .send()
             .await
@@ -234,7 +259,13 @@ impl MessageQueue for SqsQueues {
 
     async fn enqueue_callback(&self, job: &herald_core::inbound::CallbackJob) -> Result<(), QueueError> {
         let pair = self.callbacks.as_ref().ok_or_else(|| QueueError("no callbacks queue configured".into()))?;
-        self.client.send_message().queue_url(&pair.url).message_body(serde_json::to_string(job).map_err(err)?).send().await.map_err(err)?;
+        self.client
+            .send_message()
+            .queue_url(&pair.url)
+            .message_body(serde_json::to_string(job).map_err(err)?)
+            .send()
+            .await
+            .map_err(err)?;
         Ok(())
     }
 
@@ -245,7 +276,9 @@ impl MessageQueue for SqsQueues {
         for r in records {
             match serde_json::from_str::<SendJob>(&r.body) {
                 Ok(job) => out.push((job, r.receipt_handle)),
-                Err(_) => tracing::error!(sqs_message_id = %r.message_id, "unreadable record in the DLQ; left for inspection"),
+                Err(_) => {
+                    tracing::error!(sqs_message_id = %r.message_id, "unreadable record in the DLQ; left for inspection")
+                }
             }
         }
         Ok(out)

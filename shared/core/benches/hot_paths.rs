@@ -38,7 +38,16 @@ fn main() {
     let body = r#"{"data":{"event_type":"message.finalized","id":"4ee8c3a6-4995-4309-a3c6-38e3db9ea4be","occurred_at":"2023-11-14T22:13:20.000+00:00","payload":{"id":"40385f64-5717-4562-b3fc-2c963f66afa6","to":[{"phone_number":"+18665550001","status":"delivered"}]},"record_type":"event"},"meta":{"attempt":1,"delivered_to":"https://example.com/webhooks"}}"#;
     let sig = "lbHLnwFQsesN6O9mbmI9tBAPtZ2t67AfeNXHuioVpBaPWezNcZW3hjoDzArIUfMQN2or4Naf5fDhK4EDxckmAg==";
     bench("telnyx_verify (Ed25519)", 20_000, || {
-        black_box(signatures::telnyx_verify("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "1700000000", sig, body.as_bytes(), 1_700_000_000).is_ok());
+        black_box(
+            signatures::telnyx_verify(
+                "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+                "1700000000",
+                sig,
+                body.as_bytes(),
+                1_700_000_000,
+            )
+            .is_ok(),
+        );
     });
     bench("meta_valid (HMAC-SHA256, 600 B)", 200_000, || {
         black_box(signatures::meta_valid("TEST_APP_SECRET", body.as_bytes(), "sha256=00"));

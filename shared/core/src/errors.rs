@@ -135,7 +135,9 @@ pub const CLASSIFICATION: &[(Provider, &str, ErrorCode, bool, Blame)] = &[
 
 pub fn classify(provider: Provider, http_status: Option<u16>, code: Option<&str>) -> Classification {
     if let Some(code) = code {
-        if let Some(&(_, _, code, retryable, blame)) = CLASSIFICATION.iter().find(|row| row.0 == provider && row.1 == code) {
+        if let Some(&(_, _, code, retryable, blame)) =
+            CLASSIFICATION.iter().find(|row| row.0 == provider && row.1 == code)
+        {
             return Classification { code, retryable, blame };
         }
     }

@@ -52,7 +52,14 @@ pub trait GuardStore: Send + Sync {
     async fn take_rate(&self, tenant: &TenantId, window: &str, limit: u32, expires_at: i64) -> StoreResult<bool>;
     /// Adds `cost` to the day and month of `period` in one conditional update; false when
     /// either limit would be passed.
-    async fn reserve_budget(&self, tenant: &TenantId, period: &BudgetPeriod, cost: u64, daily: Option<u64>, monthly: Option<u64>) -> StoreResult<bool>;
+    async fn reserve_budget(
+        &self,
+        tenant: &TenantId,
+        period: &BudgetPeriod,
+        cost: u64,
+        daily: Option<u64>,
+        monthly: Option<u64>,
+    ) -> StoreResult<bool>;
     /// Releases (negative) or settles a reservation.
     async fn adjust_budget(&self, tenant: &TenantId, period: &BudgetPeriod, delta: i64) -> StoreResult<()>;
     async fn spend(&self, tenant: &TenantId, period: &BudgetPeriod) -> StoreResult<Spend>;
@@ -99,7 +106,20 @@ pub enum BreakerState {
 pub trait BreakerStore: Send + Sync {
     async fn breaker(&self, provider: crate::Provider) -> StoreResult<Option<BreakerRecord>>;
     /// Counts one attempt (and a failure) in the minute bucket.
-    async fn count_outcome(&self, provider: crate::Provider, minute: &str, failed: bool, expires_at: i64) -> StoreResult<()>;
+    async fn count_outcome(
+        &self,
+        provider: crate::Provider,
+        minute: &str,
+        failed: bool,
+        expires_at: i64,
+    ) -> StoreResult<()>;
     /// Moves to `state` if the stored version is still `expected` (None: no record yet).
-    async fn transition(&self, provider: crate::Provider, expected: Option<u64>, state: BreakerState, since: DateTime<Utc>, clear_buckets: bool) -> StoreResult<bool>;
+    async fn transition(
+        &self,
+        provider: crate::Provider,
+        expected: Option<u64>,
+        state: BreakerState,
+        since: DateTime<Utc>,
+        clear_buckets: bool,
+    ) -> StoreResult<bool>;
 }

@@ -18,8 +18,10 @@ macro_rules! prefixed_id {
             /// Accepts an id from outside (a path segment); only the prefix and charset are checked.
             pub fn parse(s: &str) -> Option<Self> {
                 let rest = s.strip_prefix($prefix)?;
-                (!rest.is_empty() && rest.len() <= 64 && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                    .then(|| Self(s.to_string()))
+                (!rest.is_empty()
+                    && rest.len() <= 64
+                    && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .then(|| Self(s.to_string()))
             }
             pub fn as_str(&self) -> &str {
                 &self.0

@@ -85,12 +85,22 @@ pub trait EventRepo: Send + Sync {
     async fn first_event(&self, key: &str, expires_at: i64) -> StoreResult<bool>;
     async fn forget_event(&self, key: &str) -> StoreResult<()>;
     async fn save_inbound(&self, m: &InboundMessage) -> StoreResult<()>;
-    async fn inbound(&self, tenant: &TenantId, since: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<InboundMessage>>;
+    async fn inbound(
+        &self,
+        tenant: &TenantId,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboundMessage>>;
     /// A receipt that arrived before the sender stored the provider's id.
     async fn save_orphan(&self, receipt: &Receipt) -> StoreResult<()>;
     async fn take_orphans(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Vec<Receipt>>;
     /// Which tenant a WhatsApp phone_number_id / verify token belongs to.
-    async fn set_whatsapp_index(&self, tenant: &TenantId, phone_number_id: &str, verify_token_hash: &str) -> StoreResult<()>;
+    async fn set_whatsapp_index(
+        &self,
+        tenant: &TenantId,
+        phone_number_id: &str,
+        verify_token_hash: &str,
+    ) -> StoreResult<()>;
     async fn whatsapp_tenant(&self, phone_number_id: &str) -> StoreResult<Option<TenantId>>;
     async fn whatsapp_tenant_by_token(&self, verify_token_hash: &str) -> StoreResult<Option<TenantId>>;
 }

@@ -140,11 +140,20 @@ pub fn validate_phone(phone: Option<&serde_json::Value>) -> Result<String, Inval
 }
 
 /// Validation before any Telnyx call: `(field, code, message)` on failure.
-pub fn validate(phone: Option<&serde_json::Value>, profile: Option<&serde_json::Value>) -> Result<(String, String), Invalid> {
+pub fn validate(
+    phone: Option<&serde_json::Value>,
+    profile: Option<&serde_json::Value>,
+) -> Result<(String, String), Invalid> {
     let phone = validate_phone(phone)?;
     let profile = match profile {
         Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => return Err(("messaging_profile_id", "INVALID_PROFILE_ID_TYPE", "messaging_profile_id is required (a string)")),
+        _ => {
+            return Err((
+                "messaging_profile_id",
+                "INVALID_PROFILE_ID_TYPE",
+                "messaging_profile_id is required (a string)",
+            ))
+        }
     };
     if !is_uuid(&profile) {
         return Err(("messaging_profile_id", "INVALID_PROFILE_ID_FORMAT", "messaging_profile_id must be a UUID"));
@@ -203,7 +212,10 @@ mod tests {
         assert_eq!(validate(Some(&json!("4155550100")), Some(&ok)).unwrap_err().1, "INVALID_PHONE_NUMBER_FORMAT");
         assert_eq!(validate(Some(&json!("+1 415 555 0100")), Some(&ok)).unwrap_err().1, "INVALID_PHONE_NUMBER_FORMAT");
         assert_eq!(validate(Some(&json!("+14155550100")), None).unwrap_err().1, "INVALID_PROFILE_ID_TYPE");
-        assert_eq!(validate(Some(&json!("+14155550100")), Some(&json!("profile-1"))).unwrap_err().1, "INVALID_PROFILE_ID_FORMAT");
+        assert_eq!(
+            validate(Some(&json!("+14155550100")), Some(&json!("profile-1"))).unwrap_err().1,
+            "INVALID_PROFILE_ID_FORMAT"
+        );
         assert!(validate(Some(&json!("+14155550100")), Some(&ok)).is_ok());
     }
 

@@ -160,7 +160,14 @@ pub struct Message {
 
 impl Message {
     /// A new queued message with nothing decided yet; callers fill in content and policy.
-    pub fn draft(tenant_id: TenantId, channel: Channel, to: String, correlation_id: CorrelationId, key_mode: KeyMode, now: DateTime<Utc>) -> Message {
+    pub fn draft(
+        tenant_id: TenantId,
+        channel: Channel,
+        to: String,
+        correlation_id: CorrelationId,
+        key_mode: KeyMode,
+        now: DateTime<Utc>,
+    ) -> Message {
         Message {
             id: MessageId::generate(),
             tenant_id,
@@ -266,7 +273,14 @@ impl Message {
     }
 
     /// A retryable failure: back to queued, due again at `next`.
-    pub fn record_retry(&mut self, code: ErrorCode, provider_code: Option<String>, message: String, now: DateTime<Utc>, next: DateTime<Utc>) {
+    pub fn record_retry(
+        &mut self,
+        code: ErrorCode,
+        provider_code: Option<String>,
+        message: String,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) {
         if let Some(a) = self.current_attempt() {
             a.outcome = AttemptOutcome::Retry;
             a.error_code = Some(code);
@@ -280,7 +294,13 @@ impl Message {
     }
 
     /// Terminal failure: the message is dead-lettered with its contract error code.
-    pub fn record_failure(&mut self, code: ErrorCode, provider_code: Option<String>, message: String, now: DateTime<Utc>) {
+    pub fn record_failure(
+        &mut self,
+        code: ErrorCode,
+        provider_code: Option<String>,
+        message: String,
+        now: DateTime<Utc>,
+    ) {
         if let Some(a) = self.current_attempt() {
             a.outcome = AttemptOutcome::Failed;
             a.error_code = Some(code);
@@ -396,7 +416,14 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn sample(now: DateTime<Utc>) -> Message {
-        let mut m = Message::draft(TenantId::generate(), Channel::Sms, "+14155550100".into(), CorrelationId::generate(), KeyMode::Live, now);
+        let mut m = Message::draft(
+            TenantId::generate(),
+            Channel::Sms,
+            "+14155550100".into(),
+            CorrelationId::generate(),
+            KeyMode::Live,
+            now,
+        );
         m.body = Some("hi".into());
         m.encoding = Some(Encoding::Gsm7);
         m.estimated_cost_cents = 1;
@@ -417,7 +444,10 @@ pub(crate) mod tests {
         m.record_sent("SM1".into(), now, false);
         assert_eq!(m.status, Status::Sent);
         assert_eq!(m.error_code, None);
-        assert_eq!(m.attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(), vec![AttemptOutcome::Retry, AttemptOutcome::Sent]);
+        assert_eq!(
+            m.attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(),
+            vec![AttemptOutcome::Retry, AttemptOutcome::Sent]
+        );
         let statuses: Vec<_> = m.history.iter().map(|h| h.status).collect();
         assert_eq!(statuses, vec![Status::Queued, Status::Sending, Status::Queued, Status::Sending, Status::Sent]);
     }

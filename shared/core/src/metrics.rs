@@ -27,7 +27,8 @@ pub fn line(name: &str, value: f64, dimensions: &[(&str, &str)]) -> String {
 mod tests {
     #[test]
     fn emf_shape() {
-        let v: serde_json::Value = serde_json::from_str(&super::line("linking_success", 1.0, &[("method", "direct")])).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&super::line("linking_success", 1.0, &[("method", "direct")])).unwrap();
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "linking_success");
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0], serde_json::json!([]));
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"][1][0], "method");

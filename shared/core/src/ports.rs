@@ -95,13 +95,26 @@ pub trait MessageRepo: Send + Sync {
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
     /// Writes `msg` if the stored version is still `msg.version - 1`; false when it is not.
     async fn replace(&self, msg: &Message) -> StoreResult<bool>;
-    async fn list(&self, tenant: &TenantId, filter: &MessageFilter, limit: u32, cursor: Option<&str>) -> StoreResult<Page<Message>>;
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &MessageFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Message>>;
     /// Messages in `state` due at or before `before`, oldest first.
     async fn due(&self, state: WorkState, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<MessageId>>;
     async fn by_provider_id(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Option<MessageId>>;
     /// Dead letters (or archived ones) of a tenant whose index key starts with `prefix`
     /// (`channel#ERROR_CODE#…`), with that key.
-    async fn dead_letters(&self, tenant: &TenantId, archived: bool, prefix: &str, limit: u32, cursor: Option<&str>) -> StoreResult<Page<(MessageId, String)>>;
+    async fn dead_letters(
+        &self,
+        tenant: &TenantId,
+        archived: bool,
+        prefix: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<(MessageId, String)>>;
     /// Messages waiting under an open-ended hold (see `Message::hold_key`), oldest first.
     async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>>;
 }
@@ -122,7 +135,12 @@ pub struct QueueDepth {
 pub trait MessageQueue: Send + Sync {
     async fn enqueue(&self, job: &SendJob, group_id: &str, dedup_id: &str) -> Result<(), QueueError>;
     /// Keeps a received message invisible for `delay` (the retry back-off).
-    async fn retry_later(&self, channel: Channel, receipt_handle: &str, delay: std::time::Duration) -> Result<(), QueueError>;
+    async fn retry_later(
+        &self,
+        channel: Channel,
+        receipt_handle: &str,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError>;
     /// Records the redrive policy moved to the channel's SQS DLQ, with their receipt handles.
     async fn receive_dead_letters(&self, channel: Channel, max: i32) -> Result<Vec<(SendJob, String)>, QueueError>;
     async fn delete_dead_letter(&self, channel: Channel, receipt_handle: &str) -> Result<(), QueueError>;
@@ -157,7 +175,10 @@ pub struct Accepted {
 /// What a provider knows about a message Herald may or may not have handed it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
-    Found { provider_message_id: String, delivered: bool },
+    Found {
+        provider_message_id: String,
+        delivered: bool,
+    },
     NotFound,
     /// The provider offers no way to look a message up by its content.
     Unsupported,

@@ -7,17 +7,49 @@ use chrono_tz::Tz;
 /// Countries whose whole numbering plan is one IANA zone. Elsewhere (US, CA, BR, AU, MX, RU,
 /// ES, PT, …) the tenant's zone is used unless the caller names `recipient_timezone`.
 const SINGLE_ZONE: &[(&str, &str)] = &[
-    ("AE", "Asia/Dubai"), ("AT", "Europe/Vienna"), ("BD", "Asia/Dhaka"), ("BE", "Europe/Brussels"),
-    ("BG", "Europe/Sofia"), ("CH", "Europe/Zurich"), ("CO", "America/Bogota"), ("CZ", "Europe/Prague"),
-    ("DE", "Europe/Berlin"), ("DK", "Europe/Copenhagen"), ("EG", "Africa/Cairo"), ("FI", "Europe/Helsinki"),
-    ("FR", "Europe/Paris"), ("GB", "Europe/London"), ("GH", "Africa/Accra"), ("GR", "Europe/Athens"),
-    ("HK", "Asia/Hong_Kong"), ("HU", "Europe/Budapest"), ("IE", "Europe/Dublin"), ("IL", "Asia/Jerusalem"),
-    ("IN", "Asia/Kolkata"), ("IT", "Europe/Rome"), ("JM", "America/Jamaica"), ("JP", "Asia/Tokyo"),
-    ("KE", "Africa/Nairobi"), ("KR", "Asia/Seoul"), ("NG", "Africa/Lagos"), ("NL", "Europe/Amsterdam"),
-    ("NO", "Europe/Oslo"), ("PE", "America/Lima"), ("PH", "Asia/Manila"), ("PK", "Asia/Karachi"),
-    ("PL", "Europe/Warsaw"), ("PR", "America/Puerto_Rico"), ("RO", "Europe/Bucharest"), ("SA", "Asia/Riyadh"),
-    ("SE", "Europe/Stockholm"), ("SG", "Asia/Singapore"), ("TH", "Asia/Bangkok"), ("TW", "Asia/Taipei"),
-    ("UA", "Europe/Kyiv"), ("VN", "Asia/Ho_Chi_Minh"), ("ZA", "Africa/Johannesburg"),
+    ("AE", "Asia/Dubai"),
+    ("AT", "Europe/Vienna"),
+    ("BD", "Asia/Dhaka"),
+    ("BE", "Europe/Brussels"),
+    ("BG", "Europe/Sofia"),
+    ("CH", "Europe/Zurich"),
+    ("CO", "America/Bogota"),
+    ("CZ", "Europe/Prague"),
+    ("DE", "Europe/Berlin"),
+    ("DK", "Europe/Copenhagen"),
+    ("EG", "Africa/Cairo"),
+    ("FI", "Europe/Helsinki"),
+    ("FR", "Europe/Paris"),
+    ("GB", "Europe/London"),
+    ("GH", "Africa/Accra"),
+    ("GR", "Europe/Athens"),
+    ("HK", "Asia/Hong_Kong"),
+    ("HU", "Europe/Budapest"),
+    ("IE", "Europe/Dublin"),
+    ("IL", "Asia/Jerusalem"),
+    ("IN", "Asia/Kolkata"),
+    ("IT", "Europe/Rome"),
+    ("JM", "America/Jamaica"),
+    ("JP", "Asia/Tokyo"),
+    ("KE", "Africa/Nairobi"),
+    ("KR", "Asia/Seoul"),
+    ("NG", "Africa/Lagos"),
+    ("NL", "Europe/Amsterdam"),
+    ("NO", "Europe/Oslo"),
+    ("PE", "America/Lima"),
+    ("PH", "Asia/Manila"),
+    ("PK", "Asia/Karachi"),
+    ("PL", "Europe/Warsaw"),
+    ("PR", "America/Puerto_Rico"),
+    ("RO", "Europe/Bucharest"),
+    ("SA", "Asia/Riyadh"),
+    ("SE", "Europe/Stockholm"),
+    ("SG", "Asia/Singapore"),
+    ("TH", "Asia/Bangkok"),
+    ("TW", "Asia/Taipei"),
+    ("UA", "Europe/Kyiv"),
+    ("VN", "Asia/Ho_Chi_Minh"),
+    ("ZA", "Africa/Johannesburg"),
 ];
 
 pub fn zone_of_region(region: &str) -> Option<Tz> {
@@ -98,9 +130,15 @@ mod tests {
     fn overnight_window_west_of_utc() {
         let tz: Tz = "America/Los_Angeles".parse().unwrap();
         // 22:30 PST on 14 Jan = 06:30Z on 15 Jan → quiet until 09:00 PST = 17:00Z.
-        assert_eq!(quiet_until(utc("2026-01-15T06:30:00Z"), tz, &q("21:00", "09:00")), Some(utc("2026-01-15T17:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-01-15T06:30:00Z"), tz, &q("21:00", "09:00")),
+            Some(utc("2026-01-15T17:00:00Z"))
+        );
         // 07:00 PST, still quiet, same morning.
-        assert_eq!(quiet_until(utc("2026-01-15T15:00:00Z"), tz, &q("21:00", "09:00")), Some(utc("2026-01-15T17:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-01-15T15:00:00Z"), tz, &q("21:00", "09:00")),
+            Some(utc("2026-01-15T17:00:00Z"))
+        );
         // 12:00 PST: not quiet.
         assert_eq!(quiet_until(utc("2026-01-15T20:00:00Z"), tz, &q("21:00", "09:00")), None);
     }
@@ -109,7 +147,10 @@ mod tests {
     fn overnight_window_east_of_utc() {
         let tz: Tz = "Asia/Tokyo".parse().unwrap();
         // 23:00 JST = 14:00Z → until 09:00 JST next day = 00:00Z.
-        assert_eq!(quiet_until(utc("2026-03-10T14:00:00Z"), tz, &q("21:00", "09:00")), Some(utc("2026-03-11T00:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-03-10T14:00:00Z"), tz, &q("21:00", "09:00")),
+            Some(utc("2026-03-11T00:00:00Z"))
+        );
         // 09:00 JST exactly is outside.
         assert_eq!(quiet_until(utc("2026-03-11T00:00:00Z"), tz, &q("21:00", "09:00")), None);
     }
@@ -119,22 +160,34 @@ mod tests {
         // Chicago leaves DST at 02:00 on 1 Nov 2026: 22:30 CDT (03:30Z) → 09:00 CST = 15:00Z,
         // not 14:00Z as "now + 10h30" would give.
         let tz: Tz = "America/Chicago".parse().unwrap();
-        assert_eq!(quiet_until(utc("2026-11-01T03:30:00Z"), tz, &q("21:00", "09:00")), Some(utc("2026-11-01T15:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-11-01T03:30:00Z"), tz, &q("21:00", "09:00")),
+            Some(utc("2026-11-01T15:00:00Z"))
+        );
     }
 
     #[test]
     fn dst_starting_that_night_and_a_skipped_end_time() {
         // Paris enters DST at 02:00 on 29 Mar 2026: 23:00 CET (22:00Z) → 09:00 CEST = 07:00Z.
         let tz: Tz = "Europe/Paris".parse().unwrap();
-        assert_eq!(quiet_until(utc("2026-03-28T22:00:00Z"), tz, &q("21:00", "09:00")), Some(utc("2026-03-29T07:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-03-28T22:00:00Z"), tz, &q("21:00", "09:00")),
+            Some(utc("2026-03-29T07:00:00Z"))
+        );
         // A window ending at 02:30, a time that does not exist that night, ends at 03:00 CEST.
-        assert_eq!(quiet_until(utc("2026-03-28T23:30:00Z"), tz, &q("00:00", "02:30")), Some(utc("2026-03-29T01:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-03-28T23:30:00Z"), tz, &q("00:00", "02:30")),
+            Some(utc("2026-03-29T01:00:00Z"))
+        );
     }
 
     #[test]
     fn same_day_window_and_empty_window() {
         let tz = chrono_tz::UTC;
-        assert_eq!(quiet_until(utc("2026-05-01T12:30:00Z"), tz, &q("12:00", "13:00")), Some(utc("2026-05-01T13:00:00Z")));
+        assert_eq!(
+            quiet_until(utc("2026-05-01T12:30:00Z"), tz, &q("12:00", "13:00")),
+            Some(utc("2026-05-01T13:00:00Z"))
+        );
         assert_eq!(quiet_until(utc("2026-05-01T13:00:00Z"), tz, &q("12:00", "13:00")), None);
         assert_eq!(quiet_until(utc("2026-05-01T12:30:00Z"), tz, &q("12:00", "12:00")), None);
     }

@@ -16,11 +16,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            backoff: parse_durations("30s,2m,10m,1h").expect("valid default"),
-            max_attempts: 5,
-            jitter: 0.2,
-        }
+        Self { backoff: parse_durations("30s,2m,10m,1h").expect("valid default"), max_attempts: 5, jitter: 0.2 }
     }
 }
 

@@ -64,10 +64,7 @@ pub fn count(text: &str) -> SegmentInfo {
         .collect();
     let (encoding, sizes) = match gsm_sizes {
         Some(s) => (Encoding::Gsm7, s),
-        None => (
-            Encoding::Ucs2,
-            units.iter().map(|g| 16 * g.encode_utf16().count() as u32).collect(),
-        ),
+        None => (Encoding::Ucs2, units.iter().map(|g| 16 * g.encode_utf16().count() as u32).collect()),
     };
     let payload: u32 = sizes.iter().sum();
     if payload <= SEGMENT_BITS {

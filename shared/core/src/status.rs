@@ -52,7 +52,10 @@ impl Status {
 
     /// No further change will come from Herald itself.
     pub fn is_final(self) -> bool {
-        matches!(self, Status::Delivered | Status::Read | Status::Failed | Status::Canceled | Status::Suppressed | Status::Sent)
+        matches!(
+            self,
+            Status::Delivered | Status::Read | Status::Failed | Status::Canceled | Status::Suppressed | Status::Sent
+        )
     }
 
     /// Still waiting to be handed to a provider.

@@ -68,11 +68,23 @@ impl HttpProviders {
 }
 
 pub(crate) fn missing(provider: Provider, what: &str) -> ProviderFailure {
-    ProviderFailure { provider, http_status: Some(401), code: None, message: format!("missing {what}"), retry_after: None }
+    ProviderFailure {
+        provider,
+        http_status: Some(401),
+        code: None,
+        message: format!("missing {what}"),
+        retry_after: None,
+    }
 }
 
 pub(crate) fn transport(provider: Provider, e: reqwest::Error) -> ProviderFailure {
-    let kind = if e.is_timeout() { "timeout" } else if e.is_connect() { "connect error" } else { "transport error" };
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect error"
+    } else {
+        "transport error"
+    };
     ProviderFailure::transport(provider, format!("{provider} {kind}"))
 }
 
@@ -83,7 +95,10 @@ pub(crate) struct Answer {
     pub text: String,
 }
 
-pub(crate) async fn answer(provider: Provider, sent: Result<reqwest::Response, reqwest::Error>) -> Result<Answer, ProviderFailure> {
+pub(crate) async fn answer(
+    provider: Provider,
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Answer, ProviderFailure> {
     let res = sent.map_err(|e| transport(provider, e))?;
     let status = res.status();
     let retry_after = retry_after(res.headers());
@@ -93,7 +108,13 @@ pub(crate) async fn answer(provider: Provider, sent: Result<reqwest::Response, r
 
 /// A 2xx whose body is not the provider's documented shape.
 pub(crate) fn unreadable(provider: Provider, status: reqwest::StatusCode) -> ProviderFailure {
-    ProviderFailure { provider, http_status: Some(status.as_u16()), code: None, message: "unreadable success body".into(), retry_after: None }
+    ProviderFailure {
+        provider,
+        http_status: Some(status.as_u16()),
+        code: None,
+        message: "unreadable success body".into(),
+        retry_after: None,
+    }
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare for these APIs and ignored).
@@ -119,7 +140,11 @@ impl herald_core::inbound::CallbackSender for HttpProviders {
 }
 
 impl HttpProviders {
-    pub async fn twilio_lookup(&self, out: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Result<herald_core::ports::Lookup, ProviderFailure> {
+    pub async fn twilio_lookup(
+        &self,
+        out: &Outbound<'_>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<herald_core::ports::Lookup, ProviderFailure> {
         twilio::lookup(self, out, since).await
     }
 }

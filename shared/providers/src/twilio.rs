@@ -19,7 +19,11 @@ struct TwilioError {
 pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
     let creds = out.secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))?;
     let from = out.from.ok_or_else(|| missing(Provider::Twilio, "a From number"))?;
-    let url = format!("{}/2010-04-01/Accounts/{}/Messages.json", p.endpoints().twilio_base.trim_end_matches('/'), creds.account_sid);
+    let url = format!(
+        "{}/2010-04-01/Accounts/{}/Messages.json",
+        p.endpoints().twilio_base.trim_end_matches('/'),
+        creds.account_sid
+    );
     let mut form: Vec<(&str, String)> = vec![
         ("To", out.message.to.clone()),
         ("From", from.to_string()),
@@ -64,22 +68,50 @@ struct Page {
 }
 
 /// `GET Messages.json?To=&From=&DateSent>=`: finds a message with the same body.
-pub async fn lookup(p: &HttpProviders, out: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Result<herald_core::ports::Lookup, ProviderFailure> {
+pub async fn lookup(
+    p: &HttpProviders,
+    out: &Outbound<'_>,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<herald_core::ports::Lookup, ProviderFailure> {
     let creds = out.secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))?;
-    let url = format!("{}/2010-04-01/Accounts/{}/Messages.json", p.endpoints().twilio_base.trim_end_matches('/'), creds.account_sid);
-    let mut query = vec![("To", out.message.to.clone()), ("DateSent>", since.format("%Y-%m-%d").to_string()), ("PageSize", "100".into())];
+    let url = format!(
+        "{}/2010-04-01/Accounts/{}/Messages.json",
+        p.endpoints().twilio_base.trim_end_matches('/'),
+        creds.account_sid
+    );
+    let mut query = vec![
+        ("To", out.message.to.clone()),
+        ("DateSent>", since.format("%Y-%m-%d").to_string()),
+        ("PageSize", "100".into()),
+    ];
     if let Some(f) = out.from {
         query.push(("From", f.to_string()));
     }
-    let res = p.http().get(url).basic_auth(&creds.account_sid, Some(&creds.auth_token)).query(&query).send().await.map_err(|e| transport(Provider::Twilio, e))?;
+    let res = p
+        .http()
+        .get(url)
+        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
+        .query(&query)
+        .send()
+        .await
+        .map_err(|e| transport(Provider::Twilio, e))?;
     let status = res.status();
     if !status.is_success() {
-        return Err(ProviderFailure { provider: Provider::Twilio, http_status: Some(status.as_u16()), code: None, message: format!("list messages: HTTP {status}"), retry_after: None });
+        return Err(ProviderFailure {
+            provider: Provider::Twilio,
+            http_status: Some(status.as_u16()),
+            code: None,
+            message: format!("list messages: HTTP {status}"),
+            retry_after: None,
+        });
     }
     let page: Page = res.json().await.map_err(|e| transport(Provider::Twilio, e))?;
     let body = out.message.body.clone().unwrap_or_default();
     Ok(match page.messages.into_iter().find(|m| m.body.as_deref() == Some(body.as_str())) {
-        Some(m) => herald_core::ports::Lookup::Found { delivered: m.status.as_deref() == Some("delivered"), provider_message_id: m.sid },
+        Some(m) => herald_core::ports::Lookup::Found {
+            delivered: m.status.as_deref() == Some("delivered"),
+            provider_message_id: m.sid,
+        },
         None => herald_core::ports::Lookup::NotFound,
     })
 }

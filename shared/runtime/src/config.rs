@@ -62,15 +62,25 @@ impl Config {
             parse_durations(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a list like 30s,2m,10m")))
         };
         let max_attempts: u32 = match get("HERALD_MAX_ATTEMPTS") {
-            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError(format!("HERALD_MAX_ATTEMPTS={v} must be a positive integer")))?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| ConfigError(format!("HERALD_MAX_ATTEMPTS={v} must be a positive integer")))?,
             None => 5,
         };
         let jitter: f64 = match get("HERALD_RETRY_JITTER") {
-            Some(v) => v.parse().ok().filter(|j: &f64| (0.0..=1.0).contains(j)).ok_or_else(|| ConfigError(format!("HERALD_RETRY_JITTER={v} must be within 0..1")))?,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|j: &f64| (0.0..=1.0).contains(j))
+                .ok_or_else(|| ConfigError(format!("HERALD_RETRY_JITTER={v} must be within 0..1")))?,
             None => 0.2,
         };
         let pricing = match get("HERALD_SMS_PRICES") {
-            Some(spec) => Pricing::default().with_sms_prices(&spec).ok_or_else(|| ConfigError(format!("HERALD_SMS_PRICES={spec} must look like US=1,GB=4,default=5")))?,
+            Some(spec) => Pricing::default()
+                .with_sms_prices(&spec)
+                .ok_or_else(|| ConfigError(format!("HERALD_SMS_PRICES={spec} must look like US=1,GB=4,default=5")))?,
             None => Pricing::default(),
         };
         let mut queue_urls = HashMap::new();
@@ -100,11 +110,17 @@ impl Config {
             alert_topic_arn: get("HERALD_ALERT_TOPIC_ARN"),
             breaker: herald_core::service::BreakerSettings {
                 failure_rate: match get("HERALD_BREAKER_FAILURE_RATE") {
-                    Some(v) => v.parse().ok().filter(|r: &f64| *r > 0.0 && *r <= 1.0).ok_or_else(|| ConfigError(format!("HERALD_BREAKER_FAILURE_RATE={v} must be within (0, 1]")))?,
+                    Some(v) => {
+                        v.parse().ok().filter(|r: &f64| *r > 0.0 && *r <= 1.0).ok_or_else(|| {
+                            ConfigError(format!("HERALD_BREAKER_FAILURE_RATE={v} must be within (0, 1]"))
+                        })?
+                    }
                     None => 0.5,
                 },
                 min_attempts: match get("HERALD_BREAKER_MIN_ATTEMPTS") {
-                    Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError(format!("HERALD_BREAKER_MIN_ATTEMPTS={v} must be a positive integer")))?,
+                    Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        ConfigError(format!("HERALD_BREAKER_MIN_ATTEMPTS={v} must be a positive integer"))
+                    })?,
                     None => 20,
                 },
                 window: dur("HERALD_BREAKER_WINDOW", "10m")?,
@@ -132,7 +148,10 @@ mod tests {
         assert_eq!(c.retry.backoff.len(), 4);
         assert_eq!(c.stale_after, Duration::from_secs(600));
         assert_eq!(c.pause_recheck, Duration::from_secs(60));
-        assert_eq!(c.linking_retry_delays, vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)]);
+        assert_eq!(
+            c.linking_retry_delays,
+            vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)]
+        );
         assert_eq!(c.twilio_api_base, "https://api.twilio.com");
     }
 

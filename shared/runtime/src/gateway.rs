@@ -19,7 +19,8 @@ impl ProviderGateway for Gateway {
             Provider::Twilio | Provider::Telnyx | Provider::Whatsapp | Provider::Smtp => self.http.send(out).await,
             Provider::Ses => {
                 let m = out.message;
-                let from = out.from.ok_or_else(|| ProviderFailure::transport(Provider::Ses, "no from_address configured"))?;
+                let from =
+                    out.from.ok_or_else(|| ProviderFailure::transport(Provider::Ses, "no from_address configured"))?;
                 let id = self
                     .ses
                     .send(&Email {
@@ -35,11 +36,18 @@ impl ProviderGateway for Gateway {
                 Ok(Accepted { provider_message_id: id, delivered: false })
             }
             // Test keys: the whole pipeline runs, no provider is called, delivery is recorded.
-            Provider::Simulator => Ok(Accepted { provider_message_id: format!("sim_{}", ulid::Ulid::new().to_string().to_lowercase()), delivered: true }),
+            Provider::Simulator => Ok(Accepted {
+                provider_message_id: format!("sim_{}", ulid::Ulid::new().to_string().to_lowercase()),
+                delivered: true,
+            }),
         }
     }
 
-    async fn lookup(&self, out: &Outbound<'_>, since: chrono::DateTime<chrono::Utc>) -> Result<herald_core::ports::Lookup, ProviderFailure> {
+    async fn lookup(
+        &self,
+        out: &Outbound<'_>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<herald_core::ports::Lookup, ProviderFailure> {
         match out.provider {
             Provider::Twilio => self.http.twilio_lookup(out, since).await,
             _ => Ok(herald_core::ports::Lookup::Unsupported),

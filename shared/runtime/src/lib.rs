@@ -23,7 +23,8 @@ pub struct App {
 }
 
 pub async fn sdk_config(cfg: &Config) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(cfg.aws_region.clone()));
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(cfg.aws_region.clone()));
     if let Some(url) = &cfg.aws_endpoint_url {
         loader = loader.endpoint_url(url);
         // An emulator accepts any credentials; use fixed ones when none are configured.
@@ -70,7 +71,11 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
             .iter()
             .map(|(ch, (u, d))| (*ch, herald_aws::QueuePair { url: u.clone(), arn: String::new(), dlq_url: d.clone() }))
             .collect();
-        let callbacks = cfg.callback_queue.as_ref().map(|(u, d)| herald_aws::QueuePair { url: u.clone(), arn: String::new(), dlq_url: d.clone() });
+        let callbacks = cfg.callback_queue.as_ref().map(|(u, d)| herald_aws::QueuePair {
+            url: u.clone(),
+            arn: String::new(),
+            dlq_url: d.clone(),
+        });
         SqsQueues::new(sqs, pairs, callbacks)
     } else {
         SqsQueues::lookup(sqs, &cfg.queue_prefix).await?
@@ -78,9 +83,15 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let raw_secrets: Arc<dyn SecretStore> = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)));
     let admin_key = match (&cfg.admin_key, &cfg.admin_key_secret) {
         (Some(k), _) => k.clone(),
-        (None, Some(name)) => raw_secrets.get(name).await.map_err(|e| e.to_string())?.ok_or_else(|| format!("admin key secret {name} is missing"))?,
+        (None, Some(name)) => raw_secrets
+            .get(name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("admin key secret {name} is missing"))?,
         (None, None) => {
-            tracing::warn!("no admin key configured (HERALD_ADMIN_KEY / HERALD_ADMIN_KEY_SECRET): admin routes are closed");
+            tracing::warn!(
+                "no admin key configured (HERALD_ADMIN_KEY / HERALD_ADMIN_KEY_SECRET): admin routes are closed"
+            );
             String::new()
         }
     };
@@ -96,7 +107,9 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let sns = aws_sdk_sns::Client::new(&sdk);
     let alert_topic = match (&cfg.alert_topic_arn, cfg.local) {
         (Some(arn), _) => Some(arn.clone()),
-        (None, true) => herald_aws::sns::SnsAlerts::ensure_topic(&sns, &format!("{}-alerts", cfg.queue_prefix)).await.ok(),
+        (None, true) => {
+            herald_aws::sns::SnsAlerts::ensure_topic(&sns, &format!("{}-alerts", cfg.queue_prefix)).await.ok()
+        }
         (None, false) => None,
     };
     let gateway = Gateway {
@@ -139,8 +152,10 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
 /// JSON logs (one object per line) in Lambda; `HERALD_LOG_FORMAT=text` for humans.
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,hyper=warn"));
     let text = std::env::var("HERALD_LOG_FORMAT").is_ok_and(|v| v == "text");
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = if text { builder.compact().try_init() } else { builder.json().flatten_event(true).without_time().try_init() };
+    let _ =
+        if text { builder.compact().try_init() } else { builder.json().flatten_event(true).without_time().try_init() };
 }

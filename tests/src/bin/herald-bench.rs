@@ -65,7 +65,13 @@ async fn main() {
     latencies.sort_by(f64::total_cmp);
     e2e.sort_by(f64::total_cmp);
     println!("herald-bench: {n} messages, {c} concurrent clients, herald-local on moto, 2 cores");
-    println!("accept latency ms   p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}", pct(&latencies, 0.5), pct(&latencies, 0.95), pct(&latencies, 0.99), pct(&latencies, 1.0));
+    println!(
+        "accept latency ms   p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.95),
+        pct(&latencies, 0.99),
+        pct(&latencies, 1.0)
+    );
     println!("accept throughput   {:.1} msg/s", n as f64 / accept_secs);
     println!("accepted→delivered  p50 {:.0} ms  p99 {:.0} ms", pct(&e2e, 0.5), pct(&e2e, 0.99));
     println!("all delivered after {total_secs:.1} s ({:.1} msg/s end to end)", n as f64 / total_secs);

@@ -149,7 +149,12 @@ impl Simulator {
         self.requests(provider)
             .into_iter()
             .filter(|r| {
-                let got = r.form.get("To").cloned().or_else(|| r.json.get("to").and_then(|v| v.as_str()).map(str::to_string)).unwrap_or_default();
+                let got = r
+                    .form
+                    .get("To")
+                    .cloned()
+                    .or_else(|| r.json.get("to").and_then(|v| v.as_str()).map(str::to_string))
+                    .unwrap_or_default();
                 digits(&got) == want
             })
             .collect()
@@ -159,14 +164,28 @@ impl Simulator {
     pub fn requests_from(&self, provider: SimProvider, from: &str) -> Vec<Recorded> {
         self.requests(provider)
             .into_iter()
-            .filter(|r| r.form.get("From").map(String::as_str).or_else(|| r.json.get("from").and_then(|v| v.as_str())) == Some(from))
+            .filter(|r| {
+                r.form.get("From").map(String::as_str).or_else(|| r.json.get("from").and_then(|v| v.as_str()))
+                    == Some(from)
+            })
             .collect()
     }
 
     /// Makes the simulator's Twilio hold a message it "received" (e.g. before Herald crashed).
     pub fn seed_twilio_message(&self, to: &str, from: &str, body: &str, sid: &str) {
-        let form: BTreeMap<String, String> = [("To", to), ("From", from), ("Body", body)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.record(Recorded { provider: SimProvider::Twilio, path: "seeded".into(), auth: None, form, json: Value::Null, status: 201, provider_message_id: Some(sid.into()) });
+        let form: BTreeMap<String, String> = [("To", to), ("From", from), ("Body", body)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.record(Recorded {
+            provider: SimProvider::Twilio,
+            path: "seeded".into(),
+            auth: None,
+            form,
+            json: Value::Null,
+            status: 201,
+            provider_message_id: Some(sid.into()),
+        });
     }
 
     /// Messages the provider accepted (POSTs answered 2xx and seeded ones).

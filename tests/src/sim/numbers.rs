@@ -19,19 +19,38 @@ pub struct SimNumber {
 
 impl SimNumber {
     pub fn new(phone: &str) -> Self {
-        Self { id: uuid::Uuid::new_v4().to_string(), phone_number: phone.into(), searches_before_indexed: 0, method1_fails: None, method2_fails: None, messaging_profile_id: None }
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            phone_number: phone.into(),
+            searches_before_indexed: 0,
+            method1_fails: None,
+            method2_fails: None,
+            messaging_profile_id: None,
+        }
     }
 }
 
 fn record(sim: &Simulator, path: String, auth: Option<String>, json: Value, status: u16) {
-    sim.record(Recorded { provider: SimProvider::TelnyxNumbers, path, auth, form: BTreeMap::new(), json, status, provider_message_id: None });
+    sim.record(Recorded {
+        provider: SimProvider::TelnyxNumbers,
+        path,
+        auth,
+        form: BTreeMap::new(),
+        json,
+        status,
+        provider_message_id: None,
+    });
 }
 
 fn number_json(n: &SimNumber) -> Value {
     json!({"id": n.id, "record_type": "phone_number", "phone_number": n.phone_number, "status": "active", "messaging_profile_id": n.messaging_profile_id, "tags": [], "created_at": "2026-11-24T00:00:00Z"})
 }
 
-pub async fn list(State(sim): State<Simulator>, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
+pub async fn list(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let auth = auth_header(&headers);
     let filter = q.get("filter[phone_number]").cloned().unwrap_or_default();
     if !super::telnyx::authed(&sim, &auth) {
@@ -56,14 +75,22 @@ pub async fn list(State(sim): State<Simulator>, headers: HeaderMap, Query(q): Qu
     };
     record(&sim, format!("GET /v2/phone_numbers?{filter}"), auth, Value::Null, 200);
     let data: Vec<Value> = found.into_iter().collect();
-    (StatusCode::OK, Json(json!({"data": data, "meta": {"page_number": 1, "total_pages": 1, "total_results": data.len()}}))).into_response()
+    (
+        StatusCode::OK,
+        Json(json!({"data": data, "meta": {"page_number": 1, "total_pages": 1, "total_results": data.len()}})),
+    )
+        .into_response()
 }
 
 fn link(sim: &Simulator, id: &str, method: u8, body: &Value) -> Response {
     let mut st = sim.state.lock().unwrap();
     let Some(n) = st.numbers.values_mut().find(|n| n.id == id) else {
         // Addressed by anything but a number id (e.g. the number string): Telnyx's 400.
-        return super::telnyx::error(if id.starts_with('+') { 400 } else { 404 }, if id.starts_with('+') { "10015" } else { "10005" }, None);
+        return super::telnyx::error(
+            if id.starts_with('+') { 400 } else { 404 },
+            if id.starts_with('+') { "10015" } else { "10005" },
+            None,
+        );
     };
     let fail = if method == 1 { n.method1_fails } else { n.method2_fails };
     if let Some(status) = fail {
@@ -75,18 +102,36 @@ fn link(sim: &Simulator, id: &str, method: u8, body: &Value) -> Response {
     (StatusCode::OK, Json(json!({"data": v}))).into_response()
 }
 
-pub async fn link_direct(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap, body: String) -> Response {
+pub async fn link_direct(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let auth = auth_header(&headers);
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let r = if super::telnyx::authed(&sim, &auth) { link(&sim, &id, 1, &json) } else { super::telnyx::error(401, "10009", None) };
+    let r = if super::telnyx::authed(&sim, &auth) {
+        link(&sim, &id, 1, &json)
+    } else {
+        super::telnyx::error(401, "10009", None)
+    };
     record(&sim, format!("PATCH /v2/phone_numbers/{id}/messaging"), auth, json, r.status().as_u16());
     r
 }
 
-pub async fn link_profile(State(sim): State<Simulator>, Path(id): Path<String>, headers: HeaderMap, body: String) -> Response {
+pub async fn link_profile(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let auth = auth_header(&headers);
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    let r = if super::telnyx::authed(&sim, &auth) { link(&sim, &id, 2, &json) } else { super::telnyx::error(401, "10009", None) };
+    let r = if super::telnyx::authed(&sim, &auth) {
+        link(&sim, &id, 2, &json)
+    } else {
+        super::telnyx::error(401, "10009", None)
+    };
     record(&sim, format!("PATCH /v2/messaging_phone_numbers/{id}"), auth, json, r.status().as_u16());
     r
 }
@@ -98,12 +143,20 @@ pub async fn order(State(sim): State<Simulator>, headers: HeaderMap, body: Strin
         record(&sim, "POST /v2/number_orders".into(), auth, json, 401);
         return super::telnyx::error(401, "10009", None);
     }
-    let phones: Vec<String> = json.pointer("/phone_numbers").and_then(|p| p.as_array()).into_iter().flatten().filter_map(|p| p.get("phone_number")?.as_str().map(str::to_string)).collect();
+    let phones: Vec<String> = json
+        .pointer("/phone_numbers")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("phone_number")?.as_str().map(str::to_string))
+        .collect();
     {
         let mut st = sim.state.lock().unwrap();
         for p in &phones {
             // A freshly bought number takes two searches to be indexed.
-            st.numbers.entry(p.clone()).or_insert_with(|| SimNumber { searches_before_indexed: 2, ..SimNumber::new(p) });
+            st.numbers
+                .entry(p.clone())
+                .or_insert_with(|| SimNumber { searches_before_indexed: 2, ..SimNumber::new(p) });
         }
     }
     record(&sim, "POST /v2/number_orders".into(), auth, json, 200);

@@ -10,7 +10,10 @@ fn title(code: &str) -> (&'static str, &'static str) {
         "10011" => ("Too many requests", "You have exceeded the rate limit."),
         "10015" => ("Bad Request", "The request failed because it was not well-formed."),
         "10016" => ("Phone number must be in +E.164 format", "The 'to' number must be in +E.164 format."),
-        "40300" => ("Blocked due to STOP message", "Messages cannot be sent from 'from' to 'to' due to an existing block rule."),
+        "40300" => (
+            "Blocked due to STOP message",
+            "Messages cannot be sent from 'from' to 'to' due to an existing block rule.",
+        ),
         _ => ("Service unavailable", "The service is temporarily unavailable."),
     }
 }
@@ -33,7 +36,15 @@ pub(crate) fn authed(sim: &Simulator, auth: &Option<String>) -> bool {
 pub async fn send_message(State(sim): State<Simulator>, headers: HeaderMap, body: String) -> Response {
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let auth = auth_header(&headers);
-    let mut rec = Recorded { provider: SimProvider::Telnyx, path: "/v2/messages".into(), auth: auth.clone(), form: BTreeMap::new(), json: json.clone(), status: 0, provider_message_id: None };
+    let mut rec = Recorded {
+        provider: SimProvider::Telnyx,
+        path: "/v2/messages".into(),
+        auth: auth.clone(),
+        form: BTreeMap::new(),
+        json: json.clone(),
+        status: 0,
+        provider_message_id: None,
+    };
     let to = json.get("to").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let response = if !authed(&sim, &auth) {
         error(401, "10009", None)

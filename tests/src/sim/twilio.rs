@@ -25,10 +25,24 @@ fn message_for(code: i64, to: &str) -> String {
     }
 }
 
-pub async fn create_message(State(sim): State<Simulator>, Path(sid): Path<String>, headers: HeaderMap, body: String) -> Response {
-    let form: BTreeMap<String, String> = serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
+pub async fn create_message(
+    State(sim): State<Simulator>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let form: BTreeMap<String, String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
     let auth = auth_header(&headers);
-    let mut rec = Recorded { provider: SimProvider::Twilio, path: format!("/2010-04-01/Accounts/{sid}/Messages.json"), auth: auth.clone(), form: form.clone(), json: Value::Null, status: 0, provider_message_id: None };
+    let mut rec = Recorded {
+        provider: SimProvider::Twilio,
+        path: format!("/2010-04-01/Accounts/{sid}/Messages.json"),
+        auth: auth.clone(),
+        form: form.clone(),
+        json: Value::Null,
+        status: 0,
+        provider_message_id: None,
+    };
     let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
     let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
     let to = form.get("To").cloned().unwrap_or_default();
@@ -42,7 +56,11 @@ pub async fn create_message(State(sim): State<Simulator>, Path(sid): Path<String
                 return error(504, 20504, "timeout", None);
             }
             Fault::Status { status, code, retry_after } => {
-                let code: i64 = code.and_then(|c| c.parse().ok()).unwrap_or(if status == 429 { 20429 } else { i64::from(status) * 100 });
+                let code: i64 = code.and_then(|c| c.parse().ok()).unwrap_or(if status == 429 {
+                    20429
+                } else {
+                    i64::from(status) * 100
+                });
                 error(status, code, &message_for(code, &to), retry_after)
             }
         }
@@ -74,9 +92,15 @@ pub async fn create_message(State(sim): State<Simulator>, Path(sid): Path<String
 }
 
 /// `GET Messages.json?To=&From=&DateSent>=`: the account's accepted messages.
-pub async fn list_messages(State(sim): State<Simulator>, Path(sid): Path<String>, headers: HeaderMap, axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>) -> Response {
+pub async fn list_messages(
+    State(sim): State<Simulator>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
     let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
-    let authed = matches!((auth_header(&headers), &expected), (Some(a), Some(token)) if a == format!("basic:{sid}:{token}"));
+    let authed =
+        matches!((auth_header(&headers), &expected), (Some(a), Some(token)) if a == format!("basic:{sid}:{token}"));
     if !authed {
         return error(401, 20003, "Authenticate", None);
     }

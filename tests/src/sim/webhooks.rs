@@ -42,7 +42,8 @@ pub fn meta_sign(secret: &str, body: &str) -> String {
 pub async fn twilio(base: &str, path: &str, params: &[(&str, &str)], token: Option<&str>) -> reqwest::Response {
     let url = format!("{base}{path}");
     let body = serde_urlencoded::to_string(params).unwrap();
-    let mut req = reqwest::Client::new().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body);
+    let mut req =
+        reqwest::Client::new().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body);
     if let Some(t) = token {
         req = req.header("X-Twilio-Signature", twilio_sign(&url, params, t));
     }

@@ -24,17 +24,33 @@ fn error(status: u16, code: i64, retry_after: Option<u64>) -> Response {
     r
 }
 
-pub async fn send_message(State(sim): State<Simulator>, Path((version, pnid)): Path<(String, String)>, headers: HeaderMap, body: String) -> Response {
+pub async fn send_message(
+    State(sim): State<Simulator>,
+    Path((version, pnid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let auth = auth_header(&headers);
-    let mut rec = Recorded { provider: SimProvider::Whatsapp, path: format!("/{version}/{pnid}/messages"), auth: auth.clone(), form: BTreeMap::new(), json: json.clone(), status: 0, provider_message_id: None };
+    let mut rec = Recorded {
+        provider: SimProvider::Whatsapp,
+        path: format!("/{version}/{pnid}/messages"),
+        auth: auth.clone(),
+        form: BTreeMap::new(),
+        json: json.clone(),
+        status: 0,
+        provider_message_id: None,
+    };
     let token_ok = {
         let tokens = &sim.state.lock().unwrap().whatsapp_tokens;
         auth.as_deref().and_then(|a| a.strip_prefix("bearer:")).is_some_and(|t| tokens.contains(t))
     };
     let kind = json.get("type").and_then(|v| v.as_str()).unwrap_or("text");
     let shape_ok = json.get("messaging_product").and_then(|v| v.as_str()) == Some("whatsapp")
-        && json.get("to").and_then(|v| v.as_str()).is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '+'))
+        && json
+            .get("to")
+            .and_then(|v| v.as_str())
+            .is_some_and(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '+'))
         && match kind {
             "text" => json.pointer("/text/body").and_then(|v| v.as_str()).is_some(),
             "template" => json.pointer("/template/name").is_some() && json.pointer("/template/language/code").is_some(),

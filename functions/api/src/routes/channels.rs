@@ -17,7 +17,12 @@ pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Jso
     Ok(Json(json!(app.herald.channels(&caller).await?)))
 }
 
-pub async fn put_channel(State(app): State<AppState>, Auth(caller): Auth, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn put_channel(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let update = match channel(&name)? {
         Channel::Sms => ChannelUpdate::Sms(parse_json(&body)?),
         Channel::Email => ChannelUpdate::Email(parse_json(&body)?),
@@ -38,13 +43,22 @@ struct Switch {
     backup_provider: Option<Option<Provider>>,
 }
 
-pub async fn patch_channel(State(app): State<AppState>, Auth(caller): Auth, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn patch_channel(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let ch = channel(&name)?;
     let req: Switch = parse_json(&body)?;
     Ok(Json(json!(app.herald.switch_provider(&caller, ch, req.provider, req.backup_provider).await?)))
 }
 
-pub async fn add_number(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn add_number(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NumberRequest = parse_json(&body)?;
     Ok((StatusCode::CREATED, Json(json!(app.herald.add_number(&caller, req).await?))))
 }
@@ -53,16 +67,28 @@ pub async fn list_numbers(State(app): State<AppState>, Auth(caller): Auth) -> Re
     Ok(Json(json!(app.herald.numbers(&caller).await?)))
 }
 
-pub async fn delete_number(State(app): State<AppState>, Auth(caller): Auth, Path(e164): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_number(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(e164): Path<String>,
+) -> Result<StatusCode, ApiError> {
     app.herald.delete_number(&caller, &e164).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn linking(State(app): State<AppState>, Auth(caller): Auth, Path(e164): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn linking(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(e164): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(app.herald.linking_status(&caller, &e164).await?.view()))
 }
 
-pub async fn retry_linking(State(app): State<AppState>, Auth(caller): Auth, Path(e164): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn retry_linking(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(e164): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(app.herald.retry_linking(&caller, &e164).await?.view()))
 }
 
@@ -71,17 +97,27 @@ pub struct LinkingQuery {
     status: Option<String>,
 }
 
-pub async fn admin_linking(State(app): State<AppState>, Auth(caller): Auth, axum::extract::Query(q): axum::extract::Query<LinkingQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn admin_linking(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    axum::extract::Query(q): axum::extract::Query<LinkingQuery>,
+) -> Result<Json<Value>, ApiError> {
     let status = match q.status.as_deref().unwrap_or("failed") {
         "pending" => herald_core::linking::LinkStatus::Pending,
         "linked" => herald_core::linking::LinkStatus::Linked,
         "failed" => herald_core::linking::LinkStatus::Failed,
         other => return Err(HeraldError::validation("status", "INVALID", format!("unknown status {other}")).into()),
     };
-    let items: Vec<Value> = app.herald.linkings(&caller, status).await?.into_iter().map(|s| {
-        let mut v = s.view();
-        v["tenant_id"] = json!(s.tenant_id);
-        v
-    }).collect();
+    let items: Vec<Value> = app
+        .herald
+        .linkings(&caller, status)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let mut v = s.view();
+            v["tenant_id"] = json!(s.tenant_id);
+            v
+        })
+        .collect();
     Ok(Json(json!(items)))
 }

@@ -28,33 +28,69 @@ pub struct ListQuery {
 }
 
 fn filter(q: &ListQuery) -> Result<DlqFilter, ApiError> {
-    let channel = q.channel.as_deref().map(|c| c.parse::<Channel>().map_err(|_| HeraldError::validation("channel", "INVALID", "unknown channel"))).transpose()?;
-    let error_code = q.error_code.as_deref().map(|c| ErrorCode::parse(c).ok_or_else(|| HeraldError::validation("error_code", "INVALID", "unknown error code"))).transpose()?;
+    let channel = q
+        .channel
+        .as_deref()
+        .map(|c| c.parse::<Channel>().map_err(|_| HeraldError::validation("channel", "INVALID", "unknown channel")))
+        .transpose()?;
+    let error_code = q
+        .error_code
+        .as_deref()
+        .map(|c| {
+            ErrorCode::parse(c).ok_or_else(|| HeraldError::validation("error_code", "INVALID", "unknown error code"))
+        })
+        .transpose()?;
     Ok(DlqFilter { ids: None, channel, error_code, since: q.since, tenant_id: q.tenant_id.clone() })
 }
 
-async fn list(app: AppState, caller: Caller, q: ListQuery, admin: bool, archived: bool) -> Result<Json<Value>, ApiError> {
+async fn list(
+    app: AppState,
+    caller: Caller,
+    q: ListQuery,
+    admin: bool,
+    archived: bool,
+) -> Result<Json<Value>, ApiError> {
     check(&caller, admin)?;
-    let (items, next) = app.herald.dlq_list(&caller, &filter(&q)?, archived, q.limit.unwrap_or(100), q.cursor.as_deref()).await?;
-    let items: Vec<Value> = items.into_iter().map(|m| {
-        let tenant = m.tenant_id.clone();
-        let mut v = json!(MessageView::from(m));
-        v["tenant_id"] = json!(tenant);
-        v
-    }).collect();
+    let (items, next) =
+        app.herald.dlq_list(&caller, &filter(&q)?, archived, q.limit.unwrap_or(100), q.cursor.as_deref()).await?;
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|m| {
+            let tenant = m.tenant_id.clone();
+            let mut v = json!(MessageView::from(m));
+            v["tenant_id"] = json!(tenant);
+            v
+        })
+        .collect();
     Ok(Json(json!({"messages": items, "next_cursor": next})))
 }
 
-pub async fn tenant_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn tenant_list(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     list(app, c, q, false, false).await
 }
-pub async fn admin_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn admin_list(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     list(app, c, q, true, false).await
 }
-pub async fn tenant_archive_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn tenant_archive_list(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     list(app, c, q, false, true).await
 }
-pub async fn admin_archive_list(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn admin_archive_list(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     list(app, c, q, true, true).await
 }
 
@@ -62,10 +98,18 @@ async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Resu
     check(&caller, admin)?;
     Ok(Json(json!(app.herald.dlq_stats(&caller, q.tenant_id.as_deref()).await?)))
 }
-pub async fn tenant_stats(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn tenant_stats(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     stats(app, c, q, false).await
 }
-pub async fn admin_stats(State(app): State<AppState>, Auth(c): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn admin_stats(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     stats(app, c, q, true).await
 }
 
@@ -96,7 +140,10 @@ struct Archive {
 async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<Value>, ApiError> {
     check(&caller, admin)?;
     let a: Archive = parse_json(&body)?;
-    let n = app.herald.dlq_archive(&caller, a.older_than_days.unwrap_or(7), a.tenant_id.as_deref().filter(|_| admin)).await?;
+    let n = app
+        .herald
+        .dlq_archive(&caller, a.older_than_days.unwrap_or(7), a.tenant_id.as_deref().filter(|_| admin))
+        .await?;
     Ok(Json(json!({"archived": n})))
 }
 pub async fn tenant_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {

@@ -17,12 +17,21 @@ struct Reason {
     reason: Option<String>,
 }
 
-pub async fn admin_pause(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn admin_pause(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let r: Reason = parse_json(&body)?;
     Ok(Json(json!(app.herald.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?)))
 }
 
-pub async fn admin_resume(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn admin_resume(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let (t, released) = app.herald.resume(&caller, Some(&id)).await?;
     Ok(Json(json!({"tenant": t, "released": released})))
 }
@@ -41,16 +50,29 @@ pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<J
     Ok(Json(json!(app.herald.budget(&caller).await?)))
 }
 
-pub async fn dnc_put(State(app): State<AppState>, Auth(caller): Auth, Path(address): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn dnc_put(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(address): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let r: Reason = parse_json(&body)?;
     Ok(Json(json!(app.herald.dnc_put(&caller, &address, r.reason).await?)))
 }
 
-pub async fn dnc_get(State(app): State<AppState>, Auth(caller): Auth, Path(address): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn dnc_get(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(address): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.herald.dnc_get(&caller, &address).await?)))
 }
 
-pub async fn dnc_delete(State(app): State<AppState>, Auth(caller): Auth, Path(address): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn dnc_delete(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(address): Path<String>,
+) -> Result<StatusCode, ApiError> {
     app.herald.dnc_delete(&caller, &address).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -61,14 +83,21 @@ pub struct Paging {
     cursor: Option<String>,
 }
 
-pub async fn dnc_list(State(app): State<AppState>, Auth(caller): Auth, Query(p): Query<Paging>) -> Result<Json<Value>, ApiError> {
+pub async fn dnc_list(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(p): Query<Paging>,
+) -> Result<Json<Value>, ApiError> {
     let page = app.herald.dnc_list(&caller, p.limit.unwrap_or(100), p.cursor.as_deref()).await?;
     Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
 }
 
 pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     let f = app.herald.features(&caller).await?;
-    Ok(Json(json!(f.into_iter().map(|(feature, enabled)| json!({"feature": feature, "enabled": enabled})).collect::<Vec<_>>())))
+    Ok(Json(json!(f
+        .into_iter()
+        .map(|(feature, enabled)| json!({"feature": feature, "enabled": enabled}))
+        .collect::<Vec<_>>())))
 }
 
 #[derive(Deserialize)]
@@ -78,7 +107,11 @@ struct FeatureSet {
     enabled: bool,
 }
 
-pub async fn set_feature(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn set_feature(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let f: FeatureSet = parse_json(&body)?;
     let released = app.herald.set_feature(&caller, &f.feature, f.enabled).await?;
     Ok(Json(json!({"feature": f.feature, "enabled": f.enabled, "released": released})))
@@ -93,7 +126,12 @@ struct Window {
 }
 
 /// Admin/test route: records an inbound WhatsApp message time (the webhook does the same).
-pub async fn open_window(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn open_window(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let w: Window = parse_json(&body)?;
     let tenant = app.herald.tenant_by_id(&caller, &id).await?;
     let phone = E164::parse(&w.phone, tenant.default_country.as_deref())

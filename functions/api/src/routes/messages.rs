@@ -11,7 +11,13 @@ use herald_core::{Channel, Status};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub async fn send(State(app): State<AppState>, Auth(caller): Auth, ctx: RequestContext, headers: HeaderMap, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn send(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: SendRequest = parse_json(&body)?;
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string)).transpose().map_err(|_| {
         HeraldError::validation("Idempotency-Key", "INVALID", "Idempotency-Key must be printable ASCII")
@@ -29,10 +35,20 @@ struct Batch {
 }
 
 /// `POST /v1/messages/batch`: up to 100 messages, each accepted or refused on its own.
-pub async fn send_batch(State(app): State<AppState>, Auth(caller): Auth, ctx: RequestContext, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn send_batch(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    ctx: RequestContext,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let batch: Batch = parse_json(&body)?;
     if batch.messages.is_empty() || batch.messages.len() > MAX_BATCH {
-        return Err(HeraldError::validation("messages", "INVALID_LENGTH", format!("a batch holds 1 to {MAX_BATCH} messages")).into());
+        return Err(HeraldError::validation(
+            "messages",
+            "INVALID_LENGTH",
+            format!("a batch holds 1 to {MAX_BATCH} messages"),
+        )
+        .into());
     }
     let mut results = Vec::with_capacity(batch.messages.len());
     for (index, raw) in batch.messages.into_iter().enumerate() {
@@ -49,7 +65,11 @@ pub async fn send_batch(State(app): State<AppState>, Auth(caller): Auth, ctx: Re
     Ok(Json(json!({"results": results})))
 }
 
-pub async fn get_one(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_one(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(MessageView::from(app.herald.message(&caller, &id).await?))))
 }
 
@@ -61,21 +81,38 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(State(app): State<AppState>, Auth(caller): Auth, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let status = match q.status.as_deref() {
-        Some(s) => Some(Status::parse(s).ok_or_else(|| HeraldError::validation("status", "INVALID", format!("unknown status {s}")))?),
+        Some(s) => Some(
+            Status::parse(s)
+                .ok_or_else(|| HeraldError::validation("status", "INVALID", format!("unknown status {s}")))?,
+        ),
         None => None,
     };
     let channel = match q.channel.as_deref() {
-        Some(c) => Some(c.parse::<Channel>().map_err(|_| HeraldError::validation("channel", "INVALID", format!("unknown channel {c}")))?),
+        Some(c) => Some(
+            c.parse::<Channel>()
+                .map_err(|_| HeraldError::validation("channel", "INVALID", format!("unknown channel {c}")))?,
+        ),
         None => None,
     };
-    let page = app.herald.messages(&caller, MessageFilter { status, channel }, q.limit.unwrap_or(50), q.cursor.as_deref()).await?;
+    let page = app
+        .herald
+        .messages(&caller, MessageFilter { status, channel }, q.limit.unwrap_or(50), q.cursor.as_deref())
+        .await?;
     let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
 }
 
-pub async fn cancel(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn cancel(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(MessageView::from(app.herald.cancel(&caller, &id).await?))))
 }
 
@@ -85,6 +122,10 @@ pub struct InboundQuery {
     limit: Option<u32>,
 }
 
-pub async fn inbound(State(app): State<AppState>, Auth(caller): Auth, Query(q): Query<InboundQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn inbound(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(q): Query<InboundQuery>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"messages": app.herald.inbound(&caller, q.since, q.limit.unwrap_or(100)).await?})))
 }

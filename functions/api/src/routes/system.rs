@@ -38,20 +38,35 @@ pub struct AuditQuery {
     limit: Option<u32>,
 }
 
-pub async fn audit(State(app): State<AppState>, Auth(caller): Auth, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn audit(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
     let tenant = match q.tenant_id.as_deref() {
         Some(t) => Some(TenantId::parse(t).ok_or(HeraldError::NotFound)?),
         None => None,
     };
-    let entries = app.herald.ports.audit.entries(tenant.as_ref(), q.limit.unwrap_or(100)).await.map_err(HeraldError::from)?;
+    let entries =
+        app.herald.ports.audit.entries(tenant.as_ref(), q.limit.unwrap_or(100)).await.map_err(HeraldError::from)?;
     Ok(Json(json!(entries)))
 }
 
-pub async fn run_job(State(app): State<AppState>, Auth(caller): Auth, Path(job): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn run_job(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(job): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
     let report = match app.herald.run_job(&job).await {
-        Err(HeraldError::NotFound) => return Err(ApiError::Coded { status: StatusCode::NOT_FOUND, code: "NOT_FOUND", message: format!("no job named {job}") }),
+        Err(HeraldError::NotFound) => {
+            return Err(ApiError::Coded {
+                status: StatusCode::NOT_FOUND,
+                code: "NOT_FOUND",
+                message: format!("no job named {job}"),
+            })
+        }
         other => other?,
     };
     app.herald.audit(&caller, None, "job.run", json!({"job": job})).await;

@@ -9,17 +9,30 @@ use herald_core::KeyMode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub async fn create(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NewTenant = parse_json(&body)?;
     let created = app.herald.create_tenant(&caller, req).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
-pub async fn get_by_id(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_by_id(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.herald.tenant_by_id(&caller, &id).await?)))
 }
 
-pub async fn patch_by_id(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn patch_by_id(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
     Ok(Json(json!(app.herald.patch_tenant(&caller, Some(&id), patch).await?)))
 }
@@ -40,13 +53,22 @@ struct NewKey {
     mode: Option<KeyMode>,
 }
 
-pub async fn create_key(State(app): State<AppState>, Auth(caller): Auth, Path(id): Path<String>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create_key(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NewKey = parse_json(&body)?;
     let key = app.herald.create_key(&caller, &id, req.mode.unwrap_or(KeyMode::Live)).await?;
     Ok((StatusCode::CREATED, Json(json!(key))))
 }
 
-pub async fn delete_key(State(app): State<AppState>, Auth(caller): Auth, Path((id, key_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn delete_key(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, key_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     app.herald.delete_key(&caller, &id, &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,8 +19,17 @@ fn state_str(s: BreakerState) -> &'static str {
 
 impl DynamoStore {
     /// An update of the provider's breaker item.
-    fn breaker_update(&self, provider: Provider, expr: String) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client.update_item().table_name(&self.table).key("pk", s(pk(provider))).key("sk", s("STATE")).update_expression(expr)
+    fn breaker_update(
+        &self,
+        provider: Provider,
+        expr: String,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk(provider)))
+            .key("sk", s("STATE"))
+            .update_expression(expr)
     }
 }
 
@@ -35,7 +44,10 @@ impl BreakerStore for DynamoStore {
             Some("half_open") => BreakerState::HalfOpen,
             _ => BreakerState::Closed,
         };
-        let since = text("since").and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+        let since = text("since")
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_else(Utc::now);
         let mut buckets = std::collections::BTreeMap::new();
         for k in item.keys() {
             if let Some(m) = k.strip_prefix("a_") {
@@ -60,7 +72,14 @@ impl BreakerStore for DynamoStore {
         Ok(())
     }
 
-    async fn transition(&self, provider: Provider, expected: Option<u64>, state: BreakerState, since: DateTime<Utc>, clear_buckets: bool) -> StoreResult<bool> {
+    async fn transition(
+        &self,
+        provider: Provider,
+        expected: Option<u64>,
+        state: BreakerState,
+        since: DateTime<Utc>,
+        clear_buckets: bool,
+    ) -> StoreResult<bool> {
         let mut remove = Vec::new();
         let mut names: Vec<(String, String)> = Vec::new();
         if clear_buckets {
@@ -88,8 +107,12 @@ impl BreakerStore for DynamoStore {
             req = req.expression_attribute_names(k, v);
         }
         req = match expected {
-            Some(v) if v > 0 => req.condition_expression("#v = :expected").expression_attribute_values(":expected", n(v)),
-            _ => req.condition_expression("attribute_not_exists(#v) OR #v = :zero").expression_attribute_values(":zero", n(0)),
+            Some(v) if v > 0 => {
+                req.condition_expression("#v = :expected").expression_attribute_values(":expected", n(v))
+            }
+            _ => req
+                .condition_expression("attribute_not_exists(#v) OR #v = :zero")
+                .expression_attribute_values(":zero", n(0)),
         };
         Ok(conditional(req.send().await)?.is_some())
     }

@@ -25,7 +25,14 @@ impl EventRepo for DynamoStore {
     }
 
     async fn forget_event(&self, key: &str) -> StoreResult<()> {
-        self.client.delete_item().table_name(&self.table).key("pk", s(key)).key("sk", s("EVT")).send().await.map_err(unavailable)?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .key("sk", s("EVT"))
+            .send()
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 
@@ -33,10 +40,22 @@ impl EventRepo for DynamoStore {
         self.put(keyed(m, format!("INB#{}", m.tenant_id), &format!("{}#{}", ts(&m.received_at), m.id))?).await
     }
 
-    async fn inbound(&self, tenant: &TenantId, since: Option<DateTime<Utc>>, limit: u32) -> StoreResult<Vec<InboundMessage>> {
-        let q = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(format!("INB#{tenant}"))).limit(limit as i32);
+    async fn inbound(
+        &self,
+        tenant: &TenantId,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboundMessage>> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_values(":pk", s(format!("INB#{tenant}")))
+            .limit(limit as i32);
         let q = match since {
-            Some(t) => q.key_condition_expression("pk = :pk AND sk >= :since").expression_attribute_values(":since", s(ts(&t))),
+            Some(t) => {
+                q.key_condition_expression("pk = :pk AND sk >= :since").expression_attribute_values(":since", s(ts(&t)))
+            }
             None => q.key_condition_expression("pk = :pk"),
         };
         let out = q.send().await.map_err(unavailable)?;
@@ -44,7 +63,11 @@ impl EventRepo for DynamoStore {
     }
 
     async fn save_orphan(&self, r: &Receipt) -> StoreResult<()> {
-        let mut item = keyed(r, format!("ORPHAN#{}#{}", r.provider, r.provider_message_id), &format!("{}#{}", ts(&r.at), r.status))?;
+        let mut item = keyed(
+            r,
+            format!("ORPHAN#{}#{}", r.provider, r.provider_message_id),
+            &format!("{}#{}", ts(&r.at), r.status),
+        )?;
         item.insert("ttl".into(), n(r.at.timestamp() + ORPHAN_TTL_SECS));
         self.put(item).await
     }
@@ -56,7 +79,14 @@ impl EventRepo for DynamoStore {
         for item in items {
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             out.push(from_item(item)?);
-            self.client.delete_item().table_name(&self.table).key("pk", s(&pk)).key("sk", s(sk)).send().await.map_err(unavailable)?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s(sk))
+                .send()
+                .await
+                .map_err(unavailable)?;
         }
         Ok(out)
     }
@@ -73,10 +103,16 @@ impl EventRepo for DynamoStore {
     }
 
     async fn whatsapp_tenant(&self, pnid: &str) -> StoreResult<Option<TenantId>> {
-        Ok(self.get(&format!("WAPNID#{pnid}"), "WA").await?.and_then(|i| i.get("tenant_id")?.as_s().ok().and_then(|t| TenantId::parse(t))))
+        Ok(self
+            .get(&format!("WAPNID#{pnid}"), "WA")
+            .await?
+            .and_then(|i| i.get("tenant_id")?.as_s().ok().and_then(|t| TenantId::parse(t))))
     }
 
     async fn whatsapp_tenant_by_token(&self, token_hash: &str) -> StoreResult<Option<TenantId>> {
-        Ok(self.get(&format!("WAVERIFY#{token_hash}"), "WA").await?.and_then(|i| i.get("tenant_id")?.as_s().ok().and_then(|t| TenantId::parse(t))))
+        Ok(self
+            .get(&format!("WAVERIFY#{token_hash}"), "WA")
+            .await?
+            .and_then(|i| i.get("tenant_id")?.as_s().ok().and_then(|t| TenantId::parse(t))))
     }
 }

@@ -9,7 +9,12 @@ use std::collections::BTreeMap;
 
 impl DynamoStore {
     /// `ADD month_spent :c, d_<day> :c` on the month's budget item.
-    fn budget_update(&self, tenant: &TenantId, p: &BudgetPeriod, delta: i64) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    fn budget_update(
+        &self,
+        tenant: &TenantId,
+        p: &BudgetPeriod,
+        delta: i64,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -84,7 +89,14 @@ impl GuardStore for DynamoStore {
         self.take_counter(format!("RATE#{tenant}"), window, limit, expires_at).await
     }
 
-    async fn reserve_budget(&self, tenant: &TenantId, p: &BudgetPeriod, cost: u64, daily: Option<u64>, monthly: Option<u64>) -> StoreResult<bool> {
+    async fn reserve_budget(
+        &self,
+        tenant: &TenantId,
+        p: &BudgetPeriod,
+        cost: u64,
+        daily: Option<u64>,
+        monthly: Option<u64>,
+    ) -> StoreResult<bool> {
         if daily.is_some_and(|d| cost > d) || monthly.is_some_and(|m| cost > m) {
             return Ok(false);
         }
@@ -121,7 +133,9 @@ impl GuardStore for DynamoStore {
 
     async fn whatsapp_window(&self, tenant: &TenantId, phone: &str) -> StoreResult<Option<DateTime<Utc>>> {
         let item = self.get(&format!("WAWIN#{tenant}"), phone).await?;
-        Ok(item.and_then(|i| i.get("at").and_then(|v| v.as_s().ok()).and_then(|s| DateTime::parse_from_rfc3339(s).ok())).map(|d| d.with_timezone(&Utc)))
+        Ok(item
+            .and_then(|i| i.get("at").and_then(|v| v.as_s().ok()).and_then(|s| DateTime::parse_from_rfc3339(s).ok()))
+            .map(|d| d.with_timezone(&Utc)))
     }
 
     async fn open_whatsapp_window(&self, tenant: &TenantId, phone: &str, at: DateTime<Utc>) -> StoreResult<()> {
@@ -144,7 +158,9 @@ impl GuardStore for DynamoStore {
         let req = self.client.put_item().table_name(&self.table).set_item(Some(item));
         let req = match previous {
             None => req.condition_expression("attribute_not_exists(pk)"),
-            Some(p) => req.condition_expression("reset_at = :prev").expression_attribute_values(":prev", s(p.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
+            Some(p) => req
+                .condition_expression("reset_at = :prev")
+                .expression_attribute_values(":prev", s(p.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))),
         };
         Ok(conditional(req.send().await)?.is_some())
     }
@@ -163,12 +179,18 @@ impl GuardStore for DynamoStore {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await;
-        Ok(conditional(res)?
-            .and_then(|o| o.attributes.and_then(|a| a.get("sent").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))))
+        Ok(conditional(res)?.and_then(|o| {
+            o.attributes.and_then(|a| a.get("sent").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
+        }))
     }
 
     async fn quota_tenants(&self) -> StoreResult<Vec<TenantId>> {
-        Ok(self.query_index("gsi1", "WAQ").await?.iter().filter_map(|i| i.get("gsi1sk")?.as_s().ok().and_then(|t| TenantId::parse(t))).collect())
+        Ok(self
+            .query_index("gsi1", "WAQ")
+            .await?
+            .iter()
+            .filter_map(|i| i.get("gsi1sk")?.as_s().ok().and_then(|t| TenantId::parse(t)))
+            .collect())
     }
 
     async fn features(&self) -> StoreResult<BTreeMap<String, bool>> {
@@ -189,7 +211,12 @@ impl GuardStore for DynamoStore {
     }
 
     async fn pending_releases(&self) -> StoreResult<Vec<String>> {
-        Ok(self.query_prefix("RELEASES", "").await?.into_iter().filter_map(|i| i.get("sk")?.as_s().ok().cloned()).collect())
+        Ok(self
+            .query_prefix("RELEASES", "")
+            .await?
+            .into_iter()
+            .filter_map(|i| i.get("sk")?.as_s().ok().cloned())
+            .collect())
     }
 
     async fn set_pending_release(&self, hold_key: &str, pending: bool) -> StoreResult<()> {
@@ -199,7 +226,14 @@ impl GuardStore for DynamoStore {
             item.insert("sk".into(), s(hold_key));
             self.put(item).await
         } else {
-            self.client.delete_item().table_name(&self.table).key("pk", s("RELEASES")).key("sk", s(hold_key)).send().await.map_err(unavailable)?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s("RELEASES"))
+                .key("sk", s(hold_key))
+                .send()
+                .await
+                .map_err(unavailable)?;
             Ok(())
         }
     }

@@ -22,17 +22,28 @@ impl LinkingRepo for DynamoStore {
     }
 
     async fn save_linking(&self, st: &LinkingState) -> StoreResult<bool> {
-        let req = self.client.put_item().table_name(&self.table).set_item(Some(item(st)?)).expression_attribute_names("#v", "version");
+        let req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item(st)?))
+            .expression_attribute_names("#v", "version");
         let req = if st.version <= 1 {
             req.condition_expression("attribute_not_exists(#v)")
         } else {
-            req.condition_expression("attribute_not_exists(#v) OR #v = :prev").expression_attribute_values(":prev", n(st.version - 1))
+            req.condition_expression("attribute_not_exists(#v) OR #v = :prev")
+                .expression_attribute_values(":prev", n(st.version - 1))
         };
         Ok(conditional(req.send().await)?.is_some())
     }
 
     async fn due_linkings(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<String>> {
-        Ok(self.query_due("LINKDUE", &before, limit).await?.iter().filter_map(|i| i.get("pk")?.as_s().ok()?.strip_prefix("LINK#").map(str::to_string)).collect())
+        Ok(self
+            .query_due("LINKDUE", &before, limit)
+            .await?
+            .iter()
+            .filter_map(|i| i.get("pk")?.as_s().ok()?.strip_prefix("LINK#").map(str::to_string))
+            .collect())
     }
 
     async fn linkings_by_status(&self, status: LinkStatus, limit: u32) -> StoreResult<Vec<LinkingState>> {

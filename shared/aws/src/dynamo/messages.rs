@@ -101,12 +101,19 @@ impl MessageRepo for DynamoStore {
         let mut idem_item = keyed(idem, idem_pk(&idem.tenant_id, &idem.key), "IDEM")?;
         idem_item.insert("ttl".into(), n(idem.created_at.timestamp() + IDEMPOTENCY_TTL_SECS));
         let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
-            let p = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").build().map_err(unavailable)?;
+            let p = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(unavailable)?;
             Ok(TransactWriteItem::builder().put(p).build())
         };
         match self.transact(vec![put(idem_item)?, put(item)?]).await? {
             Ok(()) => Ok(Inserted::Created),
-            Err(reasons) if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") => Ok(Inserted::KeyTaken),
+            Err(reasons) if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") => {
+                Ok(Inserted::KeyTaken)
+            }
             Err(reasons) => Err(StoreError::Unavailable(format!("insert cancelled: {reasons:?}"))),
         }
     }
@@ -137,7 +144,13 @@ impl MessageRepo for DynamoStore {
         Ok(conditional(res)?.is_some())
     }
 
-    async fn list(&self, tenant: &TenantId, filter: &MessageFilter, limit: u32, cursor: Option<&str>) -> StoreResult<Page<Message>> {
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &MessageFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Message>> {
         let mut items = Vec::new();
         let mut start = decode_cursor(cursor);
         loop {
@@ -175,7 +188,12 @@ impl MessageRepo for DynamoStore {
         Ok(Page { items, next_cursor: encode_cursor(start.as_ref()) })
     }
 
-    async fn due(&self, state: WorkState, before: chrono::DateTime<chrono::Utc>, limit: u32) -> StoreResult<Vec<MessageId>> {
+    async fn due(
+        &self,
+        state: WorkState,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageId>> {
         let mut found: Vec<(String, MessageId)> = Vec::new();
         for sh in 0..WORK_SHARDS {
             for item in self.query_due(&format!("WORK#{}#{sh}", work_state_name(state)), &before, limit).await? {
@@ -192,7 +210,14 @@ impl MessageRepo for DynamoStore {
         Ok(self.gsi3_message_ids(&format!("PMID#{provider}#{pmid}"), 1).await?.into_iter().next())
     }
 
-    async fn dead_letters(&self, tenant: &TenantId, archived: bool, prefix: &str, limit: u32, cursor: Option<&str>) -> StoreResult<Page<(MessageId, String)>> {
+    async fn dead_letters(
+        &self,
+        tenant: &TenantId,
+        archived: bool,
+        prefix: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<(MessageId, String)>> {
         let pk = if archived { format!("ARCHIVE#{tenant}") } else { format!("DLQ#{tenant}") };
         let q = self
             .client
@@ -205,7 +230,8 @@ impl MessageRepo for DynamoStore {
         let q = if prefix.is_empty() {
             q.key_condition_expression("gsi2pk = :pk")
         } else {
-            q.key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :p)").expression_attribute_values(":p", s(prefix))
+            q.key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :p)")
+                .expression_attribute_values(":p", s(prefix))
         };
         let out = q.send().await.map_err(unavailable)?;
         let items = out

@@ -50,7 +50,9 @@ pub(crate) fn unavailable<E: std::fmt::Debug>(e: E) -> StoreError {
 }
 
 /// A conditional write's result: Some(output), None when the condition failed, or the error.
-pub(crate) fn conditional<T, E, Raw>(res: Result<T, aws_sdk_dynamodb::error::SdkError<E, Raw>>) -> Result<Option<T>, StoreError>
+pub(crate) fn conditional<T, E, Raw>(
+    res: Result<T, aws_sdk_dynamodb::error::SdkError<E, Raw>>,
+) -> Result<Option<T>, StoreError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
     Raw: std::fmt::Debug,
@@ -84,7 +86,8 @@ pub(crate) fn ts(t: &chrono::DateTime<chrono::Utc>) -> String {
 /// A pagination cursor is the last evaluated key, hex-encoded JSON of its string values.
 pub(crate) fn encode_cursor(key: Option<&Item>) -> Option<String> {
     let key = key?;
-    let map: HashMap<&str, &str> = key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
+    let map: HashMap<&str, &str> =
+        key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
     Some(hex::encode(serde_json::to_vec(&map).ok()?))
 }
 
@@ -123,12 +126,18 @@ impl DynamoStore {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let q = self.client.query().table_name(&self.table).expression_attribute_values(":pk", s(pk)).set_exclusive_start_key(start);
+            let q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start);
             // An empty prefix is not a valid begins_with operand: query the whole partition.
             let q = if prefix.is_empty() {
                 q.key_condition_expression("pk = :pk")
             } else {
-                q.key_condition_expression("pk = :pk AND begins_with(sk, :p)").expression_attribute_values(":p", s(prefix))
+                q.key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                    .expression_attribute_values(":p", s(prefix))
             };
             let page = q.send().await.map_err(unavailable)?;
             out.extend(page.items.unwrap_or_default());
@@ -140,7 +149,12 @@ impl DynamoStore {
     }
 
     /// Items of a `gsi2` partition whose sort key (time first) is at or before `before`.
-    pub(crate) async fn query_due(&self, pk: &str, before: &chrono::DateTime<chrono::Utc>, limit: u32) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn query_due(
+        &self,
+        pk: &str,
+        before: &chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<Item>, StoreError> {
         let out = self
             .client
             .query()
@@ -185,8 +199,11 @@ impl DynamoStore {
         if self.client.describe_table().table_name(&self.table).send().await.is_ok() {
             return Ok(false);
         }
-        let attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap();
-        let key = |name: &str, t: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap();
+        let attr = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
+        };
+        let key =
+            |name: &str, t: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(t).build().unwrap();
         let gsi = |name: &str, pk: &str, sk: &str, projection: ProjectionType| {
             GlobalSecondaryIndex::builder()
                 .index_name(name)
@@ -210,7 +227,11 @@ impl DynamoStore {
             req = req.attribute_definitions(attr(a));
         }
         req.send().await.map_err(|e| format!("create table {}: {e:?}", self.table))?;
-        let ttl = TimeToLiveSpecification::builder().attribute_name("ttl").enabled(true).build().map_err(|e| e.to_string())?;
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name("ttl")
+            .enabled(true)
+            .build()
+            .map_err(|e| e.to_string())?;
         let _ = self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(ttl).send().await;
         Ok(true)
     }

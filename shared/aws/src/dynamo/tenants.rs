@@ -18,12 +18,16 @@ fn tenant_item(t: &Tenant) -> Result<Item, StoreError> {
 }
 
 fn put_item(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string));
+    let put =
+        Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string));
     Ok(TransactWriteItem::builder().put(put.build().map_err(unavailable)?).build())
 }
 
 impl DynamoStore {
-    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Vec<Option<String>>>, StoreError> {
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Vec<Option<String>>>, StoreError> {
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(Ok(())),
             Err(e) => match e.as_service_error() {
@@ -45,7 +49,11 @@ impl TenantRepo for DynamoStore {
     async fn insert_tenant(&self, tenant: &Tenant, keys: &[ApiKeyRecord]) -> StoreResult<()> {
         let mut items = vec![put_item(&self.table, tenant_item(tenant)?, Some("attribute_not_exists(pk)"))?];
         for k in keys {
-            items.push(put_item(&self.table, keyed(k, format!("KEY#{}", k.hash), "KEY")?, Some("attribute_not_exists(pk)"))?);
+            items.push(put_item(
+                &self.table,
+                keyed(k, format!("KEY#{}", k.hash), "KEY")?,
+                Some("attribute_not_exists(pk)"),
+            )?);
             items.push(put_item(&self.table, keyed(k, tenant_pk(&tenant.id), &format!("KEY#{}", k.key_id))?, None)?);
         }
         self.transact(items).await?.map_err(|_| StoreError::Conflict)
@@ -83,10 +91,16 @@ impl TenantRepo for DynamoStore {
         let Some(item) = self.get(&tenant_pk(tenant), &format!("KEY#{key_id}")).await? else { return Ok(false) };
         let rec: ApiKeyRecord = from_item(item)?;
         let del = |pk: String, sk: String| -> Result<TransactWriteItem, StoreError> {
-            let d = Delete::builder().table_name(&self.table).key("pk", s(pk)).key("sk", s(sk)).build().map_err(unavailable)?;
+            let d = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map_err(unavailable)?;
             Ok(TransactWriteItem::builder().delete(d).build())
         };
-        let items = vec![del(format!("KEY#{}", rec.hash), "KEY".into())?, del(tenant_pk(tenant), format!("KEY#{key_id}"))?];
+        let items =
+            vec![del(format!("KEY#{}", rec.hash), "KEY".into())?, del(tenant_pk(tenant), format!("KEY#{key_id}"))?];
         self.transact(items).await?.map_err(|_| StoreError::Conflict)?;
         Ok(true)
     }
@@ -114,7 +128,11 @@ impl TenantRepo for DynamoStore {
             .map_err(unavailable)?;
         let items = vec![
             TransactWriteItem::builder().put(put_global).build(),
-            put_item(&self.table, keyed(number, tenant_pk(&number.tenant_id), &format!("NUM#{}", number.phone_number))?, None)?,
+            put_item(
+                &self.table,
+                keyed(number, tenant_pk(&number.tenant_id), &format!("NUM#{}", number.phone_number))?,
+                None,
+            )?,
         ];
         match self.transact(items).await? {
             Ok(()) => Ok(()),
@@ -137,7 +155,14 @@ impl TenantRepo for DynamoStore {
             return Ok(false);
         }
         for (pk, sk) in [(format!("NUM#{e164}"), "NUM".to_string()), (tenant_pk(tenant), format!("NUM#{e164}"))] {
-            self.client.delete_item().table_name(&self.table).key("pk", s(pk)).key("sk", s(sk)).send().await.map_err(unavailable)?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .send()
+                .await
+                .map_err(unavailable)?;
         }
         Ok(true)
     }
@@ -157,8 +182,13 @@ impl AuditLog for DynamoStore {
     async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
         let q = self.client.query().table_name(&self.table).scan_index_forward(false).limit(limit.clamp(1, 500) as i32);
         let q = match tenant {
-            Some(t) => q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(format!("AUDIT#{t}"))),
-            None => q.index_name("gsi1").key_condition_expression("gsi1pk = :pk").expression_attribute_values(":pk", s("AUDIT")),
+            Some(t) => {
+                q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(format!("AUDIT#{t}")))
+            }
+            None => q
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk")
+                .expression_attribute_values(":pk", s("AUDIT")),
         };
         let out = q.send().await.map_err(unavailable)?;
         out.items.unwrap_or_default().into_iter().map(from_item).collect()

@@ -94,10 +94,16 @@ impl Herald {
         let Caller::Tenant { tenant, key } = caller else { return Err(HeraldError::Forbidden) };
         if let Some(k) = &idempotency_key {
             if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY {
-                return Err(HeraldError::validation("Idempotency-Key", "INVALID_LENGTH", "Idempotency-Key must be 1 to 255 characters"));
+                return Err(HeraldError::validation(
+                    "Idempotency-Key",
+                    "INVALID_LENGTH",
+                    "Idempotency-Key must be 1 to 255 characters",
+                ));
             }
         }
-        let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&serde_json::to_value(&req).unwrap_or_default()).unwrap_or_default()));
+        let request_hash = hex::encode(Sha256::digest(
+            serde_json::to_vec(&serde_json::to_value(&req).unwrap_or_default()).unwrap_or_default(),
+        ));
         if let Some(k) = &idempotency_key {
             if let Some(prev) = self.ports.messages.idempotency(&tenant.id, k).await? {
                 return replay(prev, &request_hash);
@@ -110,7 +116,10 @@ impl Herald {
             return Err(HeraldError::ChannelDisabled(req.channel));
         }
         self.check_rate(tenant).await?;
-        if req.channel == Channel::Whatsapp && req.template.is_none() && !self.whatsapp_window_open(&tenant.id, &v.to).await? {
+        if req.channel == Channel::Whatsapp
+            && req.template.is_none()
+            && !self.whatsapp_window_open(&tenant.id, &v.to).await?
+        {
             if !req.fallback_channels.as_ref().is_some_and(|f| f.contains(&Channel::Sms)) {
                 return Err(HeraldError::WhatsappTemplateRequired);
             }
@@ -127,17 +136,23 @@ impl Herald {
         }
         let now = self.now();
         let estimated_cost_cents = self.settings.pricing.estimate(req.channel, v.region.as_deref(), v.segments);
-        let budget_period = if key.mode == KeyMode::Live { self.reserve(tenant, estimated_cost_cents).await? } else { None };
+        let budget_period =
+            if key.mode == KeyMode::Live { self.reserve(tenant, estimated_cost_cents).await? } else { None };
         let reserved_cents = if budget_period.is_some() { estimated_cost_cents } else { 0 };
         let scheduled = req.send_at.is_some_and(|t| t > now + chrono::Duration::seconds(1));
         let status = if scheduled { Status::Scheduled } else { Status::Queued };
-        let due_at = if scheduled { req.send_at } else { Some(now + chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default()) };
+        let due_at = if scheduled {
+            req.send_at
+        } else {
+            Some(now + chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default())
+        };
         let mut msg = Message::draft(tenant.id.clone(), req.channel, v.to, correlation_id.clone(), key.mode, now);
         msg.from = v.from;
         msg.body = req.body.clone();
         msg.subject = req.subject.clone();
         msg.html = req.html.clone();
-        msg.template = req.template.clone().map(|t| Template { name: t.name, language: t.language, parameters: t.parameters });
+        msg.template =
+            req.template.clone().map(|t| Template { name: t.name, language: t.language, parameters: t.parameters });
         msg.priority = req.priority.unwrap_or_default();
         msg.recipient_timezone = req.recipient_timezone.clone();
         msg.send_at = req.send_at;
@@ -194,7 +209,8 @@ impl Herald {
             Inserted::KeyTaken => {
                 self.release_reservation(&msg, msg.reserved_cents).await;
                 let k = idempotency_key.as_deref().unwrap_or_default();
-                let prev = self.ports.messages.idempotency(&tenant.id, k).await?.ok_or(HeraldError::IdempotencyKeyReused)?;
+                let prev =
+                    self.ports.messages.idempotency(&tenant.id, k).await?.ok_or(HeraldError::IdempotencyKeyReused)?;
                 return replay(prev, &request_hash);
             }
         }
@@ -226,33 +242,65 @@ impl Herald {
 
     async fn validate(&self, tenant: &Tenant, mode: KeyMode, req: &SendRequest) -> Result<Validated, HeraldError> {
         let country = tenant.default_country.as_deref();
-        let phone = |s: &str| E164::parse(s, country).map_err(|_| HeraldError::validation("to", "INVALID_PHONE_NUMBER_FORMAT", format!("'to' is not a valid phone number for channel {}", req.channel)));
+        let phone = |s: &str| {
+            E164::parse(s, country).map_err(|_| {
+                HeraldError::validation(
+                    "to",
+                    "INVALID_PHONE_NUMBER_FORMAT",
+                    format!("'to' is not a valid phone number for channel {}", req.channel),
+                )
+            })
+        };
         if let Some(tz) = &req.recipient_timezone {
             if tz.parse::<chrono_tz::Tz>().is_err() {
-                return Err(HeraldError::validation("recipient_timezone", "INVALID_TIMEZONE", "recipient_timezone must be an IANA zone such as Europe/Paris"));
+                return Err(HeraldError::validation(
+                    "recipient_timezone",
+                    "INVALID_TIMEZONE",
+                    "recipient_timezone must be an IANA zone such as Europe/Paris",
+                ));
             }
         }
         if let Some(url) = &req.callback_url {
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
-                return Err(HeraldError::validation("callback_url", "INVALID_URL", "callback_url must be an http(s) URL"));
+                return Err(HeraldError::validation(
+                    "callback_url",
+                    "INVALID_URL",
+                    "callback_url must be an http(s) URL",
+                ));
             }
         }
         if let Some(meta) = &req.metadata {
             if meta.len() > 20 || meta.iter().any(|(k, v)| k.len() > 40 || v.len() > 500) {
-                return Err(HeraldError::validation("metadata", "TOO_LARGE", "metadata: at most 20 keys, keys ≤ 40 and values ≤ 500 characters"));
+                return Err(HeraldError::validation(
+                    "metadata",
+                    "TOO_LARGE",
+                    "metadata: at most 20 keys, keys ≤ 40 and values ≤ 500 characters",
+                ));
             }
         }
         if let Some(fb) = &req.fallback_channels {
             if fb.contains(&req.channel) || fb.len() > 2 {
-                return Err(HeraldError::validation("fallback_channels", "INVALID", "fallback_channels must name other channels"));
+                return Err(HeraldError::validation(
+                    "fallback_channels",
+                    "INVALID",
+                    "fallback_channels must name other channels",
+                ));
             }
         }
         match req.channel {
             Channel::Sms => {
                 let to = phone(&req.to)?;
-                let body = req.body.as_deref().filter(|b| !b.is_empty()).ok_or_else(|| HeraldError::validation("body", "REQUIRED", "body is required for sms"))?;
+                let body = req
+                    .body
+                    .as_deref()
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| HeraldError::validation("body", "REQUIRED", "body is required for sms"))?;
                 if body.chars().count() > MAX_SMS_CHARS {
-                    return Err(HeraldError::validation("body", "TOO_LONG", format!("sms body is limited to {MAX_SMS_CHARS} characters")));
+                    return Err(HeraldError::validation(
+                        "body",
+                        "TOO_LONG",
+                        format!("sms body is limited to {MAX_SMS_CHARS} characters"),
+                    ));
                 }
                 if req.template.is_some() || req.subject.is_some() || req.html.is_some() {
                     return Err(HeraldError::invalid("subject, html and template do not apply to sms"));
@@ -260,15 +308,33 @@ impl Herald {
                 let from = match &req.from {
                     None => None,
                     Some(f) => {
-                        let f = E164::parse(f, country).map_err(|_| HeraldError::validation("from", "INVALID_PHONE_NUMBER_FORMAT", "'from' is not a valid phone number"))?;
-                        if mode == KeyMode::Live && self.ports.tenants.number(f.as_str()).await?.is_none_or(|n| n.tenant_id != tenant.id) {
-                            return Err(HeraldError::validation("from", "NOT_REGISTERED", "'from' must be one of the tenant's registered numbers"));
+                        let f = E164::parse(f, country).map_err(|_| {
+                            HeraldError::validation(
+                                "from",
+                                "INVALID_PHONE_NUMBER_FORMAT",
+                                "'from' is not a valid phone number",
+                            )
+                        })?;
+                        if mode == KeyMode::Live
+                            && self.ports.tenants.number(f.as_str()).await?.is_none_or(|n| n.tenant_id != tenant.id)
+                        {
+                            return Err(HeraldError::validation(
+                                "from",
+                                "NOT_REGISTERED",
+                                "'from' must be one of the tenant's registered numbers",
+                            ));
                         }
                         Some(f.to_string())
                     }
                 };
                 let info = segments::count(body);
-                Ok(Validated { region: to.region(), to: to.to_string(), from, segments: info.segments, encoding: Some(info.encoding) })
+                Ok(Validated {
+                    region: to.region(),
+                    to: to.to_string(),
+                    from,
+                    segments: info.segments,
+                    encoding: Some(info.encoding),
+                })
             }
             Channel::Whatsapp => {
                 let to = phone(&req.to)?;
@@ -276,18 +342,27 @@ impl Herald {
                     return Err(HeraldError::validation("body", "REQUIRED", "whatsapp needs a body or a template"));
                 }
                 if req.body.as_deref().is_some_and(|b| b.chars().count() > MAX_WHATSAPP_CHARS) {
-                    return Err(HeraldError::validation("body", "TOO_LONG", format!("whatsapp text is limited to {MAX_WHATSAPP_CHARS} characters")));
+                    return Err(HeraldError::validation(
+                        "body",
+                        "TOO_LONG",
+                        format!("whatsapp text is limited to {MAX_WHATSAPP_CHARS} characters"),
+                    ));
                 }
                 if let Some(t) = &req.template {
                     if t.name.trim().is_empty() || t.language.trim().is_empty() {
-                        return Err(HeraldError::validation("template", "INVALID", "template needs a name and a language"));
+                        return Err(HeraldError::validation(
+                            "template",
+                            "INVALID",
+                            "template needs a name and a language",
+                        ));
                     }
                 }
                 let encoding = req.body.as_deref().map(|b| segments::count(b).encoding);
                 Ok(Validated { region: to.region(), to: to.to_string(), from: None, segments: 1, encoding })
             }
             Channel::Email => {
-                let to = EmailAddress::parse(&req.to).map_err(|_| HeraldError::validation("to", "INVALID_EMAIL", "'to' is not a valid email address"))?;
+                let to = EmailAddress::parse(&req.to)
+                    .map_err(|_| HeraldError::validation("to", "INVALID_EMAIL", "'to' is not a valid email address"))?;
                 if !non_empty(&req.subject) {
                     return Err(HeraldError::validation("subject", "REQUIRED", "subject is required for email"));
                 }
@@ -307,6 +382,6 @@ fn replay(prev: IdempotencyRecord, request_hash: &str) -> Result<Acceptance, Her
     if prev.request_hash != request_hash {
         return Err(HeraldError::IdempotencyKeyReused);
     }
-    serde_json::from_value(prev.response).map_err(|e| HeraldError::Unavailable(format!("stored idempotent answer unreadable: {e}")))
+    serde_json::from_value(prev.response)
+        .map_err(|e| HeraldError::Unavailable(format!("stored idempotent answer unreadable: {e}")))
 }
-

@@ -196,11 +196,19 @@ fn check_settings(t: &Tenant) -> Result<(), HeraldError> {
         return Err(HeraldError::validation("name", "REQUIRED", "name must be 1 to 200 characters"));
     }
     if t.timezone.parse::<chrono_tz::Tz>().is_err() {
-        return Err(HeraldError::validation("timezone", "INVALID_TIMEZONE", "timezone must be an IANA zone such as America/Chicago"));
+        return Err(HeraldError::validation(
+            "timezone",
+            "INVALID_TIMEZONE",
+            "timezone must be an IANA zone such as America/Chicago",
+        ));
     }
     if let Some(c) = &t.default_country {
         if c.len() != 2 || c.to_ascii_uppercase().parse::<phonenumber::country::Id>().is_err() {
-            return Err(HeraldError::validation("default_country", "INVALID_COUNTRY", "default_country must be an ISO 3166 alpha-2 code"));
+            return Err(HeraldError::validation(
+                "default_country",
+                "INVALID_COUNTRY",
+                "default_country must be an ISO 3166 alpha-2 code",
+            ));
         }
     }
     if let Some(q) = &t.quiet_hours {
@@ -209,7 +217,11 @@ fn check_settings(t: &Tenant) -> Result<(), HeraldError> {
         }
     }
     if t.rate_limit_per_minute == Some(0) {
-        return Err(HeraldError::validation("rate_limit_per_minute", "INVALID", "rate_limit_per_minute must be positive"));
+        return Err(HeraldError::validation(
+            "rate_limit_per_minute",
+            "INVALID",
+            "rate_limit_per_minute must be positive",
+        ));
     }
     Ok(())
 }
@@ -236,10 +248,22 @@ impl Herald {
         check_settings(&tenant)?;
         let live = NewApiKey::generate(KeyMode::Live);
         let test = NewApiKey::generate(KeyMode::Test);
-        let record = |k: &NewApiKey| ApiKeyRecord { key_id: k.key_id.clone(), tenant_id: tenant.id.clone(), hash: k.hash.clone(), mode: k.mode, created_at: now };
+        let record = |k: &NewApiKey| ApiKeyRecord {
+            key_id: k.key_id.clone(),
+            tenant_id: tenant.id.clone(),
+            hash: k.hash.clone(),
+            mode: k.mode,
+            created_at: now,
+        };
         self.ports.tenants.insert_tenant(&tenant, &[record(&live), record(&test)]).await?;
         self.audit(caller, Some(&tenant.id), "tenant.create", json!({"name": tenant.name})).await;
-        Ok(TenantCreated { tenant, api_key: live.secret, api_key_id: live.key_id, test_api_key: test.secret, test_api_key_id: test.key_id })
+        Ok(TenantCreated {
+            tenant,
+            api_key: live.secret,
+            api_key_id: live.key_id,
+            test_api_key: test.secret,
+            test_api_key_id: test.key_id,
+        })
     }
 
     pub async fn tenant_by_id(&self, caller: &Caller, id: &str) -> Result<Tenant, HeraldError> {
@@ -249,19 +273,40 @@ impl Herald {
     }
 
     /// `PATCH /v1/admin/tenants/{id}` (admin) and `PATCH /v1/tenant` (the tenant itself).
-    pub async fn patch_tenant(&self, caller: &Caller, id: Option<&str>, patch: TenantPatch) -> Result<Tenant, HeraldError> {
+    pub async fn patch_tenant(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+        patch: TenantPatch,
+    ) -> Result<Tenant, HeraldError> {
         let mut t = match id {
             Some(id) => self.tenant_by_id(caller, id).await?,
             None => self.ports.tenants.tenant(&tenant_of(caller)?.id).await?.ok_or(HeraldError::NotFound)?,
         };
-        if let Some(v) = patch.name { t.name = v }
-        if let Some(v) = patch.timezone { t.timezone = v }
-        if let Some(v) = patch.default_country { t.default_country = v.map(|c| c.to_ascii_uppercase()) }
-        if let Some(v) = patch.quiet_hours { t.quiet_hours = v }
-        if let Some(v) = patch.daily_budget_cents { t.daily_budget_cents = v }
-        if let Some(v) = patch.monthly_budget_cents { t.monthly_budget_cents = v }
-        if let Some(v) = patch.rate_limit_per_minute { t.rate_limit_per_minute = v }
-        if let Some(v) = patch.help_text { t.help_text = v }
+        if let Some(v) = patch.name {
+            t.name = v
+        }
+        if let Some(v) = patch.timezone {
+            t.timezone = v
+        }
+        if let Some(v) = patch.default_country {
+            t.default_country = v.map(|c| c.to_ascii_uppercase())
+        }
+        if let Some(v) = patch.quiet_hours {
+            t.quiet_hours = v
+        }
+        if let Some(v) = patch.daily_budget_cents {
+            t.daily_budget_cents = v
+        }
+        if let Some(v) = patch.monthly_budget_cents {
+            t.monthly_budget_cents = v
+        }
+        if let Some(v) = patch.rate_limit_per_minute {
+            t.rate_limit_per_minute = v
+        }
+        if let Some(v) = patch.help_text {
+            t.help_text = v
+        }
         check_settings(&t)?;
         t.updated_at = self.now();
         self.ports.tenants.save_tenant(&t).await?;
@@ -280,7 +325,13 @@ impl Herald {
         let now = self.now();
         self.ports
             .tenants
-            .insert_key(&ApiKeyRecord { key_id: key.key_id.clone(), tenant_id: tenant.id.clone(), hash: key.hash, mode, created_at: now })
+            .insert_key(&ApiKeyRecord {
+                key_id: key.key_id.clone(),
+                tenant_id: tenant.id.clone(),
+                hash: key.hash,
+                mode,
+                created_at: now,
+            })
             .await?;
         self.audit(caller, Some(&tenant.id), "key.create", json!({"key_id": key.key_id, "mode": mode})).await;
         Ok(KeyCreated { key_id: key.key_id, api_key: key.secret, mode, created_at: now })
@@ -301,29 +352,50 @@ impl Herald {
         let now = self.now();
         let (channel, provider, backup, secrets, from_address, phone_number_id, daily_quota) = match update {
             ChannelUpdate::Sms(s) => {
-                let secrets = ChannelSecrets { twilio: s.credentials.twilio, telnyx: s.credentials.telnyx, ..Default::default() };
+                let secrets =
+                    ChannelSecrets { twilio: s.credentials.twilio, telnyx: s.credentials.telnyx, ..Default::default() };
                 if let Some(t) = &secrets.telnyx {
                     if let Some(k) = &t.webhook_public_key {
                         use base64::Engine;
                         let ok = base64::engine::general_purpose::STANDARD.decode(k).is_ok_and(|b| b.len() == 32);
                         if !ok {
-                            return Err(HeraldError::validation("credentials.telnyx.webhook_public_key", "INVALID_KEY", "webhook_public_key must be a base64 Ed25519 public key (32 bytes)"));
+                            return Err(HeraldError::validation(
+                                "credentials.telnyx.webhook_public_key",
+                                "INVALID_KEY",
+                                "webhook_public_key must be a base64 Ed25519 public key (32 bytes)",
+                            ));
                         }
                     }
                 }
                 (Channel::Sms, s.provider, s.backup_provider, secrets, None, None, None)
             }
             ChannelUpdate::Email(e) => {
-                let from = EmailAddress::parse(&e.from_address).map_err(|_| HeraldError::validation("from_address", "INVALID_EMAIL", "from_address is not a valid email address"))?;
+                let from = EmailAddress::parse(&e.from_address).map_err(|_| {
+                    HeraldError::validation(
+                        "from_address",
+                        "INVALID_EMAIL",
+                        "from_address is not a valid email address",
+                    )
+                })?;
                 let secrets = ChannelSecrets { smtp: e.credentials.smtp, ..Default::default() };
                 (Channel::Email, e.provider, e.backup_provider, secrets, Some(from.to_string()), None, None)
             }
             ChannelUpdate::Whatsapp(w) => {
-                if w.phone_number_id.trim().is_empty() || w.access_token.is_empty() || w.app_secret.is_empty() || w.verify_token.is_empty() {
-                    return Err(HeraldError::invalid("phone_number_id, access_token, app_secret and verify_token are required"));
+                if w.phone_number_id.trim().is_empty()
+                    || w.access_token.is_empty()
+                    || w.app_secret.is_empty()
+                    || w.verify_token.is_empty()
+                {
+                    return Err(HeraldError::invalid(
+                        "phone_number_id, access_token, app_secret and verify_token are required",
+                    ));
                 }
                 let secrets = ChannelSecrets {
-                    whatsapp: Some(WhatsappCredentials { access_token: w.access_token, app_secret: w.app_secret, verify_token: w.verify_token }),
+                    whatsapp: Some(WhatsappCredentials {
+                        access_token: w.access_token,
+                        app_secret: w.app_secret,
+                        verify_token: w.verify_token,
+                    }),
                     ..Default::default()
                 };
                 (Channel::Whatsapp, Provider::Whatsapp, None, secrets, None, Some(w.phone_number_id), w.daily_quota)
@@ -332,22 +404,38 @@ impl Herald {
         for (field, p) in [("provider", Some(provider)), ("backup_provider", backup)] {
             let Some(p) = p else { continue };
             if !p.serves(channel) || p == Provider::Simulator {
-                return Err(HeraldError::validation(field, "UNSUPPORTED_PROVIDER", format!("{p} does not carry {channel}")));
+                return Err(HeraldError::validation(
+                    field,
+                    "UNSUPPORTED_PROVIDER",
+                    format!("{p} does not carry {channel}"),
+                ));
             }
             if !secrets.has(p) {
-                return Err(HeraldError::validation("credentials", "MISSING_CREDENTIALS", format!("credentials for {p} are required")));
+                return Err(HeraldError::validation(
+                    "credentials",
+                    "MISSING_CREDENTIALS",
+                    format!("credentials for {p} are required"),
+                ));
             }
         }
         if backup == Some(provider) {
-            return Err(HeraldError::validation("backup_provider", "INVALID", "backup_provider must differ from provider"));
+            return Err(HeraldError::validation(
+                "backup_provider",
+                "INVALID",
+                "backup_provider must differ from provider",
+            ));
         }
         let secret_name = format!("{}/tenants/{}/channels/{}", self.settings.secret_prefix, tenant.id, channel);
         let raw = serde_json::to_string(&secrets).map_err(|e| HeraldError::Unavailable(e.to_string()))?;
         self.ports.secrets.put(&secret_name, &raw).await?;
-        let configured_providers = [Provider::Twilio, Provider::Telnyx, Provider::Ses, Provider::Smtp, Provider::Whatsapp]
-            .into_iter()
-            .filter(|p| p.serves(channel) && (secrets.has(*p) && *p != Provider::Ses || *p == Provider::Ses && channel == Channel::Email))
-            .collect();
+        let configured_providers =
+            [Provider::Twilio, Provider::Telnyx, Provider::Ses, Provider::Smtp, Provider::Whatsapp]
+                .into_iter()
+                .filter(|p| {
+                    p.serves(channel)
+                        && (secrets.has(*p) && *p != Provider::Ses || *p == Provider::Ses && channel == Channel::Email)
+                })
+                .collect();
         let cfg = ChannelConfig {
             tenant_id: tenant.id.clone(),
             channel,
@@ -373,20 +461,40 @@ impl Herald {
             self.ports.events.set_whatsapp_index(&tenant.id, pnid, &token_hash).await?;
         }
         self.ports.tenants.save_channel(&cfg).await?;
-        self.audit(caller, Some(&tenant.id), "channel.put", json!({"channel": channel, "provider": provider, "backup_provider": backup})).await;
+        self.audit(
+            caller,
+            Some(&tenant.id),
+            "channel.put",
+            json!({"channel": channel, "provider": provider, "backup_provider": backup}),
+        )
+        .await;
         Ok(cfg.into())
     }
 
     /// `PATCH /v1/channels/{channel}` — switch the primary (runbook: switch to backup).
-    pub async fn switch_provider(&self, caller: &Caller, channel: Channel, provider: Provider, backup: Option<Option<Provider>>) -> Result<ChannelView, HeraldError> {
+    pub async fn switch_provider(
+        &self,
+        caller: &Caller,
+        channel: Channel,
+        provider: Provider,
+        backup: Option<Option<Provider>>,
+    ) -> Result<ChannelView, HeraldError> {
         let tenant = tenant_of(caller)?;
         let mut cfg = self.ports.tenants.channel(&tenant.id, channel).await?.ok_or(HeraldError::NotFound)?;
         if !provider.serves(channel) || provider == Provider::Simulator {
-            return Err(HeraldError::validation("provider", "UNSUPPORTED_PROVIDER", format!("{provider} does not carry {channel}")));
+            return Err(HeraldError::validation(
+                "provider",
+                "UNSUPPORTED_PROVIDER",
+                format!("{provider} does not carry {channel}"),
+            ));
         }
         let secrets = self.channel_secrets(&cfg).await?;
         if !secrets.has(provider) {
-            return Err(HeraldError::validation("provider", "MISSING_CREDENTIALS", format!("no credentials stored for {provider}; PUT the channel with them first")));
+            return Err(HeraldError::validation(
+                "provider",
+                "MISSING_CREDENTIALS",
+                format!("no credentials stored for {provider}; PUT the channel with them first"),
+            ));
         }
         let previous = cfg.provider;
         cfg.backup_provider = match backup {
@@ -402,7 +510,13 @@ impl Herald {
         cfg.updated_at = self.now();
         self.ports.tenants.save_channel(&cfg).await?;
         tracing::warn!(tenant_id = %tenant.id, channel = %channel, from = %previous, to = %provider, "provider switched by hand");
-        self.audit(caller, Some(&tenant.id), "channel.switch", json!({"channel": channel, "from": previous, "to": provider})).await;
+        self.audit(
+            caller,
+            Some(&tenant.id),
+            "channel.switch",
+            json!({"channel": channel, "from": previous, "to": provider}),
+        )
+        .await;
         Ok(cfg.into())
     }
 
@@ -417,7 +531,13 @@ impl Herald {
         let tenant = tenant_of(caller)?;
         if req.provider == Provider::Telnyx {
             let (number, state) = self
-                .add_telnyx_number(tenant, req.phone_number.as_ref(), req.messaging_profile_id.as_ref(), req.purchase.unwrap_or(false), req.daily_cap)
+                .add_telnyx_number(
+                    tenant,
+                    req.phone_number.as_ref(),
+                    req.messaging_profile_id.as_ref(),
+                    req.purchase.unwrap_or(false),
+                    req.daily_cap,
+                )
                 .await?;
             self.audit(caller, Some(&tenant.id), "number.add", json!({"phone_number": crate::address::mask_phone(&number.phone_number), "provider": "telnyx", "linking": state.status})).await;
             let mut v = serde_json::to_value(&number).unwrap_or_default();
@@ -433,7 +553,13 @@ impl Herald {
         let profile = match &req.messaging_profile_id {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(HeraldError::validation("messaging_profile_id", "INVALID_PROFILE_ID_TYPE", "messaging_profile_id must be a string")),
+            Some(_) => {
+                return Err(HeraldError::validation(
+                    "messaging_profile_id",
+                    "INVALID_PROFILE_ID_TYPE",
+                    "messaging_profile_id must be a string",
+                ))
+            }
         };
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
@@ -445,10 +571,18 @@ impl Herald {
         };
         match self.ports.tenants.save_number(&number).await {
             Ok(()) => {}
-            Err(StoreError::Conflict) => return Err(HeraldError::Conflict("this number is registered to another tenant".into())),
+            Err(StoreError::Conflict) => {
+                return Err(HeraldError::Conflict("this number is registered to another tenant".into()))
+            }
             Err(e) => return Err(e.into()),
         }
-        self.audit(caller, Some(&tenant.id), "number.add", json!({"phone_number": e164.masked(), "provider": req.provider})).await;
+        self.audit(
+            caller,
+            Some(&tenant.id),
+            "number.add",
+            json!({"phone_number": e164.masked(), "provider": req.provider}),
+        )
+        .await;
         Ok(serde_json::to_value(&number).unwrap_or_default())
     }
 
@@ -476,7 +610,13 @@ impl Herald {
         }
     }
 
-    pub async fn messages(&self, caller: &Caller, filter: MessageFilter, limit: u32, cursor: Option<&str>) -> Result<Page<Message>, HeraldError> {
+    pub async fn messages(
+        &self,
+        caller: &Caller,
+        filter: MessageFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Message>, HeraldError> {
         let tenant = tenant_of(caller)?;
         Ok(self.ports.messages.list(&tenant.id, &filter, limit.clamp(1, 100), cursor).await?)
     }

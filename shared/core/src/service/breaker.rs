@@ -19,7 +19,12 @@ pub struct BreakerSettings {
 
 impl Default for BreakerSettings {
     fn default() -> Self {
-        Self { failure_rate: 0.5, min_attempts: 20, window: std::time::Duration::from_secs(600), cooldown: std::time::Duration::from_secs(60) }
+        Self {
+            failure_rate: 0.5,
+            min_attempts: 20,
+            window: std::time::Duration::from_secs(600),
+            cooldown: std::time::Duration::from_secs(60),
+        }
     }
 }
 
@@ -28,7 +33,9 @@ pub enum Admission {
     Allow,
     /// This sender carries the half-open probe.
     Probe,
-    Deny { until: DateTime<Utc> },
+    Deny {
+        until: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +75,12 @@ impl Herald {
             BreakerState::Closed => Ok(Admission::Allow),
             // Open past its cool-down, or a half-open probe that never reported back.
             BreakerState::Open | BreakerState::HalfOpen if now >= until => {
-                if self.ports.breakers.transition(provider, Some(rec.version), BreakerState::HalfOpen, now, false).await? {
+                if self
+                    .ports
+                    .breakers
+                    .transition(provider, Some(rec.version), BreakerState::HalfOpen, now, false)
+                    .await?
+                {
                     tracing::warn!(provider = %provider, "circuit half-open: sending one probe");
                     Ok(Admission::Probe)
                 } else {
@@ -81,7 +93,12 @@ impl Herald {
 
     /// Counts a real provider call. Only provider faults count as failures; errors about the
     /// recipient or the tenant's account do not count at all.
-    pub(crate) async fn record_outcome(&self, provider: Provider, outcome: Option<Classification>, probe: bool) -> Result<(), HeraldError> {
+    pub(crate) async fn record_outcome(
+        &self,
+        provider: Provider,
+        outcome: Option<Classification>,
+        probe: bool,
+    ) -> Result<(), HeraldError> {
         if provider == Provider::Simulator {
             return Ok(());
         }
@@ -99,7 +116,8 @@ impl Herald {
             (BreakerState::HalfOpen, true, false) => (Some(BreakerState::Closed), "probe succeeded"),
             (BreakerState::HalfOpen, true, true) => (Some(BreakerState::Open), "probe failed"),
             (BreakerState::Closed, _, true) => {
-                let (a, f) = rec.as_ref().map(|r| window_totals(r, now, self.settings.breaker.window)).unwrap_or((1, 1));
+                let (a, f) =
+                    rec.as_ref().map(|r| window_totals(r, now, self.settings.breaker.window)).unwrap_or((1, 1));
                 if should_open(a, f, &self.settings.breaker) {
                     (Some(BreakerState::Open), "failure rate over threshold")
                 } else {
@@ -111,8 +129,18 @@ impl Herald {
         if let Some(next) = next {
             if self.ports.breakers.transition(provider, version, next, now, next == BreakerState::Closed).await? {
                 tracing::warn!(provider = %provider, state = ?next, reason, "circuit breaker switched");
-                crate::metrics::emit("circuit_breaker_state", if next == BreakerState::Open { 1.0 } else { 0.0 }, &[("provider", provider.as_str())]);
-                self.audit(&Caller::Admin, None, "breaker.switch", json!({"provider": provider, "state": next, "reason": reason, "actor": "circuit-breaker"})).await;
+                crate::metrics::emit(
+                    "circuit_breaker_state",
+                    if next == BreakerState::Open { 1.0 } else { 0.0 },
+                    &[("provider", provider.as_str())],
+                );
+                self.audit(
+                    &Caller::Admin,
+                    None,
+                    "breaker.switch",
+                    json!({"provider": provider, "state": next, "reason": reason, "actor": "circuit-breaker"}),
+                )
+                .await;
             }
         }
         Ok(())
@@ -127,7 +155,13 @@ impl Herald {
         for p in [Provider::Twilio, Provider::Telnyx, Provider::Ses, Provider::Smtp, Provider::Whatsapp] {
             let rec = self.ports.breakers.breaker(p).await?;
             let (a, f) = rec.as_ref().map(|r| window_totals(r, now, self.settings.breaker.window)).unwrap_or((0, 0));
-            out.push(ProviderHealth { provider: p, state: rec.as_ref().map(|r| r.state).unwrap_or(BreakerState::Closed), since: rec.map(|r| r.since), window_attempts: a, window_failures: f });
+            out.push(ProviderHealth {
+                provider: p,
+                state: rec.as_ref().map(|r| r.state).unwrap_or(BreakerState::Closed),
+                since: rec.map(|r| r.since),
+                window_attempts: a,
+                window_failures: f,
+            });
         }
         Ok(out)
     }
@@ -149,10 +183,15 @@ mod tests {
     #[test]
     fn the_window_slides() {
         let now = DateTime::parse_from_rfc3339("2026-11-24T12:00:30Z").unwrap().with_timezone(&Utc);
-        let mut rec = BreakerRecord { state: BreakerState::Closed, since: now, version: 1, buckets: Default::default() };
+        let mut rec =
+            BreakerRecord { state: BreakerState::Closed, since: now, version: 1, buckets: Default::default() };
         rec.buckets.insert("202611241150".into(), (10, 10));
         rec.buckets.insert("202611241151".into(), (4, 2));
         rec.buckets.insert("202611241200".into(), (6, 3));
-        assert_eq!(window_totals(&rec, now, std::time::Duration::from_secs(600)), (10, 5), "11:50 is out of a 10-minute window");
+        assert_eq!(
+            window_totals(&rec, now, std::time::Duration::from_secs(600)),
+            (10, 5),
+            "11:50 is out of a 10-minute window"
+        );
     }
 }

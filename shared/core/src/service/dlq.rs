@@ -82,13 +82,21 @@ impl Herald {
         }
     }
 
-    pub async fn dlq_list(&self, caller: &Caller, filter: &DlqFilter, archived: bool, limit: u32, cursor: Option<&str>) -> Result<(Vec<Message>, Option<String>), HeraldError> {
+    pub async fn dlq_list(
+        &self,
+        caller: &Caller,
+        filter: &DlqFilter,
+        archived: bool,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<Message>, Option<String>), HeraldError> {
         let mut out = Vec::new();
         let mut next = None;
         let since = filter.since;
         for tenant in self.dlq_scope(caller, filter.tenant_id.as_deref()).await? {
             for prefix in if archived { vec![String::new()] } else { prefixes(filter) } {
-                let page = self.ports.messages.dead_letters(&tenant, archived, &prefix, limit.clamp(1, 500), cursor).await?;
+                let page =
+                    self.ports.messages.dead_letters(&tenant, archived, &prefix, limit.clamp(1, 500), cursor).await?;
                 for (id, key) in page.items {
                     if let (Some(s), Some(k)) = (since, parse_key(&key)) {
                         if k.at < s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) {
@@ -127,7 +135,15 @@ impl Herald {
                 }
             }
         }
-        Ok(groups.into_iter().map(|((channel, error_code), (count, last_occurrence))| DlqStat { channel, error_code, count, last_occurrence }).collect())
+        Ok(groups
+            .into_iter()
+            .map(|((channel, error_code), (count, last_occurrence))| DlqStat {
+                channel,
+                error_code,
+                count,
+                last_occurrence,
+            })
+            .collect())
     }
 
     /// Re-queues dead letters (by ids, or by channel / error code / since), in pages. Safe to
@@ -186,7 +202,9 @@ impl Herald {
         let mut changed = false;
         let m = self
             .update_message(id, |m| {
-                if tenant.is_some_and(|t| *t != m.tenant_id) || !(m.dead_lettered && m.status == Status::Failed && m.archived_at.is_none()) {
+                if tenant.is_some_and(|t| *t != m.tenant_id)
+                    || !(m.dead_lettered && m.status == Status::Failed && m.archived_at.is_none())
+                {
                     return false;
                 }
                 m.retry_from_dlq(actor, now);
@@ -205,9 +223,15 @@ impl Herald {
     }
 
     /// Moves dead letters older than `older_than_days` to the archive (kept a year for audit).
-    pub async fn dlq_archive(&self, caller: &Caller, older_than_days: u32, tenant_filter: Option<&str>) -> Result<u32, HeraldError> {
+    pub async fn dlq_archive(
+        &self,
+        caller: &Caller,
+        older_than_days: u32,
+        tenant_filter: Option<&str>,
+    ) -> Result<u32, HeraldError> {
         let now = self.now();
-        let cutoff = (now - Duration::days(older_than_days.into())).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let cutoff =
+            (now - Duration::days(older_than_days.into())).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut archived = 0;
         for tenant in self.dlq_scope(caller, tenant_filter).await? {
             let mut cursor: Option<String> = None;
@@ -239,7 +263,13 @@ impl Herald {
             Caller::Tenant { tenant, .. } => Some(tenant.id.clone()),
             Caller::Admin => None,
         };
-        self.audit(caller, scope.as_ref(), "dlq.archive", json!({"older_than_days": older_than_days, "archived": archived})).await;
+        self.audit(
+            caller,
+            scope.as_ref(),
+            "dlq.archive",
+            json!({"older_than_days": older_than_days, "archived": archived}),
+        )
+        .await;
         Ok(archived)
     }
 
@@ -247,7 +277,8 @@ impl Herald {
     pub async fn drain_dead_letter_queues(&self) -> Result<u32, HeraldError> {
         let mut drained = 0;
         for channel in Channel::ALL {
-            let records = self.ports.queue.receive_dead_letters(channel, 10).await.map_err(|e| HeraldError::Unavailable(e.0))?;
+            let records =
+                self.ports.queue.receive_dead_letters(channel, 10).await.map_err(|e| HeraldError::Unavailable(e.0))?;
             for (job, receipt) in records {
                 let now = self.now();
                 self.update_message(&job.message_id, |m| {
@@ -259,11 +290,20 @@ impl Herald {
                             a.outcome = crate::message::AttemptOutcome::Failed;
                         }
                     }
-                    m.record_failure(ErrorCode::ProviderError, None, "moved to the dead-letter queue by the redrive policy after repeated receives".into(), now);
+                    m.record_failure(
+                        ErrorCode::ProviderError,
+                        None,
+                        "moved to the dead-letter queue by the redrive policy after repeated receives".into(),
+                        now,
+                    );
                     true
                 })
                 .await?;
-                self.ports.queue.delete_dead_letter(channel, &receipt).await.map_err(|e| HeraldError::Unavailable(e.0))?;
+                self.ports
+                    .queue
+                    .delete_dead_letter(channel, &receipt)
+                    .await
+                    .map_err(|e| HeraldError::Unavailable(e.0))?;
                 tracing::warn!(message_id = %job.message_id, channel = %channel, "redriven record turned into a dead letter");
                 drained += 1;
             }

@@ -62,7 +62,13 @@ impl Herald {
     }
 
     pub async fn channel_enabled(&self, channel: Channel) -> Result<bool, HeraldError> {
-        let cached = self.feature_cache.lock().unwrap().as_ref().filter(|(_, at)| at.elapsed() < self.settings.pause_recheck).map(|(f, _)| f.clone());
+        let cached = self
+            .feature_cache
+            .lock()
+            .unwrap()
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < self.settings.pause_recheck)
+            .map(|(f, _)| f.clone());
         let features = match cached {
             Some(f) => f,
             None => {
@@ -103,10 +109,17 @@ impl Herald {
             return Ok(None);
         }
         let period = self.budget_period(tenant);
-        if self.ports.guards.reserve_budget(&tenant.id, &period, cost, tenant.daily_budget_cents, tenant.monthly_budget_cents).await? {
+        if self
+            .ports
+            .guards
+            .reserve_budget(&tenant.id, &period, cost, tenant.daily_budget_cents, tenant.monthly_budget_cents)
+            .await?
+        {
             Ok(Some(period))
         } else {
-            Err(HeraldError::BudgetExceeded(format!("an estimated {cost} cents does not fit the remaining daily or monthly budget")))
+            Err(HeraldError::BudgetExceeded(format!(
+                "an estimated {cost} cents does not fit the remaining daily or monthly budget"
+            )))
         }
     }
 
@@ -144,7 +157,11 @@ impl Herald {
             return Ok(Some(Gate::Suppress));
         }
         if let Some(until) = self.quiet_until(&tenant, msg, self.now()) {
-            return Ok(Some(Gate::Hold { reason: HoldReason::QuietHours, until: Some(until), status: Status::Deferred }));
+            return Ok(Some(Gate::Hold {
+                reason: HoldReason::QuietHours,
+                until: Some(until),
+                status: Status::Deferred,
+            }));
         }
         Ok(None)
     }
@@ -160,7 +177,11 @@ impl Herald {
             return Ok(None);
         }
         tracing::info!(message_id = %msg.id, "warmup cap reached for the sending number; deferred to tomorrow");
-        Ok(Some(Gate::Hold { reason: HoldReason::WarmupCap, until: Some(quiet::next_local_midnight(now, zone)), status: Status::Deferred }))
+        Ok(Some(Gate::Hold {
+            reason: HoldReason::WarmupCap,
+            until: Some(quiet::next_local_midnight(now, zone)),
+            status: Status::Deferred,
+        }))
     }
 
     /// WhatsApp daily quota: above 90 % only urgent messages pass, at 100 % none do.
@@ -176,19 +197,32 @@ impl Herald {
                 for threshold in [70u64, 85, 95] {
                     if before < threshold && after >= threshold {
                         tracing::warn!(tenant_id = %msg.tenant_id, threshold, sent, limit, "whatsapp quota threshold crossed");
-                        crate::metrics::emit("whatsapp_quota_threshold", threshold as f64, &[("tenant_id", msg.tenant_id.as_str())]);
+                        crate::metrics::emit(
+                            "whatsapp_quota_threshold",
+                            threshold as f64,
+                            &[("tenant_id", msg.tenant_id.as_str())],
+                        );
                     }
                 }
                 Ok(None)
             }
             None => {
                 tracing::info!(message_id = %msg.id, sent = state.sent, limit, "whatsapp quota reached; deferred until reset");
-                Ok(Some(Gate::Hold { reason: HoldReason::QuotaExceeded, until: Some(state.reset_at), status: Status::Deferred }))
+                Ok(Some(Gate::Hold {
+                    reason: HoldReason::QuotaExceeded,
+                    until: Some(state.reset_at),
+                    status: Status::Deferred,
+                }))
             }
         }
     }
 
-    async fn current_quota(&self, tenant_id: &TenantId, limit: u32, now: DateTime<Utc>) -> Result<QuotaState, HeraldError> {
+    async fn current_quota(
+        &self,
+        tenant_id: &TenantId,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<QuotaState, HeraldError> {
         let existing = self.ports.guards.quota(tenant_id).await?;
         match existing {
             Some(s) if s.reset_at > now && s.limit == limit => Ok(s),
@@ -197,8 +231,13 @@ impl Herald {
                 let tenant = self.tenant_recent(tenant_id).await?;
                 let zone = tenant.as_ref().map(tz).unwrap_or(chrono_tz::UTC);
                 let keep_sent = other.as_ref().filter(|s| s.reset_at > now).map(|s| s.sent).unwrap_or(0);
-                let reset_at = other.as_ref().filter(|s| s.reset_at > now).map(|s| s.reset_at).unwrap_or_else(|| quiet::next_local_midnight(now, zone));
-                let state = QuotaState { tenant_id: tenant_id.clone(), sent: keep_sent, limit, reset_at, throttle_until: None };
+                let reset_at = other
+                    .as_ref()
+                    .filter(|s| s.reset_at > now)
+                    .map(|s| s.reset_at)
+                    .unwrap_or_else(|| quiet::next_local_midnight(now, zone));
+                let state =
+                    QuotaState { tenant_id: tenant_id.clone(), sent: keep_sent, limit, reset_at, throttle_until: None };
                 self.ports.guards.roll_quota(&state, other.map(|s| s.reset_at)).await?;
                 Ok(self.ports.guards.quota(tenant_id).await?.unwrap_or(state))
             }
@@ -221,7 +260,8 @@ impl Herald {
                         m.hold_reason = None;
                         m.due_at = None;
                         m.error_code = Some(crate::ErrorCode::RecipientOptedOut);
-                        m.error_message = Some("the recipient was added to the do-not-contact list after acceptance".into());
+                        m.error_message =
+                            Some("the recipient was added to the do-not-contact list after acceptance".into());
                         released = m.reserved_cents;
                         m.reserved_cents = 0;
                         m.set_status(Status::Suppressed, now);
@@ -307,7 +347,9 @@ impl Herald {
     async fn target_tenant(&self, caller: &Caller, id: Option<&str>) -> Result<Tenant, HeraldError> {
         match (caller, id) {
             (Caller::Admin, Some(id)) => self.tenant_by_id(caller, id).await,
-            (Caller::Tenant { tenant, .. }, None) => self.ports.tenants.tenant(&tenant.id).await?.ok_or(HeraldError::NotFound),
+            (Caller::Tenant { tenant, .. }, None) => {
+                self.ports.tenants.tenant(&tenant.id).await?.ok_or(HeraldError::NotFound)
+            }
             _ => Err(HeraldError::Forbidden),
         }
     }
@@ -342,9 +384,13 @@ impl Herald {
     // ------------------------------------------------------------------ do-not-contact
 
     fn dnc_address(tenant: &Tenant, raw: &str) -> Result<String, HeraldError> {
-        Address::parse(raw, tenant.default_country.as_deref())
-            .map(|a| a.as_str().to_string())
-            .map_err(|_| HeraldError::validation("address", "INVALID_PHONE_NUMBER_FORMAT", "not a valid phone number or email address"))
+        Address::parse(raw, tenant.default_country.as_deref()).map(|a| a.as_str().to_string()).map_err(|_| {
+            HeraldError::validation(
+                "address",
+                "INVALID_PHONE_NUMBER_FORMAT",
+                "not a valid phone number or email address",
+            )
+        })
     }
 
     pub async fn dnc_put(&self, caller: &Caller, raw: &str, reason: Option<String>) -> Result<DncEntry, HeraldError> {
@@ -353,8 +399,20 @@ impl Herald {
         self.add_dnc(&tenant.id, &address, reason.unwrap_or_else(|| "MANUAL".into()), "api").await
     }
 
-    pub async fn add_dnc(&self, tenant: &TenantId, address: &str, reason: String, source: &str) -> Result<DncEntry, HeraldError> {
-        let entry = DncEntry { tenant_id: tenant.clone(), address: address.to_string(), reason, source: source.into(), created_at: self.now() };
+    pub async fn add_dnc(
+        &self,
+        tenant: &TenantId,
+        address: &str,
+        reason: String,
+        source: &str,
+    ) -> Result<DncEntry, HeraldError> {
+        let entry = DncEntry {
+            tenant_id: tenant.clone(),
+            address: address.to_string(),
+            reason,
+            source: source.into(),
+            created_at: self.now(),
+        };
         self.ports.guards.put_dnc(&entry).await?;
         tracing::info!(tenant_id = %tenant, source, "address added to do-not-contact");
         Ok(entry)
@@ -375,7 +433,12 @@ impl Herald {
         Ok(())
     }
 
-    pub async fn dnc_list(&self, caller: &Caller, limit: u32, cursor: Option<&str>) -> Result<Page<DncEntry>, HeraldError> {
+    pub async fn dnc_list(
+        &self,
+        caller: &Caller,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<DncEntry>, HeraldError> {
         let Caller::Tenant { tenant, .. } = caller else { return Err(HeraldError::Forbidden) };
         Ok(self.ports.guards.list_dnc(&tenant.id, limit, cursor).await?)
     }
@@ -400,7 +463,8 @@ impl Herald {
         if !matches!(caller, Caller::Admin) {
             return Err(HeraldError::Forbidden);
         }
-        let mut all: std::collections::BTreeMap<String, bool> = Channel::ALL.iter().map(|c| (feature_for(*c), true)).collect();
+        let mut all: std::collections::BTreeMap<String, bool> =
+            Channel::ALL.iter().map(|c| (feature_for(*c), true)).collect();
         all.extend(self.ports.guards.features().await?);
         Ok(all)
     }
@@ -412,7 +476,11 @@ impl Herald {
         }
         let channel = Channel::ALL.into_iter().find(|c| feature_for(*c) == name);
         if channel.is_none() {
-            return Err(HeraldError::validation("feature", "UNKNOWN_FEATURE", format!("known features: {}", Channel::ALL.map(feature_for).join(", "))));
+            return Err(HeraldError::validation(
+                "feature",
+                "UNKNOWN_FEATURE",
+                format!("known features: {}", Channel::ALL.map(feature_for).join(", ")),
+            ));
         }
         self.ports.guards.set_feature(name, enabled).await?;
         *self.feature_cache.lock().unwrap() = None;
@@ -425,7 +493,12 @@ impl Herald {
     }
 
     /// Records an inbound WhatsApp message from `phone`, opening the 24 h window.
-    pub async fn open_whatsapp_window(&self, tenant: &TenantId, phone: &str, at: DateTime<Utc>) -> Result<(), HeraldError> {
+    pub async fn open_whatsapp_window(
+        &self,
+        tenant: &TenantId,
+        phone: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), HeraldError> {
         Ok(self.ports.guards.open_whatsapp_window(tenant, phone, at).await?)
     }
 
@@ -455,7 +528,10 @@ impl Herald {
             .await?
             .ok_or(HeraldError::NotFound)?;
         if updated.status != Status::Canceled {
-            return Err(HeraldError::Conflict(format!("the message is {} and can no longer be canceled", updated.status)));
+            return Err(HeraldError::Conflict(format!(
+                "the message is {} and can no longer be canceled",
+                updated.status
+            )));
         }
         self.release_reservation(&updated, released).await;
         self.audit(caller, Some(&updated.tenant_id), "message.cancel", json!({"message_id": updated.id})).await;
@@ -471,11 +547,19 @@ impl Herald {
             report.examined += 1;
             let Some(old) = self.ports.guards.quota(&tenant_id).await? else { continue };
             let zone = self.tenant_recent(&tenant_id).await?.map(|t| tz(&t)).unwrap_or(chrono_tz::UTC);
-            let state = QuotaState { tenant_id: tenant_id.clone(), sent: 0, limit: old.limit, reset_at: quiet::next_local_midnight(now, zone), throttle_until: None };
+            let state = QuotaState {
+                tenant_id: tenant_id.clone(),
+                sent: 0,
+                limit: old.limit,
+                reset_at: quiet::next_local_midnight(now, zone),
+                throttle_until: None,
+            };
             self.ports.guards.roll_quota(&state, Some(old.reset_at)).await?;
             let n = self.release_or_defer(&hold_key_tenant(HoldReason::QuotaExceeded, &tenant_id)).await?;
             report.released += n;
-            report.details.push(json!({"tenant_id": tenant_id, "previous_sent": old.sent, "limit": old.limit, "released": n}));
+            report
+                .details
+                .push(json!({"tenant_id": tenant_id, "previous_sent": old.sent, "limit": old.limit, "released": n}));
         }
         Ok(report)
     }

@@ -30,7 +30,8 @@ impl Herald {
                 let updated = self
                     .update_message(&id, |m| {
                         let due = m.due_at.is_some_and(|d| d <= now);
-                        let releasable = matches!(m.status, Status::Scheduled | Status::Deferred) || m.status == Status::Queued;
+                        let releasable =
+                            matches!(m.status, Status::Scheduled | Status::Deferred) || m.status == Status::Queued;
                         if !due || !releasable {
                             return false;
                         }

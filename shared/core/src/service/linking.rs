@@ -13,7 +13,14 @@ const CLAIM_SECS: i64 = 120;
 const JOB_BATCH_SIZE: u32 = 10;
 
 /// One structured log line per step, with the runbook's fields.
-fn step(state: &LinkingState, step: &str, result: &str, started: Instant, method: Option<LinkMethod>, detail: Option<&str>) {
+fn step(
+    state: &LinkingState,
+    step: &str,
+    result: &str,
+    started: Instant,
+    method: Option<LinkMethod>,
+    detail: Option<&str>,
+) {
     tracing::info!(
         tag = "TELNYX_LINKING",
         step,
@@ -30,15 +37,24 @@ fn step(state: &LinkingState, step: &str, result: &str, started: Instant, method
 
 impl Herald {
     /// `POST /v1/numbers` for Telnyx: validate, order when asked, register, link now.
-    pub(crate) async fn add_telnyx_number(&self, tenant: &Tenant, phone: Option<&serde_json::Value>, profile: Option<&serde_json::Value>, purchase: bool, daily_cap: Option<u32>) -> Result<(SendingNumber, LinkingState), HeraldError> {
+    pub(crate) async fn add_telnyx_number(
+        &self,
+        tenant: &Tenant,
+        phone: Option<&serde_json::Value>,
+        profile: Option<&serde_json::Value>,
+        purchase: bool,
+        daily_cap: Option<u32>,
+    ) -> Result<(SendingNumber, LinkingState), HeraldError> {
         let secrets = match self.ports.tenants.channel(&tenant.id, Channel::Sms).await? {
             Some(cfg) => self.channel_secrets(&cfg).await?,
             None => Default::default(),
         };
         let creds = secrets.telnyx.clone();
-        let fallback_profile = creds.as_ref().and_then(|c| c.messaging_profile_id.clone()).map(serde_json::Value::String);
+        let fallback_profile =
+            creds.as_ref().and_then(|c| c.messaging_profile_id.clone()).map(serde_json::Value::String);
         let profile = profile.filter(|p| !p.is_null()).or(fallback_profile.as_ref());
-        let (e164, profile) = validate(phone, profile).map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
+        let (e164, profile) =
+            validate(phone, profile).map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
         let creds = creds.ok_or_else(|| HeraldError::ChannelNotConfigured(Channel::Sms))?;
         if let Some(existing) = self.ports.tenants.number(&e164).await? {
             if existing.tenant_id != tenant.id {
@@ -49,14 +65,34 @@ impl Herald {
             let started = Instant::now();
             if let Err(e) = self.ports.telnyx_numbers.order(&creds.api_key, &e164, &profile).await {
                 let category = LinkErrorCategory::from_status(e.status);
-                tracing::warn!(tag = "TELNYX_LINKING", step = "number_order", result = "failure", duration_ms = started.elapsed().as_millis() as u64, category = category.as_str(), "number order failed");
-                return Err(HeraldError::Unavailable(format!("{}: number order failed: {}", category.as_str(), e.detail)));
+                tracing::warn!(
+                    tag = "TELNYX_LINKING",
+                    step = "number_order",
+                    result = "failure",
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    category = category.as_str(),
+                    "number order failed"
+                );
+                return Err(HeraldError::Unavailable(format!(
+                    "{}: number order failed: {}",
+                    category.as_str(),
+                    e.detail
+                )));
             }
         }
         let now = self.now();
-        let number = SendingNumber { tenant_id: tenant.id.clone(), phone_number: e164.clone(), provider: Provider::Telnyx, messaging_profile_id: Some(profile.clone()), daily_cap, created_at: now };
+        let number = SendingNumber {
+            tenant_id: tenant.id.clone(),
+            phone_number: e164.clone(),
+            provider: Provider::Telnyx,
+            messaging_profile_id: Some(profile.clone()),
+            daily_cap,
+            created_at: now,
+        };
         self.ports.tenants.save_number(&number).await.map_err(|e| match e {
-            crate::ports::StoreError::Conflict => HeraldError::Conflict("this number is registered to another tenant".into()),
+            crate::ports::StoreError::Conflict => {
+                HeraldError::Conflict("this number is registered to another tenant".into())
+            }
             other => other.into(),
         })?;
         let state = match self.ports.linking.linking(&e164).await? {
@@ -91,7 +127,12 @@ impl Herald {
 
     /// One linking attempt on a claimed state: search (with 2^n s back-off while the new
     /// number is not indexed), method 1, then method 2 by the number's id.
-    async fn attempt_link(&self, mut st: LinkingState, api_key: &str, from_job: bool) -> Result<LinkingState, HeraldError> {
+    async fn attempt_link(
+        &self,
+        mut st: LinkingState,
+        api_key: &str,
+        from_job: bool,
+    ) -> Result<LinkingState, HeraldError> {
         let started = Instant::now();
         let t = &self.ports.telnyx_numbers;
         step(&st, "start", "ok", started, None, None);
@@ -112,14 +153,21 @@ impl Herald {
                         match delays.next() {
                             Some(d) => tokio::time::sleep(*d).await,
                             None => {
-                                failure = Some(LinkError { category: LinkErrorCategory::NotFound, detail: "the number is not found by the phone number search yet (not indexed)".into() });
+                                failure = Some(LinkError {
+                                    category: LinkErrorCategory::NotFound,
+                                    detail: "the number is not found by the phone number search yet (not indexed)"
+                                        .into(),
+                                });
                                 break;
                             }
                         }
                     }
                     Err(e) => {
                         step(&st, "search_phone", "failure", s0, None, Some(&e.detail));
-                        failure = Some(LinkError { category: LinkErrorCategory::from_status(e.status), detail: format!("search: {}", e.detail) });
+                        failure = Some(LinkError {
+                            category: LinkErrorCategory::from_status(e.status),
+                            detail: format!("search: {}", e.detail),
+                        });
                         break;
                     }
                 }
@@ -143,7 +191,14 @@ impl Herald {
                             method = Some(LinkMethod::Profile);
                         }
                         Err(e2) => {
-                            step(&st, "method_2_profile_update", "failure", s2, Some(LinkMethod::Profile), Some(&e2.detail));
+                            step(
+                                &st,
+                                "method_2_profile_update",
+                                "failure",
+                                s2,
+                                Some(LinkMethod::Profile),
+                                Some(&e2.detail),
+                            );
                             failure = Some(LinkError {
                                 category: LinkErrorCategory::from_status(e2.status.or(e1.status)),
                                 detail: format!("method 1: {}; method 2: {}", e1.detail, e2.detail),
@@ -175,12 +230,19 @@ impl Herald {
                 crate::metrics::emit("linking_retry_count", f64::from(st.retry_count), &[]);
             }
             None => {
-                let err = failure.unwrap_or(LinkError { category: LinkErrorCategory::TelnyxServiceError, detail: "unknown".into() });
+                let err = failure
+                    .unwrap_or(LinkError { category: LinkErrorCategory::TelnyxServiceError, detail: "unknown".into() });
                 crate::metrics::emit("linking_failure", 1.0, &[("category", err.category.as_str())]);
                 st.status = LinkStatus::Failed;
                 st.error = Some(err);
                 if st.retry_count < MAX_RETRIES {
-                    let delay = self.settings.linking_retry_delays.get(st.retry_count as usize).or(self.settings.linking_retry_delays.last()).copied().unwrap_or_default();
+                    let delay = self
+                        .settings
+                        .linking_retry_delays
+                        .get(st.retry_count as usize)
+                        .or(self.settings.linking_retry_delays.last())
+                        .copied()
+                        .unwrap_or_default();
                     st.next_attempt_at = Some(now + Duration::from_std(delay).unwrap_or_default());
                 } else {
                     st.next_attempt_at = None;
@@ -267,9 +329,13 @@ impl Herald {
         if current.status == LinkStatus::Linked {
             return Ok(current);
         }
-        let st = self.claim_linking(&current.phone_number, true).await?.ok_or_else(|| HeraldError::Conflict("a linking attempt is in progress".into()))?;
+        let st = self
+            .claim_linking(&current.phone_number, true)
+            .await?
+            .ok_or_else(|| HeraldError::Conflict("a linking attempt is in progress".into()))?;
         let key = self.telnyx_key(&st.tenant_id).await?.ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
-        self.audit(caller, Some(&st.tenant_id), "linking.retry", json!({"phone_number": mask_phone(&st.phone_number)})).await;
+        self.audit(caller, Some(&st.tenant_id), "linking.retry", json!({"phone_number": mask_phone(&st.phone_number)}))
+            .await;
         self.attempt_link(st, &key, false).await
     }
 
@@ -281,15 +347,23 @@ impl Herald {
     }
 
     /// Sending from a Telnyx number that is not linked yet would fail at Telnyx: hold it.
-    pub(crate) async fn number_gate(&self, msg: &Message, provider: Provider, from: Option<&str>) -> Result<Option<super::guards::Gate>, HeraldError> {
+    pub(crate) async fn number_gate(
+        &self,
+        msg: &Message,
+        provider: Provider,
+        from: Option<&str>,
+    ) -> Result<Option<super::guards::Gate>, HeraldError> {
         let (Provider::Telnyx, Some(from)) = (provider, from) else { return Ok(None) };
         match self.ports.linking.linking(from).await? {
             Some(st) if st.status != LinkStatus::Linked => {
                 tracing::info!(message_id = %msg.id, "sending number not linked yet; held");
-                Ok(Some(super::guards::Gate::Hold { reason: HoldReason::NumberNotLinked, until: None, status: crate::Status::Queued }))
+                Ok(Some(super::guards::Gate::Hold {
+                    reason: HoldReason::NumberNotLinked,
+                    until: None,
+                    status: crate::Status::Queued,
+                }))
             }
             _ => Ok(None),
         }
     }
 }
-

@@ -12,9 +12,9 @@ mod stale;
 mod webhooks;
 
 pub use accept::{Acceptance, SendRequest};
+pub use admin::{ChannelUpdate, ChannelView, NewTenant, NumberRequest, TenantCreated, TenantPatch};
 pub use breaker::{BreakerSettings, ProviderHealth};
 pub use dlq::{DlqFilter, DlqStat, RetryReport};
-pub use admin::{ChannelUpdate, ChannelView, NewTenant, NumberRequest, TenantCreated, TenantPatch};
 pub use jobs::JobReport;
 pub use send::JobOutcome;
 pub use webhooks::ReceiptOutcome;
@@ -146,7 +146,10 @@ impl HeraldError {
     pub fn validation(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         // These codes are contract codes in their own right; the rest are field details.
         let top = match code {
-            "INVALID_PHONE_NUMBER_FORMAT" | "INVALID_PHONE_NUMBER_TYPE" | "INVALID_PROFILE_ID_TYPE" | "INVALID_PROFILE_ID_FORMAT" => code,
+            "INVALID_PHONE_NUMBER_FORMAT"
+            | "INVALID_PHONE_NUMBER_TYPE"
+            | "INVALID_PROFILE_ID_TYPE"
+            | "INVALID_PROFILE_ID_FORMAT" => code,
             _ => "VALIDATION_ERROR",
         };
         HeraldError::Validation {
@@ -198,7 +201,8 @@ impl Herald {
     /// Resolves a bearer token to a caller. The admin key is compared in constant time.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, HeraldError> {
         let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(HeraldError::Unauthenticated)?;
-        if !self.settings.admin_key.is_empty() && constant_time_eq(token.as_bytes(), self.settings.admin_key.as_bytes()) {
+        if !self.settings.admin_key.is_empty() && constant_time_eq(token.as_bytes(), self.settings.admin_key.as_bytes())
+        {
             return Ok(Caller::Admin);
         }
         let hash = crate::ids::hash_api_key(token);
@@ -208,7 +212,13 @@ impl Herald {
     }
 
     pub async fn audit(&self, caller: &Caller, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
-        let entry = AuditEntry { at: self.now(), actor: caller.actor(), tenant_id: tenant.cloned(), action: action.into(), detail };
+        let entry = AuditEntry {
+            at: self.now(),
+            actor: caller.actor(),
+            tenant_id: tenant.cloned(),
+            action: action.into(),
+            detail,
+        };
         if let Err(e) = self.ports.audit.record(&entry).await {
             tracing::error!(action, error = %e, "audit write failed");
         }
@@ -216,7 +226,11 @@ impl Herald {
 
     /// Read-modify-write of a message under its version check, retried on conflicts.
     /// `f` returns false to leave the message as it is.
-    pub(crate) async fn update_message<F>(&self, id: &crate::ids::MessageId, mut f: F) -> Result<Option<Message>, HeraldError>
+    pub(crate) async fn update_message<F>(
+        &self,
+        id: &crate::ids::MessageId,
+        mut f: F,
+    ) -> Result<Option<Message>, HeraldError>
     where
         F: FnMut(&mut Message) -> bool + Send,
     {

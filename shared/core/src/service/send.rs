@@ -1,16 +1,16 @@
 //! Sending one queued message. The `queued → sending` write, conditioned on the version
 //! read, is made before the provider is called: a redelivered or concurrent copy of the
 //! same SQS record loses that condition and never calls the provider a second time.
+use super::breaker::Admission;
+use super::guards::Gate;
 use super::{Herald, HeraldError};
 use crate::channel::{Channel, Provider};
 use crate::errors::{ErrorCode, ProviderFailure};
+use crate::message::HoldReason;
 use crate::message::{Message, SendJob};
 use crate::ports::Outbound;
 use crate::status::Status;
-use crate::message::HoldReason;
 use crate::tenant::{ChannelConfig, ChannelSecrets};
-use super::breaker::Admission;
-use super::guards::Gate;
 use crate::KeyMode;
 use std::time::Duration;
 
@@ -95,7 +95,12 @@ impl Herald {
                     let admission = self.admit(b).await?;
                     if !matches!(admission, Admission::Deny { .. }) {
                         if let Some(f) = self.sender_for(&msg, cfg, b, None).await? {
-                            chosen = Some((b, Some(f), admission == Admission::Probe, Some(format!("failover:{provider}->{b}:circuit_open"))));
+                            chosen = Some((
+                                b,
+                                Some(f),
+                                admission == Admission::Probe,
+                                Some(format!("failover:{provider}->{b}:circuit_open")),
+                            ));
                         }
                     }
                 }
@@ -105,7 +110,15 @@ impl Herald {
                         c
                     }
                     None => {
-                        self.apply_gate(&msg, Gate::Hold { reason: HoldReason::ProviderCircuitOpen, until: Some(until), status: Status::Queued }).await?;
+                        self.apply_gate(
+                            &msg,
+                            Gate::Hold {
+                                reason: HoldReason::ProviderCircuitOpen,
+                                until: Some(until),
+                                status: Status::Queued,
+                            },
+                        )
+                        .await?;
                         return Ok(JobOutcome::Done);
                     }
                 }
@@ -134,7 +147,13 @@ impl Herald {
         let result = self
             .ports
             .providers
-            .send(&Outbound { provider, secrets: &secrets, config: config.as_ref(), message: &claimed, from: claimed.from.as_deref() })
+            .send(&Outbound {
+                provider,
+                secrets: &secrets,
+                config: config.as_ref(),
+                message: &claimed,
+                from: claimed.from.as_deref(),
+            })
             .await;
         let outcome = result.as_ref().err().map(|f| f.classify());
         if let Err(e) = self.record_outcome(provider, outcome, probe).await {
@@ -144,7 +163,9 @@ impl Herald {
             Ok(accepted) => {
                 tracing::info!(message_id = %claimed.id, provider = %provider, provider_message_id = %accepted.provider_message_id, "provider accepted");
                 let m = self
-                    .finish_attempt(&claimed, attempt_no, |m, now| m.record_sent(accepted.provider_message_id.clone(), now, accepted.delivered))
+                    .finish_attempt(&claimed, attempt_no, |m, now| {
+                        m.record_sent(accepted.provider_message_id.clone(), now, accepted.delivered)
+                    })
                     .await?;
                 if let Some(m) = m {
                     self.notify(&m).await;
@@ -156,7 +177,12 @@ impl Herald {
         }
     }
 
-    async fn attempt_failed(&self, msg: &Message, attempt_no: u32, failure: ProviderFailure) -> Result<JobOutcome, HeraldError> {
+    async fn attempt_failed(
+        &self,
+        msg: &Message,
+        attempt_no: u32,
+        failure: ProviderFailure,
+    ) -> Result<JobOutcome, HeraldError> {
         let class = failure.classify();
         let provider_code = failure.code.clone().or(failure.http_status.map(|s| s.to_string()));
         let exhausted = self.settings.retry.exhausted(attempt_no.saturating_sub(msg.attempts_offset));
@@ -166,7 +192,11 @@ impl Herald {
             "provider refused"
         );
         if class.retryable && !exhausted {
-            let delay = self.settings.retry.delay(attempt_no.saturating_sub(msg.attempts_offset), failure.retry_after, &mut rand::thread_rng());
+            let delay = self.settings.retry.delay(
+                attempt_no.saturating_sub(msg.attempts_offset),
+                failure.retry_after,
+                &mut rand::thread_rng(),
+            );
             let next = self.now() + chrono::Duration::from_std(delay).unwrap_or_default();
             let grace = chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default();
             self.finish_attempt(msg, attempt_no, |m, now| {
@@ -215,29 +245,55 @@ impl Herald {
     /// Decides provider, credentials and sender for a message, or why it cannot go.
     async fn route(&self, msg: &Message) -> Result<Route, HeraldError> {
         if msg.key_mode == KeyMode::Test {
-            return Ok(Route::Send { provider: Provider::Simulator, secrets: ChannelSecrets::default(), config: None, from: msg.from.clone() });
+            return Ok(Route::Send {
+                provider: Provider::Simulator,
+                secrets: ChannelSecrets::default(),
+                config: None,
+                from: msg.from.clone(),
+            });
         }
         let Some(config) = self.ports.tenants.channel(&msg.tenant_id, msg.channel).await? else {
-            return Ok(Route::Fail { code: ErrorCode::ProviderError, message: format!("the {} channel is not configured", msg.channel) });
+            return Ok(Route::Fail {
+                code: ErrorCode::ProviderError,
+                message: format!("the {} channel is not configured", msg.channel),
+            });
         };
         let provider = config.provider;
         let secrets = self.channel_secrets(&config).await?;
         if !secrets.has(provider) {
-            return Ok(Route::Fail { code: ErrorCode::AuthenticationError, message: format!("no {provider} credentials configured") });
+            return Ok(Route::Fail {
+                code: ErrorCode::AuthenticationError,
+                message: format!("no {provider} credentials configured"),
+            });
         }
         match self.sender_for(msg, &config, provider, msg.from.as_deref()).await? {
             Some(from) => Ok(Route::Send { provider, secrets, config: Some(config), from: Some(from) }),
-            None => Ok(Route::Fail { code: ErrorCode::ProviderError, message: format!("no {provider} sending number registered") }),
+            None => Ok(Route::Fail {
+                code: ErrorCode::ProviderError,
+                message: format!("no {provider} sending number registered"),
+            }),
         }
     }
 
     /// The sender address for `provider`: the requested number if it is one of that
     /// provider's, else a stable pick among the tenant's numbers for it.
-    async fn sender_for(&self, msg: &Message, config: &ChannelConfig, provider: Provider, requested: Option<&str>) -> Result<Option<String>, HeraldError> {
+    async fn sender_for(
+        &self,
+        msg: &Message,
+        config: &ChannelConfig,
+        provider: Provider,
+        requested: Option<&str>,
+    ) -> Result<Option<String>, HeraldError> {
         Ok(match msg.channel {
             Channel::Sms => {
                 if let Some(f) = requested {
-                    if self.ports.tenants.number(f).await?.is_some_and(|n| n.provider == provider && n.tenant_id == msg.tenant_id) {
+                    if self
+                        .ports
+                        .tenants
+                        .number(f)
+                        .await?
+                        .is_some_and(|n| n.provider == provider && n.tenant_id == msg.tenant_id)
+                    {
                         return Ok(Some(f.to_string()));
                     }
                 }
@@ -255,8 +311,15 @@ impl Herald {
 
     /// The same number for a recipient each time: a stable hash over the tenant's numbers.
     async fn pick_number(&self, msg: &Message, provider: Provider) -> Result<Option<String>, HeraldError> {
-        let mut numbers: Vec<String> =
-            self.ports.tenants.numbers(&msg.tenant_id).await?.into_iter().filter(|n| n.provider == provider).map(|n| n.phone_number).collect();
+        let mut numbers: Vec<String> = self
+            .ports
+            .tenants
+            .numbers(&msg.tenant_id)
+            .await?
+            .into_iter()
+            .filter(|n| n.provider == provider)
+            .map(|n| n.phone_number)
+            .collect();
         numbers.sort();
         if numbers.is_empty() {
             return Ok(None);

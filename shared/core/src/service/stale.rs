@@ -23,13 +23,21 @@ impl Herald {
             if msg.status != Status::Sending || msg.due_at.is_none_or(|d| d > now) {
                 continue;
             }
-            let Some(attempt) = msg.attempts.last().filter(|a| a.outcome == AttemptOutcome::InProgress).cloned() else { continue };
+            let Some(attempt) = msg.attempts.last().filter(|a| a.outcome == AttemptOutcome::InProgress).cloned() else {
+                continue;
+            };
             let config = self.ports.tenants.channel(&msg.tenant_id, msg.channel).await?;
             let secrets = match &config {
                 Some(c) => self.channel_secrets(c).await?,
                 None => Default::default(),
             };
-            let out = Outbound { provider: attempt.provider, secrets: &secrets, config: config.as_ref(), message: &msg, from: msg.from.as_deref() };
+            let out = Outbound {
+                provider: attempt.provider,
+                secrets: &secrets,
+                config: config.as_ref(),
+                message: &msg,
+                from: msg.from.as_deref(),
+            };
             let lookup = match self.ports.providers.lookup(&out, attempt.at - chrono::Duration::minutes(1)).await {
                 Ok(l) => l,
                 Err(e) => {
@@ -64,7 +72,9 @@ impl Herald {
                         .await?;
                     if let Some(m) = m.filter(|m| m.status != Status::Sending) {
                         tracing::warn!(message_id = %m.id, "stale message was found at the provider; not sent again");
-                        report.details.push(json!({"message_id": m.id, "action": "found", "provider_message_id": provider_message_id}));
+                        report.details.push(
+                            json!({"message_id": m.id, "action": "found", "provider_message_id": provider_message_id}),
+                        );
                         self.notify(&m).await;
                         self.apply_orphans(attempt.provider, &provider_message_id).await;
                     }
@@ -79,9 +89,13 @@ impl Herald {
                                 a.outcome = AttemptOutcome::Retry;
                                 a.error_code = Some(ErrorCode::TemporaryError);
                             }
-                            m.notes.push(format!("stale_recovery:{}", if lookup == Lookup::NotFound { "not_at_provider" } else { "no_lookup" }));
+                            m.notes.push(format!(
+                                "stale_recovery:{}",
+                                if lookup == Lookup::NotFound { "not_at_provider" } else { "no_lookup" }
+                            ));
                             m.requeue(now);
-                            m.due_at = Some(now + chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default());
+                            m.due_at =
+                                Some(now + chrono::Duration::from_std(self.settings.enqueue_grace).unwrap_or_default());
                             true
                         })
                         .await?;

@@ -51,7 +51,11 @@ impl Herald {
             self.ports.events.save_orphan(r).await?;
             return Ok(ReceiptOutcome::Unknown);
         };
-        let code = r.error_code.as_deref().map(|c| classify(r.provider, None, Some(c)).code).unwrap_or(ErrorCode::Undeliverable);
+        let code = r
+            .error_code
+            .as_deref()
+            .map(|c| classify(r.provider, None, Some(c)).code)
+            .unwrap_or(ErrorCode::Undeliverable);
         let mut settle: Option<(i64, u64)> = None;
         let updated = self
             .update_message(&id, |m| {
@@ -72,7 +76,10 @@ impl Herald {
                     }
                     Status::Failed => {
                         m.error_code = Some(code);
-                        m.error_message = r.error_message.clone().or_else(|| r.error_code.as_ref().map(|c| format!("{} error {c}", r.provider)));
+                        m.error_message = r
+                            .error_message
+                            .clone()
+                            .or_else(|| r.error_code.as_ref().map(|c| format!("{} error {c}", r.provider)));
                         m.dead_lettered = true;
                         m.due_at = None;
                     }
@@ -135,13 +142,19 @@ impl Herald {
             Keyword::OptOut => {
                 // A phone entry blocks SMS and WhatsApp alike.
                 self.add_dnc(&m.tenant_id, &m.from, "STOP".into(), &format!("inbound:{}:{word}", m.provider)).await?;
-                format!("You are unsubscribed from {} and will receive no more messages. Reply START to resubscribe.", tenant.name)
+                format!(
+                    "You are unsubscribed from {} and will receive no more messages. Reply START to resubscribe.",
+                    tenant.name
+                )
             }
             Keyword::OptIn => {
                 self.ports.guards.delete_dnc(&m.tenant_id, &m.from).await?;
                 format!("You are resubscribed to {}. Reply STOP to unsubscribe.", tenant.name)
             }
-            Keyword::Help => tenant.help_text.clone().unwrap_or_else(|| format!("{}: reply STOP to unsubscribe, START to resubscribe.", tenant.name)),
+            Keyword::Help => tenant
+                .help_text
+                .clone()
+                .unwrap_or_else(|| format!("{}: reply STOP to unsubscribe, START to resubscribe.", tenant.name)),
         };
         self.send_reply(&m, &reply, kind == Keyword::OptOut).await?;
         Ok(Some(reply))
@@ -150,7 +163,14 @@ impl Herald {
     /// A system reply to an inbound message, from the number it was sent to.
     async fn send_reply(&self, to: &InboundMessage, body: &str, bypass_dnc: bool) -> Result<(), HeraldError> {
         let now = self.now();
-        let mut msg = Message::draft(to.tenant_id.clone(), to.channel, to.from.clone(), crate::CorrelationId::generate(), crate::KeyMode::Live, now);
+        let mut msg = Message::draft(
+            to.tenant_id.clone(),
+            to.channel,
+            to.from.clone(),
+            crate::CorrelationId::generate(),
+            crate::KeyMode::Live,
+            now,
+        );
         msg.from = if to.channel == Channel::Sms { Some(to.to.clone()) } else { None };
         msg.body = Some(body.to_string());
         msg.priority = crate::message::Priority::Urgent;
@@ -167,7 +187,12 @@ impl Herald {
         Ok(())
     }
 
-    pub async fn inbound(&self, caller: &super::Caller, since: Option<DateTime<Utc>>, limit: u32) -> Result<Vec<InboundMessage>, HeraldError> {
+    pub async fn inbound(
+        &self,
+        caller: &super::Caller,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> Result<Vec<InboundMessage>, HeraldError> {
         let super::Caller::Tenant { tenant, .. } = caller else { return Err(HeraldError::Forbidden) };
         Ok(self.ports.events.inbound(&tenant.id, since, limit.clamp(1, 500)).await?)
     }
@@ -177,7 +202,12 @@ impl Herald {
         if m.callback_url.is_none() {
             return;
         }
-        let job = CallbackJob { message_id: m.id.clone(), tenant_id: m.tenant_id.clone(), status: m.status, at: m.updated_at };
+        let job = CallbackJob {
+            message_id: m.id.clone(),
+            tenant_id: m.tenant_id.clone(),
+            status: m.status,
+            at: m.updated_at,
+        };
         if let Err(e) = self.ports.queue.enqueue_callback(&job).await {
             tracing::error!(message_id = %m.id, error = %e, "could not queue the status callback");
         }
@@ -186,7 +216,9 @@ impl Herald {
     /// POSTs one callback, signed. Ok(true) delivered (2xx), Ok(false) retry later.
     pub async fn deliver_callback(&self, job: &CallbackJob) -> Result<bool, HeraldError> {
         let Some(m) = self.ports.messages.message(&job.message_id).await? else { return Ok(true) };
-        let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.tenant_recent(&job.tenant_id).await?) else { return Ok(true) };
+        let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.tenant_recent(&job.tenant_id).await?) else {
+            return Ok(true);
+        };
         let secret = tenant.callback_secret.clone().unwrap_or_default();
         let body = serde_json::to_vec(&json!({
             "type": "message.status",
@@ -216,22 +248,28 @@ impl Herald {
 
     /// SES event (delivery, bounce, complaint) as delivered by SNS.
     pub async fn apply_ses_event(&self, event: &serde_json::Value) -> Result<ReceiptOutcome, HeraldError> {
-        let kind = event.get("eventType").or_else(|| event.get("notificationType")).and_then(|v| v.as_str()).unwrap_or_default();
-        let ses_id = event.pointer("/mail/messageId").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let tenant = event
-            .pointer("/mail/tags/herald_tenant_id/0")
+        let kind = event
+            .get("eventType")
+            .or_else(|| event.get("notificationType"))
             .and_then(|v| v.as_str())
-            .and_then(TenantId::parse);
+            .unwrap_or_default();
+        let ses_id = event.pointer("/mail/messageId").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let tenant = event.pointer("/mail/tags/herald_tenant_id/0").and_then(|v| v.as_str()).and_then(TenantId::parse);
         let now = self.now();
         let (status, hard, reason, recipients) = match kind {
             "Delivery" => (Status::Delivered, false, "", vec![]),
             "Bounce" => {
                 let permanent = event.pointer("/bounce/bounceType").and_then(|v| v.as_str()) == Some("Permanent");
-                let r = event.pointer("/bounce/bouncedRecipients").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+                let r =
+                    event.pointer("/bounce/bouncedRecipients").and_then(|v| v.as_array()).cloned().unwrap_or_default();
                 (Status::Failed, permanent, "BOUNCE", r)
             }
             "Complaint" => {
-                let r = event.pointer("/complaint/complainedRecipients").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+                let r = event
+                    .pointer("/complaint/complainedRecipients")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default();
                 (Status::Failed, true, "COMPLAINT", r)
             }
             _ => return Ok(ReceiptOutcome::Ignored),
@@ -242,8 +280,18 @@ impl Herald {
                 if hard {
                     if let Some(t) = &tenant {
                         for r in &recipients {
-                            if let Some(addr) = r.get("emailAddress").and_then(|v| v.as_str()).and_then(|a| crate::EmailAddress::parse(a).ok()) {
-                                self.add_dnc(t, addr.as_str(), reason.into(), &format!("{}:ses", reason.to_lowercase())).await?;
+                            if let Some(addr) = r
+                                .get("emailAddress")
+                                .and_then(|v| v.as_str())
+                                .and_then(|a| crate::EmailAddress::parse(a).ok())
+                            {
+                                self.add_dnc(
+                                    t,
+                                    addr.as_str(),
+                                    reason.into(),
+                                    &format!("{}:ses", reason.to_lowercase()),
+                                )
+                                .await?;
                             }
                         }
                     }
