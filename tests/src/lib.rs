@@ -26,6 +26,8 @@ pub fn moto_endpoint() -> String {
             "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & M=$!; while kill -0 {pid} 2>/dev/null; do sleep 1; done; kill $M",
             pid = std::process::id()
         );
+        // The shell watches this test process and stops moto when it exits; nobody waits on it.
+        #[allow(clippy::zombie_processes)]
         std::process::Command::new("sh").arg("-c").arg(script).spawn().expect("start moto_server (pip install 'moto[server]')");
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {

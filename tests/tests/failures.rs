@@ -1,4 +1,5 @@
 //! Issue 5: dead-letter operations, circuit breaker and failover, stale recovery, back-off.
+use herald_core::ports::MessageStore;
 use herald_tests::sim::{Fault, SimProvider, TELNYX_KEY, TWILIO_SID, TWILIO_TOKEN};
 use herald_tests::{eventually, spawn_app, TestApp, TestTenant};
 use serde_json::{json, Value};
@@ -205,10 +206,7 @@ async fn without_a_backup_messages_are_held_until_the_breaker_closes() {
         .filter(|e| e["action"] == "breaker.switch")
         .map(|e| e["detail"]["state"].as_str().unwrap())
         .collect();
-    assert!(
-        states.contains(&"open") && states.contains(&"half_open") == false && states.contains(&"closed"),
-        "{states:?}"
-    );
+    assert!(states.contains(&"open") && !states.contains(&"half_open") && states.contains(&"closed"), "{states:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,14 +239,14 @@ async fn stranded(app: &TestApp, t: &TestTenant, to: &str, body: &str) -> String
         .send(&t.live_key, json!({"channel": "sms", "to": to, "body": body, "from": "+14155550001", "send_at": later}))
         .await;
     let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    let herald = &app.running.app.herald;
-    let mut m = herald.ports.messages.message(&id).await.unwrap().unwrap();
+    let store: &dyn MessageStore = &app.running.app.store;
+    let mut m = store.message(&id).await.unwrap().unwrap();
     let at = chrono::Utc::now() - chrono::Duration::seconds(30);
     m.status = herald_core::Status::Queued;
     m.begin_attempt(herald_core::Provider::Twilio, at);
     m.due_at = Some(at + chrono::Duration::seconds(1));
     m.version += 1;
-    assert!(herald.ports.messages.replace(&m).await.unwrap());
+    assert!(store.replace(&m).await.unwrap());
     id.to_string()
 }
 

@@ -1,4 +1,5 @@
 //! Issue 2: the whole path API → SQS FIFO → sender → provider, on moto and the simulator.
+use herald_core::ports::MessageStore;
 use herald_core::Channel;
 use herald_tests::sim::{Fault, SimProvider, TELNYX_KEY, TWILIO_SID, TWILIO_TOKEN, WHATSAPP_TOKEN};
 use herald_tests::{eventually, ses_sent_count, spawn_app};
@@ -304,7 +305,8 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     let app = spawn_app(&[]).await;
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
-    let herald = &app.running.app.herald;
+    let store: &dyn MessageStore = &app.running.app.store;
+    let sending = &app.running.app.services.sending;
 
     // 1. Two concurrent deliveries of the same record race for the conditional claim.
     let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
@@ -312,10 +314,10 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
         app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "race", "send_at": later})).await;
     assert_eq!(r.body["status"], "scheduled");
     let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    let mut msg = herald.ports.messages.message(&id).await.unwrap().unwrap();
+    let mut msg = store.message(&id).await.unwrap().unwrap();
     msg.status = herald_core::Status::Queued;
     msg.version += 1;
-    assert!(herald.ports.messages.replace(&msg).await.unwrap());
+    assert!(store.replace(&msg).await.unwrap());
     let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
     record.message_id = Some("m-1".into());
     record.receipt_handle = Some("r-1".into());
@@ -324,8 +326,8 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     event.records = vec![record];
     let (a, b) = tokio::join!(
-        herald_sender::handle(herald, &app.running.app.queues, event.clone()),
-        herald_sender::handle(herald, &app.running.app.queues, event.clone())
+        herald_sender::handle(sending, &app.running.app.queues, event.clone()),
+        herald_sender::handle(sending, &app.running.app.queues, event.clone())
     );
     assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
     assert_eq!(app.sim.requests_to(SimProvider::Twilio, "+14155550100").len(), 1);
@@ -334,7 +336,7 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     // 2. A second copy of a queued record on the real queue (as after a visibility timeout).
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550199", "body": "dup"})).await;
     let id2 = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    let m2 = herald.ports.messages.message(&id2).await.unwrap().unwrap();
+    let m2 = store.message(&id2).await.unwrap().unwrap();
     let url = app.running.app.queues.pair(Channel::Sms).unwrap().url.clone();
     app.sqs()
         .send_message()

@@ -331,7 +331,8 @@ async fn whatsapp_verification_statuses_and_inbound_window() {
         .await;
     let id2 = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(&t.live_key, &id2, "sent", WAIT).await;
-    let fixture: Value = serde_json::from_str(include_str!("../../shared/core/fixtures/wa_status_body.json")).unwrap();
+    let fixture: Value =
+        serde_json::from_str(include_str!("../../shared/providers/fixtures/wa_status_body.json")).unwrap();
     let mut fixture = fixture;
     fixture["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("106540352242922");
     assert_eq!(wh::whatsapp(&app.url, &fixture, "TEST_APP_SECRET").await.status(), 200);

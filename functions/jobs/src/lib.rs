@@ -1,5 +1,6 @@
 //! Scheduled jobs, invoked by EventBridge schedules with `{"job": "<name>"}` as input.
-use herald_core::service::{Herald, HeraldError, JobReport};
+use herald_core::service::jobs::Jobs;
+use herald_core::service::{HeraldError, JobReport};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -20,8 +21,8 @@ pub struct JobEvent {
     pub job: String,
 }
 
-pub async fn run(herald: &Herald, job: &str) -> Result<JobReport, HeraldError> {
-    match herald.run_job(job).await {
+pub async fn run(jobs: &Jobs, job: &str) -> Result<JobReport, HeraldError> {
+    match jobs.run(job).await {
         Err(HeraldError::NotFound) => Err(HeraldError::invalid(format!("unknown job {job}"))),
         other => other,
     }

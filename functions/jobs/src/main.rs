@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<herald_jobs::JobEvent>| {
         let app = app.clone();
         async move {
-            let report = herald_jobs::run(&app.herald, &event.payload.job).await?;
+            let report = herald_jobs::run(&app.services.jobs, &event.payload.job).await?;
             tracing::info!(job = %report.job, examined = report.examined, released = report.released, requeued = report.requeued, errors = report.errors, "job finished");
             Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
         }

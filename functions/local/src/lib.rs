@@ -103,7 +103,7 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
         }
         let mut event = SqsEvent::default();
         event.records = received.iter().map(|r| to_record(r, &arn, &app.config.aws_region)).collect();
-        let response = herald_sender::handle(&app.herald, &app.queues, event).await;
+        let response = herald_sender::handle(&app.services.sending, &app.queues, event).await;
         let failed: std::collections::HashSet<String> =
             response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         let done: Vec<String> =
@@ -128,11 +128,9 @@ async fn poll_callbacks(app: Arc<App>) {
         };
         let mut event = SqsEvent::default();
         event.records = received.iter().map(|r| to_record(r, &pair.arn, &app.config.aws_region)).collect();
-        let retry = herald_sender::callbacks::handle(&app.herald, &event).await;
-        let failed: std::collections::HashSet<&str> = retry.iter().map(|(id, _, _)| id.as_str()).collect();
-        for (_, receipt, delay) in &retry {
-            let _ = app.queues.delay_url(&pair.url, receipt, *delay).await;
-        }
+        let response = herald_sender::callbacks::handle(&app.services.callbacks, &event).await;
+        let failed: std::collections::HashSet<&str> =
+            response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         let done: Vec<String> = received
             .iter()
             .filter(|r| !failed.contains(r.message_id.as_str()))
@@ -160,7 +158,7 @@ async fn run_schedule(app: Arc<App>, job: &'static str, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match herald_jobs::run(&app.herald, job).await {
+        match herald_jobs::run(&app.services.jobs, job).await {
             Ok(r) if r.examined > 0 || r.released > 0 => {
                 tracing::info!(
                     job,

@@ -4,13 +4,18 @@
 //! the batch is reported failed too (unprocessed), so the group's order holds.
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use herald_core::message::SendJob;
-use herald_core::ports::MessageQueue;
-use herald_core::service::{Herald, JobOutcome};
+use herald_core::ports::SendQueue;
+use herald_core::service::sending::Sending;
+use herald_core::service::JobOutcome;
 use std::collections::HashSet;
 
-pub async fn handle(herald: &Herald, queue: &dyn MessageQueue, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(sending: &Sending, queue: &dyn SendQueue, event: SqsEvent) -> SqsBatchResponse {
     let records = event.records;
-    let failures = fifo_batch(&records, |r| handle_record(herald, queue, r)).await;
+    let failures = fifo_batch(&records, |r| handle_record(sending, queue, r)).await;
+    batch_response(failures)
+}
+
+fn batch_response(failures: Vec<String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures
         .into_iter()
@@ -57,7 +62,7 @@ where
 }
 
 /// True when the record is finished with and may be deleted.
-async fn handle_record(herald: &Herald, queue: &dyn MessageQueue, record: &SqsMessage) -> bool {
+async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMessage) -> bool {
     let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<SendJob>(b).ok()) else {
         // Unreadable: fail it, so the redrive policy parks it in the DLQ for a human.
         tracing::error!(sqs_message_id = ?record.message_id, "unreadable queue record");
@@ -65,7 +70,7 @@ async fn handle_record(herald: &Herald, queue: &dyn MessageQueue, record: &SqsMe
     };
     let span = tracing::info_span!("send", message_id = %job.message_id, tenant_id = %job.tenant_id, correlation_id = %job.correlation_id);
     let _guard = span.enter();
-    match herald.process(&job).await {
+    match sending.process(&job).await {
         Ok(JobOutcome::Done) => true,
         Ok(JobOutcome::RetryAfter(delay)) => {
             let receipt = record.receipt_handle.as_deref().unwrap_or_default();
@@ -103,9 +108,9 @@ mod tests {
         let job: herald_core::inbound::CallbackJob =
             serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(job.status, herald_core::Status::Delivered);
-        assert_eq!(callbacks::backoff(1), std::time::Duration::from_secs(2));
-        assert_eq!(callbacks::backoff(3), std::time::Duration::from_secs(8));
-        assert_eq!(callbacks::backoff(30), std::time::Duration::from_secs(900));
+        assert_eq!(herald_core::service::callbacks::backoff(1), std::time::Duration::from_secs(2));
+        assert_eq!(herald_core::service::callbacks::backoff(3), std::time::Duration::from_secs(8));
+        assert_eq!(herald_core::service::callbacks::backoff(30), std::time::Duration::from_secs(900));
     }
 
     #[tokio::test]
@@ -156,33 +161,27 @@ mod tests {
 }
 
 /// Tenant status callbacks (a standard queue): delivered → deleted; refused or unreachable
-/// → kept, invisible for an exponential back-off; past the redrive count → its DLQ.
+/// → kept, made invisible for an exponential back-off through the queue; past the redrive
+/// count → its DLQ.
 pub mod callbacks {
     use super::*;
     use herald_core::inbound::CallbackJob;
-    use std::time::Duration;
+    use herald_core::service::callbacks::Callbacks;
 
-    /// The back-off after the n-th failed delivery: 2, 4, 8 … seconds, capped at 15 minutes.
-    pub fn backoff(receive_count: u32) -> Duration {
-        Duration::from_secs(2u64.saturating_pow(receive_count.clamp(1, 20)).min(900))
-    }
-
-    /// Returns the ids of the records to keep (failed), with the delay for each.
-    pub async fn handle(herald: &Herald, event: &SqsEvent) -> Vec<(String, String, Duration)> {
-        let mut retry = Vec::new();
+    /// The batch answer: the records to keep (not delivered).
+    pub async fn handle(callbacks: &Callbacks, event: &SqsEvent) -> SqsBatchResponse {
+        let mut failed = Vec::new();
         for record in &event.records {
-            let id = record.message_id.clone().unwrap_or_default();
             let receipt = record.receipt_handle.clone().unwrap_or_default();
             let count: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
             let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<CallbackJob>(b).ok()) else {
                 tracing::error!("unreadable callback record");
                 continue;
             };
-            match herald.deliver_callback(&job).await {
-                Ok(true) => {}
-                Ok(false) | Err(_) => retry.push((id, receipt, backoff(count))),
+            if !callbacks.handle(&job, &receipt, count).await {
+                failed.push(record.message_id.clone().unwrap_or_default());
             }
         }
-        retry
+        batch_response(failed)
     }
 }

@@ -1,11 +1,9 @@
 //! Adapters from Herald's ports to AWS, through the real SDK clients only.
 pub mod dynamo;
 pub mod secrets;
-pub mod ses;
 pub mod sns;
 pub mod sqs;
 
 pub use dynamo::DynamoStore;
 pub use secrets::SecretsManager;
-pub use ses::SesEmail;
 pub use sqs::{QueuePair, SqsQueues};

@@ -1,7 +1,7 @@
 //! Support alerts through SNS. Without a topic, alerts are logged only.
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
-use herald_core::linking::Alerts;
+use herald_core::ports::{AlertError, Alerts};
 
 #[derive(Clone)]
 pub struct SnsAlerts {
@@ -23,7 +23,7 @@ impl SnsAlerts {
 
 #[async_trait]
 impl Alerts for SnsAlerts {
-    async fn alert(&self, subject: &str, message: &serde_json::Value) -> Result<(), String> {
+    async fn alert(&self, subject: &str, message: &serde_json::Value) -> Result<(), AlertError> {
         // The message names the number in full for support; the log line does not.
         tracing::error!(alert = subject, tenant_id = %message.get("tenant_id").and_then(|t| t.as_str()).unwrap_or(""), "support alert");
         let Some(arn) = &self.topic_arn else { return Ok(()) };
@@ -34,7 +34,7 @@ impl Alerts for SnsAlerts {
             .message(message.to_string())
             .send()
             .await
-            .map_err(|e| format!("sns publish: {:?}", e.as_service_error().map(|s| s.to_string())))?;
+            .map_err(|e| AlertError(format!("sns publish: {:?}", e.as_service_error().map(|s| s.to_string()))))?;
         Ok(())
     }
 }

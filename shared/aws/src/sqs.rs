@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
 use aws_sdk_sqs::Client;
 use herald_core::message::SendJob;
-use herald_core::ports::{MessageQueue, QueueDepth, QueueError};
+use herald_core::ports::{CallbackQueue, QueueDepth, QueueError, SendQueue};
 use herald_core::Channel;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -228,7 +228,7 @@ impl SqsQueues {
 }
 
 #[async_trait]
-impl MessageQueue for SqsQueues {
+impl SendQueue for SqsQueues {
     async fn enqueue(&self, job: &SendJob, group_id: &str, dedup_id: &str) -> Result<(), QueueError> {
         let pair = self.pair(job.channel)?;
         let body = serde_json::to_string(job).map_err(err)?;
@@ -255,18 +255,6 @@ impl MessageQueue for SqsQueues {
     async fn retry_later(&self, channel: Channel, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
         let url = self.pair(channel)?.url.clone();
         self.delay_url(&url, receipt_handle, delay).await
-    }
-
-    async fn enqueue_callback(&self, job: &herald_core::inbound::CallbackJob) -> Result<(), QueueError> {
-        let pair = self.callbacks.as_ref().ok_or_else(|| QueueError("no callbacks queue configured".into()))?;
-        self.client
-            .send_message()
-            .queue_url(&pair.url)
-            .message_body(serde_json::to_string(job).map_err(err)?)
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(())
     }
 
     async fn receive_dead_letters(&self, channel: Channel, max: i32) -> Result<Vec<(SendJob, String)>, QueueError> {
@@ -298,5 +286,25 @@ impl MessageQueue for SqsQueues {
             out.push(QueueDepth { queue: ch, depth, in_flight, dlq_depth: dlq_visible + dlq_in_flight });
         }
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl CallbackQueue for SqsQueues {
+    async fn enqueue_callback(&self, job: &herald_core::inbound::CallbackJob) -> Result<(), QueueError> {
+        let pair = self.callbacks.as_ref().ok_or_else(|| QueueError("no callbacks queue configured".into()))?;
+        self.client
+            .send_message()
+            .queue_url(&pair.url)
+            .message_body(serde_json::to_string(job).map_err(err)?)
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn delay_callback(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        let pair = self.callbacks.as_ref().ok_or_else(|| QueueError("no callbacks queue configured".into()))?;
+        self.delay_url(&pair.url, receipt_handle, delay).await
     }
 }

@@ -52,6 +52,10 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// Every real provider (not the built-in simulator), for listings and health views.
+    pub const ALL: [Provider; 5] =
+        [Provider::Twilio, Provider::Telnyx, Provider::Ses, Provider::Smtp, Provider::Whatsapp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Twilio => "twilio",

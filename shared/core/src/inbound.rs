@@ -1,9 +1,7 @@
 //! Provider events as the domain sees them, once a webhook's signature has been checked.
 use crate::channel::{Channel, Provider};
 use crate::ids::{MessageId, TenantId};
-use crate::ports::StoreResult;
 use crate::status::Status;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,12 +14,37 @@ pub struct Receipt {
     /// The provider's error code on failed / undelivered receipts.
     #[serde(default)]
     pub error_code: Option<String>,
+    /// What that code means, as the provider's module classified it.
+    #[serde(default)]
+    pub error: Option<crate::ErrorCode>,
     #[serde(default)]
     pub error_message: Option<String>,
     pub at: DateTime<Utc>,
     /// Actual price in cents when the provider reports one (settles the reservation).
     #[serde(default)]
     pub price_cents: Option<i64>,
+}
+
+/// What an email provider reported about a sent mail (SES events through SNS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailEvent {
+    /// Unique per provider event (deduplication).
+    pub event_id: String,
+    pub provider_message_id: String,
+    /// The tenant the mail was tagged with when it was sent.
+    pub tenant_id: Option<TenantId>,
+    pub kind: MailEventKind,
+    /// The addresses a hard bounce or complaint is about.
+    pub recipients: Vec<crate::EmailAddress>,
+    /// The provider's code for a failed delivery, and what it means.
+    pub error_code: Option<(String, crate::ErrorCode)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailEventKind {
+    Delivery,
+    Bounce { permanent: bool },
+    Complaint,
 }
 
 /// A message someone sent to one of the tenant's numbers.
@@ -79,39 +102,6 @@ pub struct CallbackJob {
     pub at: DateTime<Utc>,
 }
 
-#[async_trait]
-pub trait EventRepo: Send + Sync {
-    /// Records a provider event id; false when it was already recorded (a duplicate).
-    async fn first_event(&self, key: &str, expires_at: i64) -> StoreResult<bool>;
-    async fn forget_event(&self, key: &str) -> StoreResult<()>;
-    async fn save_inbound(&self, m: &InboundMessage) -> StoreResult<()>;
-    async fn inbound(
-        &self,
-        tenant: &TenantId,
-        since: Option<DateTime<Utc>>,
-        limit: u32,
-    ) -> StoreResult<Vec<InboundMessage>>;
-    /// A receipt that arrived before the sender stored the provider's id.
-    async fn save_orphan(&self, receipt: &Receipt) -> StoreResult<()>;
-    async fn take_orphans(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Vec<Receipt>>;
-    /// Which tenant a WhatsApp phone_number_id / verify token belongs to.
-    async fn set_whatsapp_index(
-        &self,
-        tenant: &TenantId,
-        phone_number_id: &str,
-        verify_token_hash: &str,
-    ) -> StoreResult<()>;
-    async fn whatsapp_tenant(&self, phone_number_id: &str) -> StoreResult<Option<TenantId>>;
-    async fn whatsapp_tenant_by_token(&self, verify_token_hash: &str) -> StoreResult<Option<TenantId>>;
-}
-
-/// Delivers tenant callbacks over HTTP.
-#[async_trait]
-pub trait CallbackSender: Send + Sync {
-    /// POSTs `body`; Ok(status) when the endpoint answered, Err on transport failure.
-    async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String>;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,37 +120,5 @@ mod tests {
         assert_eq!(keyword("STOP ALL"), None);
         assert_eq!(keyword("stopping"), None);
         assert_eq!(keyword(""), None);
-    }
-}
-
-/// Twilio `MessageStatus` → Herald status (None: not a step Herald records).
-pub fn twilio_status(s: &str) -> Option<Status> {
-    match s {
-        "sent" => Some(Status::Sent),
-        "delivered" => Some(Status::Delivered),
-        "read" => Some(Status::Read),
-        "failed" | "undelivered" => Some(Status::Failed),
-        _ => None,
-    }
-}
-
-/// Telnyx `to[].status` → Herald status.
-pub fn telnyx_status(s: &str) -> Option<Status> {
-    match s {
-        "sent" => Some(Status::Sent),
-        "delivered" => Some(Status::Delivered),
-        "sending_failed" | "delivery_failed" | "expired" => Some(Status::Failed),
-        _ => None,
-    }
-}
-
-/// WhatsApp `statuses[].status` → Herald status.
-pub fn whatsapp_status(s: &str) -> Option<Status> {
-    match s {
-        "sent" => Some(Status::Sent),
-        "delivered" => Some(Status::Delivered),
-        "read" => Some(Status::Read),
-        "failed" => Some(Status::Failed),
-        _ => None,
     }
 }

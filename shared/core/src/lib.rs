@@ -1,5 +1,5 @@
 //! Herald's domain. Nothing here knows about AWS or HTTP: adapters implement the ports,
-//! entrypoints translate events into calls on [`service::Herald`].
+//! entrypoints translate events into calls on the use-case services in [`service`].
 pub mod address;
 pub mod channel;
 pub mod errors;
@@ -16,7 +16,6 @@ pub mod retry;
 pub mod secrets;
 pub mod segments;
 pub mod service;
-pub mod signatures;
 pub mod status;
 pub mod tenant;
 

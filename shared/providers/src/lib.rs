@@ -1,12 +1,29 @@
-//! Provider clients over reqwest (rustls), speaking each provider's wire format.
-//! Adding a provider: one module here, one arm in `HttpProviders::send`.
-mod smtp;
-mod telnyx;
-mod twilio;
-mod whatsapp;
+//! One module per provider, holding everything that is that provider: send, lookup for
+//! stale recovery, webhook signature verification, webhook parsing into domain events,
+//! status mapping and the error-classification rows. Dispatch goes through [`Registry`],
+//! keyed by `Provider`.
+//!
+//! Adding a provider: its folder here, one `register` line in [`registry`], one
+//! `Provider` variant in the core.
+mod callbacks;
+mod common;
+pub mod ses;
+mod simulator;
+pub mod smtp;
+pub mod telnyx;
+pub mod twilio;
+pub mod webhook;
+pub mod whatsapp;
 
-use herald_core::ports::{Accepted, Outbound};
+pub use callbacks::{herald_signature, HttpCallbacks};
+pub use webhook::{Account, ProviderEvent, Rejected, Reply, Webhook, WebhookRequest};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_core::ports::{Accepted, IdentityError, Lookup, Outbound, ProviderGateway};
 use herald_core::{Provider, ProviderFailure};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -31,6 +48,7 @@ impl Default for Endpoints {
     }
 }
 
+/// The HTTP client every HTTP provider shares (one connection pool, one TLS root store).
 #[derive(Clone)]
 pub struct HttpProviders {
     http: reqwest::Client,
@@ -55,96 +73,78 @@ impl HttpProviders {
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
+}
 
-    pub async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
-        match out.provider {
-            Provider::Twilio => twilio::send(self, out).await,
-            Provider::Telnyx => telnyx::send(self, out).await,
-            Provider::Whatsapp => whatsapp::send(self, out).await,
-            Provider::Smtp => smtp::send(out).await,
-            other => Err(ProviderFailure::transport(other, format!("{other} is not an HTTP provider"))),
+/// One provider's outbound side.
+#[async_trait]
+pub trait Carrier: Send + Sync {
+    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure>;
+    /// Finds a message sent at or after `since` matching `out`, where the provider can.
+    async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
+        Ok(Lookup::Unsupported)
+    }
+    /// Makes a sender address usable (email providers).
+    async fn prepare_sender(&self, _from: &str) -> Result<(), IdentityError> {
+        Ok(())
+    }
+    /// The provider's webhooks, if it sends any.
+    fn webhook(&self) -> Option<&dyn Webhook> {
+        None
+    }
+}
+
+/// Every provider, keyed by `Provider`.
+#[derive(Clone, Default)]
+pub struct Registry {
+    carriers: BTreeMap<Provider, Arc<dyn Carrier>>,
+}
+
+impl Registry {
+    pub fn register(mut self, provider: Provider, carrier: impl Carrier + 'static) -> Self {
+        self.carriers.insert(provider, Arc::new(carrier));
+        self
+    }
+
+    pub fn carrier(&self, provider: Provider) -> Option<&dyn Carrier> {
+        self.carriers.get(&provider).map(|c| c.as_ref())
+    }
+
+    /// The webhooks of every registered provider.
+    pub fn webhooks(&self) -> Vec<(Provider, &dyn Webhook)> {
+        self.carriers.iter().filter_map(|(p, c)| c.webhook().map(|w| (*p, w))).collect()
+    }
+
+    fn get(&self, provider: Provider) -> Result<&dyn Carrier, ProviderFailure> {
+        self.carrier(provider)
+            .ok_or_else(|| ProviderFailure::transport(provider, format!("{provider} is not registered")))
+    }
+}
+
+/// The registry of every provider Herald speaks to.
+pub fn registry(http: HttpProviders, ses: aws_sdk_sesv2::Client, create_identities: bool) -> Registry {
+    Registry::default()
+        .register(Provider::Twilio, twilio::Twilio::new(http.clone()))
+        .register(Provider::Telnyx, telnyx::Telnyx::new(http.clone()))
+        .register(Provider::Whatsapp, whatsapp::Whatsapp::new(http))
+        .register(Provider::Ses, ses::Ses::new(ses, create_identities))
+        .register(Provider::Smtp, smtp::Smtp)
+        .register(Provider::Simulator, simulator::Simulator)
+}
+
+#[async_trait]
+impl ProviderGateway for Registry {
+    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
+        self.get(out.provider)?.send(out).await
+    }
+
+    async fn lookup(&self, out: &Outbound<'_>, since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
+        self.get(out.provider)?.lookup(out, since).await
+    }
+
+    async fn prepare_email_identity(&self, from: &str) -> Result<(), IdentityError> {
+        match self.carrier(Provider::Ses) {
+            Some(ses) => ses.prepare_sender(from).await,
+            None => Ok(()),
         }
-    }
-}
-
-pub(crate) fn missing(provider: Provider, what: &str) -> ProviderFailure {
-    ProviderFailure {
-        provider,
-        http_status: Some(401),
-        code: None,
-        message: format!("missing {what}"),
-        retry_after: None,
-    }
-}
-
-pub(crate) fn transport(provider: Provider, e: reqwest::Error) -> ProviderFailure {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect error"
-    } else {
-        "transport error"
-    };
-    ProviderFailure::transport(provider, format!("{provider} {kind}"))
-}
-
-/// What a provider answered: status, `Retry-After`, and the body as text.
-pub(crate) struct Answer {
-    pub status: reqwest::StatusCode,
-    pub retry_after: Option<Duration>,
-    pub text: String,
-}
-
-pub(crate) async fn answer(
-    provider: Provider,
-    sent: Result<reqwest::Response, reqwest::Error>,
-) -> Result<Answer, ProviderFailure> {
-    let res = sent.map_err(|e| transport(provider, e))?;
-    let status = res.status();
-    let retry_after = retry_after(res.headers());
-    let text = res.text().await.map_err(|e| transport(provider, e))?;
-    Ok(Answer { status, retry_after, text })
-}
-
-/// A 2xx whose body is not the provider's documented shape.
-pub(crate) fn unreadable(provider: Provider, status: reqwest::StatusCode) -> ProviderFailure {
-    ProviderFailure {
-        provider,
-        http_status: Some(status.as_u16()),
-        code: None,
-        message: "unreadable success body".into(),
-        retry_after: None,
-    }
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is rare for these APIs and ignored).
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-#[async_trait::async_trait]
-impl herald_core::inbound::CallbackSender for HttpProviders {
-    async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<u16, String> {
-        let res = self
-            .http
-            .post(url)
-            .timeout(Duration::from_secs(5))
-            .header("content-type", "application/json")
-            .header("herald-signature", signature)
-            .body(body.to_vec())
-            .send()
-            .await
-            .map_err(|e| if e.is_timeout() { "timeout".to_string() } else { "transport error".to_string() })?;
-        Ok(res.status().as_u16())
-    }
-}
-
-impl HttpProviders {
-    pub async fn twilio_lookup(
-        &self,
-        out: &Outbound<'_>,
-        since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<herald_core::ports::Lookup, ProviderFailure> {
-        twilio::lookup(self, out, since).await
     }
 }

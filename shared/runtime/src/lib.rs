@@ -1,21 +1,21 @@
 //! Wiring: builds the SDK clients, adapters and the domain service once per container.
 pub mod config;
-mod gateway;
 
 pub use config::Config;
-pub use gateway::Gateway;
 
-use herald_aws::{DynamoStore, SecretsManager, SesEmail, SqsQueues};
+use herald_aws::{DynamoStore, SecretsManager, SqsQueues};
 use herald_core::ports::{Clock, SecretStore, SystemClock};
 use herald_core::secrets::CachedSecrets;
-use herald_core::service::{Herald, Ports, Settings};
-use herald_providers::{Endpoints, HttpProviders};
+use herald_core::service::{Adapters, Services, Settings};
+use herald_providers::{Endpoints, HttpCallbacks, HttpProviders, Registry};
 use std::sync::Arc;
 
 /// Everything a function needs, built once.
 #[derive(Clone)]
 pub struct App {
-    pub herald: Arc<Herald>,
+    pub services: Services,
+    /// Every provider, for the webhooks' routes.
+    pub providers: Registry,
     pub store: DynamoStore,
     pub queues: SqsQueues,
     pub config: Config,
@@ -112,25 +112,39 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         }
         (None, false) => None,
     };
-    let gateway = Gateway {
-        http: http.clone(),
-        ses: SesEmail::new(aws_sdk_sesv2::Client::new(&sdk)),
-        create_identities: cfg.local,
-    };
-    let ports = Ports {
-        tenants: Arc::new(store.clone()),
-        messages: Arc::new(store.clone()),
-        queue: Arc::new(queues.clone()),
+    let registry = herald_providers::registry(http.clone(), aws_sdk_sesv2::Client::new(&sdk), cfg.local);
+    let store_arc = Arc::new(store.clone());
+    let queues_arc = Arc::new(queues.clone());
+    let adapters = Adapters {
+        tenants: store_arc.clone(),
+        keys: store_arc.clone(),
+        channels: store_arc.clone(),
+        numbers: store_arc.clone(),
+        messages: store_arc.clone(),
+        idempotency: store_arc.clone(),
+        work: store_arc.clone(),
+        dead_letters: store_arc.clone(),
+        queue: queues_arc.clone(),
+        callback_queue: queues_arc,
+        callback_sender: Arc::new(HttpCallbacks(http.clone())),
         secrets,
-        providers: Arc::new(gateway),
-        audit: Arc::new(store.clone()),
-        guards: Arc::new(store.clone()),
-        events: Arc::new(store.clone()),
-        breakers: Arc::new(store.clone()),
-        linking: Arc::new(store.clone()),
-        telnyx_numbers: Arc::new(http.clone()),
+        providers: Arc::new(registry.clone()),
+        audit: store_arc.clone(),
+        dnc: store_arc.clone(),
+        budgets: store_arc.clone(),
+        counters: store_arc.clone(),
+        windows: store_arc.clone(),
+        quotas: store_arc.clone(),
+        features: store_arc.clone(),
+        releases: store_arc.clone(),
+        events: store_arc.clone(),
+        inbound: store_arc.clone(),
+        orphans: store_arc.clone(),
+        wa_index: store_arc.clone(),
+        breakers: store_arc.clone(),
+        linking: store_arc,
+        telnyx_numbers: Arc::new(http),
         alerts: Arc::new(herald_aws::sns::SnsAlerts::new(sns.clone(), alert_topic)),
-        callbacks: Arc::new(http),
         clock,
     };
     let settings = Settings {
@@ -146,7 +160,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         linking_retry_delays: cfg.linking_retry_delays.clone(),
         linking_search_delays: cfg.linking_search_delays.clone(),
     };
-    Ok(App { herald: Arc::new(Herald::new(ports, settings)), store, queues, config: cfg, sdk })
+    Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
 }
 
 /// JSON logs (one object per line) in Lambda; `HERALD_LOG_FORMAT=text` for humans.

@@ -14,7 +14,7 @@ fn channel(name: &str) -> Result<Channel, ApiError> {
 }
 
 pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.channels(&caller).await?)))
+    Ok(Json(json!(app.services.channels.channels(&caller).await?)))
 }
 
 pub async fn put_channel(
@@ -28,7 +28,7 @@ pub async fn put_channel(
         Channel::Email => ChannelUpdate::Email(parse_json(&body)?),
         Channel::Whatsapp => ChannelUpdate::Whatsapp(parse_json(&body)?),
     };
-    Ok(Json(json!(app.herald.put_channel(&caller, update).await?)))
+    Ok(Json(json!(app.services.channels.put_channel(&caller, update).await?)))
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Provider>>, D::Error> {
@@ -51,7 +51,7 @@ pub async fn patch_channel(
 ) -> Result<Json<Value>, ApiError> {
     let ch = channel(&name)?;
     let req: Switch = parse_json(&body)?;
-    Ok(Json(json!(app.herald.switch_provider(&caller, ch, req.provider, req.backup_provider).await?)))
+    Ok(Json(json!(app.services.channels.switch_provider(&caller, ch, req.provider, req.backup_provider).await?)))
 }
 
 pub async fn add_number(
@@ -60,11 +60,11 @@ pub async fn add_number(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NumberRequest = parse_json(&body)?;
-    Ok((StatusCode::CREATED, Json(json!(app.herald.add_number(&caller, req).await?))))
+    Ok((StatusCode::CREATED, Json(json!(app.services.numbers.add_number(&caller, req).await?))))
 }
 
 pub async fn list_numbers(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.numbers(&caller).await?)))
+    Ok(Json(json!(app.services.numbers.numbers(&caller).await?)))
 }
 
 pub async fn delete_number(
@@ -72,7 +72,7 @@ pub async fn delete_number(
     Auth(caller): Auth,
     Path(e164): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.herald.delete_number(&caller, &e164).await?;
+    app.services.numbers.delete_number(&caller, &e164).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -81,7 +81,7 @@ pub async fn linking(
     Auth(caller): Auth,
     Path(e164): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(app.herald.linking_status(&caller, &e164).await?.view()))
+    Ok(Json(app.services.linking.linking_status(&caller, &e164).await?.view()))
 }
 
 pub async fn retry_linking(
@@ -89,7 +89,7 @@ pub async fn retry_linking(
     Auth(caller): Auth,
     Path(e164): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(app.herald.retry_linking(&caller, &e164).await?.view()))
+    Ok(Json(app.services.linking.retry_linking(&caller, &e164).await?.view()))
 }
 
 #[derive(Deserialize)]
@@ -109,7 +109,8 @@ pub async fn admin_linking(
         other => return Err(HeraldError::validation("status", "INVALID", format!("unknown status {other}")).into()),
     };
     let items: Vec<Value> = app
-        .herald
+        .services
+        .linking
         .linkings(&caller, status)
         .await?
         .into_iter()

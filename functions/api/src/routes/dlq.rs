@@ -51,8 +51,11 @@ async fn list(
     archived: bool,
 ) -> Result<Json<Value>, ApiError> {
     check(&caller, admin)?;
-    let (items, next) =
-        app.herald.dlq_list(&caller, &filter(&q)?, archived, q.limit.unwrap_or(100), q.cursor.as_deref()).await?;
+    let (items, next) = app
+        .services
+        .dead_letters
+        .dlq_list(&caller, &filter(&q)?, archived, q.limit.unwrap_or(100), q.cursor.as_deref())
+        .await?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|m| {
@@ -96,7 +99,7 @@ pub async fn admin_archive_list(
 
 async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Result<Json<Value>, ApiError> {
     check(&caller, admin)?;
-    Ok(Json(json!(app.herald.dlq_stats(&caller, q.tenant_id.as_deref()).await?)))
+    Ok(Json(json!(app.services.dead_letters.dlq_stats(&caller, q.tenant_id.as_deref()).await?)))
 }
 pub async fn tenant_stats(
     State(app): State<AppState>,
@@ -119,7 +122,7 @@ async fn retry(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Resul
     if !admin && f.tenant_id.is_some() {
         return Err(HeraldError::validation("tenant_id", "UNKNOWN_FIELD", "tenant_id is for the admin route").into());
     }
-    Ok(Json(json!(app.herald.dlq_retry(&caller, &f).await?)))
+    Ok(Json(json!(app.services.dead_letters.dlq_retry(&caller, &f).await?)))
 }
 pub async fn tenant_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     retry(app, c, body, false).await
@@ -141,7 +144,8 @@ async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Res
     check(&caller, admin)?;
     let a: Archive = parse_json(&body)?;
     let n = app
-        .herald
+        .services
+        .dead_letters
         .dlq_archive(&caller, a.older_than_days.unwrap_or(7), a.tenant_id.as_deref().filter(|_| admin))
         .await?;
     Ok(Json(json!({"archived": n})))

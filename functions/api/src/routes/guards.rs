@@ -5,8 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use herald_core::address::E164;
-use herald_core::service::HeraldError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -24,7 +22,7 @@ pub async fn admin_pause(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let r: Reason = parse_json(&body)?;
-    Ok(Json(json!(app.herald.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?)))
+    Ok(Json(json!(app.services.controls.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?)))
 }
 
 pub async fn admin_resume(
@@ -32,22 +30,22 @@ pub async fn admin_resume(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (t, released) = app.herald.resume(&caller, Some(&id)).await?;
+    let (t, released) = app.services.controls.resume(&caller, Some(&id)).await?;
     Ok(Json(json!({"tenant": t, "released": released})))
 }
 
 pub async fn pause(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     let r: Reason = parse_json(&body)?;
-    Ok(Json(json!(app.herald.pause(&caller, None, r.reason.unwrap_or_default()).await?)))
+    Ok(Json(json!(app.services.controls.pause(&caller, None, r.reason.unwrap_or_default()).await?)))
 }
 
 pub async fn resume(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    let (t, released) = app.herald.resume(&caller, None).await?;
+    let (t, released) = app.services.controls.resume(&caller, None).await?;
     Ok(Json(json!({"tenant": t, "released": released})))
 }
 
 pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.budget(&caller).await?)))
+    Ok(Json(json!(app.services.controls.budget(&caller).await?)))
 }
 
 pub async fn dnc_put(
@@ -57,7 +55,7 @@ pub async fn dnc_put(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let r: Reason = parse_json(&body)?;
-    Ok(Json(json!(app.herald.dnc_put(&caller, &address, r.reason).await?)))
+    Ok(Json(json!(app.services.dnc.put(&caller, &address, r.reason).await?)))
 }
 
 pub async fn dnc_get(
@@ -65,7 +63,7 @@ pub async fn dnc_get(
     Auth(caller): Auth,
     Path(address): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.dnc_get(&caller, &address).await?)))
+    Ok(Json(json!(app.services.dnc.get(&caller, &address).await?)))
 }
 
 pub async fn dnc_delete(
@@ -73,7 +71,7 @@ pub async fn dnc_delete(
     Auth(caller): Auth,
     Path(address): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    app.herald.dnc_delete(&caller, &address).await?;
+    app.services.dnc.delete(&caller, &address).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,12 +86,12 @@ pub async fn dnc_list(
     Auth(caller): Auth,
     Query(p): Query<Paging>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = app.herald.dnc_list(&caller, p.limit.unwrap_or(100), p.cursor.as_deref()).await?;
+    let page = app.services.dnc.list(&caller, p.limit.unwrap_or(100), p.cursor.as_deref()).await?;
     Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
 }
 
 pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    let f = app.herald.features(&caller).await?;
+    let f = app.services.controls.features(&caller).await?;
     Ok(Json(json!(f
         .into_iter()
         .map(|(feature, enabled)| json!({"feature": feature, "enabled": enabled}))
@@ -113,7 +111,7 @@ pub async fn set_feature(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let f: FeatureSet = parse_json(&body)?;
-    let released = app.herald.set_feature(&caller, &f.feature, f.enabled).await?;
+    let released = app.services.controls.set_feature(&caller, &f.feature, f.enabled).await?;
     Ok(Json(json!({"feature": f.feature, "enabled": f.enabled, "released": released})))
 }
 
@@ -133,10 +131,6 @@ pub async fn open_window(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let w: Window = parse_json(&body)?;
-    let tenant = app.herald.tenant_by_id(&caller, &id).await?;
-    let phone = E164::parse(&w.phone, tenant.default_country.as_deref())
-        .map_err(|_| HeraldError::validation("phone", "INVALID_PHONE_NUMBER_FORMAT", "not a valid phone number"))?;
-    let at = w.at.unwrap_or_else(|| app.herald.now());
-    app.herald.open_whatsapp_window(&tenant.id, phone.as_str(), at).await?;
-    Ok(Json(json!({"tenant_id": tenant.id, "phone": phone, "last_inbound_at": at})))
+    let (tenant_id, phone, at) = app.services.controls.open_whatsapp_window(&caller, &id, &w.phone, w.at).await?;
+    Ok(Json(json!({"tenant_id": tenant_id, "phone": phone, "last_inbound_at": at})))
 }

@@ -22,7 +22,7 @@ pub async fn send(
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string)).transpose().map_err(|_| {
         HeraldError::validation("Idempotency-Key", "INVALID", "Idempotency-Key must be printable ASCII")
     })?;
-    let accepted = app.herald.accept(&caller, req, key, ctx.correlation_id).await?;
+    let accepted = app.services.accepting.accept(&caller, req, key, ctx.correlation_id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!(accepted))))
 }
 
@@ -53,7 +53,12 @@ pub async fn send_batch(
     let mut results = Vec::with_capacity(batch.messages.len());
     for (index, raw) in batch.messages.into_iter().enumerate() {
         let outcome = match serde_json::from_value::<SendRequest>(raw) {
-            Ok(req) => app.herald.accept(&caller, req, None, ctx.correlation_id.clone()).await.map_err(ApiError::from),
+            Ok(req) => app
+                .services
+                .accepting
+                .accept(&caller, req, None, ctx.correlation_id.clone())
+                .await
+                .map_err(ApiError::from),
             Err(e) => Err(crate::error::json_error(&e)),
         };
         results.push(match outcome {
@@ -70,7 +75,7 @@ pub async fn get_one(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(MessageView::from(app.herald.message(&caller, &id).await?))))
+    Ok(Json(json!(MessageView::from(app.services.reading.message(&caller, &id).await?))))
 }
 
 #[derive(Deserialize)]
@@ -101,7 +106,8 @@ pub async fn list(
         None => None,
     };
     let page = app
-        .herald
+        .services
+        .reading
         .messages(&caller, MessageFilter { status, channel }, q.limit.unwrap_or(50), q.cursor.as_deref())
         .await?;
     let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
@@ -113,7 +119,7 @@ pub async fn cancel(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(MessageView::from(app.herald.cancel(&caller, &id).await?))))
+    Ok(Json(json!(MessageView::from(app.services.reading.cancel(&caller, &id).await?))))
 }
 
 #[derive(Deserialize)]
@@ -127,5 +133,5 @@ pub async fn inbound(
     Auth(caller): Auth,
     Query(q): Query<InboundQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"messages": app.herald.inbound(&caller, q.since, q.limit.unwrap_or(100)).await?})))
+    Ok(Json(json!({"messages": app.services.receipts.inbound(&caller, q.since, q.limit.unwrap_or(100)).await?})))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub async fn health(State(app): State<AppState>) -> Json<Value> {
-    Json(json!({"status": "ok", "version": app.herald.settings.version}))
+    Json(json!({"status": "ok", "version": app.services.version}))
 }
 
 pub async fn not_found() -> ApiError {
@@ -24,12 +24,12 @@ fn admin(caller: &Caller) -> Result<(), ApiError> {
 }
 
 pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.provider_health(&caller).await?)))
+    Ok(Json(json!(app.services.breakers.provider_health(&caller).await?)))
 }
 
 pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
-    Ok(Json(json!(app.herald.queue_depths().await?)))
+    Ok(Json(json!(app.services.queue.depths().await.map_err(HeraldError::from)?)))
 }
 
 #[derive(Deserialize)]
@@ -43,13 +43,11 @@ pub async fn audit(
     Auth(caller): Auth,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    admin(&caller)?;
     let tenant = match q.tenant_id.as_deref() {
         Some(t) => Some(TenantId::parse(t).ok_or(HeraldError::NotFound)?),
         None => None,
     };
-    let entries =
-        app.herald.ports.audit.entries(tenant.as_ref(), q.limit.unwrap_or(100)).await.map_err(HeraldError::from)?;
+    let entries = app.services.audit.entries(&caller, tenant.as_ref(), q.limit.unwrap_or(100)).await?;
     Ok(Json(json!(entries)))
 }
 
@@ -59,7 +57,7 @@ pub async fn run_job(
     Path(job): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
-    let report = match app.herald.run_job(&job).await {
+    let report = match app.services.jobs.run(&job).await {
         Err(HeraldError::NotFound) => {
             return Err(ApiError::Coded {
                 status: StatusCode::NOT_FOUND,
@@ -69,6 +67,6 @@ pub async fn run_job(
         }
         other => other?,
     };
-    app.herald.audit(&caller, None, "job.run", json!({"job": job})).await;
+    app.services.audit.record(&caller, None, "job.run", json!({"job": job})).await;
     Ok(Json(json!(report)))
 }

@@ -15,7 +15,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NewTenant = parse_json(&body)?;
-    let created = app.herald.create_tenant(&caller, req).await?;
+    let created = app.services.tenancy.create_tenant(&caller, req).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -24,7 +24,7 @@ pub async fn get_by_id(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.tenant_by_id(&caller, &id).await?)))
+    Ok(Json(json!(app.services.tenancy.tenant_by_id(&caller, &id).await?)))
 }
 
 pub async fn patch_by_id(
@@ -34,16 +34,16 @@ pub async fn patch_by_id(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
-    Ok(Json(json!(app.herald.patch_tenant(&caller, Some(&id), patch).await?)))
+    Ok(Json(json!(app.services.tenancy.patch_tenant(&caller, Some(&id), patch).await?)))
 }
 
 pub async fn own(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.herald.own_tenant(&caller).await?)))
+    Ok(Json(json!(app.services.tenancy.own_tenant(&caller).await?)))
 }
 
 pub async fn patch_own(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
-    Ok(Json(json!(app.herald.patch_tenant(&caller, None, patch).await?)))
+    Ok(Json(json!(app.services.tenancy.patch_tenant(&caller, None, patch).await?)))
 }
 
 #[derive(Deserialize, Default)]
@@ -60,7 +60,7 @@ pub async fn create_key(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let req: NewKey = parse_json(&body)?;
-    let key = app.herald.create_key(&caller, &id, req.mode.unwrap_or(KeyMode::Live)).await?;
+    let key = app.services.tenancy.create_key(&caller, &id, req.mode.unwrap_or(KeyMode::Live)).await?;
     Ok((StatusCode::CREATED, Json(json!(key))))
 }
 
@@ -69,6 +69,6 @@ pub async fn delete_key(
     Auth(caller): Auth,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.herald.delete_key(&caller, &id, &key_id).await?;
+    app.services.tenancy.delete_key(&caller, &id, &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         async move {
             for record in event.payload.records {
                 let ses: serde_json::Value = serde_json::from_str(&record.sns.message)?;
-                app.herald.apply_ses_event(&ses).await?;
+                if let Some(event) = herald_providers::ses::events::parse(&ses) {
+                    app.services.receipts.apply_mail_event(&event).await?;
+                }
             }
             Ok::<_, lambda_runtime::Error>(())
         }

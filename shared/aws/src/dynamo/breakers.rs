@@ -1,8 +1,8 @@
 use super::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::guards::{BreakerRecord, BreakerState, BreakerStore};
-use herald_core::ports::StoreResult;
+use herald_core::guards::{BreakerRecord, BreakerState};
+use herald_core::ports::{BreakerStore, StoreResult};
 use herald_core::Provider;
 
 fn pk(p: Provider) -> String {

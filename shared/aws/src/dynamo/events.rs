@@ -2,14 +2,14 @@ use super::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::ids::TenantId;
-use herald_core::inbound::{EventRepo, InboundMessage, Receipt};
-use herald_core::ports::StoreResult;
+use herald_core::inbound::{InboundMessage, Receipt};
+use herald_core::ports::{EventLog, InboundStore, OrphanStore, StoreResult, WhatsappIndex};
 use herald_core::Provider;
 
 const ORPHAN_TTL_SECS: i64 = 7 * 24 * 3600;
 
 #[async_trait]
-impl EventRepo for DynamoStore {
+impl EventLog for DynamoStore {
     async fn first_event(&self, key: &str, expires_at: i64) -> StoreResult<bool> {
         let res = self
             .client
@@ -35,7 +35,10 @@ impl EventRepo for DynamoStore {
             .map_err(unavailable)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl InboundStore for DynamoStore {
     async fn save_inbound(&self, m: &InboundMessage) -> StoreResult<()> {
         self.put(keyed(m, format!("INB#{}", m.tenant_id), &format!("{}#{}", ts(&m.received_at), m.id))?).await
     }
@@ -61,7 +64,10 @@ impl EventRepo for DynamoStore {
         let out = q.send().await.map_err(unavailable)?;
         out.items.unwrap_or_default().into_iter().map(from_item).collect()
     }
+}
 
+#[async_trait]
+impl OrphanStore for DynamoStore {
     async fn save_orphan(&self, r: &Receipt) -> StoreResult<()> {
         let mut item = keyed(
             r,
@@ -90,7 +96,10 @@ impl EventRepo for DynamoStore {
         }
         Ok(out)
     }
+}
 
+#[async_trait]
+impl WhatsappIndex for DynamoStore {
     async fn set_whatsapp_index(&self, tenant: &TenantId, pnid: &str, token_hash: &str) -> StoreResult<()> {
         for pk in [format!("WAPNID#{pnid}"), format!("WAVERIFY#{token_hash}")] {
             let mut item = Item::new();

@@ -4,7 +4,9 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 use herald_core::guards::*;
 use herald_core::ids::TenantId;
-use herald_core::ports::{Page, StoreResult};
+use herald_core::ports::{
+    BudgetStore, Counters, DncStore, FeatureStore, Page, PendingReleases, QuotaStore, StoreResult, WindowStore,
+};
 use std::collections::BTreeMap;
 
 impl DynamoStore {
@@ -46,7 +48,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl GuardStore for DynamoStore {
+impl DncStore for DynamoStore {
     async fn dnc(&self, tenant: &TenantId, address: &str) -> StoreResult<Option<DncEntry>> {
         self.get(&format!("DNC#{tenant}"), address).await?.map(from_item).transpose()
     }
@@ -84,11 +86,21 @@ impl GuardStore for DynamoStore {
         let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor: encode_cursor(out.last_evaluated_key.as_ref()) })
     }
+}
 
+#[async_trait]
+impl Counters for DynamoStore {
     async fn take_rate(&self, tenant: &TenantId, window: &str, limit: u32, expires_at: i64) -> StoreResult<bool> {
         self.take_counter(format!("RATE#{tenant}"), window, limit, expires_at).await
     }
 
+    async fn take_warmup(&self, number: &str, day: &str, cap: u32, expires_at: i64) -> StoreResult<bool> {
+        self.take_counter(format!("WARM#{number}"), day, cap, expires_at).await
+    }
+}
+
+#[async_trait]
+impl BudgetStore for DynamoStore {
     async fn reserve_budget(
         &self,
         tenant: &TenantId,
@@ -126,11 +138,10 @@ impl GuardStore for DynamoStore {
         let num = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
         Ok(Spend { daily_spent_cents: num(&format!("d_{}", p.day)), monthly_spent_cents: num("month_spent") })
     }
+}
 
-    async fn take_warmup(&self, number: &str, day: &str, cap: u32, expires_at: i64) -> StoreResult<bool> {
-        self.take_counter(format!("WARM#{number}"), day, cap, expires_at).await
-    }
-
+#[async_trait]
+impl WindowStore for DynamoStore {
     async fn whatsapp_window(&self, tenant: &TenantId, phone: &str) -> StoreResult<Option<DateTime<Utc>>> {
         let item = self.get(&format!("WAWIN#{tenant}"), phone).await?;
         Ok(item
@@ -146,7 +157,10 @@ impl GuardStore for DynamoStore {
         item.insert("ttl".into(), n(at.timestamp() + 2 * 86400));
         self.put(item).await
     }
+}
 
+#[async_trait]
+impl QuotaStore for DynamoStore {
     async fn quota(&self, tenant: &TenantId) -> StoreResult<Option<QuotaState>> {
         self.get(&format!("WAQ#{tenant}"), "STATE").await?.map(from_item).transpose()
     }
@@ -192,7 +206,10 @@ impl GuardStore for DynamoStore {
             .filter_map(|i| i.get("gsi1sk")?.as_s().ok().and_then(|t| TenantId::parse(t)))
             .collect())
     }
+}
 
+#[async_trait]
+impl FeatureStore for DynamoStore {
     async fn features(&self) -> StoreResult<BTreeMap<String, bool>> {
         Ok(self
             .query_prefix("FEATURES", "")
@@ -209,7 +226,10 @@ impl GuardStore for DynamoStore {
         item.insert("enabled".into(), AttributeValue::Bool(enabled));
         self.put(item).await
     }
+}
 
+#[async_trait]
+impl PendingReleases for DynamoStore {
     async fn pending_releases(&self) -> StoreResult<Vec<String>> {
         Ok(self
             .query_prefix("RELEASES", "")

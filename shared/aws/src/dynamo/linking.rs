@@ -1,8 +1,8 @@
 use super::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::linking::{LinkStatus, LinkingRepo, LinkingState};
-use herald_core::ports::StoreResult;
+use herald_core::linking::{LinkStatus, LinkingState};
+use herald_core::ports::{LinkingStore, StoreResult};
 
 fn item(st: &LinkingState) -> Result<Item, StoreError> {
     let mut item = keyed(st, format!("LINK#{}", st.phone_number), "LINK")?;
@@ -16,7 +16,7 @@ fn item(st: &LinkingState) -> Result<Item, StoreError> {
 }
 
 #[async_trait]
-impl LinkingRepo for DynamoStore {
+impl LinkingStore for DynamoStore {
     async fn linking(&self, e164: &str) -> StoreResult<Option<LinkingState>> {
         self.get(&format!("LINK#{e164}"), "LINK").await?.map(from_item).transpose()
     }

@@ -3,7 +3,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use herald_core::ids::{MessageId, TenantId};
 use herald_core::message::Message;
-use herald_core::ports::{Inserted, MessageFilter, MessageRepo, Page, StoreResult, WorkState};
+use herald_core::ports::{
+    DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, Page, StoreResult, WorkIndex, WorkState,
+};
 use herald_core::tenant::IdempotencyRecord;
 use herald_core::Provider;
 
@@ -84,7 +86,7 @@ fn idem_pk(tenant: &TenantId, key: &str) -> String {
 }
 
 #[async_trait]
-impl MessageRepo for DynamoStore {
+impl MessageStore for DynamoStore {
     async fn insert(&self, msg: &Message, idem: Option<&IdempotencyRecord>) -> StoreResult<Inserted> {
         let item = message_item(msg)?;
         let Some(idem) = idem else {
@@ -116,14 +118,6 @@ impl MessageRepo for DynamoStore {
             }
             Err(reasons) => Err(StoreError::Unavailable(format!("insert cancelled: {reasons:?}"))),
         }
-    }
-
-    async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
-        self.get(&idem_pk(tenant, key), "IDEM").await?.map(from_item).transpose()
-    }
-
-    async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()> {
-        self.put(keyed(record, idem_pk(&record.tenant_id, &record.key), "IDEM")?).await
     }
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
@@ -187,7 +181,21 @@ impl MessageRepo for DynamoStore {
         }
         Ok(Page { items, next_cursor: encode_cursor(start.as_ref()) })
     }
+}
 
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
+    async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
+        self.get(&idem_pk(tenant, key), "IDEM").await?.map(from_item).transpose()
+    }
+
+    async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()> {
+        self.put(keyed(record, idem_pk(&record.tenant_id, &record.key), "IDEM")?).await
+    }
+}
+
+#[async_trait]
+impl WorkIndex for DynamoStore {
     async fn due(
         &self,
         state: WorkState,
@@ -210,6 +218,13 @@ impl MessageRepo for DynamoStore {
         Ok(self.gsi3_message_ids(&format!("PMID#{provider}#{pmid}"), 1).await?.into_iter().next())
     }
 
+    async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>> {
+        self.gsi3_message_ids(hold_key, limit).await
+    }
+}
+
+#[async_trait]
+impl DeadLetterIndex for DynamoStore {
     async fn dead_letters(
         &self,
         tenant: &TenantId,
@@ -241,9 +256,5 @@ impl MessageRepo for DynamoStore {
             .filter_map(|i| Some((message_id_of(i)?, i.get("gsi2sk")?.as_s().ok()?.clone())))
             .collect();
         Ok(Page { items, next_cursor: encode_cursor(out.last_evaluated_key.as_ref()) })
-    }
-
-    async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>> {
-        self.gsi3_message_ids(hold_key, limit).await
     }
 }

@@ -2,7 +2,7 @@ use super::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use herald_core::ids::{KeyId, TenantId};
-use herald_core::ports::{AuditEntry, AuditLog, StoreResult, TenantRepo};
+use herald_core::ports::{AuditEntry, AuditLog, ChannelStore, KeyStore, NumberStore, StoreResult, TenantStore};
 use herald_core::tenant::*;
 use herald_core::Channel;
 
@@ -45,7 +45,7 @@ fn conditional_failed(reasons: &[Option<String>], index: usize) -> bool {
 }
 
 #[async_trait]
-impl TenantRepo for DynamoStore {
+impl TenantStore for DynamoStore {
     async fn insert_tenant(&self, tenant: &Tenant, keys: &[ApiKeyRecord]) -> StoreResult<()> {
         let mut items = vec![put_item(&self.table, tenant_item(tenant)?, Some("attribute_not_exists(pk)"))?];
         for k in keys {
@@ -70,7 +70,10 @@ impl TenantRepo for DynamoStore {
     async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         self.put(tenant_item(tenant)?).await
     }
+}
 
+#[async_trait]
+impl KeyStore for DynamoStore {
     async fn insert_key(&self, k: &ApiKeyRecord) -> StoreResult<()> {
         let items = vec![
             put_item(&self.table, keyed(k, format!("KEY#{}", k.hash), "KEY")?, Some("attribute_not_exists(pk)"))?,
@@ -104,7 +107,10 @@ impl TenantRepo for DynamoStore {
         self.transact(items).await?.map_err(|_| StoreError::Conflict)?;
         Ok(true)
     }
+}
 
+#[async_trait]
+impl ChannelStore for DynamoStore {
     async fn save_channel(&self, cfg: &ChannelConfig) -> StoreResult<()> {
         self.put(keyed(cfg, tenant_pk(&cfg.tenant_id), &format!("CH#{}", cfg.channel))?).await
     }
@@ -116,7 +122,10 @@ impl TenantRepo for DynamoStore {
     async fn channels(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelConfig>> {
         self.query_prefix(&tenant_pk(tenant), "CH#").await?.into_iter().map(from_item).collect()
     }
+}
 
+#[async_trait]
+impl NumberStore for DynamoStore {
     async fn save_number(&self, number: &SendingNumber) -> StoreResult<()> {
         let global = keyed(number, format!("NUM#{}", number.phone_number), "NUM")?;
         let put_global = Put::builder()
@@ -167,7 +176,6 @@ impl TenantRepo for DynamoStore {
         Ok(true)
     }
 }
-
 #[async_trait]
 impl AuditLog for DynamoStore {
     async fn record(&self, entry: &AuditEntry) -> StoreResult<()> {

@@ -1,0 +1,115 @@
+//! The one webhook handler: accounts → credentials → signature → events, applied once.
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use herald_core::service::HeraldError;
+use herald_core::tenant::ChannelSecrets;
+use herald_core::{Provider, TenantId};
+use herald_http::error::ApiError;
+use herald_http::AppState;
+use herald_providers::{Account, ProviderEvent, Webhook, WebhookRequest};
+
+pub(crate) fn unauthorized(provider: Provider, reason: &str) -> ApiError {
+    // The reason is logged, never a secret or the signature itself.
+    tracing::warn!(provider = %provider, reason, "webhook refused");
+    ApiError::Coded {
+        status: StatusCode::UNAUTHORIZED,
+        code: "INVALID_SIGNATURE",
+        message: "webhook signature missing or invalid".into(),
+    }
+}
+
+/// The URL the provider signed: `HERALD_PUBLIC_URL` + path + query, or this request's own.
+fn public_url(app: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    match &app.config.public_url {
+        Some(base) => format!("{}{}", base.trim_end_matches('/'), path),
+        None => {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let proto = header("x-forwarded-proto").unwrap_or("http");
+            let host = header("host").unwrap_or("localhost");
+            format!("{proto}://{host}{path}")
+        }
+    }
+}
+
+fn webhook(app: &AppState, provider: Provider) -> Result<&dyn Webhook, ApiError> {
+    let w = app.providers.carrier(provider).and_then(|c| c.webhook());
+    w.ok_or_else(|| HeraldError::NotFound.into())
+}
+
+async fn credentials(app: &AppState, account: &Account) -> Result<Option<(TenantId, ChannelSecrets)>, ApiError> {
+    let accounts = &app.services.accounts;
+    Ok(match account {
+        Account::Number(n) => accounts.by_number(n).await?,
+        Account::WhatsappPhoneNumberId(id) => accounts.by_whatsapp_id(id).await?,
+    })
+}
+
+pub(crate) async fn handle(
+    provider: Provider,
+    State(app): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let webhook = webhook(&app, provider)?;
+    let url = public_url(&app, &headers, &uri);
+    let now = app.services.clock.now();
+    let req = WebhookRequest { path: uri.path(), public_url: &url, headers: &headers, body: &body, now };
+    let accounts = webhook.accounts(&req).map_err(|r| unauthorized(provider, &r.0))?;
+    // Every account the request speaks for must have signed it; nothing is applied before.
+    let mut verified = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let (tenant, secrets) =
+            credentials(&app, &account).await?.ok_or_else(|| unauthorized(provider, "account not registered"))?;
+        webhook.verify(&req, &secrets).map_err(|r| unauthorized(provider, &r.0))?;
+        verified.push((account, tenant));
+    }
+    for (account, tenant) in &verified {
+        for event in webhook.events(&req, account, tenant) {
+            apply(&app, provider, event).await?;
+        }
+    }
+    let reply = webhook.reply(&req);
+    Ok(match reply.content_type {
+        Some(ct) => ([("content-type", ct)], reply.body).into_response(),
+        None => StatusCode::OK.into_response(),
+    })
+}
+
+async fn apply(app: &AppState, provider: Provider, event: ProviderEvent) -> Result<(), HeraldError> {
+    let receipts = &app.services.receipts;
+    match event {
+        ProviderEvent::Receipt { event_id, receipt } => {
+            receipts.once(provider, &event_id, || receipts.apply_receipt(&receipt)).await?;
+        }
+        ProviderEvent::Inbound { event_id, message } => {
+            receipts.once(provider, &event_id, || receipts.handle_inbound(message)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A subscription handshake: the challenge is echoed only for a verify token some tenant
+/// configured.
+pub(crate) async fn handshake(
+    provider: Provider,
+    State(app): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let webhook = app.providers.carrier(provider).and_then(|c| c.webhook());
+    let Some((token, challenge)) = webhook.and_then(|w| w.challenge(&query)) else {
+        tracing::warn!("webhook subscription verification refused");
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    if !token.is_empty() && app.services.accounts.knows_verify_token(&hash).await {
+        (StatusCode::OK, challenge).into_response()
+    } else {
+        tracing::warn!("webhook subscription verification refused");
+        StatusCode::FORBIDDEN.into_response()
+    }
+}

@@ -1,0 +1,243 @@
+//! A message and everything that happens to it. Transitions are methods here, pure and
+//! testable; adapters persist the result with an optimistic `version` check.
+use crate::channel::{Channel, Provider};
+use crate::errors::ErrorCode;
+use crate::ids::{CorrelationId, KeyMode, MessageId, TenantId};
+use crate::segments::Encoding;
+use crate::status::Status;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(test)]
+pub(crate) mod tests;
+mod transitions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Urgent,
+    #[default]
+    Normal,
+    Bulk,
+}
+
+/// Why a message that could go is being kept back. Always visible on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HoldReason {
+    TenantPaused,
+    QuietHours,
+    QuotaExceeded,
+    WarmupCap,
+    ChannelDisabled,
+    ProviderCircuitOpen,
+    NumberNotLinked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub parameters: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    InProgress,
+    Sent,
+    Retry,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub n: u32,
+    pub at: DateTime<Utc>,
+    pub provider: Provider,
+    pub outcome: AttemptOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_retry_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub status: Status,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub channel: Channel,
+    pub to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default)]
+    pub fallback_channels: Vec<Channel>,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_reason: Option<HoldReason>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred_until: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_message_id: Option<String>,
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub segments: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+    pub estimated_cost_cents: u64,
+    pub correlation_id: CorrelationId,
+    pub key_mode: KeyMode,
+    /// Bumped each time the message is (re-)enqueued: the SQS deduplication id and the
+    /// sender's claim both carry it, so a stale copy of an older enqueue is recognised.
+    pub generation: u32,
+    /// Optimistic-concurrency counter for every write.
+    pub version: u64,
+    /// When the work index should look at this message next (retry due, hold release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub dead_lettered: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Notes on decisions taken for this message (e.g. an urgent quiet-hours bypass).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Budget reserved at acceptance and not yet released or settled.
+    #[serde(default)]
+    pub reserved_cents: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_period: Option<crate::guards::BudgetPeriod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<DateTime<Utc>>,
+    /// Set when a dead letter is moved to the archive (kept for audit, then expires).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// Attempts made before the last retry from the DLQ: the attempt budget starts again.
+    #[serde(default)]
+    pub attempts_offset: u32,
+    /// Created → delivered, once a receipt confirms delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_latency_ms: Option<i64>,
+}
+
+impl Message {
+    /// A new queued message with nothing decided yet; callers fill in content and policy.
+    pub fn draft(
+        tenant_id: TenantId,
+        channel: Channel,
+        to: String,
+        correlation_id: CorrelationId,
+        key_mode: KeyMode,
+        now: DateTime<Utc>,
+    ) -> Message {
+        Message {
+            id: MessageId::generate(),
+            tenant_id,
+            channel,
+            to,
+            from: None,
+            body: None,
+            subject: None,
+            html: None,
+            template: None,
+            priority: Priority::Normal,
+            recipient_timezone: None,
+            send_at: None,
+            metadata: Default::default(),
+            callback_url: None,
+            fallback_channels: vec![],
+            status: Status::Queued,
+            hold_reason: None,
+            deferred_until: None,
+            error_code: None,
+            error_message: None,
+            provider: None,
+            provider_message_id: None,
+            attempts: vec![],
+            history: vec![HistoryEntry { status: Status::Queued, at: now }],
+            created_at: now,
+            updated_at: now,
+            sent_at: None,
+            delivered_at: None,
+            segments: 1,
+            encoding: None,
+            estimated_cost_cents: 0,
+            correlation_id,
+            key_mode,
+            generation: 0,
+            version: 1,
+            due_at: None,
+            dead_lettered: false,
+            idempotency_key: None,
+            notes: vec![],
+            reserved_cents: 0,
+            budget_period: None,
+            delivery_latency_ms: None,
+            failed_at: None,
+            archived_at: None,
+            attempts_offset: 0,
+        }
+    }
+}
+
+pub fn hold_key_channel(reason: HoldReason, channel: Channel) -> String {
+    let r = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    format!("HOLD#*#{r}#{channel}")
+}
+
+pub fn hold_key_tenant(reason: HoldReason, tenant: &TenantId) -> String {
+    let r = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    format!("HOLD#{tenant}#{r}")
+}
+
+/// What travels on the queue: a pointer to the message record, never the content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendJob {
+    pub message_id: MessageId,
+    pub tenant_id: TenantId,
+    pub channel: Channel,
+    pub generation: u32,
+    pub correlation_id: CorrelationId,
+}

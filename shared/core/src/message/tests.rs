@@ -1,0 +1,60 @@
+use super::*;
+
+pub fn sample(now: DateTime<Utc>) -> Message {
+    let mut m = Message::draft(
+        TenantId::generate(),
+        Channel::Sms,
+        "+14155550100".into(),
+        CorrelationId::generate(),
+        KeyMode::Live,
+        now,
+    );
+    m.body = Some("hi".into());
+    m.encoding = Some(Encoding::Gsm7);
+    m.estimated_cost_cents = 1;
+    m.version = 0;
+    m
+}
+
+#[test]
+fn attempt_lifecycle() {
+    let now = Utc::now();
+    let mut m = sample(now);
+    assert_eq!(m.begin_attempt(Provider::Twilio, now), 1);
+    assert_eq!(m.status, Status::Sending);
+    m.record_retry(ErrorCode::TemporaryError, Some("503".into()), "down".into(), now, now);
+    assert_eq!(m.status, Status::Queued);
+    assert_eq!(m.attempts_made(), 1);
+    assert_eq!(m.begin_attempt(Provider::Twilio, now), 2);
+    m.record_sent("SM1".into(), now, false);
+    assert_eq!(m.status, Status::Sent);
+    assert_eq!(m.error_code, None);
+    assert_eq!(
+        m.attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(),
+        vec![AttemptOutcome::Retry, AttemptOutcome::Sent]
+    );
+    let statuses: Vec<_> = m.history.iter().map(|h| h.status).collect();
+    assert_eq!(statuses, vec![Status::Queued, Status::Sending, Status::Queued, Status::Sending, Status::Sent]);
+}
+
+#[test]
+fn sent_does_not_undo_an_earlier_receipt() {
+    let now = Utc::now();
+    let mut m = sample(now);
+    m.begin_attempt(Provider::Telnyx, now);
+    m.set_status(Status::Delivered, now);
+    m.record_sent("id".into(), now, false);
+    assert_eq!(m.status, Status::Delivered);
+}
+
+#[test]
+fn group_and_dedup_ids() {
+    let now = Utc::now();
+    let mut m = sample(now);
+    let g = m.group_id();
+    assert!(g.len() <= 128);
+    let d0 = m.dedup_id();
+    m.requeue(now);
+    assert_ne!(d0, m.dedup_id());
+    assert_eq!(g, m.group_id());
+}

@@ -1,0 +1,217 @@
+//! A message's transitions: pure, testable; adapters persist the result with an optimistic
+//! `version` check.
+use super::*;
+use crate::inbound::Receipt;
+
+impl Message {
+    pub fn set_status(&mut self, status: Status, now: DateTime<Utc>) {
+        if self.status != status {
+            self.status = status;
+            self.history.push(HistoryEntry { status, at: now });
+        }
+        self.updated_at = now;
+    }
+
+    pub fn attempts_made(&self) -> u32 {
+        self.attempts.iter().filter(|a| a.outcome != AttemptOutcome::InProgress).count() as u32
+    }
+
+    /// queued → sending, with a new in-progress attempt. The caller persists this with a
+    /// version check *before* calling the provider: that write is the at-most-once guard.
+    pub fn begin_attempt(&mut self, provider: Provider, now: DateTime<Utc>) -> u32 {
+        let n = self.attempts.len() as u32 + 1;
+        self.attempts.push(Attempt {
+            n,
+            at: now,
+            provider,
+            outcome: AttemptOutcome::InProgress,
+            error_code: None,
+            provider_error_code: None,
+            next_retry_at: None,
+        });
+        self.provider = Some(provider);
+        self.hold_reason = None;
+        self.deferred_until = None;
+        self.due_at = None;
+        self.set_status(Status::Sending, now);
+        n
+    }
+
+    fn current_attempt(&mut self) -> Option<&mut Attempt> {
+        self.attempts.last_mut().filter(|a| a.outcome == AttemptOutcome::InProgress)
+    }
+
+    /// The provider took the message. A receipt may already have moved it further.
+    pub fn record_sent(&mut self, provider_message_id: String, now: DateTime<Utc>, delivered: bool) {
+        if let Some(a) = self.current_attempt() {
+            a.outcome = AttemptOutcome::Sent;
+        }
+        self.provider_message_id = Some(provider_message_id);
+        self.sent_at.get_or_insert(now);
+        self.error_code = None;
+        self.error_message = None;
+        if self.status == Status::Sending {
+            self.set_status(Status::Sent, now);
+        }
+        if delivered && self.status.accepts_receipt(Status::Delivered) {
+            self.delivered_at = Some(now);
+            self.set_status(Status::Delivered, now);
+        }
+    }
+
+    /// A retryable failure: back to queued, due again at `next`.
+    pub fn record_retry(
+        &mut self,
+        code: ErrorCode,
+        provider_code: Option<String>,
+        message: String,
+        now: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) {
+        if let Some(a) = self.current_attempt() {
+            a.outcome = AttemptOutcome::Retry;
+            a.error_code = Some(code);
+            a.provider_error_code = provider_code;
+            a.next_retry_at = Some(next);
+        }
+        self.error_code = Some(code);
+        self.error_message = Some(message);
+        self.due_at = Some(next);
+        self.set_status(Status::Queued, now);
+    }
+
+    /// Terminal failure: the message is dead-lettered with its contract error code.
+    pub fn record_failure(
+        &mut self,
+        code: ErrorCode,
+        provider_code: Option<String>,
+        message: String,
+        now: DateTime<Utc>,
+    ) {
+        if let Some(a) = self.current_attempt() {
+            a.outcome = AttemptOutcome::Failed;
+            a.error_code = Some(code);
+            a.provider_error_code = provider_code;
+        }
+        self.error_code = Some(code);
+        self.error_message = Some(message);
+        self.dead_lettered = true;
+        self.failed_at = Some(now);
+        self.due_at = None;
+        self.set_status(Status::Failed, now);
+    }
+
+    /// Out of the dead-letter queue and back in line, with a fresh attempt budget.
+    pub fn retry_from_dlq(&mut self, actor: &str, now: DateTime<Utc>) {
+        self.attempts_offset = self.attempts.len() as u32;
+        self.dead_lettered = false;
+        self.error_code = None;
+        self.error_message = None;
+        self.failed_at = None;
+        self.notes.push(format!("dlq_retry by {actor} at {}", now.to_rfc3339()));
+        self.requeue(now);
+    }
+
+    /// The DLQ index sort key: channel and error code first, so stats and filters read keys.
+    pub fn dlq_sort_key(&self) -> Option<String> {
+        if !(self.dead_lettered && self.status == Status::Failed && self.archived_at.is_none()) {
+            return None;
+        }
+        let code = self.error_code.map(|c| c.as_str()).unwrap_or("PROVIDER_ERROR");
+        let at = self.failed_at.unwrap_or(self.updated_at).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Some(format!("{}#{}#{}#{}", self.channel, code, at, self.id))
+    }
+
+    /// Keeps a pending message back until `until` (or until released when `None`).
+    pub fn hold(&mut self, reason: HoldReason, until: Option<DateTime<Utc>>, status: Status, now: DateTime<Utc>) {
+        self.hold_reason = Some(reason);
+        self.deferred_until = until;
+        self.due_at = until;
+        self.set_status(status, now);
+    }
+
+    /// The index partition under which an open-ended hold waits for its release; holds
+    /// with a known end (quiet hours, warmup) are found by their due time instead.
+    pub fn hold_key(&self) -> Option<String> {
+        if !self.status.is_pending() {
+            return None;
+        }
+        Some(match self.hold_reason? {
+            HoldReason::TenantPaused => format!("HOLD#{}#TENANT_PAUSED", self.tenant_id),
+            HoldReason::QuotaExceeded => format!("HOLD#{}#QUOTA_EXCEEDED", self.tenant_id),
+            HoldReason::ChannelDisabled => hold_key_channel(HoldReason::ChannelDisabled, self.channel),
+            HoldReason::ProviderCircuitOpen => hold_key_channel(HoldReason::ProviderCircuitOpen, self.channel),
+            HoldReason::NumberNotLinked => format!("HOLD#NUMBER#{}", self.from.as_deref().unwrap_or_default()),
+            HoldReason::QuietHours | HoldReason::WarmupCap => return None,
+        })
+    }
+
+    /// Back into the queue as a fresh enqueue (new generation, new dedup id).
+    pub fn requeue(&mut self, now: DateTime<Utc>) {
+        self.generation += 1;
+        self.hold_reason = None;
+        self.deferred_until = None;
+        self.due_at = None;
+        self.set_status(Status::Queued, now);
+    }
+
+    /// The SQS deduplication id of the current generation.
+    pub fn dedup_id(&self) -> String {
+        format!("{}-g{}", self.id, self.generation)
+    }
+
+    /// The FIFO message group: tenant + recipient, so one recipient's back-off blocks no one else.
+    pub fn group_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let h = Sha256::digest(format!("{}|{}", self.tenant_id, self.to).as_bytes());
+        format!("{}-{}", self.tenant_id, &hex::encode(h)[..24])
+    }
+
+    pub fn job(&self) -> SendJob {
+        SendJob {
+            message_id: self.id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            channel: self.channel,
+            generation: self.generation,
+            correlation_id: self.correlation_id.clone(),
+        }
+    }
+
+    /// Applies a provider receipt. None when the message is already further along; else
+    /// the (actual, reserved) cents to settle, when the receipt settles the reservation.
+    pub fn apply_receipt(&mut self, r: &Receipt, now: DateTime<Utc>) -> Option<Option<(i64, u64)>> {
+        if !self.status.accepts_receipt(r.status) {
+            return None;
+        }
+        match r.status {
+            Status::Delivered => {
+                self.delivered_at = Some(r.at);
+                self.delivery_latency_ms = Some((r.at - self.created_at).num_milliseconds());
+                self.sent_at.get_or_insert(r.at);
+            }
+            Status::Read => {
+                self.delivered_at.get_or_insert(r.at);
+            }
+            Status::Sent => {
+                self.sent_at.get_or_insert(r.at);
+            }
+            Status::Failed => {
+                self.error_code = Some(r.error.unwrap_or(ErrorCode::Undeliverable));
+                self.error_message = r
+                    .error_message
+                    .clone()
+                    .or_else(|| r.error_code.as_ref().map(|c| format!("{} error {c}", r.provider)));
+                self.dead_lettered = true;
+                self.due_at = None;
+            }
+            _ => {}
+        }
+        let settle = match (r.price_cents, r.status) {
+            (Some(price), _) => Some((price, std::mem::take(&mut self.reserved_cents))),
+            (None, Status::Failed) => Some((0, std::mem::take(&mut self.reserved_cents))),
+            _ => None,
+        };
+        self.set_status(r.status, now);
+        Some(settle)
+    }
+}

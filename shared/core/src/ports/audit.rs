@@ -1,0 +1,23 @@
+use super::StoreResult;
+use crate::ids::TenantId;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// "admin" or the key id that made the call.
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<TenantId>,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// Every admin and settings change: who, what, when.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn record(&self, entry: &AuditEntry) -> StoreResult<()>;
+    async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+}

@@ -1,0 +1,13 @@
+use super::{Page, StoreResult};
+use crate::guards::DncEntry;
+use crate::ids::TenantId;
+use async_trait::async_trait;
+
+/// Each tenant's do-not-contact list, keyed by the normalised address.
+#[async_trait]
+pub trait DncStore: Send + Sync {
+    async fn dnc(&self, tenant: &TenantId, address: &str) -> StoreResult<Option<DncEntry>>;
+    async fn put_dnc(&self, entry: &DncEntry) -> StoreResult<()>;
+    async fn delete_dnc(&self, tenant: &TenantId, address: &str) -> StoreResult<bool>;
+    async fn list_dnc(&self, tenant: &TenantId, limit: u32, cursor: Option<&str>) -> StoreResult<Page<DncEntry>>;
+}

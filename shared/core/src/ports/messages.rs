@@ -1,0 +1,95 @@
+use super::{Page, StoreResult};
+use crate::channel::{Channel, Provider};
+use crate::ids::{MessageId, TenantId};
+use crate::message::Message;
+use crate::status::Status;
+use crate::tenant::IdempotencyRecord;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    pub status: Option<Status>,
+    pub channel: Option<Channel>,
+}
+
+/// Sparse work index: messages that something must look at again by a certain time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkState {
+    /// In the queue, or waiting for a retry; due = when it should have been picked up.
+    Queued,
+    /// Handed to the sender; due = when it counts as stale.
+    Sending,
+    /// Kept back (scheduled, deferred, held); due = when to release it, if known.
+    Held,
+}
+
+impl WorkState {
+    pub fn of(status: Status) -> Option<WorkState> {
+        match status {
+            Status::Queued => Some(WorkState::Queued),
+            Status::Sending => Some(WorkState::Sending),
+            Status::Scheduled | Status::Deferred => Some(WorkState::Held),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    Created,
+    /// The Idempotency-Key is already taken; nothing was written.
+    KeyTaken,
+}
+
+/// Message records, the source of truth; every change is a versioned write.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Writes the message and, atomically with it, the idempotency record.
+    async fn insert(&self, msg: &Message, idem: Option<&IdempotencyRecord>) -> StoreResult<Inserted>;
+    async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
+    /// Writes `msg` if the stored version is still `msg.version - 1`; false when it is not.
+    async fn replace(&self, msg: &Message) -> StoreResult<bool>;
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &MessageFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<Message>>;
+}
+
+/// Answers already given to idempotent requests.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Fills in the stored answer of an idempotent request once it is known.
+    async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()>;
+}
+
+/// The sparse indexes that find messages needing work: due times, holds, provider ids.
+#[async_trait]
+pub trait WorkIndex: Send + Sync {
+    /// Messages in `state` due at or before `before`, oldest first.
+    async fn due(&self, state: WorkState, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<MessageId>>;
+    /// Messages waiting under an open-ended hold (see `Message::hold_key`), oldest first.
+    async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>>;
+    async fn by_provider_id(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Option<MessageId>>;
+}
+
+/// Dead letters by `channel#ERROR_CODE#failed_at`, so stats and filters read index keys only.
+#[async_trait]
+pub trait DeadLetterIndex: Send + Sync {
+    /// Dead letters (or archived ones) of a tenant whose index key starts with `prefix`,
+    /// with that key.
+    async fn dead_letters(
+        &self,
+        tenant: &TenantId,
+        archived: bool,
+        prefix: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> StoreResult<Page<(MessageId, String)>>;
+}

@@ -1,0 +1,53 @@
+//! Turns an admitted request into the message record, held when the tenant is paused or
+//! the recipient is in quiet hours.
+use super::{Accepting, Intake};
+use crate::guards::BudgetPeriod;
+use crate::message::{HistoryEntry, HoldReason, Message, Priority, Template};
+use crate::service::support::duration;
+use crate::status::Status;
+
+impl Accepting {
+    pub(crate) fn draft(&self, intake: Intake<'_>, cost: u64, period: Option<BudgetPeriod>) -> Message {
+        let now = self.clock.now();
+        let Intake { tenant, key, req, valid, notes, idempotency_key, correlation_id } = intake;
+        let scheduled = req.send_at.is_some_and(|t| t > now + chrono::Duration::seconds(1));
+        let status = if scheduled { Status::Scheduled } else { Status::Queued };
+        let mut msg = Message::draft(tenant.id.clone(), req.channel, valid.to, correlation_id, key.mode, now);
+        msg.from = valid.from.map(|f| f.to_string());
+        msg.body = req.body;
+        msg.subject = req.subject;
+        msg.html = req.html;
+        msg.template = req.template.map(|t| Template { name: t.name, language: t.language, parameters: t.parameters });
+        msg.priority = req.priority.unwrap_or_default();
+        msg.recipient_timezone = req.recipient_timezone;
+        msg.send_at = req.send_at;
+        msg.metadata = req.metadata.unwrap_or_default();
+        msg.callback_url = req.callback_url;
+        msg.fallback_channels = req.fallback_channels.unwrap_or_default();
+        msg.status = status;
+        msg.history = vec![HistoryEntry { status, at: now }];
+        msg.segments = valid.segments;
+        msg.encoding = valid.encoding;
+        msg.estimated_cost_cents = cost;
+        msg.due_at = if scheduled { req.send_at } else { Some(now + duration(self.enqueue_grace)) };
+        msg.idempotency_key = idempotency_key;
+        msg.notes = notes;
+        msg.reserved_cents = if period.is_some() { cost } else { 0 };
+        msg.budget_period = period;
+        if tenant.paused.is_some() {
+            msg.hold(HoldReason::TenantPaused, None, Status::Queued, now);
+        } else if !scheduled {
+            // Quiet hours as they would be for a normal message; urgent ones go, noted.
+            let mut normal = msg.clone();
+            normal.priority = Priority::Normal;
+            if let Some(until) = self.policy.quiet_until(tenant, &normal, now) {
+                if msg.priority == Priority::Urgent {
+                    msg.notes.push(format!("quiet_hours_bypassed:urgent (quiet until {})", until.to_rfc3339()));
+                } else {
+                    msg.hold(HoldReason::QuietHours, Some(until), Status::Deferred, now);
+                }
+            }
+        }
+        msg
+    }
+}

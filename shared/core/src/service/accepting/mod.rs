@@ -1,0 +1,163 @@
+//! Accepting a message: validate, check the policy, price, record (with its idempotency key,
+//! atomically), then enqueue. The record is the source of truth: if the enqueue fails the
+//! message stays `queued` with a due time, and the dispatch job enqueues it — nothing
+//! accepted is lost.
+mod draft;
+mod request;
+#[cfg(test)]
+mod tests;
+
+pub use request::{validate, Acceptance, SendRequest, TemplateRequest, Validated, MAX_IDEMPOTENCY_KEY, MAX_SMS_CHARS};
+
+use super::policy::Policy;
+use super::support::Outbox;
+use super::{Caller, HeraldError};
+use crate::channel::Channel;
+use crate::ids::{CorrelationId, KeyMode};
+use crate::ports::{Clock, IdempotencyStore, Inserted, MessageStore, NumberStore};
+use crate::pricing::Pricing;
+use crate::status::Status;
+use crate::tenant::{ApiKeyRecord, IdempotencyRecord, Tenant};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub struct Accepting {
+    pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) idempotency: Arc<dyn IdempotencyStore>,
+    pub(crate) numbers: Arc<dyn NumberStore>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) pricing: Pricing,
+    pub(crate) enqueue_grace: std::time::Duration,
+}
+
+/// One accepted request, before it is written.
+pub(crate) struct Intake<'a> {
+    pub tenant: &'a Tenant,
+    pub key: &'a ApiKeyRecord,
+    pub req: SendRequest,
+    pub valid: Validated,
+    pub notes: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub correlation_id: CorrelationId,
+}
+
+fn request_hash(req: &SendRequest) -> String {
+    let canonical = serde_json::to_value(req).unwrap_or_default();
+    hex::encode(Sha256::digest(serde_json::to_vec(&canonical).unwrap_or_default()))
+}
+
+fn replay(prev: IdempotencyRecord, request_hash: &str) -> Result<Acceptance, HeraldError> {
+    if prev.request_hash != request_hash {
+        return Err(HeraldError::IdempotencyKeyReused);
+    }
+    serde_json::from_value(prev.response)
+        .map_err(|e| HeraldError::Unavailable(format!("stored idempotent answer unreadable: {e}")))
+}
+
+impl Accepting {
+    pub async fn accept(
+        &self,
+        caller: &Caller,
+        req: SendRequest,
+        idempotency_key: Option<String>,
+        correlation_id: CorrelationId,
+    ) -> Result<Acceptance, HeraldError> {
+        let Caller::Tenant { tenant, key } = caller else { return Err(HeraldError::Forbidden) };
+        if idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY) {
+            let message = "Idempotency-Key must be 1 to 255 characters";
+            return Err(HeraldError::validation("Idempotency-Key", "INVALID_LENGTH", message));
+        }
+        let hash = request_hash(&req);
+        if let Some(k) = &idempotency_key {
+            if let Some(prev) = self.idempotency.idempotency(&tenant.id, k).await? {
+                return replay(prev, &hash);
+            }
+        }
+        let valid = self.validated(tenant, key.mode, &req).await?;
+        let intake = Intake { tenant, key, req, valid, notes: vec![], idempotency_key, correlation_id };
+        let intake = self.admit(intake).await?;
+        self.record(intake, &hash).await
+    }
+
+    /// Validation, plus the ownership of a requested sender (live keys only).
+    async fn validated(&self, tenant: &Tenant, mode: KeyMode, req: &SendRequest) -> Result<Validated, HeraldError> {
+        let valid = validate(tenant.default_country.as_deref(), req)?;
+        if let (Some(from), KeyMode::Live) = (&valid.from, mode) {
+            if self.numbers.number(from.as_str()).await?.is_none_or(|n| n.tenant_id != tenant.id) {
+                let message = "'from' must be one of the tenant's registered numbers";
+                return Err(HeraldError::validation("from", "NOT_REGISTERED", message));
+            }
+        }
+        Ok(valid)
+    }
+
+    /// The policy checks that refuse at once: channel flag, rate limit, WhatsApp window
+    /// (falling back to SMS when asked), do-not-contact.
+    async fn admit<'a>(&self, mut intake: Intake<'a>) -> Result<Intake<'a>, HeraldError> {
+        let (tenant, channel) = (intake.tenant, intake.req.channel);
+        if !self.policy.channel_enabled(channel).await? {
+            return Err(HeraldError::ChannelDisabled(channel));
+        }
+        self.policy.check_rate(tenant).await?;
+        let needs_window = channel == Channel::Whatsapp && intake.req.template.is_none();
+        if needs_window && !self.policy.whatsapp_window_open(&tenant.id, &intake.valid.to).await? {
+            if !intake.req.fallback_channels.as_ref().is_some_and(|f| f.contains(&Channel::Sms)) {
+                return Err(HeraldError::WhatsappTemplateRequired);
+            }
+            if !self.policy.channel_enabled(Channel::Sms).await? {
+                return Err(HeraldError::ChannelDisabled(Channel::Sms));
+            }
+            intake.req.channel = Channel::Sms;
+            intake.req.fallback_channels = None;
+            intake.valid = self.validated(tenant, intake.key.mode, &intake.req).await?;
+            intake.notes.push("fallback:whatsapp->sms:outside_24h_window".to_string());
+        }
+        if self.policy.blocked(&tenant.id, &intake.valid.to).await?.is_some() {
+            return Err(HeraldError::RecipientOptedOut);
+        }
+        Ok(intake)
+    }
+
+    /// Reserves the budget, writes the message (and its idempotency record), enqueues it.
+    async fn record(&self, intake: Intake<'_>, hash: &str) -> Result<Acceptance, HeraldError> {
+        let (tenant, mode) = (intake.tenant, intake.key.mode);
+        let cost = self.pricing.estimate(intake.req.channel, intake.valid.region.as_deref(), intake.valid.segments);
+        let period = if mode == KeyMode::Live { self.policy.reserve(tenant, cost).await? } else { None };
+        let key = intake.idempotency_key.clone();
+        let msg = self.draft(intake, cost, period);
+        let acceptance = Acceptance {
+            id: msg.id.clone(),
+            status: msg.status,
+            deferred_until: msg.deferred_until,
+            segments: msg.segments,
+            encoding: msg.encoding,
+            estimated_cost_cents: cost,
+            correlation_id: msg.correlation_id.clone(),
+        };
+        let idem = key.as_ref().map(|k| IdempotencyRecord {
+            tenant_id: tenant.id.clone(),
+            key: k.clone(),
+            request_hash: hash.to_string(),
+            response: serde_json::to_value(&acceptance).unwrap_or_default(),
+            created_at: msg.created_at,
+        });
+        let inserted = self.messages.insert(&msg, idem.as_ref()).await;
+        if !matches!(inserted, Ok(Inserted::Created)) {
+            self.policy.release_reservation(&msg, msg.reserved_cents).await;
+        }
+        if inserted? == Inserted::KeyTaken {
+            let prev = self.idempotency.idempotency(&tenant.id, key.as_deref().unwrap_or_default()).await?;
+            return replay(prev.ok_or(HeraldError::IdempotencyKeyReused)?, hash);
+        }
+        tracing::info!(
+            message_id = %msg.id, tenant_id = %tenant.id, channel = %msg.channel, correlation_id = %msg.correlation_id,
+            segments = msg.segments, status = %msg.status, "message accepted"
+        );
+        if msg.status == Status::Queued && msg.hold_reason.is_none() {
+            self.outbox.enqueue(&msg).await;
+        }
+        Ok(acceptance)
+    }
+}

@@ -1,0 +1,71 @@
+//! Tenant status callbacks: a standard queue, delivered signed, retried with back-off
+//! (2, 4, 8 … s, capped at 15 minutes) until the redrive policy moves them to their DLQ.
+use super::policy::Policy;
+use super::HeraldError;
+use crate::inbound::CallbackJob;
+use crate::ports::{CallbackQueue, CallbackSender, Clock, MessageStore};
+use crate::status::Status;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Callbacks {
+    pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) queue: Arc<dyn CallbackQueue>,
+    pub(crate) sender: Arc<dyn CallbackSender>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// The back-off after the n-th failed delivery: 2, 4, 8 … seconds, capped at 15 minutes.
+pub fn backoff(receive_count: u32) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(receive_count.clamp(1, 20)).min(900))
+}
+
+impl Callbacks {
+    /// One received callback record: delivered → true (delete it); otherwise it is kept
+    /// invisible for the back-off through the queue, and false is returned.
+    pub async fn handle(&self, job: &CallbackJob, receipt_handle: &str, receive_count: u32) -> bool {
+        if matches!(self.deliver(job).await, Ok(true)) {
+            return true;
+        }
+        if let Err(e) = self.queue.delay_callback(receipt_handle, backoff(receive_count)).await {
+            tracing::warn!(message_id = %job.message_id, error = %e, "could not delay the callback retry");
+        }
+        false
+    }
+
+    /// POSTs one callback, signed. Ok(true) delivered (2xx, or nothing left to send),
+    /// Ok(false) retry later.
+    pub async fn deliver(&self, job: &CallbackJob) -> Result<bool, HeraldError> {
+        let Some(m) = self.messages.message(&job.message_id).await? else { return Ok(true) };
+        let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.policy.tenant_recent(&job.tenant_id).await?)
+        else {
+            return Ok(true);
+        };
+        let secret = tenant.callback_secret.clone().unwrap_or_default();
+        let body = serde_json::to_vec(&json!({
+            "type": "message.status",
+            "id": m.id,
+            "status": job.status,
+            "at": job.at,
+            "error_code": if job.status == Status::Failed { m.error_code } else { None },
+            "provider": m.provider,
+            "provider_message_id": m.provider_message_id,
+            "correlation_id": m.correlation_id,
+            "metadata": m.metadata,
+        }))
+        .unwrap_or_default();
+        match self.sender.post(&url, &body, &secret, self.clock.now().timestamp()).await {
+            Ok(status) if (200..300).contains(&status) => Ok(true),
+            Ok(status) => {
+                tracing::warn!(message_id = %m.id, status, "callback endpoint refused; will retry");
+                Ok(false)
+            }
+            Err(e) => {
+                tracing::warn!(message_id = %m.id, error = %e, "callback endpoint unreachable; will retry");
+                Ok(false)
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Operator and tenant controls: the kill switch (pause / resume), channel kill flags, the
+//! budget view and the WhatsApp window override. Every change is audited.
+use super::policy::{feature_for, Holds, Policy};
+use super::support::Audit;
+use super::{Caller, HeraldError};
+use crate::address::E164;
+use crate::channel::Channel;
+use crate::ids::TenantId;
+use crate::message::{hold_key_channel, hold_key_tenant, HoldReason};
+use crate::ports::{BudgetStore, Clock, FeatureStore, TenantStore, WindowStore};
+use crate::tenant::{Pause, Tenant};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Budget {
+    pub daily_spent_cents: i64,
+    pub daily_budget_cents: Option<u64>,
+    pub monthly_spent_cents: i64,
+    pub monthly_budget_cents: Option<u64>,
+    pub day: String,
+    pub month: String,
+}
+
+pub struct Controls {
+    pub(crate) tenants: Arc<dyn TenantStore>,
+    pub(crate) features: Arc<dyn FeatureStore>,
+    pub(crate) budgets: Arc<dyn BudgetStore>,
+    pub(crate) windows: Arc<dyn WindowStore>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) holds: Arc<Holds>,
+    pub(crate) audit: Arc<Audit>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Controls {
+    /// The admin names a tenant; a tenant acts on itself.
+    async fn target_tenant(&self, caller: &Caller, id: Option<&str>) -> Result<Tenant, HeraldError> {
+        let id = match (caller, id) {
+            (Caller::Admin, Some(id)) => TenantId::parse(id).ok_or(HeraldError::NotFound)?,
+            (Caller::Tenant { tenant, .. }, None) => tenant.id.clone(),
+            _ => return Err(HeraldError::Forbidden),
+        };
+        self.tenants.tenant(&id).await?.ok_or(HeraldError::NotFound)
+    }
+
+    /// Kill switch: nothing of the tenant reaches a provider within `pause_recheck`.
+    pub async fn pause(&self, caller: &Caller, id: Option<&str>, reason: String) -> Result<Tenant, HeraldError> {
+        let mut t = self.target_tenant(caller, id).await?;
+        if reason.trim().is_empty() || reason.len() > 500 {
+            return Err(HeraldError::validation("reason", "REQUIRED", "a reason (up to 500 characters) is required"));
+        }
+        let now = self.clock.now();
+        t.paused = Some(Pause { reason: reason.clone(), at: now, by: caller.actor() });
+        t.updated_at = now;
+        self.tenants.save_tenant(&t).await?;
+        self.policy.forget_tenant(&t.id);
+        tracing::warn!(tenant_id = %t.id, by = %caller.actor(), "tenant paused");
+        self.audit.record(caller, Some(&t.id), "tenant.pause", json!({"reason": reason})).await;
+        Ok(t)
+    }
+
+    pub async fn resume(&self, caller: &Caller, id: Option<&str>) -> Result<(Tenant, u32), HeraldError> {
+        let mut t = self.target_tenant(caller, id).await?;
+        t.paused = None;
+        t.updated_at = self.clock.now();
+        self.tenants.save_tenant(&t).await?;
+        self.policy.forget_tenant(&t.id);
+        let released = self.holds.release_or_defer(&hold_key_tenant(HoldReason::TenantPaused, &t.id)).await?;
+        tracing::warn!(tenant_id = %t.id, by = %caller.actor(), released, "tenant resumed");
+        self.audit.record(caller, Some(&t.id), "tenant.resume", json!({"released": released})).await;
+        Ok((t, released))
+    }
+
+    /// `GET /v1/tenant/budget`.
+    pub async fn budget(&self, caller: &Caller) -> Result<Budget, HeraldError> {
+        let tenant = self.target_tenant(caller, None).await?;
+        let period = self.policy.budget_period(&tenant);
+        let spend = self.budgets.spend(&tenant.id, &period).await?;
+        Ok(Budget {
+            daily_spent_cents: spend.daily_spent_cents,
+            daily_budget_cents: tenant.daily_budget_cents,
+            monthly_spent_cents: spend.monthly_spent_cents,
+            monthly_budget_cents: tenant.monthly_budget_cents,
+            day: period.day,
+            month: period.month,
+        })
+    }
+
+    pub async fn features(&self, caller: &Caller) -> Result<BTreeMap<String, bool>, HeraldError> {
+        caller.require_admin()?;
+        let mut all: BTreeMap<String, bool> = Channel::ALL.iter().map(|c| (feature_for(*c), true)).collect();
+        all.extend(self.features.features().await?);
+        Ok(all)
+    }
+
+    /// Channel kill flags. Re-enabling releases what the flag held.
+    pub async fn set_feature(&self, caller: &Caller, name: &str, enabled: bool) -> Result<u32, HeraldError> {
+        caller.require_admin()?;
+        let Some(channel) = Channel::ALL.into_iter().find(|c| feature_for(*c) == name) else {
+            let known = Channel::ALL.map(feature_for).join(", ");
+            return Err(HeraldError::validation("feature", "UNKNOWN_FEATURE", format!("known features: {known}")));
+        };
+        self.features.set_feature(name, enabled).await?;
+        self.policy.forget_features();
+        self.audit.record(caller, None, "feature.set", json!({"feature": name, "enabled": enabled})).await;
+        tracing::warn!(feature = name, enabled, "feature flag changed");
+        if !enabled {
+            return Ok(0);
+        }
+        self.holds.release_or_defer(&hold_key_channel(HoldReason::ChannelDisabled, channel)).await
+    }
+
+    /// Admin override: opens the 24 h window as if `phone` had just written in.
+    pub async fn open_whatsapp_window(
+        &self,
+        caller: &Caller,
+        tenant_id: &str,
+        phone: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(TenantId, E164, DateTime<Utc>), HeraldError> {
+        caller.require_admin()?;
+        let tenant = self.target_tenant(caller, Some(tenant_id)).await?;
+        let phone = E164::parse(phone, tenant.default_country.as_deref())
+            .map_err(|_| HeraldError::validation("phone", "INVALID_PHONE_NUMBER_FORMAT", "not a valid phone number"))?;
+        let at = at.unwrap_or_else(|| self.clock.now());
+        self.windows.open_whatsapp_window(&tenant.id, phone.as_str(), at).await?;
+        Ok((tenant.id, phone, at))
+    }
+}

@@ -1,0 +1,76 @@
+//! Each tenant's do-not-contact list (CONTRACT §6): phone numbers normalised to E.164,
+//! emails lower-cased; a phone entry blocks SMS and WhatsApp alike.
+use super::{Caller, HeraldError};
+use crate::address::Address;
+use crate::guards::DncEntry;
+use crate::ids::TenantId;
+use crate::ports::{Clock, DncStore, Page};
+use crate::tenant::Tenant;
+use std::sync::Arc;
+
+pub struct DoNotContact {
+    dnc: Arc<dyn DncStore>,
+    clock: Arc<dyn Clock>,
+}
+
+fn dnc_address(tenant: &Tenant, raw: &str) -> Result<String, HeraldError> {
+    Address::parse(raw, tenant.default_country.as_deref()).map(|a| a.as_str().to_string()).map_err(|_| {
+        HeraldError::validation("address", "INVALID_PHONE_NUMBER_FORMAT", "not a valid phone number or email address")
+    })
+}
+
+impl DoNotContact {
+    pub fn new(dnc: Arc<dyn DncStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { dnc, clock }
+    }
+
+    pub async fn put(&self, caller: &Caller, raw: &str, reason: Option<String>) -> Result<DncEntry, HeraldError> {
+        let tenant = caller.tenant()?;
+        let address = dnc_address(tenant, raw)?;
+        self.add(&tenant.id, &address, reason.unwrap_or_else(|| "MANUAL".into()), "api").await
+    }
+
+    /// Adds a normalised address (from the API, an inbound STOP or a bounce).
+    pub async fn add(
+        &self,
+        tenant: &TenantId,
+        address: &str,
+        reason: String,
+        source: &str,
+    ) -> Result<DncEntry, HeraldError> {
+        let entry = DncEntry {
+            tenant_id: tenant.clone(),
+            address: address.to_string(),
+            reason,
+            source: source.into(),
+            created_at: self.clock.now(),
+        };
+        self.dnc.put_dnc(&entry).await?;
+        tracing::info!(tenant_id = %tenant, source, "address added to do-not-contact");
+        Ok(entry)
+    }
+
+    /// Takes a normalised address off the list (an inbound START); false when absent.
+    pub async fn remove(&self, tenant: &TenantId, address: &str) -> Result<bool, HeraldError> {
+        Ok(self.dnc.delete_dnc(tenant, address).await?)
+    }
+
+    pub async fn get(&self, caller: &Caller, raw: &str) -> Result<DncEntry, HeraldError> {
+        let tenant = caller.tenant()?;
+        let address = dnc_address(tenant, raw).map_err(|_| HeraldError::NotFound)?;
+        self.dnc.dnc(&tenant.id, &address).await?.ok_or(HeraldError::NotFound)
+    }
+
+    pub async fn delete(&self, caller: &Caller, raw: &str) -> Result<(), HeraldError> {
+        let tenant = caller.tenant()?;
+        let address = dnc_address(tenant, raw).map_err(|_| HeraldError::NotFound)?;
+        if !self.remove(&tenant.id, &address).await? {
+            return Err(HeraldError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn list(&self, caller: &Caller, limit: u32, cursor: Option<&str>) -> Result<Page<DncEntry>, HeraldError> {
+        Ok(self.dnc.list_dnc(&caller.tenant()?.id, limit, cursor).await?)
+    }
+}

@@ -1,0 +1,137 @@
+//! Scheduled work (EventBridge schedules; herald-local runs them on a timer). `dispatch`
+//! releases messages whose hold has ended (scheduled sends, deferrals), re-enqueues queued
+//! messages the queue has lost track of, continues unfinished releases and drains the SQS
+//! dead-letter queues. It reads the sparse work index by due time, never a scan.
+mod stale;
+
+pub use stale::Recovery;
+
+use super::dead_letters::DeadLetters;
+use super::linking::Linking;
+use super::policy::{Holds, Policy};
+use super::support::{duration, update_message, JobReport, Outbox};
+use super::HeraldError;
+use crate::message::{hold_key_tenant, HoldReason};
+use crate::ports::{BudgetStore, Clock, MessageStore, TenantStore, WorkIndex, WorkState};
+use crate::status::Status;
+use serde_json::json;
+use std::sync::Arc;
+
+const PAGE: u32 = 100;
+
+pub struct Jobs {
+    pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) work: Arc<dyn WorkIndex>,
+    pub(crate) tenants: Arc<dyn TenantStore>,
+    pub(crate) budgets: Arc<dyn BudgetStore>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) holds: Arc<Holds>,
+    pub(crate) dead_letters: Arc<DeadLetters>,
+    pub(crate) recovery: Arc<Recovery>,
+    pub(crate) linking: Arc<Linking>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) enqueue_grace: std::time::Duration,
+}
+
+impl Jobs {
+    /// Runs a scheduled job by its contract name.
+    pub async fn run(&self, job: &str) -> Result<JobReport, HeraldError> {
+        match job {
+            "dispatch" => self.dispatch().await,
+            "quota-reset" => self.quota_reset().await,
+            "budget-reset" => self.budget_reset().await,
+            "stale-recovery" => self.recovery.run().await,
+            "linking-recovery" => self.linking.run_linking_recovery().await,
+            other => {
+                tracing::warn!(job = other, "unknown job");
+                Err(HeraldError::NotFound)
+            }
+        }
+    }
+
+    pub async fn dispatch(&self) -> Result<JobReport, HeraldError> {
+        let mut report = JobReport { job: "dispatch".into(), ..Default::default() };
+        for state in [WorkState::Held, WorkState::Queued] {
+            for id in self.work.due(state, self.clock.now(), PAGE).await? {
+                report.examined += 1;
+                match self.release_due(&id).await {
+                    Ok(true) if state == WorkState::Held => report.released += 1,
+                    Ok(true) => {
+                        report.requeued += 1;
+                        tracing::warn!(message_id = %id, "queued message was overdue; enqueued again");
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        report.errors += 1;
+                        tracing::error!(message_id = %id, error = %e, "dispatch failed for message");
+                    }
+                }
+            }
+        }
+        self.holds.continue_releases(&mut report).await?;
+        let drained = self.dead_letters.drain_dead_letter_queues().await?;
+        if drained > 0 {
+            report.details.push(json!({"dead_letters_drained": drained}));
+        }
+        Ok(report)
+    }
+
+    /// Re-enqueues one due message (a new generation); false when it was not due any more.
+    async fn release_due(&self, id: &crate::MessageId) -> Result<bool, HeraldError> {
+        let now = self.clock.now();
+        let grace = duration(self.enqueue_grace);
+        let updated = update_message(self.messages.as_ref(), id, |m| {
+            let due = m.due_at.is_some_and(|d| d <= now);
+            let releasable = matches!(m.status, Status::Scheduled | Status::Deferred | Status::Queued);
+            if !due || !releasable {
+                return false;
+            }
+            m.requeue(now);
+            m.due_at = Some(now + grace);
+            true
+        })
+        .await?;
+        match updated {
+            Some(m) if m.status == Status::Queued && m.updated_at == now => {
+                self.outbox.enqueue(&m).await;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// `quota-reset`: starts a new WhatsApp quota period for every tenant and releases what
+    /// the quota held.
+    pub async fn quota_reset(&self) -> Result<JobReport, HeraldError> {
+        let mut report = JobReport { job: "quota-reset".into(), ..Default::default() };
+        for tenant_id in self.policy.quota_tenants().await? {
+            report.examined += 1;
+            let Some(old) = self.policy.reset_quota(&tenant_id).await? else { continue };
+            let n = self.holds.release_or_defer(&hold_key_tenant(HoldReason::QuotaExceeded, &tenant_id)).await?;
+            report.released += n;
+            report
+                .details
+                .push(json!({"tenant_id": tenant_id, "previous_sent": old.sent, "limit": old.limit, "released": n}));
+        }
+        Ok(report)
+    }
+
+    /// `budget-reset`: opens each tenant's new day and month at zero in its own timezone.
+    /// Spend is keyed by local date, so a missed run never carries old spend over; the job
+    /// makes the new periods visible and reports the closing ones.
+    pub async fn budget_reset(&self) -> Result<JobReport, HeraldError> {
+        let mut report = JobReport { job: "budget-reset".into(), ..Default::default() };
+        for tenant in self.tenants.all_tenants().await? {
+            report.examined += 1;
+            let period = self.policy.budget_period(&tenant);
+            self.budgets.adjust_budget(&tenant.id, &period, 0).await?;
+            let spend = self.budgets.spend(&tenant.id, &period).await?;
+            report.details.push(json!({
+                "tenant_id": tenant.id, "day": period.day, "month": period.month,
+                "daily_spent_cents": spend.daily_spent_cents, "monthly_spent_cents": spend.monthly_spent_cents
+            }));
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,66 @@
+//! Messages read back by their tenant, and canceled before they are sent. Another tenant's
+//! message answers exactly as a missing one does.
+use super::policy::Policy;
+use super::support::{update_message, Audit};
+use super::{Caller, HeraldError};
+use crate::ids::MessageId;
+use crate::message::Message;
+use crate::ports::{Clock, MessageFilter, MessageStore, Page};
+use crate::status::Status;
+use serde_json::json;
+use std::sync::Arc;
+
+pub struct Reading {
+    pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) audit: Arc<Audit>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Reading {
+    pub async fn message(&self, caller: &Caller, id: &str) -> Result<Message, HeraldError> {
+        let tenant = caller.tenant()?;
+        let id = MessageId::parse(id).ok_or(HeraldError::NotFound)?;
+        match self.messages.message(&id).await? {
+            Some(m) if m.tenant_id == tenant.id => Ok(m),
+            _ => Err(HeraldError::NotFound),
+        }
+    }
+
+    pub async fn messages(
+        &self,
+        caller: &Caller,
+        filter: MessageFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Message>, HeraldError> {
+        let tenant = caller.tenant()?;
+        Ok(self.messages.list(&tenant.id, &filter, limit.clamp(1, 100), cursor).await?)
+    }
+
+    /// `POST /v1/messages/{id}/cancel`: only before sending; the reservation is released.
+    pub async fn cancel(&self, caller: &Caller, id: &str) -> Result<Message, HeraldError> {
+        let msg = self.message(caller, id).await?;
+        let now = self.clock.now();
+        let mut released = 0;
+        let updated = update_message(self.messages.as_ref(), &msg.id, |m| {
+            if !m.status.is_pending() {
+                return false;
+            }
+            released = std::mem::take(&mut m.reserved_cents);
+            m.hold_reason = None;
+            m.due_at = None;
+            m.set_status(Status::Canceled, now);
+            true
+        })
+        .await?
+        .ok_or(HeraldError::NotFound)?;
+        if updated.status != Status::Canceled {
+            let message = format!("the message is {} and can no longer be canceled", updated.status);
+            return Err(HeraldError::Conflict(message));
+        }
+        self.policy.release_reservation(&updated, released).await;
+        self.audit.record(caller, Some(&updated.tenant_id), "message.cancel", json!({"message_id": updated.id})).await;
+        Ok(updated)
+    }
+}

@@ -1,0 +1,44 @@
+//! Mail events (SES through SNS): a hard bounce or a complaint puts the address on the
+//! tenant's do-not-contact list; delivery and bounce move the message like any receipt.
+use super::{ReceiptOutcome, Receipts};
+use crate::channel::Provider;
+use crate::inbound::{MailEvent, MailEventKind, Receipt};
+use crate::service::HeraldError;
+use crate::status::Status;
+
+impl Receipts {
+    pub async fn apply_mail_event(&self, event: &MailEvent) -> Result<ReceiptOutcome, HeraldError> {
+        let outcome = self.once(Provider::Ses, &event.event_id, || self.apply_mail_once(event)).await?;
+        Ok(outcome.unwrap_or(ReceiptOutcome::Duplicate))
+    }
+
+    async fn apply_mail_once(&self, event: &MailEvent) -> Result<ReceiptOutcome, HeraldError> {
+        let (status, dnc_reason) = match event.kind {
+            MailEventKind::Delivery => (Status::Delivered, None),
+            MailEventKind::Bounce { permanent } => (Status::Failed, permanent.then_some("BOUNCE")),
+            MailEventKind::Complaint => (Status::Failed, Some("COMPLAINT")),
+        };
+        if let (Some(reason), Some(tenant)) = (dnc_reason, &event.tenant_id) {
+            let source = format!("{}:ses", reason.to_lowercase());
+            for address in &event.recipients {
+                self.dnc.add(tenant, address.as_str(), reason.into(), &source).await?;
+            }
+        }
+        if event.kind == MailEventKind::Complaint {
+            // The mail was delivered; the complaint only blocks future mail.
+            return Ok(ReceiptOutcome::Ignored);
+        }
+        let failed = status == Status::Failed;
+        let receipt = Receipt {
+            provider: Provider::Ses,
+            provider_message_id: event.provider_message_id.clone(),
+            status,
+            error_code: event.error_code.as_ref().map(|(raw, _)| raw.clone()),
+            error: event.error_code.as_ref().map(|(_, code)| *code),
+            error_message: failed.then(|| "SES Bounce".to_string()),
+            at: self.now(),
+            price_cents: None,
+        };
+        self.apply_receipt(&receipt).await
+    }
+}

@@ -1,0 +1,118 @@
+//! Provider events after their signature was checked: receipts move messages forward only,
+//! inbound messages are stored and their keywords applied, mail events (bounces and
+//! complaints) feed the do-not-contact list. Each provider event is applied once.
+mod inbound;
+mod mail;
+#[cfg(test)]
+mod tests;
+
+use super::dnc::DoNotContact;
+use super::policy::Policy;
+use super::support::{update_message, Outbox};
+use super::HeraldError;
+use crate::channel::Provider;
+use crate::inbound::Receipt;
+use crate::ports::{Clock, EventLog, InboundStore, MessageStore, OrphanStore, TenantStore, WindowStore, WorkIndex};
+use crate::status::Status;
+use std::sync::Arc;
+
+const EVENT_TTL_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReceiptOutcome {
+    Applied(Status),
+    /// Valid, but the message is already further along (or the step is not one we record).
+    Ignored,
+    /// Already seen this event.
+    Duplicate,
+    /// No message has that provider id yet: kept for the sender to pick up.
+    Unknown,
+}
+
+pub struct Receipts {
+    pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) work: Arc<dyn WorkIndex>,
+    pub(crate) events: Arc<dyn EventLog>,
+    pub(crate) orphans: Arc<dyn OrphanStore>,
+    pub(crate) inbound: Arc<dyn InboundStore>,
+    pub(crate) windows: Arc<dyn WindowStore>,
+    pub(crate) tenants: Arc<dyn TenantStore>,
+    pub(crate) dnc: Arc<DoNotContact>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) enqueue_grace: std::time::Duration,
+}
+
+impl Receipts {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Runs `apply` once per provider event id; a duplicate is answered without applying.
+    pub async fn once<T, F, Fut>(&self, provider: Provider, event_id: &str, apply: F) -> Result<Option<T>, HeraldError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, HeraldError>>,
+    {
+        let key = format!("EVT#{provider}#{event_id}");
+        if !self.events.first_event(&key, self.now().timestamp() + EVENT_TTL_SECS).await? {
+            tracing::info!(provider = %provider, event_id, "duplicate provider event ignored");
+            return Ok(None);
+        }
+        match apply().await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => {
+                // Let the provider's retry apply it.
+                let _ = self.events.forget_event(&key).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn apply_receipt(&self, r: &Receipt) -> Result<ReceiptOutcome, HeraldError> {
+        let Some(id) = self.work.by_provider_id(r.provider, &r.provider_message_id).await? else {
+            tracing::warn!(
+                provider = %r.provider, provider_message_id = %r.provider_message_id,
+                "receipt for an unknown provider message id; kept in case the sender has not written it yet"
+            );
+            self.orphans.save_orphan(r).await?;
+            return Ok(ReceiptOutcome::Unknown);
+        };
+        let now = self.now();
+        let mut settle: Option<(i64, u64)> = None;
+        let updated = update_message(self.messages.as_ref(), &id, |m| match m.apply_receipt(r, now) {
+            Some(s) => {
+                settle = s;
+                true
+            }
+            None => false,
+        })
+        .await?;
+        match updated {
+            Some(m) if m.status == r.status && m.history.last().is_some_and(|h| h.status == r.status) => {
+                if let Some((actual, reserved)) = settle {
+                    self.policy.settle(&m, actual, reserved).await;
+                }
+                tracing::info!(message_id = %m.id, provider = %r.provider, status = %r.status, "receipt applied");
+                self.outbox.notify(&m).await;
+                Ok(ReceiptOutcome::Applied(r.status))
+            }
+            _ => Ok(ReceiptOutcome::Ignored),
+        }
+    }
+
+    /// After the sender stored a provider id: receipts that beat it there are applied now.
+    pub async fn apply_orphans(&self, provider: Provider, provider_message_id: &str) {
+        match self.orphans.take_orphans(provider, provider_message_id).await {
+            Ok(receipts) => {
+                for r in receipts {
+                    if let Err(e) = self.apply_receipt(&r).await {
+                        tracing::error!(error = %e, "could not apply an early receipt");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read early receipts"),
+        }
+    }
+}

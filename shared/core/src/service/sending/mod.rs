@@ -1,0 +1,98 @@
+//! Sending one queued message, as a pipeline: route (provider, credentials, sender) →
+//! admit (the send policy and the circuit breaker) → claim → call the provider → record.
+//! The `queued → sending` claim, conditioned on the version read, is written before the
+//! provider is called: a redelivered or concurrent copy of the same SQS record loses that
+//! condition and never calls the provider a second time.
+mod admit;
+mod record;
+mod route;
+#[cfg(test)]
+mod tests;
+
+use super::breakers::Breakers;
+use super::policy::{Holds, Policy};
+use super::receipts::Receipts;
+use super::support::Outbox;
+use super::HeraldError;
+use crate::channel::Provider;
+use crate::message::SendJob;
+use crate::ports::{ChannelStore, Clock, LinkingStore, MessageStore, NumberStore, ProviderGateway, SecretStore};
+use crate::retry::RetryPolicy;
+use crate::status::Status;
+use crate::tenant::{ChannelConfig, ChannelSecrets};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the queue consumer should do with the record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    /// Finished (sent, or nothing left to do): delete the record.
+    Done,
+    /// Keep the record, invisible for this long (retry back-off).
+    RetryAfter(Duration),
+    /// Terminal failure: recorded as a dead letter, delete the record.
+    DeadLetter { reason: String },
+}
+
+/// How one attempt will go out: the provider, its credentials and the sender address.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub provider: Provider,
+    pub secrets: ChannelSecrets,
+    pub config: Option<ChannelConfig>,
+    pub from: Option<String>,
+    /// This attempt carries the half-open breaker's probe.
+    pub probe: bool,
+    /// Set when the circuit breaker moved the message to the backup provider.
+    pub failover: Option<String>,
+}
+
+pub struct SendingSettings {
+    pub retry: RetryPolicy,
+    pub stale_after: Duration,
+    pub enqueue_grace: Duration,
+}
+
+pub struct Sending {
+    pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) channels: Arc<dyn ChannelStore>,
+    pub(crate) numbers: Arc<dyn NumberStore>,
+    pub(crate) linking: Arc<dyn LinkingStore>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) providers: Arc<dyn ProviderGateway>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) holds: Arc<Holds>,
+    pub(crate) breakers: Arc<Breakers>,
+    pub(crate) receipts: Arc<Receipts>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: SendingSettings,
+}
+
+impl Sending {
+    pub async fn process(&self, job: &SendJob) -> Result<JobOutcome, HeraldError> {
+        let Some(msg) = self.messages.message(&job.message_id).await? else {
+            tracing::warn!(message_id = %job.message_id, "queued job for an unknown message; dropping the job");
+            return Ok(JobOutcome::Done);
+        };
+        if msg.generation != job.generation || msg.status != Status::Queued {
+            // An older enqueue, a duplicate delivery, or a message already handled.
+            tracing::info!(
+                message_id = %msg.id, status = %msg.status, generation = msg.generation, job_generation = job.generation,
+                "stale or duplicate job; nothing to do"
+            );
+            return Ok(JobOutcome::Done);
+        }
+        if let Some(gate) = self.policy.send_gate(&msg).await? {
+            self.holds.apply_gate(&msg, gate).await?;
+            return Ok(JobOutcome::Done);
+        }
+        let plan = match self.route(&msg).await? {
+            Ok(plan) => plan,
+            Err(unroutable) => return self.fail_unroutable(&msg, unroutable).await,
+        };
+        let Some(plan) = self.admit(&msg, plan).await? else { return Ok(JobOutcome::Done) };
+        let Some(claimed) = self.claim(&msg, &plan).await? else { return Ok(JobOutcome::Done) };
+        self.call(claimed, plan).await
+    }
+}

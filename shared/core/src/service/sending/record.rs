@@ -1,0 +1,135 @@
+//! Claim, call, record: the attempt is claimed with a conditional write, the provider is
+//! called once, and its answer is applied to the freshest copy of the message.
+use super::{JobOutcome, Plan, Sending};
+use crate::errors::ProviderFailure;
+use crate::message::Message;
+use crate::ports::{Accepted, Outbound};
+use crate::service::support::{duration, update_message};
+use crate::service::HeraldError;
+use chrono::{DateTime, Utc};
+
+impl Sending {
+    /// The at-most-once guard: `queued → sending` on the version read. None when another
+    /// sender claimed it first.
+    pub(crate) async fn claim(&self, msg: &Message, plan: &Plan) -> Result<Option<Message>, HeraldError> {
+        let now = self.clock.now();
+        let mut claimed = msg.clone();
+        if let Some(note) = &plan.failover {
+            claimed.notes.push(note.clone());
+            claimed.from = None;
+        }
+        claimed.begin_attempt(plan.provider, now);
+        claimed.from = plan.from.clone().or(claimed.from.clone());
+        // If this sender dies mid-call, the stale-recovery job finds the message after this.
+        claimed.due_at = Some(now + duration(self.settings.stale_after));
+        claimed.version += 1;
+        if !self.messages.replace(&claimed).await? {
+            tracing::info!(message_id = %msg.id, "another sender claimed this message first");
+            return Ok(None);
+        }
+        Ok(Some(claimed))
+    }
+
+    /// Calls the provider once and records what it answered.
+    pub(crate) async fn call(&self, claimed: Message, plan: Plan) -> Result<JobOutcome, HeraldError> {
+        let attempt_no = claimed.attempts.len() as u32;
+        tracing::info!(
+            message_id = %claimed.id, tenant_id = %claimed.tenant_id, correlation_id = %claimed.correlation_id,
+            provider = %plan.provider, attempt = attempt_no, "calling provider"
+        );
+        let out = Outbound {
+            provider: plan.provider,
+            secrets: &plan.secrets,
+            config: plan.config.as_ref(),
+            message: &claimed,
+            from: claimed.from.as_deref(),
+        };
+        let result = self.providers.send(&out).await;
+        let outcome = result.as_ref().err().map(|f| f.classify());
+        if let Err(e) = self.breakers.record_outcome(plan.provider, outcome, plan.probe).await {
+            tracing::warn!(error = %e, "could not record the provider outcome for the circuit breaker");
+        }
+        match result {
+            Ok(accepted) => self.attempt_sent(&claimed, attempt_no, accepted).await,
+            Err(failure) => self.attempt_failed(&claimed, attempt_no, failure).await,
+        }
+    }
+
+    async fn attempt_sent(
+        &self,
+        msg: &Message,
+        attempt_no: u32,
+        accepted: Accepted,
+    ) -> Result<JobOutcome, HeraldError> {
+        let provider = msg.provider.unwrap_or(crate::Provider::Simulator);
+        let pmid = accepted.provider_message_id;
+        tracing::info!(message_id = %msg.id, provider = %provider, provider_message_id = %pmid, "provider accepted");
+        let m =
+            self.finish_attempt(msg, attempt_no, |m, now| m.record_sent(pmid.clone(), now, accepted.delivered)).await?;
+        if let Some(m) = m {
+            self.outbox.notify(&m).await;
+            self.receipts.apply_orphans(provider, &pmid).await;
+        }
+        Ok(JobOutcome::Done)
+    }
+
+    async fn attempt_failed(
+        &self,
+        msg: &Message,
+        attempt_no: u32,
+        failure: ProviderFailure,
+    ) -> Result<JobOutcome, HeraldError> {
+        let class = failure.classify();
+        let provider_code = failure.code.clone().or(failure.http_status.map(|s| s.to_string()));
+        let counted = attempt_no.saturating_sub(msg.attempts_offset);
+        let exhausted = self.settings.retry.exhausted(counted);
+        tracing::warn!(
+            message_id = %msg.id, provider = %failure.provider, attempt = attempt_no, http_status = ?failure.http_status,
+            provider_code = ?failure.code, error_code = class.code.as_str(), retryable = class.retryable, exhausted,
+            "provider refused"
+        );
+        if class.retryable && !exhausted {
+            let delay = self.settings.retry.delay(counted, failure.retry_after, &mut rand::thread_rng());
+            let next = self.clock.now() + duration(delay);
+            let grace = duration(self.settings.enqueue_grace);
+            self.finish_attempt(msg, attempt_no, |m, now| {
+                m.record_retry(class.code, provider_code.clone(), failure.message.clone(), now, next);
+                // The work index looks again only if the queue loses the message.
+                m.due_at = Some(next + grace);
+            })
+            .await?;
+            return Ok(JobOutcome::RetryAfter(delay));
+        }
+        let released = std::sync::atomic::AtomicU64::new(0);
+        let m = self
+            .finish_attempt(msg, attempt_no, |m, now| {
+                released.store(std::mem::take(&mut m.reserved_cents), std::sync::atomic::Ordering::SeqCst);
+                m.record_failure(class.code, provider_code.clone(), failure.message.clone(), now)
+            })
+            .await?;
+        if let Some(m) = m {
+            self.policy.release_reservation(&m, released.load(std::sync::atomic::Ordering::SeqCst)).await;
+            self.outbox.notify(&m).await;
+        }
+        Ok(JobOutcome::DeadLetter { reason: class.code.as_str().into() })
+    }
+
+    /// Applies the attempt's result to the freshest copy (a receipt may have landed first).
+    async fn finish_attempt<F>(&self, msg: &Message, attempt_no: u32, apply: F) -> Result<Option<Message>, HeraldError>
+    where
+        F: Fn(&mut Message, DateTime<Utc>) + Send + Sync,
+    {
+        let now = self.clock.now();
+        let mut applied = false;
+        let m = update_message(self.messages.as_ref(), &msg.id, |m| {
+            if m.attempts.len() as u32 != attempt_no {
+                return false;
+            }
+            apply(m, now);
+            applied = true;
+            true
+        })
+        .await?;
+        Ok(m.filter(|_| applied))
+    }
+}

@@ -1,0 +1,135 @@
+//! Small pieces several use cases share: the versioned read-modify-write of a message, the
+//! outbox (send queue and status callbacks), the audit trail and channel credentials.
+use super::{Caller, HeraldError};
+use crate::ids::{MessageId, TenantId};
+use crate::inbound::CallbackJob;
+use crate::message::Message;
+use crate::ports::{AuditEntry, AuditLog, CallbackQueue, Clock, MessageStore, SecretStore, SendQueue};
+use crate::tenant::{ChannelConfig, ChannelSecrets};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What a scheduled job did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct JobReport {
+    pub job: String,
+    pub examined: u32,
+    pub released: u32,
+    pub requeued: u32,
+    pub errors: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<serde_json::Value>,
+}
+
+/// Read-modify-write of a message under its version check, retried on conflicts.
+/// `f` returns false to leave the message as it is.
+pub async fn update_message<F>(
+    store: &dyn MessageStore,
+    id: &MessageId,
+    mut f: F,
+) -> Result<Option<Message>, HeraldError>
+where
+    F: FnMut(&mut Message) -> bool + Send,
+{
+    for _ in 0..8 {
+        let Some(mut msg) = store.message(id).await? else { return Ok(None) };
+        if !f(&mut msg) {
+            return Ok(Some(msg));
+        }
+        msg.version += 1;
+        if store.replace(&msg).await? {
+            return Ok(Some(msg));
+        }
+    }
+    Err(HeraldError::Conflict(format!("message {id} is being updated concurrently")))
+}
+
+/// A channel's credentials (empty when none are stored or they do not parse).
+pub async fn channel_secrets(secrets: &dyn SecretStore, config: &ChannelConfig) -> Result<ChannelSecrets, HeraldError> {
+    let raw = secrets.get(&config.secret_name).await?;
+    Ok(raw.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+}
+
+pub fn duration(d: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or_default()
+}
+
+/// Where messages and status changes leave the service: the send queue and the callbacks.
+pub struct Outbox {
+    queue: Arc<dyn SendQueue>,
+    callbacks: Arc<dyn CallbackQueue>,
+}
+
+impl Outbox {
+    pub fn new(queue: Arc<dyn SendQueue>, callbacks: Arc<dyn CallbackQueue>) -> Self {
+        Self { queue, callbacks }
+    }
+
+    /// Puts the message's current generation on its channel queue. A failure is logged and
+    /// left to the dispatch job, which finds the message through its due time.
+    pub async fn enqueue(&self, msg: &Message) -> bool {
+        for attempt in 0..3 {
+            match self.queue.enqueue(&msg.job(), &msg.group_id(), &msg.dedup_id()).await {
+                Ok(()) => return true,
+                Err(e) => {
+                    tracing::warn!(message_id = %msg.id, attempt, error = %e, "enqueue failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                }
+            }
+        }
+        tracing::error!(message_id = %msg.id, "enqueue failed; the dispatch job will enqueue it when due");
+        false
+    }
+
+    /// Queues a callback for the message's current status, if the tenant asked for them.
+    pub async fn notify(&self, m: &Message) {
+        if m.callback_url.is_none() {
+            return;
+        }
+        let job = CallbackJob {
+            message_id: m.id.clone(),
+            tenant_id: m.tenant_id.clone(),
+            status: m.status,
+            at: m.updated_at,
+        };
+        if let Err(e) = self.callbacks.enqueue_callback(&job).await {
+            tracing::error!(message_id = %m.id, error = %e, "could not queue the status callback");
+        }
+    }
+}
+
+/// The audit trail: every admin and settings change, with who, what, when.
+pub struct Audit {
+    log: Arc<dyn AuditLog>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Audit {
+    pub fn new(log: Arc<dyn AuditLog>, clock: Arc<dyn Clock>) -> Self {
+        Self { log, clock }
+    }
+
+    pub async fn record(&self, caller: &Caller, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
+        let entry = AuditEntry {
+            at: self.clock.now(),
+            actor: caller.actor(),
+            tenant_id: tenant.cloned(),
+            action: action.into(),
+            detail,
+        };
+        if let Err(e) = self.log.record(&entry).await {
+            tracing::error!(action, error = %e, "audit write failed");
+        }
+    }
+
+    /// `GET /v1/admin/audit`.
+    pub async fn entries(
+        &self,
+        caller: &Caller,
+        tenant: Option<&TenantId>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, HeraldError> {
+        caller.require_admin()?;
+        Ok(self.log.entries(tenant, limit).await?)
+    }
+}

@@ -1,0 +1,306 @@
+//! Channel configuration: provider, backup, credentials (to the secret store, never
+//! returned or logged) and the WhatsApp routing index.
+use crate::address::EmailAddress;
+use crate::channel::{Channel, Provider};
+use crate::ports::{ChannelStore, Clock, ProviderGateway, SecretStore, WhatsappIndex};
+use crate::service::support::{channel_secrets, Audit};
+use crate::service::{Caller, HeraldError};
+use crate::tenant::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum ChannelUpdate {
+    Sms(SmsChannel),
+    Email(EmailChannel),
+    Whatsapp(WhatsappChannel),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsChannel {
+    pub provider: Provider,
+    #[serde(default)]
+    pub backup_provider: Option<Provider>,
+    #[serde(default)]
+    pub credentials: SmsCredentials,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsCredentials {
+    #[serde(default)]
+    pub twilio: Option<TwilioCredentials>,
+    #[serde(default)]
+    pub telnyx: Option<TelnyxCredentials>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChannel {
+    pub provider: Provider,
+    #[serde(default)]
+    pub backup_provider: Option<Provider>,
+    pub from_address: String,
+    #[serde(default)]
+    pub credentials: EmailCredentials,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailCredentials {
+    #[serde(default)]
+    pub smtp: Option<SmtpCredentials>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsappChannel {
+    pub phone_number_id: String,
+    pub access_token: String,
+    pub app_secret: String,
+    pub verify_token: String,
+    #[serde(default)]
+    pub daily_quota: Option<u32>,
+}
+
+/// A channel as `GET /v1/channels` shows it: no secrets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelView {
+    pub channel: Channel,
+    pub provider: Provider,
+    pub backup_provider: Option<Provider>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_quota: Option<u32>,
+    pub configured_providers: Vec<Provider>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ChannelConfig> for ChannelView {
+    fn from(c: ChannelConfig) -> Self {
+        Self {
+            channel: c.channel,
+            provider: c.provider,
+            backup_provider: c.backup_provider,
+            from_address: c.from_address,
+            phone_number_id: c.phone_number_id,
+            daily_quota: c.daily_quota,
+            configured_providers: c.configured_providers,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+pub struct Channels {
+    pub(crate) channels: Arc<dyn ChannelStore>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) providers: Arc<dyn ProviderGateway>,
+    pub(crate) wa_index: Arc<dyn WhatsappIndex>,
+    pub(crate) audit: Arc<Audit>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) secret_prefix: String,
+}
+
+impl Channels {
+    pub async fn put_channel(&self, caller: &Caller, update: ChannelUpdate) -> Result<ChannelView, HeraldError> {
+        let tenant = caller.tenant()?;
+        let parts = ChannelParts::parse(update)?;
+        let (channel, provider, backup) = (parts.channel, parts.provider, parts.backup);
+        let secret_name = format!("{}/tenants/{}/channels/{}", self.secret_prefix, tenant.id, channel);
+        let raw = serde_json::to_string(&parts.secrets).map_err(|e| HeraldError::Unavailable(e.to_string()))?;
+        self.secrets.put(&secret_name, &raw).await?;
+        let configured_providers = Provider::ALL
+            .into_iter()
+            .filter(|p| p.serves(channel) && (parts.secrets.has(*p) || *p == Provider::Ses))
+            .collect();
+        let cfg = ChannelConfig {
+            tenant_id: tenant.id.clone(),
+            channel,
+            provider,
+            backup_provider: backup,
+            from_address: parts.from_address,
+            phone_number_id: parts.phone_number_id,
+            daily_quota: parts.daily_quota,
+            configured_providers,
+            secret_name,
+            updated_at: self.clock.now(),
+        };
+        if let Some(from) = &cfg.from_address {
+            if provider == Provider::Ses || backup == Some(Provider::Ses) {
+                if let Err(e) = self.providers.prepare_email_identity(from).await {
+                    tracing::warn!(error = %e, "could not prepare the SES identity");
+                }
+            }
+        }
+        if let (Some(pnid), Some(wa)) = (&cfg.phone_number_id, &parts.secrets.whatsapp) {
+            use sha2::{Digest, Sha256};
+            let token_hash = hex::encode(Sha256::digest(wa.verify_token.as_bytes()));
+            self.wa_index.set_whatsapp_index(&tenant.id, pnid, &token_hash).await?;
+        }
+        self.channels.save_channel(&cfg).await?;
+        let detail = json!({"channel": channel, "provider": provider, "backup_provider": backup});
+        self.audit.record(caller, Some(&tenant.id), "channel.put", detail).await;
+        Ok(cfg.into())
+    }
+
+    /// `PATCH /v1/channels/{channel}` — switch the primary (runbook: switch to backup).
+    pub async fn switch_provider(
+        &self,
+        caller: &Caller,
+        channel: Channel,
+        provider: Provider,
+        backup: Option<Option<Provider>>,
+    ) -> Result<ChannelView, HeraldError> {
+        let tenant = caller.tenant()?;
+        let mut cfg = self.channels.channel(&tenant.id, channel).await?.ok_or(HeraldError::NotFound)?;
+        if !provider.serves(channel) || provider == Provider::Simulator {
+            return Err(HeraldError::validation(
+                "provider",
+                "UNSUPPORTED_PROVIDER",
+                format!("{provider} does not carry {channel}"),
+            ));
+        }
+        let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;
+        if !secrets.has(provider) {
+            return Err(HeraldError::validation(
+                "provider",
+                "MISSING_CREDENTIALS",
+                format!("no credentials stored for {provider}; PUT the channel with them first"),
+            ));
+        }
+        let previous = cfg.provider;
+        cfg.backup_provider = match backup {
+            Some(b) => b,
+            // Switching to the backup makes the old primary the backup.
+            None if cfg.backup_provider == Some(provider) => Some(previous),
+            None => cfg.backup_provider,
+        };
+        cfg.provider = provider;
+        if cfg.backup_provider == Some(provider) {
+            cfg.backup_provider = None;
+        }
+        cfg.updated_at = self.clock.now();
+        self.channels.save_channel(&cfg).await?;
+        tracing::warn!(tenant_id = %tenant.id, channel = %channel, from = %previous, to = %provider, "provider switched by hand");
+        self.audit
+            .record(
+                caller,
+                Some(&tenant.id),
+                "channel.switch",
+                json!({"channel": channel, "from": previous, "to": provider}),
+            )
+            .await;
+        Ok(cfg.into())
+    }
+
+    pub async fn channels(&self, caller: &Caller) -> Result<Vec<ChannelView>, HeraldError> {
+        let tenant = caller.tenant()?;
+        Ok(self.channels.channels(&tenant.id).await?.into_iter().map(Into::into).collect())
+    }
+}
+
+/// A channel update, checked: its credentials and the providers that will use them.
+struct ChannelParts {
+    channel: Channel,
+    provider: Provider,
+    backup: Option<Provider>,
+    secrets: ChannelSecrets,
+    from_address: Option<String>,
+    phone_number_id: Option<String>,
+    daily_quota: Option<u32>,
+}
+
+impl ChannelParts {
+    fn parse(update: ChannelUpdate) -> Result<ChannelParts, HeraldError> {
+        let parts = match update {
+            ChannelUpdate::Sms(s) => Self::sms(s)?,
+            ChannelUpdate::Email(e) => {
+                let from = EmailAddress::parse(&e.from_address).map_err(|_| {
+                    HeraldError::validation(
+                        "from_address",
+                        "INVALID_EMAIL",
+                        "from_address is not a valid email address",
+                    )
+                })?;
+                let secrets = ChannelSecrets { smtp: e.credentials.smtp, ..Default::default() };
+                let from_address = Some(from.to_string());
+                Self::of(Channel::Email, e.provider, e.backup_provider, secrets, from_address, None, None)
+            }
+            ChannelUpdate::Whatsapp(w) => Self::whatsapp(w)?,
+        };
+        parts.check_providers()?;
+        Ok(parts)
+    }
+
+    fn of(
+        channel: Channel,
+        provider: Provider,
+        backup: Option<Provider>,
+        secrets: ChannelSecrets,
+        from_address: Option<String>,
+        phone_number_id: Option<String>,
+        daily_quota: Option<u32>,
+    ) -> Self {
+        Self { channel, provider, backup, secrets, from_address, phone_number_id, daily_quota }
+    }
+
+    fn sms(s: SmsChannel) -> Result<Self, HeraldError> {
+        let secrets =
+            ChannelSecrets { twilio: s.credentials.twilio, telnyx: s.credentials.telnyx, ..Default::default() };
+        if let Some(k) = secrets.telnyx.as_ref().and_then(|t| t.webhook_public_key.as_ref()) {
+            use base64::Engine;
+            if !base64::engine::general_purpose::STANDARD.decode(k).is_ok_and(|b| b.len() == 32) {
+                let message = "webhook_public_key must be a base64 Ed25519 public key (32 bytes)";
+                return Err(HeraldError::validation("credentials.telnyx.webhook_public_key", "INVALID_KEY", message));
+            }
+        }
+        Ok(Self::of(Channel::Sms, s.provider, s.backup_provider, secrets, None, None, None))
+    }
+
+    fn whatsapp(w: WhatsappChannel) -> Result<Self, HeraldError> {
+        let missing = [&w.access_token, &w.app_secret, &w.verify_token].iter().any(|v| v.is_empty());
+        if w.phone_number_id.trim().is_empty() || missing {
+            return Err(HeraldError::invalid(
+                "phone_number_id, access_token, app_secret and verify_token are required",
+            ));
+        }
+        let credentials = WhatsappCredentials {
+            access_token: w.access_token,
+            app_secret: w.app_secret,
+            verify_token: w.verify_token,
+        };
+        let secrets = ChannelSecrets { whatsapp: Some(credentials), ..Default::default() };
+        let (pnid, quota) = (Some(w.phone_number_id), w.daily_quota);
+        Ok(Self::of(Channel::Whatsapp, Provider::Whatsapp, None, secrets, None, pnid, quota))
+    }
+
+    /// Each named provider carries the channel and has its credentials.
+    fn check_providers(&self) -> Result<(), HeraldError> {
+        let channel = self.channel;
+        for (field, p) in [("provider", Some(self.provider)), ("backup_provider", self.backup)] {
+            let Some(p) = p else { continue };
+            if !p.serves(channel) || p == Provider::Simulator {
+                let message = format!("{p} does not carry {channel}");
+                return Err(HeraldError::validation(field, "UNSUPPORTED_PROVIDER", message));
+            }
+            if !self.secrets.has(p) {
+                let message = format!("credentials for {p} are required");
+                return Err(HeraldError::validation("credentials", "MISSING_CREDENTIALS", message));
+            }
+        }
+        if self.backup == Some(self.provider) {
+            return Err(HeraldError::validation(
+                "backup_provider",
+                "INVALID",
+                "backup_provider must differ from provider",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! Tenants, their API keys, and who is calling. A new setting goes into `requests.rs`.
+mod accounts;
+mod channels;
+mod numbers;
+mod requests;
+
+pub use accounts::ProviderAccounts;
+pub use channels::{ChannelUpdate, ChannelView, Channels, EmailChannel, SmsChannel, WhatsappChannel};
+pub use numbers::{NumberRequest, Numbers};
+pub use requests::{KeyCreated, NewTenant, TenantCreated, TenantPatch};
+
+use super::support::Audit;
+use super::{constant_time_eq, Caller, HeraldError};
+use crate::ids::{KeyId, KeyMode, NewApiKey, TenantId};
+use crate::ports::{Clock, KeyStore, TenantStore};
+use crate::tenant::{ApiKeyRecord, Tenant};
+use requests::check_settings;
+use serde_json::json;
+use std::sync::Arc;
+
+pub struct Tenancy {
+    pub(crate) tenants: Arc<dyn TenantStore>,
+    pub(crate) keys: Arc<dyn KeyStore>,
+    pub(crate) audit: Arc<Audit>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) admin_key: String,
+}
+
+impl Tenancy {
+    /// Resolves a bearer token to a caller. The admin key is compared in constant time.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, HeraldError> {
+        let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(HeraldError::Unauthenticated)?;
+        if !self.admin_key.is_empty() && constant_time_eq(token.as_bytes(), self.admin_key.as_bytes()) {
+            return Ok(Caller::Admin);
+        }
+        let hash = crate::ids::hash_api_key(token);
+        let key = self.keys.key_by_hash(&hash).await?.ok_or(HeraldError::Unauthenticated)?;
+        let tenant = self.tenants.tenant(&key.tenant_id).await?.ok_or(HeraldError::Unauthenticated)?;
+        Ok(Caller::Tenant { tenant, key })
+    }
+
+    pub async fn create_tenant(&self, caller: &Caller, req: NewTenant) -> Result<TenantCreated, HeraldError> {
+        caller.require_admin()?;
+        let now = self.clock.now();
+        let tenant = Tenant {
+            id: TenantId::generate(),
+            name: req.name,
+            timezone: req.timezone,
+            default_country: req.default_country.map(|c| c.to_ascii_uppercase()),
+            quiet_hours: req.quiet_hours,
+            daily_budget_cents: req.daily_budget_cents,
+            monthly_budget_cents: req.monthly_budget_cents,
+            rate_limit_per_minute: req.rate_limit_per_minute,
+            paused: None,
+            help_text: req.help_text,
+            callback_secret: Some(format!("whsec_{}", NewApiKey::generate(KeyMode::Live).hash)),
+            created_at: now,
+            updated_at: now,
+        };
+        check_settings(&tenant)?;
+        let live = NewApiKey::generate(KeyMode::Live);
+        let test = NewApiKey::generate(KeyMode::Test);
+        let record = |k: &NewApiKey| ApiKeyRecord {
+            key_id: k.key_id.clone(),
+            tenant_id: tenant.id.clone(),
+            hash: k.hash.clone(),
+            mode: k.mode,
+            created_at: now,
+        };
+        self.tenants.insert_tenant(&tenant, &[record(&live), record(&test)]).await?;
+        self.audit.record(caller, Some(&tenant.id), "tenant.create", json!({"name": tenant.name})).await;
+        Ok(TenantCreated {
+            tenant,
+            api_key: live.secret,
+            api_key_id: live.key_id,
+            test_api_key: test.secret,
+            test_api_key_id: test.key_id,
+        })
+    }
+
+    pub async fn tenant_by_id(&self, caller: &Caller, id: &str) -> Result<Tenant, HeraldError> {
+        caller.require_admin()?;
+        let id = TenantId::parse(id).ok_or(HeraldError::NotFound)?;
+        self.tenants.tenant(&id).await?.ok_or(HeraldError::NotFound)
+    }
+
+    /// `PATCH /v1/admin/tenants/{id}` (admin) and `PATCH /v1/tenant` (the tenant itself).
+    pub async fn patch_tenant(
+        &self,
+        caller: &Caller,
+        id: Option<&str>,
+        patch: TenantPatch,
+    ) -> Result<Tenant, HeraldError> {
+        let mut t = match id {
+            Some(id) => self.tenant_by_id(caller, id).await?,
+            None => self.tenants.tenant(&caller.tenant()?.id).await?.ok_or(HeraldError::NotFound)?,
+        };
+        if let Some(v) = patch.name {
+            t.name = v
+        }
+        if let Some(v) = patch.timezone {
+            t.timezone = v
+        }
+        if let Some(v) = patch.default_country {
+            t.default_country = v.map(|c| c.to_ascii_uppercase())
+        }
+        if let Some(v) = patch.quiet_hours {
+            t.quiet_hours = v
+        }
+        if let Some(v) = patch.daily_budget_cents {
+            t.daily_budget_cents = v
+        }
+        if let Some(v) = patch.monthly_budget_cents {
+            t.monthly_budget_cents = v
+        }
+        if let Some(v) = patch.rate_limit_per_minute {
+            t.rate_limit_per_minute = v
+        }
+        if let Some(v) = patch.help_text {
+            t.help_text = v
+        }
+        check_settings(&t)?;
+        t.updated_at = self.clock.now();
+        self.tenants.save_tenant(&t).await?;
+        self.audit.record(caller, Some(&t.id), "tenant.update", serde_json::to_value(&t).unwrap_or_default()).await;
+        Ok(t)
+    }
+
+    pub async fn own_tenant(&self, caller: &Caller) -> Result<Tenant, HeraldError> {
+        let t = caller.tenant()?;
+        self.tenants.tenant(&t.id).await?.ok_or(HeraldError::NotFound)
+    }
+
+    pub async fn create_key(&self, caller: &Caller, tenant_id: &str, mode: KeyMode) -> Result<KeyCreated, HeraldError> {
+        let tenant = self.tenant_by_id(caller, tenant_id).await?;
+        let key = NewApiKey::generate(mode);
+        let now = self.clock.now();
+        self.keys
+            .insert_key(&ApiKeyRecord {
+                key_id: key.key_id.clone(),
+                tenant_id: tenant.id.clone(),
+                hash: key.hash,
+                mode,
+                created_at: now,
+            })
+            .await?;
+        self.audit.record(caller, Some(&tenant.id), "key.create", json!({"key_id": key.key_id, "mode": mode})).await;
+        Ok(KeyCreated { key_id: key.key_id, api_key: key.secret, mode, created_at: now })
+    }
+
+    pub async fn delete_key(&self, caller: &Caller, tenant_id: &str, key_id: &str) -> Result<(), HeraldError> {
+        let tenant = self.tenant_by_id(caller, tenant_id).await?;
+        let key_id = KeyId::parse(key_id).ok_or(HeraldError::NotFound)?;
+        if !self.keys.delete_key(&tenant.id, &key_id).await? {
+            return Err(HeraldError::NotFound);
+        }
+        self.audit.record(caller, Some(&tenant.id), "key.delete", json!({"key_id": key_id})).await;
+        Ok(())
+    }
+}

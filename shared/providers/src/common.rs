@@ -1,0 +1,74 @@
+//! What every HTTP provider module shares: reading an answer, and building failures that
+//! carry their classification.
+use herald_core::errors::{classify, ClassificationRows};
+use herald_core::{Provider, ProviderFailure};
+use std::time::Duration;
+
+/// A failure the provider answered, classified with its own rows.
+pub(crate) fn failure(
+    provider: Provider,
+    rows: ClassificationRows,
+    http_status: Option<u16>,
+    code: Option<String>,
+    message: String,
+    retry_after: Option<Duration>,
+) -> ProviderFailure {
+    let class = classify(rows, http_status, code.as_deref());
+    ProviderFailure { provider, http_status, code, message, retry_after, class }
+}
+
+/// Credentials or a sender are missing: the tenant's configuration, never retried.
+pub(crate) fn missing(provider: Provider, what: &str) -> ProviderFailure {
+    failure(provider, &[], Some(401), None, format!("missing {what}"), None)
+}
+
+pub(crate) fn transport(provider: Provider, e: reqwest::Error) -> ProviderFailure {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect error"
+    } else {
+        "transport error"
+    };
+    ProviderFailure::transport(provider, format!("{provider} {kind}"))
+}
+
+/// What a provider answered: status, `Retry-After`, and the body as text.
+pub(crate) struct Answer {
+    pub status: reqwest::StatusCode,
+    pub retry_after: Option<Duration>,
+    pub text: String,
+}
+
+pub(crate) async fn answer(
+    provider: Provider,
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<Answer, ProviderFailure> {
+    let res = sent.map_err(|e| transport(provider, e))?;
+    let status = res.status();
+    let retry_after = retry_after(res.headers());
+    let text = res.text().await.map_err(|e| transport(provider, e))?;
+    Ok(Answer { status, retry_after, text })
+}
+
+/// A 2xx whose body is not the provider's documented shape.
+pub(crate) fn unreadable(provider: Provider, status: reqwest::StatusCode) -> ProviderFailure {
+    failure(provider, &[], Some(status.as_u16()), None, "unreadable success body".into(), None)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare for these APIs and ignored).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Constant-time comparison of two signatures.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    herald_core::service::constant_time_eq(a, b)
+}
+
+pub(crate) fn hmac_sha256_hex(secret: &[u8], data: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("hmac accepts any key");
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
+}

@@ -1,0 +1,52 @@
+//! Amazon SES v2: `SendEmail` (tagged with Herald's message and tenant ids) and its events
+//! (delivery, bounce, complaint) arriving through SNS.
+mod errors;
+pub mod events;
+mod send;
+
+pub use errors::ROWS;
+pub use send::{Email, SesEmail};
+
+use crate::Carrier;
+use async_trait::async_trait;
+use herald_core::ports::{Accepted, IdentityError, Outbound};
+use herald_core::{Provider, ProviderFailure};
+
+pub struct Ses {
+    client: SesEmail,
+    /// Locally the emulator needs each sender identity to exist; in AWS it is verified once.
+    create_identities: bool,
+}
+
+impl Ses {
+    pub fn new(client: aws_sdk_sesv2::Client, create_identities: bool) -> Self {
+        Self { client: SesEmail::new(client), create_identities }
+    }
+}
+
+#[async_trait]
+impl Carrier for Ses {
+    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
+        let m = out.message;
+        let from = out.from.ok_or_else(|| ProviderFailure::transport(Provider::Ses, "no from_address configured"))?;
+        let email = Email {
+            from,
+            to: &m.to,
+            subject: m.subject.as_deref().unwrap_or_default(),
+            text: m.body.as_deref(),
+            html: m.html.as_deref(),
+            message_id: m.id.as_str(),
+            tenant_id: m.tenant_id.as_str(),
+        };
+        let id = self.client.send(&email).await?;
+        Ok(Accepted { provider_message_id: id, delivered: false })
+    }
+
+    async fn prepare_sender(&self, from: &str) -> Result<(), IdentityError> {
+        if self.create_identities {
+            self.client.ensure_identity(from).await
+        } else {
+            Ok(())
+        }
+    }
+}

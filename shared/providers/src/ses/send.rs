@@ -1,0 +1,82 @@
+//! Amazon SES v2 `SendEmail`, and the identities the emulator needs locally.
+use super::errors::ROWS;
+use crate::common::failure;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage, MessageTag};
+use aws_sdk_sesv2::Client;
+use herald_core::ports::IdentityError;
+use herald_core::{Provider, ProviderFailure};
+
+#[derive(Clone)]
+pub struct SesEmail {
+    client: Client,
+}
+
+pub struct Email<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: Option<&'a str>,
+    pub html: Option<&'a str>,
+    pub message_id: &'a str,
+    pub tenant_id: &'a str,
+}
+
+impl SesEmail {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub async fn send(&self, e: &Email<'_>) -> Result<String, ProviderFailure> {
+        let content = |s: &str| Content::builder().data(s).charset("UTF-8").build();
+        let mut body = Body::builder();
+        if let Some(t) = e.text {
+            body = body.text(content(t).map_err(|x| ProviderFailure::transport(Provider::Ses, x.to_string()))?);
+        }
+        if let Some(h) = e.html {
+            body = body.html(content(h).map_err(|x| ProviderFailure::transport(Provider::Ses, x.to_string()))?);
+        }
+        let subject = content(e.subject).map_err(|x| ProviderFailure::transport(Provider::Ses, x.to_string()))?;
+        let tag = |k: &str, v: &str| MessageTag::builder().name(k).value(v).build().ok();
+        let out = self
+            .client
+            .send_email()
+            .from_email_address(e.from)
+            .destination(Destination::builder().to_addresses(e.to).build())
+            .content(
+                EmailContent::builder()
+                    .simple(SesMessage::builder().subject(subject).body(body.build()).build())
+                    .build(),
+            )
+            .set_email_tags(Some(
+                [tag("herald_message_id", e.message_id), tag("herald_tenant_id", e.tenant_id)]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            ))
+            .send()
+            .await;
+        match out {
+            Ok(o) => Ok(o.message_id.unwrap_or_default()),
+            Err(err) => {
+                let status = err.raw_response().map(|r| r.status().as_u16());
+                let code = err
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_sesv2::error::ProvideErrorMetadata::code(s).map(str::to_string));
+                let message = err
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_sesv2::error::ProvideErrorMetadata::message(s).map(str::to_string));
+                let message = message.unwrap_or_else(|| "SES call failed".into());
+                Err(failure(Provider::Ses, ROWS, status, code, message, None))
+            }
+        }
+    }
+
+    /// Locally the emulator needs the sender identity to exist; in AWS it is verified once.
+    pub async fn ensure_identity(&self, address: &str) -> Result<(), IdentityError> {
+        match self.client.create_email_identity().email_identity(address).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+            Err(e) => Err(IdentityError(format!("{:?}", e.as_service_error().map(|s| s.to_string())))),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Twilio Programmable Messaging: send (`POST …/Messages.json`), lookup for stale recovery
+//! (`GET …/Messages.json`), status and inbound webhooks signed with `X-Twilio-Signature`.
+mod errors;
+mod send;
+mod signature;
+mod webhook;
+
+pub use errors::{status, ROWS};
+pub use signature::{twilio_signature, twilio_valid};
+pub use webhook::TwilioWebhook;
+
+use crate::{Carrier, HttpProviders, Webhook};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use herald_core::ports::{Accepted, Lookup, Outbound};
+use herald_core::ProviderFailure;
+
+pub struct Twilio {
+    http: HttpProviders,
+    webhook: TwilioWebhook,
+}
+
+impl Twilio {
+    pub fn new(http: HttpProviders) -> Self {
+        Self { http, webhook: TwilioWebhook }
+    }
+}
+
+#[async_trait]
+impl Carrier for Twilio {
+    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
+        send::send(&self.http, out).await
+    }
+
+    async fn lookup(&self, out: &Outbound<'_>, since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
+        send::lookup(&self.http, out, since).await
+    }
+
+    fn webhook(&self) -> Option<&dyn Webhook> {
+        Some(&self.webhook)
+    }
+}

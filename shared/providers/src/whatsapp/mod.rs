@@ -1,0 +1,38 @@
+//! WhatsApp Cloud API: send (`POST /{version}/{phone_number_id}/messages`), and webhooks
+//! signed with `X-Hub-Signature-256`, with Meta's GET subscription handshake.
+mod errors;
+mod send;
+mod signature;
+mod webhook;
+
+pub use errors::{status, ROWS};
+pub use send::payload;
+pub use signature::{meta_signature, meta_valid};
+pub use webhook::WhatsappWebhook;
+
+use crate::{Carrier, HttpProviders, Webhook};
+use async_trait::async_trait;
+use herald_core::ports::{Accepted, Outbound};
+use herald_core::ProviderFailure;
+
+pub struct Whatsapp {
+    http: HttpProviders,
+    webhook: WhatsappWebhook,
+}
+
+impl Whatsapp {
+    pub fn new(http: HttpProviders) -> Self {
+        Self { http, webhook: WhatsappWebhook }
+    }
+}
+
+#[async_trait]
+impl Carrier for Whatsapp {
+    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
+        send::send(&self.http, out).await
+    }
+
+    fn webhook(&self) -> Option<&dyn Webhook> {
+        Some(&self.webhook)
+    }
+}
