@@ -5,6 +5,7 @@
 //! - feeds each channel queue to the sender handler the way a Lambda event source mapping
 //!   does: batches of real `SqsEvent`s, deleting what the handler did not report failed;
 //! - runs the scheduled jobs on their schedules.
+use herald_aws::SetupError;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use herald_core::Channel;
 use herald_runtime::{App, Config};
@@ -50,7 +51,7 @@ impl Drop for Running {
     }
 }
 
-pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, String> {
+pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, SetupError> {
     herald_runtime::provision(&config).await?;
     let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(herald_core::ports::SystemClock));
     let app = Arc::new(herald_runtime::build_with_clock(config, clock).await?);

@@ -1,4 +1,5 @@
 //! Support alerts through SNS. Without a topic, alerts are logged only.
+use crate::SetupError;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use herald_core::ports::{AlertError, Alerts};
@@ -15,7 +16,7 @@ impl SnsAlerts {
     }
 
     /// Creates (or finds: CreateTopic is idempotent) the topic by name (herald-local).
-    pub async fn ensure_topic(client: &Client, name: &str) -> Result<String, String> {
+    pub async fn ensure_topic(client: &Client, name: &str) -> Result<String, SetupError> {
         let out = client.create_topic().name(name).send().await.map_err(|e| format!("create topic {name}: {e:?}"))?;
         out.topic_arn.ok_or_else(|| "no topic arn".into())
     }

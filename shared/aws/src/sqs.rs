@@ -1,4 +1,5 @@
 //! SQS FIFO adapter: one queue per channel, each with its own FIFO dead-letter queue.
+use crate::SetupError;
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
 use aws_sdk_sqs::Client;
@@ -52,7 +53,7 @@ impl SqsQueues {
     }
 
     /// Resolves queue URLs (and ARNs) by name: `{prefix}-{channel}.fifo` and its `-dlq`.
-    pub async fn lookup(client: Client, prefix: &str) -> Result<Self, String> {
+    pub async fn lookup(client: Client, prefix: &str) -> Result<Self, SetupError> {
         let mut queues = HashMap::new();
         let url = |name: String| {
             let c = client.clone();
@@ -80,7 +81,7 @@ impl SqsQueues {
     }
 
     /// Creates missing queues with the template's settings (herald-local only).
-    pub async fn ensure(client: Client, prefix: &str, visibility: Duration, max_receive: u32) -> Result<Self, String> {
+    pub async fn ensure(client: Client, prefix: &str, visibility: Duration, max_receive: u32) -> Result<Self, SetupError> {
         for ch in Channel::ALL {
             let dlq = client
                 .create_queue()
@@ -202,7 +203,7 @@ impl SqsQueues {
     }
 }
 
-async fn queue_arn(client: &Client, url: &str) -> Result<String, String> {
+async fn queue_arn(client: &Client, url: &str) -> Result<String, SetupError> {
     let out = client
         .get_queue_attributes()
         .queue_url(url)

@@ -52,37 +52,8 @@ impl Config {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let dur = |k: &str, default: &str| -> Result<Duration, ConfigError> {
-            let raw = get(k).unwrap_or_else(|| default.to_string());
-            parse_duration(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a duration like 30s, 2m, 1h")))
-        };
-        let durs = |k: &str, default: &str| -> Result<Vec<Duration>, ConfigError> {
-            let raw = get(k).unwrap_or_else(|| default.to_string());
-            parse_durations(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a list like 30s,2m,10m")))
-        };
-        let max_attempts: u32 = match get("HERALD_MAX_ATTEMPTS") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| ConfigError(format!("HERALD_MAX_ATTEMPTS={v} must be a positive integer")))?,
-            None => 5,
-        };
-        let jitter: f64 = match get("HERALD_RETRY_JITTER") {
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|j: &f64| (0.0..=1.0).contains(j))
-                .ok_or_else(|| ConfigError(format!("HERALD_RETRY_JITTER={v} must be within 0..1")))?,
-            None => 0.2,
-        };
-        let pricing = match get("HERALD_SMS_PRICES") {
-            Some(spec) => Pricing::default()
-                .with_sms_prices(&spec)
-                .ok_or_else(|| ConfigError(format!("HERALD_SMS_PRICES={spec} must look like US=1,GB=4,default=5")))?,
-            None => Pricing::default(),
-        };
+        let env = Env(Box::new(move |k: &str| get(k).filter(|v| !v.trim().is_empty())));
+        let get = |k: &str| env.get(k);
         let mut queue_urls = HashMap::new();
         for ch in Channel::ALL {
             let up = ch.as_str().to_ascii_uppercase();
@@ -90,51 +61,99 @@ impl Config {
                 queue_urls.insert(ch, (u, d));
             }
         }
+        let or = |k: &str, default: &str| get(k).unwrap_or_else(|| default.into());
         Ok(Self {
             aws_endpoint_url: get("AWS_ENDPOINT_URL"),
             aws_region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".into()),
-            table: get("HERALD_TABLE").unwrap_or_else(|| "herald".into()),
-            queue_prefix: get("HERALD_QUEUE_PREFIX").unwrap_or_else(|| "herald".into()),
+            table: or("HERALD_TABLE", "herald"),
+            queue_prefix: or("HERALD_QUEUE_PREFIX", "herald"),
             queue_urls,
             callback_queue: get("HERALD_CALLBACK_QUEUE_URL").zip(get("HERALD_CALLBACK_DLQ_URL")),
             admin_key: get("HERALD_ADMIN_KEY"),
             admin_key_secret: get("HERALD_ADMIN_KEY_SECRET"),
-            secret_prefix: get("HERALD_SECRET_PREFIX").unwrap_or_else(|| "herald".into()),
-            secret_ttl: dur("HERALD_SECRET_TTL", "5m")?,
-            retry: RetryPolicy { backoff: durs("HERALD_RETRY_BACKOFF", "30s,2m,10m,1h")?, max_attempts, jitter },
-            stale_after: dur("HERALD_STALE_AFTER", "10m")?,
-            enqueue_grace: dur("HERALD_ENQUEUE_GRACE", "15m")?,
-            pause_recheck: dur("HERALD_PAUSE_RECHECK", "60s")?,
-            linking_retry_delays: durs("HERALD_LINKING_RETRY_DELAYS", "5m,15m,60m")?,
-            linking_search_delays: durs("HERALD_LINKING_SEARCH_DELAYS", "1s,2s,4s")?,
+            secret_prefix: or("HERALD_SECRET_PREFIX", "herald"),
+            secret_ttl: env.dur("HERALD_SECRET_TTL", "5m")?,
+            retry: env.retry()?,
+            stale_after: env.dur("HERALD_STALE_AFTER", "10m")?,
+            enqueue_grace: env.dur("HERALD_ENQUEUE_GRACE", "15m")?,
+            pause_recheck: env.dur("HERALD_PAUSE_RECHECK", "60s")?,
+            linking_retry_delays: env.durs("HERALD_LINKING_RETRY_DELAYS", "5m,15m,60m")?,
+            linking_search_delays: env.durs("HERALD_LINKING_SEARCH_DELAYS", "1s,2s,4s")?,
             alert_topic_arn: get("HERALD_ALERT_TOPIC_ARN"),
-            breaker: herald_core::service::BreakerSettings {
-                failure_rate: match get("HERALD_BREAKER_FAILURE_RATE") {
-                    Some(v) => {
-                        v.parse().ok().filter(|r: &f64| *r > 0.0 && *r <= 1.0).ok_or_else(|| {
-                            ConfigError(format!("HERALD_BREAKER_FAILURE_RATE={v} must be within (0, 1]"))
-                        })?
-                    }
-                    None => 0.5,
-                },
-                min_attempts: match get("HERALD_BREAKER_MIN_ATTEMPTS") {
-                    Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                        ConfigError(format!("HERALD_BREAKER_MIN_ATTEMPTS={v} must be a positive integer"))
-                    })?,
-                    None => 20,
-                },
-                window: dur("HERALD_BREAKER_WINDOW", "10m")?,
-                cooldown: dur("HERALD_BREAKER_COOLDOWN", "60s")?,
-            },
-            pricing,
-            twilio_api_base: get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
-            telnyx_api_base: get("TELNYX_API_BASE").unwrap_or_else(|| "https://api.telnyx.com".into()),
-            whatsapp_api_base: get("WHATSAPP_API_BASE").unwrap_or_else(|| "https://graph.facebook.com".into()),
-            whatsapp_api_version: get("WHATSAPP_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            breaker: env.breaker()?,
+            pricing: env.pricing()?,
+            twilio_api_base: or("TWILIO_API_BASE", "https://api.twilio.com"),
+            telnyx_api_base: or("TELNYX_API_BASE", "https://api.telnyx.com"),
+            whatsapp_api_base: or("WHATSAPP_API_BASE", "https://graph.facebook.com"),
+            whatsapp_api_version: or("WHATSAPP_API_VERSION", "v23.0"),
             public_url: get("HERALD_PUBLIC_URL"),
-            provider_timeout: dur("HERALD_PROVIDER_TIMEOUT", "10s")?,
+            provider_timeout: env.dur("HERALD_PROVIDER_TIMEOUT", "10s")?,
             local: get("HERALD_LOCAL").is_some_and(|v| v == "1" || v == "true"),
         })
+    }
+}
+
+/// Typed reads of the configuration variables, each with its default and its error.
+struct Env<'a>(Box<dyn Fn(&str) -> Option<String> + 'a>);
+
+impl Env<'_> {
+    fn get(&self, k: &str) -> Option<String> {
+        (self.0)(k)
+    }
+
+    fn dur(&self, k: &str, default: &str) -> Result<Duration, ConfigError> {
+        let raw = self.get(k).unwrap_or_else(|| default.to_string());
+        parse_duration(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a duration like 30s, 2m, 1h")))
+    }
+
+    fn durs(&self, k: &str, default: &str) -> Result<Vec<Duration>, ConfigError> {
+        let raw = self.get(k).unwrap_or_else(|| default.to_string());
+        parse_durations(&raw).ok_or_else(|| ConfigError(format!("{k}={raw} is not a list like 30s,2m,10m")))
+    }
+
+    /// A number that must pass `ok`, else `must` is the error's explanation.
+    fn num<T: std::str::FromStr>(
+        &self,
+        k: &str,
+        default: T,
+        ok: impl Fn(&T) -> bool,
+        must: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(k) {
+            Some(v) => v.parse().ok().filter(|n| ok(n)).ok_or_else(|| ConfigError(format!("{k}={v} must be {must}"))),
+            None => Ok(default),
+        }
+    }
+
+    fn retry(&self) -> Result<RetryPolicy, ConfigError> {
+        Ok(RetryPolicy {
+            backoff: self.durs("HERALD_RETRY_BACKOFF", "30s,2m,10m,1h")?,
+            max_attempts: self.num("HERALD_MAX_ATTEMPTS", 5u32, |n| *n >= 1, "a positive integer")?,
+            jitter: self.num("HERALD_RETRY_JITTER", 0.2f64, |j| (0.0..=1.0).contains(j), "within 0..1")?,
+        })
+    }
+
+    fn breaker(&self) -> Result<herald_core::service::BreakerSettings, ConfigError> {
+        Ok(herald_core::service::BreakerSettings {
+            failure_rate: self.num(
+                "HERALD_BREAKER_FAILURE_RATE",
+                0.5f64,
+                |r| *r > 0.0 && *r <= 1.0,
+                "within (0, 1]",
+            )?,
+            min_attempts: self.num("HERALD_BREAKER_MIN_ATTEMPTS", 20u64, |n| *n >= 1, "a positive integer")?,
+            window: self.dur("HERALD_BREAKER_WINDOW", "10m")?,
+            cooldown: self.dur("HERALD_BREAKER_COOLDOWN", "60s")?,
+        })
+    }
+
+    fn pricing(&self) -> Result<Pricing, ConfigError> {
+        match self.get("HERALD_SMS_PRICES") {
+            Some(spec) => Pricing::default()
+                .with_sms_prices(&spec)
+                .ok_or_else(|| ConfigError(format!("HERALD_SMS_PRICES={spec} must look like US=1,GB=4,default=5"))),
+            None => Ok(Pricing::default()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@ pub mod config;
 
 pub use config::Config;
 
+use herald_aws::SetupError;
 use herald_aws::{DynamoStore, SecretsManager, SqsQueues};
 use herald_core::ports::{Clock, SecretStore, SystemClock};
 use herald_core::secrets::CachedSecrets;
@@ -36,7 +37,7 @@ pub async fn sdk_config(cfg: &Config) -> aws_config::SdkConfig {
 }
 
 /// Local provisioning (herald-local): creates the table and queues when they are missing.
-pub async fn provision(cfg: &Config) -> Result<(), String> {
+pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
     let sdk = sdk_config(cfg).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &cfg.table);
     if store.ensure_table().await? {
@@ -56,45 +57,16 @@ pub async fn provision(cfg: &Config) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn build(cfg: Config) -> Result<App, String> {
+pub async fn build(cfg: Config) -> Result<App, SetupError> {
     build_with_clock(cfg, Arc::new(SystemClock)).await
 }
 
-pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, String> {
+pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App, SetupError> {
     let sdk = sdk_config(&cfg).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &cfg.table);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queues = if cfg.queue_urls.len() == 3 {
-        // In Lambda the template passes URLs; ARNs are only needed by herald-local.
-        let pairs = cfg
-            .queue_urls
-            .iter()
-            .map(|(ch, (u, d))| (*ch, herald_aws::QueuePair { url: u.clone(), arn: String::new(), dlq_url: d.clone() }))
-            .collect();
-        let callbacks = cfg.callback_queue.as_ref().map(|(u, d)| herald_aws::QueuePair {
-            url: u.clone(),
-            arn: String::new(),
-            dlq_url: d.clone(),
-        });
-        SqsQueues::new(sqs, pairs, callbacks)
-    } else {
-        SqsQueues::lookup(sqs, &cfg.queue_prefix).await?
-    };
+    let queues = queues(&cfg, aws_sdk_sqs::Client::new(&sdk)).await?;
     let raw_secrets: Arc<dyn SecretStore> = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)));
-    let admin_key = match (&cfg.admin_key, &cfg.admin_key_secret) {
-        (Some(k), _) => k.clone(),
-        (None, Some(name)) => raw_secrets
-            .get(name)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("admin key secret {name} is missing"))?,
-        (None, None) => {
-            tracing::warn!(
-                "no admin key configured (HERALD_ADMIN_KEY / HERALD_ADMIN_KEY_SECRET): admin routes are closed"
-            );
-            String::new()
-        }
-    };
+    let admin_key = admin_key(&cfg, raw_secrets.as_ref()).await?;
     let secrets: Arc<dyn SecretStore> = Arc::new(CachedSecrets::new(raw_secrets, cfg.secret_ttl));
     let endpoints = Endpoints {
         twilio_base: cfg.twilio_api_base.clone(),
@@ -113,41 +85,44 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         (None, false) => None,
     };
     let registry = herald_providers::registry(http.clone(), aws_sdk_sesv2::Client::new(&sdk), cfg.local);
-    let store_arc = Arc::new(store.clone());
-    let queues_arc = Arc::new(queues.clone());
-    let adapters = Adapters {
-        tenants: store_arc.clone(),
-        keys: store_arc.clone(),
-        channels: store_arc.clone(),
-        numbers: store_arc.clone(),
-        messages: store_arc.clone(),
-        idempotency: store_arc.clone(),
-        work: store_arc.clone(),
-        dead_letters: store_arc.clone(),
-        queue: queues_arc.clone(),
-        callback_queue: queues_arc,
-        callback_sender: Arc::new(HttpCallbacks(http.clone())),
-        secrets,
-        providers: Arc::new(registry.clone()),
-        audit: store_arc.clone(),
-        dnc: store_arc.clone(),
-        budgets: store_arc.clone(),
-        counters: store_arc.clone(),
-        windows: store_arc.clone(),
-        quotas: store_arc.clone(),
-        features: store_arc.clone(),
-        releases: store_arc.clone(),
-        events: store_arc.clone(),
-        inbound: store_arc.clone(),
-        orphans: store_arc.clone(),
-        wa_index: store_arc.clone(),
-        breakers: store_arc.clone(),
-        linking: store_arc,
-        telnyx_numbers: Arc::new(http),
-        alerts: Arc::new(herald_aws::sns::SnsAlerts::new(sns.clone(), alert_topic)),
-        clock,
-    };
-    let settings = Settings {
+    let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
+    let adapters = adapters(&store, &queues, secrets, http, &registry, alerts, clock);
+    let settings = settings(&cfg, admin_key);
+    Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
+}
+
+/// In Lambda the template passes the queue URLs; herald-local looks them up by name.
+async fn queues(cfg: &Config, sqs: aws_sdk_sqs::Client) -> Result<SqsQueues, SetupError> {
+    if cfg.queue_urls.len() != 3 {
+        return SqsQueues::lookup(sqs, &cfg.queue_prefix).await;
+    }
+    // ARNs are only needed by herald-local.
+    let pair =
+        |u: &String, d: &String| herald_aws::QueuePair { url: u.clone(), arn: String::new(), dlq_url: d.clone() };
+    let pairs = cfg.queue_urls.iter().map(|(ch, (u, d))| (*ch, pair(u, d))).collect();
+    let callbacks = cfg.callback_queue.as_ref().map(|(u, d)| pair(u, d));
+    Ok(SqsQueues::new(sqs, pairs, callbacks))
+}
+
+async fn admin_key(cfg: &Config, secrets: &dyn SecretStore) -> Result<String, SetupError> {
+    Ok(match (&cfg.admin_key, &cfg.admin_key_secret) {
+        (Some(k), _) => k.clone(),
+        (None, Some(name)) => secrets
+            .get(name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("admin key secret {name} is missing"))?,
+        (None, None) => {
+            tracing::warn!(
+                "no admin key configured (HERALD_ADMIN_KEY / HERALD_ADMIN_KEY_SECRET): admin routes are closed"
+            );
+            String::new()
+        }
+    })
+}
+
+fn settings(cfg: &Config, admin_key: String) -> Settings {
+    Settings {
         retry: cfg.retry.clone(),
         pricing: cfg.pricing.clone(),
         enqueue_grace: cfg.enqueue_grace,
@@ -159,8 +134,54 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         breaker: cfg.breaker.clone(),
         linking_retry_delays: cfg.linking_retry_delays.clone(),
         linking_search_delays: cfg.linking_search_delays.clone(),
-    };
-    Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
+    }
+}
+
+/// The AWS and provider adapters behind every port: one DynamoDB table, the SQS queues,
+/// Secrets Manager (cached), the provider registry, SNS alerts.
+fn adapters(
+    store: &DynamoStore,
+    queues: &SqsQueues,
+    secrets: Arc<dyn SecretStore>,
+    http: HttpProviders,
+    registry: &Registry,
+    alerts: Arc<herald_aws::sns::SnsAlerts>,
+    clock: Arc<dyn Clock>,
+) -> Adapters {
+    let db = Arc::new(store.clone());
+    let q = Arc::new(queues.clone());
+    Adapters {
+        tenants: db.clone(),
+        keys: db.clone(),
+        channels: db.clone(),
+        numbers: db.clone(),
+        messages: db.clone(),
+        idempotency: db.clone(),
+        work: db.clone(),
+        dead_letters: db.clone(),
+        queue: q.clone(),
+        callback_queue: q,
+        callback_sender: Arc::new(HttpCallbacks(http.clone())),
+        secrets,
+        providers: Arc::new(registry.clone()),
+        audit: db.clone(),
+        dnc: db.clone(),
+        budgets: db.clone(),
+        counters: db.clone(),
+        windows: db.clone(),
+        quotas: db.clone(),
+        features: db.clone(),
+        releases: db.clone(),
+        events: db.clone(),
+        inbound: db.clone(),
+        orphans: db.clone(),
+        wa_index: db.clone(),
+        breakers: db.clone(),
+        linking: db,
+        telnyx_numbers: Arc::new(http),
+        alerts,
+        clock,
+    }
 }
 
 /// JSON logs (one object per line) in Lambda; `HERALD_LOG_FORMAT=text` for humans.

@@ -16,6 +16,7 @@ mod linking;
 mod messages;
 mod tenants;
 
+use crate::SetupError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
@@ -195,7 +196,7 @@ impl DynamoStore {
     }
 
     /// Creates the table when it is missing (herald-local; in AWS the template owns it).
-    pub async fn ensure_table(&self) -> Result<bool, String> {
+    pub async fn ensure_table(&self) -> Result<bool, SetupError> {
         if self.client.describe_table().table_name(&self.table).send().await.is_ok() {
             return Ok(false);
         }

@@ -16,6 +16,8 @@
 mod caller;
 mod error;
 mod support;
+#[cfg(test)]
+pub(crate) mod testing;
 mod wiring;
 
 pub mod accepting;

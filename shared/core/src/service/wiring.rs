@@ -79,38 +79,49 @@ pub struct Services {
     pub queue: Arc<dyn SendQueue>,
 }
 
-impl Services {
-    pub fn wire(a: Adapters, s: Settings) -> Services {
+/// The services others are built on, shared by all of them.
+struct Base {
+    clock: Arc<dyn Clock>,
+    audit: Arc<Audit>,
+    outbox: Arc<Outbox>,
+    policy: Arc<Policy>,
+    holds: Arc<Holds>,
+    dnc: Arc<DoNotContact>,
+}
+
+impl Base {
+    fn new(a: &Adapters, s: &Settings) -> Base {
         let clock = a.clock.clone();
-        let grace = s.enqueue_grace;
         let audit = Arc::new(Audit::new(a.audit.clone(), clock.clone()));
         let outbox = Arc::new(Outbox::new(a.queue.clone(), a.callback_queue.clone()));
-        let policy = Arc::new(Policy::new(
-            PolicyPorts {
-                tenants: a.tenants.clone(),
-                numbers: a.numbers.clone(),
-                dnc: a.dnc.clone(),
-                budgets: a.budgets.clone(),
-                counters: a.counters.clone(),
-                windows: a.windows.clone(),
-                quotas: a.quotas.clone(),
-                features: a.features.clone(),
-                clock: clock.clone(),
-            },
-            s.pause_recheck,
-        ));
+        let ports = PolicyPorts {
+            tenants: a.tenants.clone(),
+            numbers: a.numbers.clone(),
+            dnc: a.dnc.clone(),
+            budgets: a.budgets.clone(),
+            counters: a.counters.clone(),
+            windows: a.windows.clone(),
+            quotas: a.quotas.clone(),
+            features: a.features.clone(),
+            clock: clock.clone(),
+        };
+        let policy = Arc::new(Policy::new(ports, s.pause_recheck));
+        let (messages, work, releases) = (a.messages.clone(), a.work.clone(), a.releases.clone());
         let holds = Arc::new(Holds::new(
-            a.messages.clone(),
-            a.work.clone(),
-            a.releases.clone(),
+            messages,
+            work,
+            releases,
             outbox.clone(),
             policy.clone(),
             clock.clone(),
-            grace,
+            s.enqueue_grace,
         ));
-        let breakers = Arc::new(Breakers::new(a.breakers.clone(), audit.clone(), clock.clone(), s.breaker.clone()));
         let dnc = Arc::new(DoNotContact::new(a.dnc.clone(), clock.clone()));
-        let receipts = Arc::new(Receipts {
+        Base { clock, audit, outbox, policy, holds, dnc }
+    }
+
+    fn receipts(&self, a: &Adapters, s: &Settings) -> Receipts {
+        Receipts {
             messages: a.messages.clone(),
             work: a.work.clone(),
             events: a.events.clone(),
@@ -118,143 +129,195 @@ impl Services {
             inbound: a.inbound.clone(),
             windows: a.windows.clone(),
             tenants: a.tenants.clone(),
-            dnc: dnc.clone(),
-            policy: policy.clone(),
-            outbox: outbox.clone(),
-            clock: clock.clone(),
-            enqueue_grace: grace,
-        });
-        let linking = Arc::new(Linking {
+            dnc: self.dnc.clone(),
+            policy: self.policy.clone(),
+            outbox: self.outbox.clone(),
+            clock: self.clock.clone(),
+            enqueue_grace: s.enqueue_grace,
+        }
+    }
+
+    fn linking(&self, a: &Adapters, s: &Settings) -> Linking {
+        Linking {
             linking: a.linking.clone(),
             telnyx: a.telnyx_numbers.clone(),
             alerts: a.alerts.clone(),
             numbers: a.numbers.clone(),
             channels: a.channels.clone(),
             secrets: a.secrets.clone(),
-            holds: holds.clone(),
-            audit: audit.clone(),
-            clock: clock.clone(),
+            holds: self.holds.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
             settings: LinkingSettings {
                 retry_delays: s.linking_retry_delays.clone(),
                 search_delays: s.linking_search_delays.clone(),
             },
-        });
-        let dead_letters = Arc::new(DeadLetters {
-            tenants: a.tenants.clone(),
+        }
+    }
+
+    fn sending(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>, receipts: Arc<Receipts>) -> Sending {
+        Sending {
             messages: a.messages.clone(),
-            index: a.dead_letters.clone(),
-            queue: a.queue.clone(),
-            outbox: outbox.clone(),
-            audit: audit.clone(),
-            clock: clock.clone(),
-            enqueue_grace: grace,
-        });
-        let recovery = Arc::new(Recovery {
+            channels: a.channels.clone(),
+            numbers: a.numbers.clone(),
+            linking: a.linking.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
+            policy: self.policy.clone(),
+            holds: self.holds.clone(),
+            breakers,
+            receipts,
+            outbox: self.outbox.clone(),
+            clock: self.clock.clone(),
+            settings: SendingSettings {
+                retry: s.retry.clone(),
+                stale_after: s.stale_after,
+                enqueue_grace: s.enqueue_grace,
+            },
+        }
+    }
+
+    fn jobs(
+        &self,
+        a: &Adapters,
+        s: &Settings,
+        receipts: Arc<Receipts>,
+        linking: Arc<Linking>,
+        dead_letters: Arc<DeadLetters>,
+    ) -> Jobs {
+        let recovery = Recovery {
             messages: a.messages.clone(),
             work: a.work.clone(),
             channels: a.channels.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
-            receipts: receipts.clone(),
-            outbox: outbox.clone(),
-            clock: clock.clone(),
+            receipts,
+            outbox: self.outbox.clone(),
+            clock: self.clock.clone(),
             stale_after: s.stale_after,
-            enqueue_grace: grace,
-        });
+            enqueue_grace: s.enqueue_grace,
+        };
+        Jobs {
+            messages: a.messages.clone(),
+            work: a.work.clone(),
+            tenants: a.tenants.clone(),
+            budgets: a.budgets.clone(),
+            outbox: self.outbox.clone(),
+            policy: self.policy.clone(),
+            holds: self.holds.clone(),
+            dead_letters,
+            recovery: Arc::new(recovery),
+            linking,
+            clock: self.clock.clone(),
+            enqueue_grace: s.enqueue_grace,
+        }
+    }
+
+    fn dead_letters(&self, a: &Adapters, s: &Settings) -> DeadLetters {
+        DeadLetters {
+            tenants: a.tenants.clone(),
+            messages: a.messages.clone(),
+            index: a.dead_letters.clone(),
+            queue: a.queue.clone(),
+            outbox: self.outbox.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+            enqueue_grace: s.enqueue_grace,
+        }
+    }
+
+    fn accepting(&self, a: &Adapters, s: &Settings) -> Accepting {
+        Accepting {
+            messages: a.messages.clone(),
+            idempotency: a.idempotency.clone(),
+            numbers: a.numbers.clone(),
+            policy: self.policy.clone(),
+            outbox: self.outbox.clone(),
+            clock: self.clock.clone(),
+            pricing: s.pricing.clone(),
+            enqueue_grace: s.enqueue_grace,
+        }
+    }
+
+    fn controls(&self, a: &Adapters) -> Controls {
+        Controls {
+            tenants: a.tenants.clone(),
+            features: a.features.clone(),
+            budgets: a.budgets.clone(),
+            windows: a.windows.clone(),
+            policy: self.policy.clone(),
+            holds: self.holds.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    fn tenancy(&self, a: &Adapters, s: &Settings) -> Tenancy {
+        let (tenants, keys, audit, clock) = (a.tenants.clone(), a.keys.clone(), self.audit.clone(), self.clock.clone());
+        Tenancy { tenants, keys, audit, clock, admin_key: s.admin_key.clone() }
+    }
+
+    fn channels(&self, a: &Adapters, s: &Settings) -> Channels {
+        Channels {
+            channels: a.channels.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
+            wa_index: a.wa_index.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+            secret_prefix: s.secret_prefix.clone(),
+        }
+    }
+}
+
+impl Services {
+    pub fn wire(a: Adapters, s: Settings) -> Services {
+        let base = Base::new(&a, &s);
+        let breakers =
+            Arc::new(Breakers::new(a.breakers.clone(), base.audit.clone(), base.clock.clone(), s.breaker.clone()));
+        let receipts = Arc::new(base.receipts(&a, &s));
+        let linking = Arc::new(base.linking(&a, &s));
+        let dead_letters = Arc::new(base.dead_letters(&a, &s));
+        let (clock, audit, policy) = (base.clock.clone(), base.audit.clone(), base.policy.clone());
+        let accounts = ProviderAccounts {
+            numbers: a.numbers.clone(),
+            channels: a.channels.clone(),
+            secrets: a.secrets.clone(),
+            wa_index: a.wa_index.clone(),
+        };
+        let callbacks = Callbacks {
+            messages: a.messages.clone(),
+            queue: a.callback_queue.clone(),
+            sender: a.callback_sender.clone(),
+            policy: policy.clone(),
+            clock: clock.clone(),
+        };
+        let numbers = Numbers {
+            numbers: a.numbers.clone(),
+            linking: linking.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+        };
+        let reading = Reading {
+            messages: a.messages.clone(),
+            policy: policy.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+        };
         Services {
             version: s.version.clone(),
-            accepting: Arc::new(Accepting {
-                messages: a.messages.clone(),
-                idempotency: a.idempotency.clone(),
-                numbers: a.numbers.clone(),
-                policy: policy.clone(),
-                outbox: outbox.clone(),
-                clock: clock.clone(),
-                pricing: s.pricing.clone(),
-                enqueue_grace: grace,
-            }),
-            sending: Arc::new(Sending {
-                messages: a.messages.clone(),
-                channels: a.channels.clone(),
-                numbers: a.numbers.clone(),
-                linking: a.linking.clone(),
-                secrets: a.secrets.clone(),
-                providers: a.providers.clone(),
-                policy: policy.clone(),
-                holds: holds.clone(),
-                breakers: breakers.clone(),
-                receipts: receipts.clone(),
-                outbox: outbox.clone(),
-                clock: clock.clone(),
-                settings: SendingSettings { retry: s.retry.clone(), stale_after: s.stale_after, enqueue_grace: grace },
-            }),
-            callbacks: Arc::new(Callbacks {
-                messages: a.messages.clone(),
-                queue: a.callback_queue.clone(),
-                sender: a.callback_sender.clone(),
-                policy: policy.clone(),
-                clock: clock.clone(),
-            }),
-            tenancy: Arc::new(Tenancy {
-                tenants: a.tenants.clone(),
-                keys: a.keys.clone(),
-                audit: audit.clone(),
-                clock: clock.clone(),
-                admin_key: s.admin_key.clone(),
-            }),
-            channels: Arc::new(Channels {
-                channels: a.channels.clone(),
-                secrets: a.secrets.clone(),
-                providers: a.providers.clone(),
-                wa_index: a.wa_index.clone(),
-                audit: audit.clone(),
-                clock: clock.clone(),
-                secret_prefix: s.secret_prefix.clone(),
-            }),
-            numbers: Arc::new(Numbers {
-                numbers: a.numbers.clone(),
-                linking: linking.clone(),
-                audit: audit.clone(),
-                clock: clock.clone(),
-            }),
-            accounts: Arc::new(ProviderAccounts {
-                numbers: a.numbers.clone(),
-                channels: a.channels.clone(),
-                secrets: a.secrets.clone(),
-                wa_index: a.wa_index.clone(),
-            }),
-            controls: Arc::new(Controls {
-                tenants: a.tenants.clone(),
-                features: a.features.clone(),
-                budgets: a.budgets.clone(),
-                windows: a.windows.clone(),
-                policy: policy.clone(),
-                holds: holds.clone(),
-                audit: audit.clone(),
-                clock: clock.clone(),
-            }),
-            reading: Arc::new(Reading {
-                messages: a.messages.clone(),
-                policy: policy.clone(),
-                audit: audit.clone(),
-                clock: clock.clone(),
-            }),
-            jobs: Arc::new(Jobs {
-                messages: a.messages.clone(),
-                work: a.work.clone(),
-                tenants: a.tenants.clone(),
-                budgets: a.budgets.clone(),
-                outbox,
-                policy: policy.clone(),
-                holds,
-                dead_letters: dead_letters.clone(),
-                recovery,
-                linking: linking.clone(),
-                clock: clock.clone(),
-                enqueue_grace: grace,
-            }),
+            accepting: Arc::new(base.accepting(&a, &s)),
+            sending: Arc::new(base.sending(&a, &s, breakers.clone(), receipts.clone())),
+            jobs: Arc::new(base.jobs(&a, &s, receipts.clone(), linking.clone(), dead_letters.clone())),
+            tenancy: Arc::new(base.tenancy(&a, &s)),
+            channels: Arc::new(base.channels(&a, &s)),
+            controls: Arc::new(base.controls(&a)),
+            callbacks: Arc::new(callbacks),
+            numbers: Arc::new(numbers),
+            accounts: Arc::new(accounts),
+            reading: Arc::new(reading),
             queue: a.queue,
-            dnc,
+            dnc: base.dnc,
             policy,
             receipts,
             breakers,

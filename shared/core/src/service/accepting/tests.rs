@@ -1,1 +1,50 @@
+//! Accepting, on in-memory ports.
+use crate::service::testing::Harness;
+use crate::service::{HeraldError, SendRequest};
+use crate::CorrelationId;
+use serde_json::json;
 
+#[tokio::test]
+async fn the_same_idempotency_key_answers_the_first_acceptance_and_refuses_another_payload() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let req = |body: &str| -> SendRequest {
+        serde_json::from_value(json!({"channel": "sms", "to": "+14155550100", "body": body})).unwrap()
+    };
+    let accept = |r, k: &str| h.services.accepting.accept(&t, r, Some(k.into()), CorrelationId::generate());
+    let first = accept(req("a"), "k1").await.unwrap();
+    let again = accept(req("a"), "k1").await.unwrap();
+    assert_eq!(first.id, again.id);
+    assert_eq!(h.queue.len(), 1, "created once");
+    assert_eq!(accept(req("b"), "k1").await.unwrap_err(), HeraldError::IdempotencyKeyReused);
+}
+
+#[tokio::test]
+async fn refusals_name_their_code_and_queue_nothing() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let bad = h.accept(&t, json!({"channel": "sms", "to": "12", "body": "x"})).await.unwrap_err();
+    assert_eq!(bad.code(), "INVALID_PHONE_NUMBER_FORMAT");
+    let from = h.accept(&t, json!({"channel": "sms", "to": "+14155550100", "from": "+14155550199", "body": "x"})).await;
+    assert_eq!(from.unwrap_err().code(), "VALIDATION_ERROR", "an unregistered sender");
+    let wa = h.accept(&t, json!({"channel": "whatsapp", "to": "+14155550100", "body": "x"})).await.unwrap_err();
+    assert_eq!(wa, HeraldError::WhatsappTemplateRequired);
+    let long = "x".repeat(1601);
+    let too_long = h.accept(&t, json!({"channel": "sms", "to": "+14155550100", "body": long})).await.unwrap_err();
+    assert!(matches!(too_long, HeraldError::Validation { ref fields, .. } if fields["body"] == "TOO_LONG"));
+    assert_eq!(h.queue.len(), 0);
+}
+
+#[tokio::test]
+async fn whatsapp_outside_the_window_falls_back_to_sms_when_asked() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let req = json!({"channel": "whatsapp", "to": "+14155550100", "body": "x", "fallback_channels": ["sms"]});
+    let id = h.accept(&t, req).await.unwrap();
+    let m = h.message(&id);
+    assert_eq!(m.channel, crate::Channel::Sms);
+    assert!(m.notes.iter().any(|n| n.starts_with("fallback:whatsapp->sms")));
+}

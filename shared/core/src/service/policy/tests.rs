@@ -1,1 +1,80 @@
+//! Guards, on in-memory ports.
+use crate::guards::QuotaState;
+use crate::message::HoldReason;
+use crate::service::policy::Gate;
+use crate::service::testing::Harness;
+use crate::service::HeraldError;
+use crate::tenant::QuietHours;
+use crate::Status;
+use serde_json::json;
 
+#[tokio::test]
+async fn the_rate_limit_refuses_with_the_seconds_left() {
+    let h = Harness::new();
+    let t = h.tenant(|t| t.rate_limit_per_minute = Some(2));
+    let tenant = t.tenant().unwrap().clone();
+    h.clock.advance(chrono::Duration::seconds(10));
+    h.services.policy.check_rate(&tenant).await.unwrap();
+    h.services.policy.check_rate(&tenant).await.unwrap();
+    let refused = h.services.policy.check_rate(&tenant).await.unwrap_err();
+    assert_eq!(refused, HeraldError::RateLimited { limit: 2, retry_after_secs: 50 });
+    h.clock.advance(chrono::Duration::minutes(1));
+    h.services.policy.check_rate(&tenant).await.unwrap();
+}
+
+#[tokio::test]
+async fn budgets_reserve_and_release() {
+    let h = Harness::new();
+    let t = h.tenant(|t| t.daily_budget_cents = Some(2));
+    h.sms_channel(&t, false);
+    let sms = json!({"channel": "sms", "to": "+14155550100", "body": "hi"});
+    let first = h.accept(&t, sms.clone()).await.unwrap();
+    h.accept(&t, sms.clone()).await.unwrap();
+    assert!(matches!(h.accept(&t, sms.clone()).await, Err(HeraldError::BudgetExceeded(_))));
+    let caller = t.clone();
+    h.services.reading.cancel(&caller, first.as_str()).await.unwrap();
+    h.accept(&t, sms).await.expect("the canceled message's reservation was released");
+}
+
+#[tokio::test]
+async fn quiet_hours_defer_normal_messages_and_let_urgent_ones_through() {
+    let h = Harness::new();
+    // 12:00 UTC is 06:00 in Chicago: inside 21:00–09:00.
+    let t = h.tenant(|t| t.quiet_hours = Some(QuietHours { start: "21:00".into(), end: "09:00".into() }));
+    h.sms_channel(&t, false);
+    let normal = h.accept(&t, json!({"channel": "sms", "to": "+14155550100", "body": "hi"})).await.unwrap();
+    let m = h.message(&normal);
+    assert_eq!((m.status, m.hold_reason), (Status::Deferred, Some(HoldReason::QuietHours)));
+    assert_eq!(m.deferred_until.unwrap().to_rfc3339(), "2026-11-25T15:00:00+00:00", "09:00 CST");
+    let urgent = h
+        .accept(&t, json!({"channel": "sms", "to": "+14155550100", "body": "otp", "priority": "urgent"}))
+        .await
+        .unwrap();
+    assert_eq!(h.message(&urgent).status, Status::Queued);
+    assert_eq!(h.queue.len(), 1, "only the urgent one was queued");
+}
+
+#[tokio::test]
+async fn the_whatsapp_quota_keeps_the_last_tenth_for_urgent_messages() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    let tenant = t.tenant().unwrap().id.clone();
+    let reset_at = h.clock.now_value() + chrono::Duration::hours(6);
+    h.mem.with(|s| {
+        s.quotas.insert(
+            tenant.clone(),
+            QuotaState { tenant_id: tenant.clone(), sent: 8, limit: 10, reset_at, throttle_until: None },
+        )
+    });
+    let mut msg = crate::message::tests::sample(h.clock.now_value());
+    msg.tenant_id = tenant.clone();
+    assert_eq!(h.services.policy.quota_gate(&msg, 10).await.unwrap(), None, "9th of 10 passes");
+    let gate = h.services.policy.quota_gate(&msg, 10).await.unwrap();
+    assert_eq!(
+        gate,
+        Some(Gate::Hold { reason: HoldReason::QuotaExceeded, until: Some(reset_at), status: Status::Deferred })
+    );
+    msg.priority = crate::message::Priority::Urgent;
+    assert_eq!(h.services.policy.quota_gate(&msg, 10).await.unwrap(), None, "urgent may use the last 10 %");
+    assert!(h.services.policy.quota_gate(&msg, 10).await.unwrap().is_some(), "at 100 % nothing passes");
+}

@@ -1,1 +1,130 @@
+//! The send pipeline's decisions, on in-memory ports.
+use crate::errors::{Blame, ErrorCode};
+use crate::guards::{BreakerRecord, BreakerState, DncEntry};
+use crate::message::HoldReason;
+use crate::service::testing::Harness;
+use crate::service::JobOutcome;
+use crate::{Provider, Status};
+use serde_json::json;
 
+fn sms(to: &str) -> serde_json::Value {
+    json!({"channel": "sms", "to": to, "body": "hello"})
+}
+
+#[tokio::test]
+async fn a_queued_message_is_sent_once() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    let (job, outcome) = h.send_next().await.unwrap();
+    assert_eq!(outcome, JobOutcome::Done);
+    let m = h.message(&id);
+    assert_eq!((m.status, m.provider, m.from.as_deref()), (Status::Sent, Some(Provider::Twilio), Some("+14155550001")));
+    assert_eq!(m.provider_message_id.as_deref(), Some("PM1"));
+    // The same job again (a redelivery) finds the message sent: no second call.
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    assert_eq!(h.provider.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_retryable_failure_backs_off_and_a_permanent_one_dead_letters() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    h.provider.fail_next(Provider::Twilio, 503, ErrorCode::TemporaryError, true, Blame::Provider);
+    let (job, outcome) = h.send_next().await.unwrap();
+    assert!(matches!(outcome, JobOutcome::RetryAfter(_)), "{outcome:?}");
+    let m = h.message(&id);
+    assert_eq!((m.status, m.attempts.len(), m.error_code), (Status::Queued, 1, Some(ErrorCode::TemporaryError)));
+    h.provider.fail_next(Provider::Twilio, 400, ErrorCode::InvalidPhoneNumber, false, Blame::Recipient);
+    let outcome = h.services.sending.process(&job).await.unwrap();
+    assert_eq!(outcome, JobOutcome::DeadLetter { reason: "INVALID_PHONE_NUMBER".into() });
+    let m = h.message(&id);
+    assert_eq!((m.status, m.dead_lettered, m.attempts.len()), (Status::Failed, true, 2));
+}
+
+#[tokio::test]
+async fn a_stale_generation_is_dropped_without_a_call() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    h.accept(&t, sms("+14155550100")).await.unwrap();
+    let mut job = h.queue.pop().unwrap();
+    job.generation += 1;
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    assert!(h.provider.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_paused_tenant_is_held_and_an_opted_out_recipient_suppressed() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let held = h.accept(&t, sms("+14155550100")).await.unwrap();
+    let suppressed = h.accept(&t, sms("+14155550101")).await.unwrap();
+    let tenant_id = t.tenant().unwrap().id.clone();
+    h.mem.with(|s| {
+        s.tenants.get_mut(&tenant_id).unwrap().paused =
+            Some(crate::tenant::Pause { reason: "x".into(), at: chrono::Utc::now(), by: "admin".into() });
+    });
+    h.send_next().await.unwrap();
+    assert_eq!(h.message(&held).hold_reason, Some(HoldReason::TenantPaused));
+    h.services.policy.forget_tenant(&tenant_id);
+    h.mem.with(|s| s.tenants.get_mut(&tenant_id).unwrap().paused = None);
+    let entry = DncEntry {
+        tenant_id,
+        address: "+14155550101".into(),
+        reason: "STOP".into(),
+        source: "api".into(),
+        created_at: chrono::Utc::now(),
+    };
+    h.mem.with(|s| s.dnc.insert((entry.tenant_id.clone(), entry.address.clone()), entry));
+    h.send_next().await.unwrap();
+    assert_eq!(h.message(&suppressed).status, Status::Suppressed);
+    assert!(h.provider.calls().is_empty(), "nothing reached the provider");
+}
+
+fn open_breaker(h: &Harness, provider: Provider) {
+    let rec = BreakerRecord {
+        state: BreakerState::Open,
+        since: h.clock.now_value(),
+        version: 1,
+        buckets: Default::default(),
+    };
+    h.mem.with(|s| s.breakers.insert(provider, rec));
+}
+
+#[tokio::test]
+async fn an_open_circuit_fails_over_to_the_backup_or_holds() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, true);
+    open_breaker(&h, Provider::Twilio);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    h.send_next().await.unwrap();
+    let m = h.message(&id);
+    assert_eq!((m.status, m.provider, m.from.as_deref()), (Status::Sent, Some(Provider::Telnyx), Some("+14155550002")));
+    assert!(m.notes.iter().any(|n| n == "failover:twilio->telnyx:circuit_open"));
+
+    open_breaker(&h, Provider::Telnyx);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    h.send_next().await.unwrap();
+    let m = h.message(&id);
+    assert_eq!((m.status, m.hold_reason), (Status::Queued, Some(HoldReason::ProviderCircuitOpen)));
+    assert_eq!(h.provider.calls().len(), 1, "the held message reached no provider");
+}
+
+#[tokio::test]
+async fn a_test_key_message_goes_to_the_simulator() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    let crate::service::Caller::Tenant { tenant, mut key } = t else { unreachable!() };
+    key.mode = crate::KeyMode::Test;
+    let t = crate::service::Caller::Tenant { tenant, key };
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    h.send_next().await.unwrap();
+    assert_eq!(h.provider.calls(), vec![(Provider::Simulator, "+14155550100".to_string())]);
+    assert_eq!(h.message(&id).status, Status::Sent);
+}

@@ -1,0 +1,149 @@
+//! Recording fakes of the queue, provider and clock ports.
+use crate::errors::{Blame, Classification, ErrorCode, ProviderFailure};
+use crate::inbound::CallbackJob;
+use crate::linking::TelnyxCallError;
+use crate::message::SendJob;
+use crate::ports::*;
+use crate::{Channel, Provider};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct FakeQueue {
+    pub jobs: Mutex<VecDeque<SendJob>>,
+    pub callbacks: Mutex<Vec<CallbackJob>>,
+    pub delays: Mutex<Vec<std::time::Duration>>,
+}
+
+impl FakeQueue {
+    pub fn pop(&self) -> Option<SendJob> {
+        self.jobs.lock().unwrap().pop_front()
+    }
+    pub fn len(&self) -> usize {
+        self.jobs.lock().unwrap().len()
+    }
+}
+
+#[async_trait]
+impl SendQueue for FakeQueue {
+    async fn enqueue(&self, job: &SendJob, _: &str, _: &str) -> Result<(), QueueError> {
+        self.jobs.lock().unwrap().push_back(job.clone());
+        Ok(())
+    }
+    async fn retry_later(&self, _: Channel, _: &str, delay: std::time::Duration) -> Result<(), QueueError> {
+        self.delays.lock().unwrap().push(delay);
+        Ok(())
+    }
+    async fn receive_dead_letters(&self, _: Channel, _: i32) -> Result<Vec<(SendJob, String)>, QueueError> {
+        Ok(vec![])
+    }
+    async fn delete_dead_letter(&self, _: Channel, _: &str) -> Result<(), QueueError> {
+        Ok(())
+    }
+    async fn depths(&self) -> Result<Vec<QueueDepth>, QueueError> {
+        Ok(vec![])
+    }
+}
+
+#[async_trait]
+impl CallbackQueue for FakeQueue {
+    async fn enqueue_callback(&self, job: &CallbackJob) -> Result<(), QueueError> {
+        self.callbacks.lock().unwrap().push(job.clone());
+        Ok(())
+    }
+    async fn delay_callback(&self, _: &str, delay: std::time::Duration) -> Result<(), QueueError> {
+        self.delays.lock().unwrap().push(delay);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CallbackSender for FakeQueue {
+    async fn post(&self, _: &str, _: &[u8], _: &str, _: i64) -> Result<u16, DeliveryError> {
+        Ok(200)
+    }
+}
+
+/// A provider that answers from a script (accepted when the script is empty) and records
+/// every call.
+#[derive(Default)]
+pub struct FakeProvider {
+    pub script: Mutex<VecDeque<Result<Accepted, ProviderFailure>>>,
+    pub calls: Mutex<Vec<(Provider, String)>>,
+}
+
+impl FakeProvider {
+    pub fn fail_next(&self, provider: Provider, http_status: u16, code: ErrorCode, retryable: bool, blame: Blame) {
+        let class = Classification { code, retryable, blame };
+        let failure = ProviderFailure {
+            provider,
+            http_status: Some(http_status),
+            code: None,
+            message: format!("HTTP {http_status}"),
+            retry_after: None,
+            class,
+        };
+        self.script.lock().unwrap().push_back(Err(failure));
+    }
+    pub fn calls(&self) -> Vec<(Provider, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl ProviderGateway for FakeProvider {
+    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((out.provider, out.message.to.clone()));
+            calls.len()
+        };
+        let scripted = self.script.lock().unwrap().pop_front();
+        scripted.unwrap_or_else(|| Ok(Accepted { provider_message_id: format!("PM{n}"), delivered: false }))
+    }
+}
+
+#[async_trait]
+impl TelnyxNumbers for FakeProvider {
+    async fn order(&self, _: &str, _: &str, _: &str) -> Result<(), TelnyxCallError> {
+        Ok(())
+    }
+    async fn find(&self, _: &str, _: &str) -> Result<Option<String>, TelnyxCallError> {
+        Ok(Some("num-1".into()))
+    }
+    async fn link_direct(&self, _: &str, _: &str, _: &str) -> Result<(), TelnyxCallError> {
+        Ok(())
+    }
+    async fn link_profile(&self, _: &str, _: &str, _: &str) -> Result<(), TelnyxCallError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Alerts for FakeProvider {
+    async fn alert(&self, _: &str, _: &serde_json::Value) -> Result<(), AlertError> {
+        Ok(())
+    }
+}
+
+pub struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn at(t: DateTime<Utc>) -> Self {
+        Self(Mutex::new(t))
+    }
+    pub fn now_value(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+    pub fn advance(&self, d: chrono::Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.now_value()
+    }
+}

@@ -1,0 +1,304 @@
+//! In-memory guard, event, breaker and linking stores.
+use super::memory::Memory;
+use crate::guards::*;
+use crate::ids::TenantId;
+use crate::inbound::{InboundMessage, Receipt};
+use crate::linking::{LinkStatus, LinkingState};
+use crate::ports::*;
+use crate::Provider;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+#[async_trait]
+impl DncStore for Memory {
+    async fn dnc(&self, tenant: &TenantId, address: &str) -> StoreResult<Option<DncEntry>> {
+        Ok(self.with(|s| s.dnc.get(&(tenant.clone(), address.to_string())).cloned()))
+    }
+    async fn put_dnc(&self, entry: &DncEntry) -> StoreResult<()> {
+        self.with(|s| s.dnc.insert((entry.tenant_id.clone(), entry.address.clone()), entry.clone()));
+        Ok(())
+    }
+    async fn delete_dnc(&self, tenant: &TenantId, address: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| s.dnc.remove(&(tenant.clone(), address.to_string())).is_some()))
+    }
+    async fn list_dnc(&self, tenant: &TenantId, limit: u32, _: Option<&str>) -> StoreResult<Page<DncEntry>> {
+        let items =
+            self.with(|s| s.dnc.values().filter(|e| e.tenant_id == *tenant).take(limit as usize).cloned().collect());
+        Ok(Page { items, next_cursor: None })
+    }
+}
+
+#[async_trait]
+impl BudgetStore for Memory {
+    async fn reserve_budget(
+        &self,
+        t: &TenantId,
+        p: &BudgetPeriod,
+        cost: u64,
+        daily: Option<u64>,
+        monthly: Option<u64>,
+    ) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let day = *s.spend.get(&(t.clone(), p.day.clone())).unwrap_or(&0) + cost as i64;
+            let month = *s.spend.get(&(t.clone(), p.month.clone())).unwrap_or(&0) + cost as i64;
+            if daily.is_some_and(|d| day > d as i64) || monthly.is_some_and(|m| month > m as i64) {
+                return false;
+            }
+            s.spend.insert((t.clone(), p.day.clone()), day);
+            s.spend.insert((t.clone(), p.month.clone()), month);
+            true
+        }))
+    }
+    async fn adjust_budget(&self, t: &TenantId, p: &BudgetPeriod, delta: i64) -> StoreResult<()> {
+        self.with(|s| {
+            for k in [&p.day, &p.month] {
+                *s.spend.entry((t.clone(), k.clone())).or_default() += delta;
+            }
+        });
+        Ok(())
+    }
+    async fn spend(&self, t: &TenantId, p: &BudgetPeriod) -> StoreResult<Spend> {
+        Ok(self.with(|s| Spend {
+            daily_spent_cents: *s.spend.get(&(t.clone(), p.day.clone())).unwrap_or(&0),
+            monthly_spent_cents: *s.spend.get(&(t.clone(), p.month.clone())).unwrap_or(&0),
+        }))
+    }
+}
+
+fn take(m: &Memory, key: String, limit: u32) -> bool {
+    m.with(|s| {
+        let n = s.counters.entry(key).or_default();
+        if *n >= limit {
+            return false;
+        }
+        *n += 1;
+        true
+    })
+}
+
+#[async_trait]
+impl Counters for Memory {
+    async fn take_rate(&self, tenant: &TenantId, window: &str, limit: u32, _: i64) -> StoreResult<bool> {
+        Ok(take(self, format!("rate#{tenant}#{window}"), limit))
+    }
+    async fn take_warmup(&self, number: &str, day: &str, cap: u32, _: i64) -> StoreResult<bool> {
+        Ok(take(self, format!("warmup#{number}#{day}"), cap))
+    }
+}
+
+#[async_trait]
+impl WindowStore for Memory {
+    async fn whatsapp_window(&self, tenant: &TenantId, phone: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self.with(|s| s.windows.get(&(tenant.clone(), phone.to_string())).copied()))
+    }
+    async fn open_whatsapp_window(&self, tenant: &TenantId, phone: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.with(|s| s.windows.insert((tenant.clone(), phone.to_string()), at));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QuotaStore for Memory {
+    async fn quota(&self, tenant: &TenantId) -> StoreResult<Option<QuotaState>> {
+        Ok(self.with(|s| s.quotas.get(tenant).cloned()))
+    }
+    async fn roll_quota(&self, state: &QuotaState, previous: Option<DateTime<Utc>>) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            if s.quotas.get(&state.tenant_id).map(|q| q.reset_at) != previous {
+                return false;
+            }
+            s.quotas.insert(state.tenant_id.clone(), state.clone());
+            true
+        }))
+    }
+    async fn take_quota(&self, tenant: &TenantId, below: u32) -> StoreResult<Option<u32>> {
+        Ok(self.with(|s| {
+            let q = s.quotas.get_mut(tenant)?;
+            (q.sent < below).then(|| {
+                q.sent += 1;
+                q.sent
+            })
+        }))
+    }
+    async fn quota_tenants(&self) -> StoreResult<Vec<TenantId>> {
+        Ok(self.with(|s| s.quotas.keys().cloned().collect()))
+    }
+}
+
+#[async_trait]
+impl FeatureStore for Memory {
+    async fn features(&self) -> StoreResult<BTreeMap<String, bool>> {
+        Ok(self.with(|s| s.features.clone()))
+    }
+    async fn set_feature(&self, name: &str, enabled: bool) -> StoreResult<()> {
+        self.with(|s| s.features.insert(name.to_string(), enabled));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PendingReleases for Memory {
+    async fn pending_releases(&self) -> StoreResult<Vec<String>> {
+        Ok(self.with(|s| s.releases.iter().cloned().collect()))
+    }
+    async fn set_pending_release(&self, hold_key: &str, pending: bool) -> StoreResult<()> {
+        self.with(|s| if pending { s.releases.insert(hold_key.into()) } else { s.releases.remove(hold_key) });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventLog for Memory {
+    async fn first_event(&self, key: &str, _: i64) -> StoreResult<bool> {
+        Ok(self.with(|s| s.events.insert(key.to_string())))
+    }
+    async fn forget_event(&self, key: &str) -> StoreResult<()> {
+        self.with(|s| s.events.remove(key));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl InboundStore for Memory {
+    async fn save_inbound(&self, m: &InboundMessage) -> StoreResult<()> {
+        self.with(|s| s.inbound.push(m.clone()));
+        Ok(())
+    }
+    async fn inbound(
+        &self,
+        tenant: &TenantId,
+        _: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboundMessage>> {
+        Ok(self.with(|s| s.inbound.iter().filter(|m| m.tenant_id == *tenant).take(limit as usize).cloned().collect()))
+    }
+}
+
+#[async_trait]
+impl OrphanStore for Memory {
+    async fn save_orphan(&self, receipt: &Receipt) -> StoreResult<()> {
+        self.with(|s| s.orphans.push(receipt.clone()));
+        Ok(())
+    }
+    async fn take_orphans(&self, provider: Provider, pmid: &str) -> StoreResult<Vec<Receipt>> {
+        Ok(self.with(|s| {
+            let (taken, kept) = std::mem::take(&mut s.orphans)
+                .into_iter()
+                .partition(|r| r.provider == provider && r.provider_message_id == pmid);
+            s.orphans = kept;
+            taken
+        }))
+    }
+}
+
+#[async_trait]
+impl WhatsappIndex for Memory {
+    async fn set_whatsapp_index(&self, tenant: &TenantId, pnid: &str, token_hash: &str) -> StoreResult<()> {
+        self.with(|s| s.wa_index.insert(pnid.to_string(), (tenant.clone(), token_hash.to_string())));
+        Ok(())
+    }
+    async fn whatsapp_tenant(&self, pnid: &str) -> StoreResult<Option<TenantId>> {
+        Ok(self.with(|s| s.wa_index.get(pnid).map(|(t, _)| t.clone())))
+    }
+    async fn whatsapp_tenant_by_token(&self, hash: &str) -> StoreResult<Option<TenantId>> {
+        Ok(self.with(|s| s.wa_index.values().find(|(_, h)| h == hash).map(|(t, _)| t.clone())))
+    }
+}
+
+#[async_trait]
+impl BreakerStore for Memory {
+    async fn breaker(&self, provider: Provider) -> StoreResult<Option<BreakerRecord>> {
+        Ok(self.with(|s| s.breakers.get(&provider).cloned()))
+    }
+    async fn count_outcome(&self, provider: Provider, minute: &str, failed: bool, _: i64) -> StoreResult<()> {
+        self.with(|s| {
+            let now = Utc::now();
+            let rec = s.breakers.entry(provider).or_insert(BreakerRecord {
+                state: BreakerState::Closed,
+                since: now,
+                version: 0,
+                buckets: Default::default(),
+            });
+            let b = rec.buckets.entry(minute.to_string()).or_default();
+            b.0 += 1;
+            b.1 += u64::from(failed);
+        });
+        Ok(())
+    }
+    async fn transition(
+        &self,
+        p: Provider,
+        expected: Option<u64>,
+        state: BreakerState,
+        since: DateTime<Utc>,
+        clear: bool,
+    ) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let current = s.breakers.get(&p).map(|r| r.version);
+            if current != expected && !(expected.is_none() && current == Some(0)) {
+                return false;
+            }
+            let rec =
+                s.breakers.entry(p).or_insert(BreakerRecord { state, since, version: 0, buckets: Default::default() });
+            rec.state = state;
+            rec.since = since;
+            rec.version += 1;
+            if clear {
+                rec.buckets.clear();
+            }
+            true
+        }))
+    }
+}
+
+#[async_trait]
+impl LinkingStore for Memory {
+    async fn linking(&self, e164: &str) -> StoreResult<Option<LinkingState>> {
+        Ok(self.with(|s| s.linking.get(e164).cloned()))
+    }
+    async fn save_linking(&self, state: &LinkingState) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let current = s.linking.get(&state.phone_number).map(|l| l.version).unwrap_or(0);
+            if current + 1 != state.version {
+                return false;
+            }
+            s.linking.insert(state.phone_number.clone(), state.clone());
+            true
+        }))
+    }
+    async fn due_linkings(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<String>> {
+        Ok(self.with(|s| {
+            let due = |l: &&LinkingState| l.can_retry() && l.next_attempt_at.is_some_and(|n| n <= before);
+            s.linking.values().filter(due).take(limit as usize).map(|l| l.phone_number.clone()).collect()
+        }))
+    }
+    async fn linkings_by_status(&self, status: LinkStatus, limit: u32) -> StoreResult<Vec<LinkingState>> {
+        Ok(self.with(|s| s.linking.values().filter(|l| l.status == status).take(limit as usize).cloned().collect()))
+    }
+}
+
+#[async_trait]
+impl SecretStore for Memory {
+    async fn get(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self.with(|s| s.secrets.get(name).cloned()))
+    }
+    async fn put(&self, name: &str, value: &str) -> StoreResult<()> {
+        self.with(|s| s.secrets.insert(name.to_string(), value.to_string()));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditLog for Memory {
+    async fn record(&self, entry: &AuditEntry) -> StoreResult<()> {
+        self.with(|s| s.audit.push(entry.clone()));
+        Ok(())
+    }
+    async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
+        Ok(self.with(|s| {
+            let of = |e: &&AuditEntry| tenant.is_none_or(|t| e.tenant_id.as_ref() == Some(t));
+            s.audit.iter().rev().filter(of).take(limit as usize).cloned().collect()
+        }))
+    }
+}
