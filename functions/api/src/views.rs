@@ -79,8 +79,8 @@ impl From<Message> for MessageView {
         Self {
             id: m.id,
             channel: m.channel,
-            to: m.to,
-            from: m.from,
+            to: m.to.to_string(),
+            from: m.from.map(|f| f.to_string()),
             status: m.status,
             hold_reason: m.hold_reason,
             deferred_until: m.deferred_until,

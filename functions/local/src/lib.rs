@@ -5,8 +5,8 @@
 //! - feeds each channel queue to the sender handler the way a Lambda event source mapping
 //!   does: batches of real `SqsEvent`s, deleting what the handler did not report failed;
 //! - runs the scheduled jobs on their schedules.
-use herald_aws::SetupError;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use herald_aws::SetupError;
 use herald_core::Channel;
 use herald_runtime::{App, Config};
 use std::net::SocketAddr;

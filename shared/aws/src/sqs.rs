@@ -81,7 +81,12 @@ impl SqsQueues {
     }
 
     /// Creates missing queues with the template's settings (herald-local only).
-    pub async fn ensure(client: Client, prefix: &str, visibility: Duration, max_receive: u32) -> Result<Self, SetupError> {
+    pub async fn ensure(
+        client: Client,
+        prefix: &str,
+        visibility: Duration,
+        max_receive: u32,
+    ) -> Result<Self, SetupError> {
         for ch in Channel::ALL {
             let dlq = client
                 .create_queue()

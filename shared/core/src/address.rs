@@ -121,7 +121,8 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// Normalises a do-not-contact / recipient address: phones to E.164, emails lower-cased.
+/// A recipient or do-not-contact address: a phone in E.164 or a lower-cased email. Stored
+/// and shown as its string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Address {
     Phone(E164),
@@ -136,6 +137,20 @@ impl Address {
             E164::parse(input, default_country).map(Address::Phone)
         }
     }
+    /// Re-wraps a value that was stored by Herald (already normalised).
+    pub fn from_stored(s: String) -> Self {
+        if s.contains('@') {
+            Address::Email(EmailAddress(s))
+        } else {
+            Address::Phone(E164(s))
+        }
+    }
+    pub fn phone(&self) -> Option<&E164> {
+        match self {
+            Address::Phone(p) => Some(p),
+            Address::Email(_) => None,
+        }
+    }
     pub fn as_str(&self) -> &str {
         match self {
             Address::Phone(p) => p.as_str(),
@@ -147,6 +162,57 @@ impl Address {
             Address::Phone(p) => p.masked(),
             Address::Email(e) => e.masked(),
         }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::ops::Deref for E164 {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for EmailAddress {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Address {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Address::from_stored)
+    }
+}
+
+impl PartialEq<str> for Address {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<str> for E164 {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
     }
 }
 

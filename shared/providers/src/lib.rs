@@ -148,3 +148,38 @@ impl ProviderGateway for Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use herald_core::errors::{classify, ClassificationRows};
+
+    const TABLES: [(&str, ClassificationRows); 5] = [
+        ("twilio", crate::twilio::ROWS),
+        ("telnyx", crate::telnyx::ROWS),
+        ("whatsapp", crate::whatsapp::ROWS),
+        ("ses", crate::ses::ROWS),
+        ("smtp", crate::smtp::ROWS),
+    ];
+
+    /// One assertion per row: each provider's table is its classification, nothing else decides.
+    #[test]
+    fn every_row_classifies_as_written() {
+        for (provider, rows) in TABLES {
+            for &(code, expected, retryable, blame) in rows {
+                let c = classify(rows, Some(400), Some(code));
+                assert_eq!((c.code, c.retryable, c.blame), (expected, retryable, blame), "{provider} {code}");
+                assert_eq!(herald_core::ErrorCode::parse(expected.as_str()), Some(expected));
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_unique() {
+        for (provider, rows) in TABLES {
+            let mut seen = std::collections::HashSet::new();
+            for row in rows {
+                assert!(seen.insert(row.0), "duplicate row {provider} {}", row.0);
+            }
+        }
+    }
+}

@@ -94,7 +94,8 @@ impl Config {
 }
 
 /// Typed reads of the configuration variables, each with its default and its error.
-struct Env<'a>(Box<dyn Fn(&str) -> Option<String> + 'a>);
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+struct Env<'a>(Lookup<'a>);
 
 impl Env<'_> {
     fn get(&self, k: &str) -> Option<String> {

@@ -1,5 +1,6 @@
 //! A message and everything that happens to it. Transitions are methods here, pure and
 //! testable; adapters persist the result with an optimistic `version` check.
+use crate::address::{Address, E164};
 use crate::channel::{Channel, Provider};
 use crate::errors::ErrorCode;
 use crate::ids::{CorrelationId, KeyMode, MessageId, TenantId};
@@ -77,9 +78,10 @@ pub struct Message {
     pub id: MessageId,
     pub tenant_id: TenantId,
     pub channel: Channel,
-    pub to: String,
+    pub to: Address,
+    /// The SMS sender number (email and WhatsApp senders come from the channel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
+    pub from: Option<E164>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,7 +169,7 @@ impl Message {
     pub fn draft(
         tenant_id: TenantId,
         channel: Channel,
-        to: String,
+        to: Address,
         correlation_id: CorrelationId,
         key_mode: KeyMode,
         now: DateTime<Utc>,

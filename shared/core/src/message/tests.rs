@@ -4,7 +4,7 @@ pub fn sample(now: DateTime<Utc>) -> Message {
     let mut m = Message::draft(
         TenantId::generate(),
         Channel::Sms,
-        "+14155550100".into(),
+        crate::Address::from_stored("+14155550100".into()),
         CorrelationId::generate(),
         KeyMode::Live,
         now,

@@ -27,7 +27,7 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
         creds.account_sid
     );
     let mut form: Vec<(&str, String)> = vec![
-        ("To", out.message.to.clone()),
+        ("To", out.message.to.to_string()),
         ("From", from.to_string()),
         ("Body", out.message.body.clone().unwrap_or_default()),
     ];
@@ -78,7 +78,7 @@ pub async fn lookup(
         creds.account_sid
     );
     let mut query = vec![
-        ("To", out.message.to.clone()),
+        ("To", out.message.to.to_string()),
         ("DateSent>", since.format("%Y-%m-%d").to_string()),
         ("PageSize", "100".into()),
     ];

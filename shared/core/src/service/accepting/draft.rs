@@ -13,7 +13,7 @@ impl Accepting {
         let scheduled = req.send_at.is_some_and(|t| t > now + chrono::Duration::seconds(1));
         let status = if scheduled { Status::Scheduled } else { Status::Queued };
         let mut msg = Message::draft(tenant.id.clone(), req.channel, valid.to, correlation_id, key.mode, now);
-        msg.from = valid.from.map(|f| f.to_string());
+        msg.from = valid.from;
         msg.body = req.body;
         msg.subject = req.subject;
         msg.html = req.html;

@@ -1,6 +1,6 @@
 //! `POST /v1/messages` as the caller sends it, parsed into a validated request: once a
 //! `Validated` exists, its addresses are normalised and its content fits its channel.
-use crate::address::{EmailAddress, E164};
+use crate::address::{Address, EmailAddress, E164};
 use crate::channel::Channel;
 use crate::ids::{CorrelationId, MessageId};
 use crate::message::Priority;
@@ -69,7 +69,7 @@ pub struct Acceptance {
 
 /// A request whose addresses are normalised and whose content fits its channel.
 pub struct Validated {
-    pub to: String,
+    pub to: Address,
     /// The requested SMS sender, normalised (ownership is checked by the caller).
     pub from: Option<E164>,
     pub region: Option<String>,
@@ -142,7 +142,7 @@ fn validate_sms(country: Option<&str>, req: &SendRequest) -> Result<Validated, H
     let info = segments::count(body);
     Ok(Validated {
         region: to.region(),
-        to: to.to_string(),
+        to: Address::Phone(to),
         from,
         segments: info.segments,
         encoding: Some(info.encoding),
@@ -160,7 +160,7 @@ fn validate_whatsapp(country: Option<&str>, req: &SendRequest) -> Result<Validat
         check(ok, "template", "INVALID", "template needs a name and a language")?;
     }
     let encoding = req.body.as_deref().map(|b| segments::count(b).encoding);
-    Ok(Validated { region: to.region(), to: to.to_string(), from: None, segments: 1, encoding })
+    Ok(Validated { region: to.region(), to: Address::Phone(to), from: None, segments: 1, encoding })
 }
 
 fn validate_email(req: &SendRequest) -> Result<Validated, HeraldError> {
@@ -171,5 +171,5 @@ fn validate_email(req: &SendRequest) -> Result<Validated, HeraldError> {
     if req.template.is_some() {
         return Err(HeraldError::invalid("template does not apply to email"));
     }
-    Ok(Validated { region: None, to: to.to_string(), from: None, segments: 1, encoding: None })
+    Ok(Validated { region: None, to: Address::Email(to), from: None, segments: 1, encoding: None })
 }

@@ -191,7 +191,7 @@ impl Policy {
             return None;
         }
         let q = tenant.quiet_hours.as_ref()?;
-        let region = E164::from_stored(msg.to.clone()).region();
+        let region = msg.to.phone().and_then(E164::region);
         let zone = quiet::recipient_zone(msg.recipient_timezone.as_deref(), region.as_deref(), &tenant.timezone);
         quiet::quiet_until(now, zone, q)
     }

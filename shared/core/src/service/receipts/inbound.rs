@@ -1,6 +1,7 @@
 //! Inbound messages: stored, STOP / START / HELP applied, replies sent through the normal
 //! pipeline from the number the message was sent to.
 use super::Receipts;
+use crate::address::{Address, E164};
 use crate::channel::Channel;
 use crate::inbound::{keyword, InboundMessage, Keyword};
 use crate::message::{Message, Priority};
@@ -49,9 +50,15 @@ impl Receipts {
     async fn send_reply(&self, to: &InboundMessage, body: &str, bypass_dnc: bool) -> Result<(), HeraldError> {
         let now = self.now();
         let correlation = crate::CorrelationId::generate();
-        let mut msg =
-            Message::draft(to.tenant_id.clone(), to.channel, to.from.clone(), correlation, crate::KeyMode::Live, now);
-        msg.from = if to.channel == Channel::Sms { Some(to.to.clone()) } else { None };
+        let mut msg = Message::draft(
+            to.tenant_id.clone(),
+            to.channel,
+            Address::from_stored(to.from.clone()),
+            correlation,
+            crate::KeyMode::Live,
+            now,
+        );
+        msg.from = (to.channel == Channel::Sms).then(|| E164::from_stored(to.to.clone()));
         msg.body = Some(body.to_string());
         msg.priority = Priority::Urgent;
         let info = crate::segments::count(body);

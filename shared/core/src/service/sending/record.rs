@@ -1,11 +1,13 @@
 //! Claim, call, record: the attempt is claimed with a conditional write, the provider is
 //! called once, and its answer is applied to the freshest copy of the message.
 use super::{JobOutcome, Plan, Sending};
+use crate::address::E164;
 use crate::errors::ProviderFailure;
 use crate::message::Message;
 use crate::ports::{Accepted, Outbound};
 use crate::service::support::{duration, update_message};
 use crate::service::HeraldError;
+use crate::Channel;
 use chrono::{DateTime, Utc};
 
 impl Sending {
@@ -19,7 +21,9 @@ impl Sending {
             claimed.from = None;
         }
         claimed.begin_attempt(plan.provider, now);
-        claimed.from = plan.from.clone().or(claimed.from.clone());
+        if msg.channel == Channel::Sms {
+            claimed.from = plan.from.clone().map(E164::from_stored).or(claimed.from.clone());
+        }
         // If this sender dies mid-call, the stale-recovery job finds the message after this.
         claimed.due_at = Some(now + duration(self.settings.stale_after));
         claimed.version += 1;
@@ -42,7 +46,7 @@ impl Sending {
             secrets: &plan.secrets,
             config: plan.config.as_ref(),
             message: &claimed,
-            from: claimed.from.as_deref(),
+            from: plan.from.as_deref(),
         };
         let result = self.providers.send(&out).await;
         let outcome = result.as_ref().err().map(|f| f.classify());

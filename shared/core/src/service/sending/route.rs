@@ -25,7 +25,12 @@ impl Sending {
         let plan =
             |provider, secrets, config, from| Plan { provider, secrets, config, from, probe: false, failover: None };
         if msg.key_mode == KeyMode::Test {
-            return Ok(Ok(plan(Provider::Simulator, ChannelSecrets::default(), None, msg.from.clone())));
+            return Ok(Ok(plan(
+                Provider::Simulator,
+                ChannelSecrets::default(),
+                None,
+                msg.from.as_ref().map(|f| f.to_string()),
+            )));
         }
         let Some(config) = self.channels.channel(&msg.tenant_id, msg.channel).await? else {
             return unroutable(ErrorCode::ProviderError, format!("the {} channel is not configured", msg.channel));

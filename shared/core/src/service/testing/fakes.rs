@@ -97,7 +97,7 @@ impl ProviderGateway for FakeProvider {
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         let n = {
             let mut calls = self.calls.lock().unwrap();
-            calls.push((out.provider, out.message.to.clone()));
+            calls.push((out.provider, out.message.to.to_string()));
             calls.len()
         };
         let scripted = self.script.lock().unwrap().pop_front();
