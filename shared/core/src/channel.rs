@@ -39,57 +39,51 @@ impl fmt::Display for Channel {
     }
 }
 
-/// Who carries a message. `Simulator` is the built-in provider used for test keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Twilio,
-    Telnyx,
-    Ses,
-    Smtp,
-    Whatsapp,
-    Simulator,
+/// Declares the providers: one line each, its wire name and the channel it carries.
+macro_rules! providers {
+    ($($variant:ident = $name:literal carries $channel:ident),* $(,)?) => {
+        /// Who carries a message. `Simulator` is the built-in provider used for test keys.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Provider {
+            $($variant,)*
+            Simulator,
+        }
+
+        impl Provider {
+            /// Every real provider (not the built-in simulator), for listings and health views.
+            pub const ALL: &'static [Provider] = &[$(Provider::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $name,)*
+                    Provider::Simulator => "simulator",
+                }
+            }
+
+            /// Which providers may carry which channel.
+            pub fn serves(self, channel: Channel) -> bool {
+                match self {
+                    $(Provider::$variant => channel == Channel::$channel,)*
+                    Provider::Simulator => true,
+                }
+            }
+        }
+    };
 }
 
-impl Provider {
-    /// Every real provider (not the built-in simulator), for listings and health views.
-    pub const ALL: [Provider; 5] =
-        [Provider::Twilio, Provider::Telnyx, Provider::Ses, Provider::Smtp, Provider::Whatsapp];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Twilio => "twilio",
-            Provider::Telnyx => "telnyx",
-            Provider::Ses => "ses",
-            Provider::Smtp => "smtp",
-            Provider::Whatsapp => "whatsapp",
-            Provider::Simulator => "simulator",
-        }
-    }
-    /// Which providers may carry which channel.
-    pub fn serves(self, channel: Channel) -> bool {
-        matches!(
-            (self, channel),
-            (Provider::Twilio | Provider::Telnyx, Channel::Sms)
-                | (Provider::Ses | Provider::Smtp, Channel::Email)
-                | (Provider::Whatsapp, Channel::Whatsapp)
-                | (Provider::Simulator, _)
-        )
-    }
+providers! {
+    Twilio = "twilio" carries Sms,
+    Telnyx = "telnyx" carries Sms,
+    Ses = "ses" carries Email,
+    Smtp = "smtp" carries Email,
+    Whatsapp = "whatsapp" carries Whatsapp,
 }
 
 impl FromStr for Provider {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "twilio" => Ok(Provider::Twilio),
-            "telnyx" => Ok(Provider::Telnyx),
-            "ses" => Ok(Provider::Ses),
-            "smtp" => Ok(Provider::Smtp),
-            "whatsapp" => Ok(Provider::Whatsapp),
-            "simulator" => Ok(Provider::Simulator),
-            _ => Err(()),
-        }
+        Provider::ALL.iter().copied().chain([Provider::Simulator]).find(|p| p.as_str() == s).ok_or(())
     }
 }
 

@@ -168,7 +168,7 @@ impl Breakers {
         caller.require_admin()?;
         let now = self.now();
         let mut out = Vec::new();
-        for p in Provider::ALL {
+        for &p in Provider::ALL {
             let rec = self.store.breaker(p).await?;
             let (a, f) = rec.as_ref().map(|r| window_totals(r, now, self.settings.window)).unwrap_or((0, 0));
             out.push(ProviderHealth {

@@ -116,7 +116,8 @@ impl Channels {
         let raw = serde_json::to_string(&parts.secrets).map_err(|e| HeraldError::Unavailable(e.to_string()))?;
         self.secrets.put(&secret_name, &raw).await?;
         let configured_providers = Provider::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|p| p.serves(channel) && (parts.secrets.has(*p) || *p == Provider::Ses))
             .collect();
         let cfg = ChannelConfig {
