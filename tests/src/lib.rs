@@ -134,8 +134,7 @@ pub async fn spawn_app_with_clock(
         vars.insert(k.to_string(), v.to_string());
     }
     let region = vars["AWS_REGION"].clone();
-    let mut config = herald_runtime::Config::from_map(&vars).expect("config");
-    config.local = true;
+    let config = herald_runtime::Config::from_map(&vars).expect("config").for_local();
     let running = herald_local::start(
         config,
         herald_local::LocalOptions {
@@ -241,6 +240,14 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// Claims an email identity for the tenant (verified at once: herald-local assumes SES
+    /// verification, which the emulator never performs).
+    pub async fn email_identity(&self, t: &TestTenant, identity: &str) {
+        let r = self.post("/v1/email/identities", &t.live_key, json!({"identity": identity})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["status"], "verified", "{}", r.body);
     }
 
     pub async fn send(&self, key: &str, body: Value) -> Reply {

@@ -316,6 +316,7 @@ async fn email_goes_through_smtp_and_fails_over_from_a_dead_relay_to_ses() {
     .await;
     let t = app.create_tenant(json!({})).await;
     let smtp = |port: u16| json!({"provider": "smtp", "backup_provider": "ses", "from_address": "news@grace.example", "credentials": {"smtp": {"host": "127.0.0.1", "port": port, "username": "herald", "password": "s3cret"}}});
+    app.email_identity(&t, "grace.example").await;
     assert_eq!(app.put("/v1/channels/email", &t.live_key, smtp(sink.port)).await.status, 200);
     let r = app.send(&t.live_key, json!({"channel": "email", "to": "member@example.com", "subject": "Welcome", "body": "Hello", "html": "<p>Hello</p>"})).await;
     let m = app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "sent", WAIT).await;

@@ -66,7 +66,10 @@ async fn kill_switch_holds_everything_then_releases_it_once_in_order() {
     );
     assert_eq!(app.sim.requests_from(SimProvider::Twilio, "+14155550002").len(), 1);
 
+    // An operator's pause is lifted by an operator only (CONTRACT §12).
     let r = app.post("/v1/tenant/resume", &a.live_key, json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "PAUSED_BY_OPERATOR"), "{}", r.body);
+    let r = app.post(&format!("/v1/admin/tenants/{}/resume", a.id), &app.admin_key, json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["released"], 30);
     for id in queued_ids.iter().chain(&held_ids) {
@@ -138,7 +141,7 @@ async fn quiet_hours_defer_to_the_end_of_the_window_on_both_sides_of_utc() {
         let start = hhmm(local - chrono::Duration::hours(1));
         let end_local = local + chrono::Duration::hours(2);
         let r = app
-            .patch("/v1/tenant", &t.test_key, json!({"quiet_hours": {"start": start, "end": hhmm(end_local)}}))
+            .patch("/v1/tenant", &t.live_key, json!({"quiet_hours": {"start": start, "end": hhmm(end_local)}}))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let r = app
@@ -162,7 +165,7 @@ async fn quiet_hours_defer_to_the_end_of_the_window_on_both_sides_of_utc() {
     }
     // Zone inferred from a single-zone country (Japan) when none is given.
     let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo);
-    app.patch("/v1/tenant", &t.test_key, json!({"quiet_hours": {"start": hhmm(local - chrono::Duration::hours(1)), "end": hhmm(local + chrono::Duration::hours(1))}})).await;
+    app.patch("/v1/tenant", &t.live_key, json!({"quiet_hours": {"start": hhmm(local - chrono::Duration::hours(1)), "end": hhmm(local + chrono::Duration::hours(1))}})).await;
     let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+81312345678", "body": "jp"})).await;
     assert_eq!(r.body["status"], "deferred", "{}", r.body);
 }

@@ -76,6 +76,7 @@ async fn email_goes_out_through_ses_v2() {
     // A region no other test uses, so the emulator's send count is this test's alone.
     let app = spawn_app(&[("AWS_REGION", "eu-west-3")]).await;
     let t = app.create_tenant(json!({})).await;
+    app.email_identity(&t, "grace.example").await;
     let r = app
         .put("/v1/channels/email", &t.live_key, json!({"provider": "ses", "from_address": "News@Grace.example"}))
         .await;

@@ -25,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
     herald_runtime::init_tracing();
     let args = Args::parse();
     let mut config = herald_runtime::Config::from_env()?;
-    config.local = true;
+    config = config.for_local();
     let job_interval = parse_duration(&args.job_interval).ok_or_else(|| anyhow::anyhow!("bad --job-interval"))?;
     let running = herald_local::start(
         config,

@@ -49,11 +49,22 @@ impl CorrelationId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyMode {
+    #[default]
     Live,
     Test,
+}
+
+impl KeyMode {
+    /// The suffix that keeps a mode's index partitions apart (empty for live data).
+    pub fn partition_suffix(self) -> &'static str {
+        match self {
+            KeyMode::Live => "",
+            KeyMode::Test => "#test",
+        }
+    }
 }
 
 /// A freshly minted API key: the secret is shown once, only its hash is stored.

@@ -23,6 +23,10 @@ pub struct Receipt {
     /// Actual price in cents when the provider reports one (settles the reservation).
     #[serde(default)]
     pub price_cents: Option<i64>,
+    /// The tenant whose credentials verified the event: it applies to that tenant's
+    /// messages only (None: the provider's own channel, as SES through SNS).
+    #[serde(default)]
+    pub tenant_id: Option<TenantId>,
 }
 
 /// What an email provider reported about a sent mail (SES events through SNS).

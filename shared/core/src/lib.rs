@@ -4,6 +4,7 @@ pub mod address;
 pub mod channel;
 pub mod errors;
 pub mod guards;
+pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod linking;

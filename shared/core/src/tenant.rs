@@ -44,6 +44,13 @@ pub struct Tenant {
     pub paused: Option<Pause>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help_text: Option<String>,
+    /// Operator ceilings (admin only): the tenant cannot set its budgets or rate limit above them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily_budget_cents: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_monthly_budget_cents: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rate_limit_per_minute: Option<u32>,
     /// Signs status callbacks (`Herald-Signature`); shown to the tenant, never logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_secret: Option<String>,

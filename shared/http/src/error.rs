@@ -21,12 +21,19 @@ impl From<HeraldError> for ApiError {
 pub fn status_of(e: &HeraldError) -> StatusCode {
     match e {
         HeraldError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        HeraldError::Forbidden => StatusCode::FORBIDDEN,
+        HeraldError::Forbidden | HeraldError::TestKeyForbidden => StatusCode::FORBIDDEN,
         HeraldError::NotFound => StatusCode::NOT_FOUND,
         HeraldError::Validation { .. } => StatusCode::BAD_REQUEST,
-        HeraldError::IdempotencyKeyReused | HeraldError::Conflict(_) => StatusCode::CONFLICT,
+        HeraldError::IdempotencyKeyReused
+        | HeraldError::Conflict(_)
+        | HeraldError::PausedByOperator
+        | HeraldError::AlreadyClaimed(_) => StatusCode::CONFLICT,
         HeraldError::RecipientOptedOut
         | HeraldError::ChannelNotConfigured(_)
+        | HeraldError::AboveOperatorLimit(_)
+        | HeraldError::NumberNotInAccount(_)
+        | HeraldError::WhatsappNumberNotAccessible(_)
+        | HeraldError::IdentityNotVerified(_)
         | HeraldError::WhatsappTemplateRequired => StatusCode::UNPROCESSABLE_ENTITY,
         HeraldError::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
         HeraldError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -20,7 +20,8 @@ pub use webhook::{Account, ProviderEvent, Rejected, Reply, Webhook, WebhookReque
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::ports::{Accepted, IdentityError, Lookup, Outbound, ProviderGateway};
+use herald_core::ports::{Accepted, Lookup, Outbound, ProviderGateway};
+use herald_core::tenant::ChannelSecrets;
 use herald_core::{Provider, ProviderFailure};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,9 +84,10 @@ pub trait Carrier: Send + Sync {
     async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
         Ok(Lookup::Unsupported)
     }
-    /// Makes a sender address usable (email providers).
-    async fn prepare_sender(&self, _from: &str) -> Result<(), IdentityError> {
-        Ok(())
+    /// Whether `number` is in the account `secrets` open. Only providers that register
+    /// numbers answer; the others refuse.
+    async fn owns_number(&self, _secrets: &ChannelSecrets, _number: &str) -> Result<bool, ProviderFailure> {
+        Ok(false)
     }
     /// The provider's webhooks, if it sends any.
     fn webhook(&self) -> Option<&dyn Webhook> {
@@ -121,12 +123,12 @@ impl Registry {
 }
 
 /// The registry of every provider Herald speaks to.
-pub fn registry(http: HttpProviders, ses: aws_sdk_sesv2::Client, create_identities: bool) -> Registry {
+pub fn registry(http: HttpProviders, ses: aws_sdk_sesv2::Client) -> Registry {
     Registry::default()
         .register(Provider::Twilio, twilio::Twilio::new(http.clone()))
         .register(Provider::Telnyx, telnyx::Telnyx::new(http.clone()))
         .register(Provider::Whatsapp, whatsapp::Whatsapp::new(http))
-        .register(Provider::Ses, ses::Ses::new(ses, create_identities))
+        .register(Provider::Ses, ses::Ses::new(ses))
         .register(Provider::Smtp, smtp::Smtp)
         .register(Provider::Simulator, simulator::Simulator)
 }
@@ -141,11 +143,21 @@ impl ProviderGateway for Registry {
         self.get(out.provider)?.lookup(out, since).await
     }
 
-    async fn prepare_email_identity(&self, from: &str) -> Result<(), IdentityError> {
-        match self.carrier(Provider::Ses) {
-            Some(ses) => ses.prepare_sender(from).await,
-            None => Ok(()),
-        }
+    async fn owns_number(
+        &self,
+        provider: Provider,
+        secrets: &ChannelSecrets,
+        number: &str,
+    ) -> Result<bool, ProviderFailure> {
+        self.get(provider)?.owns_number(secrets, number).await
+    }
+
+    async fn whatsapp_accessible(
+        &self,
+        secrets: &ChannelSecrets,
+        phone_number_id: &str,
+    ) -> Result<bool, ProviderFailure> {
+        self.get(Provider::Whatsapp)?.owns_number(secrets, phone_number_id).await
     }
 }
 

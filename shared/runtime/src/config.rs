@@ -34,8 +34,12 @@ pub struct Config {
     pub whatsapp_api_version: String,
     pub public_url: Option<String>,
     pub provider_timeout: Duration,
-    /// herald-local: create SES identities and other emulator-only conveniences.
+    /// herald-local: provision the emulator's resources, emulator-only conveniences.
     pub local: bool,
+    /// Emulator only (`HERALD_SES_ASSUME_VERIFIED`): an identity created at SES counts as verified.
+    pub ses_assume_verified: bool,
+    /// Local only (`HERALD_ALLOW_HTTP_CALLBACKS`): plain-http and private-address callbacks allowed.
+    pub allow_http_callbacks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,14 @@ pub struct Config {
 pub struct ConfigError(pub String);
 
 impl Config {
+    /// herald-local's settings: the emulator's conveniences on (CONTRACT §11, §12).
+    pub fn for_local(mut self) -> Self {
+        self.local = true;
+        self.ses_assume_verified = true;
+        self.allow_http_callbacks = true;
+        self
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -88,7 +100,9 @@ impl Config {
             whatsapp_api_version: or("WHATSAPP_API_VERSION", "v23.0"),
             public_url: get("HERALD_PUBLIC_URL"),
             provider_timeout: env.dur("HERALD_PROVIDER_TIMEOUT", "10s")?,
-            local: get("HERALD_LOCAL").is_some_and(|v| v == "1" || v == "true"),
+            local: env.flag("HERALD_LOCAL"),
+            ses_assume_verified: env.flag("HERALD_SES_ASSUME_VERIFIED"),
+            allow_http_callbacks: env.flag("HERALD_ALLOW_HTTP_CALLBACKS"),
         })
     }
 }
@@ -100,6 +114,10 @@ struct Env<'a>(Lookup<'a>);
 impl Env<'_> {
     fn get(&self, k: &str) -> Option<String> {
         (self.0)(k)
+    }
+
+    fn flag(&self, k: &str) -> bool {
+        self.get(k).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
     }
 
     fn dur(&self, k: &str, default: &str) -> Result<Duration, ConfigError> {

@@ -84,9 +84,10 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         }
         (None, false) => None,
     };
-    let registry = herald_providers::registry(http.clone(), aws_sdk_sesv2::Client::new(&sdk), cfg.local);
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let registry = herald_providers::registry(http.clone(), ses.clone());
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
-    let adapters = adapters(&store, &queues, secrets, http, &registry, alerts, clock);
+    let adapters = adapters(&store, &queues, secrets, (http, ses), &registry, alerts, clock);
     let settings = settings(&cfg, admin_key);
     Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
 }
@@ -134,6 +135,7 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
         breaker: cfg.breaker.clone(),
         linking_retry_delays: cfg.linking_retry_delays.clone(),
         linking_search_delays: cfg.linking_search_delays.clone(),
+        ses_assume_verified: cfg.ses_assume_verified,
     }
 }
 
@@ -143,7 +145,7 @@ fn adapters(
     store: &DynamoStore,
     queues: &SqsQueues,
     secrets: Arc<dyn SecretStore>,
-    http: HttpProviders,
+    (http, ses): (HttpProviders, aws_sdk_sesv2::Client),
     registry: &Registry,
     alerts: Arc<herald_aws::sns::SnsAlerts>,
     clock: Arc<dyn Clock>,
@@ -177,9 +179,11 @@ fn adapters(
         orphans: db.clone(),
         wa_index: db.clone(),
         breakers: db.clone(),
-        linking: db,
+        linking: db.clone(),
         telnyx_numbers: Arc::new(http),
         alerts,
+        identities: db,
+        email_identities: Arc::new(herald_providers::ses::SesIdentities::new(ses)),
         clock,
     }
 }

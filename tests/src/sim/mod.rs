@@ -24,7 +24,11 @@ pub enum SimProvider {
     Telnyx,
     /// Telnyx's number APIs (search, linking, orders), kept apart from message sends.
     TelnyxNumbers,
+    /// Twilio's IncomingPhoneNumbers API, kept apart from message sends.
+    TwilioNumbers,
     Whatsapp,
+    /// The Graph API's phone number object (access checks), kept apart from message sends.
+    WhatsappNumbers,
 }
 
 /// A fault to inject instead of the normal answer.
@@ -71,6 +75,12 @@ pub struct SimState {
     pub whatsapp_tokens: HashSet<String>,
     /// Telnyx numbers by E.164.
     pub numbers: HashMap<String, numbers::SimNumber>,
+    /// Twilio numbers given to one account (E.164 → account SID); others are in every account.
+    pub twilio_numbers: HashMap<String, String>,
+    /// WhatsApp phone_number_ids reachable with one token only.
+    pub whatsapp_numbers: HashMap<String, String>,
+    /// Telnyx numbers in some other account: the search never finds them.
+    pub telnyx_foreign: HashSet<String>,
     /// Provider message ids to hand out next, instead of random ones.
     pub next_ids: HashMap<SimProvider, VecDeque<String>>,
 }
@@ -82,7 +92,7 @@ pub struct Simulator {
 }
 
 pub const TWILIO_SID: &str = "AC00000000000000000000000000000001";
-pub const TWILIO_TOKEN: &str = "sim-twilio-token";
+pub const TWILIO_TOKEN: &str = "5f2b0c1a9e8d7c6b5a4f3e2d1c0b9a81";
 pub const TELNYX_KEY: &str = "KEYsimtelnyx";
 pub const WHATSAPP_TOKEN: &str = "EAAGsimwhatsapp";
 
@@ -103,7 +113,9 @@ impl Simulator {
             .route("/v2/phone_numbers/{id}/messaging", axum::routing::patch(numbers::link_direct))
             .route("/v2/messaging_phone_numbers/{id}", axum::routing::patch(numbers::link_profile))
             .route("/v2/number_orders", post(numbers::order))
+            .route("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json", get(twilio::incoming_numbers))
             .route("/{version}/{phone_number_id}/messages", post(whatsapp::send_message))
+            .route("/{version}/{phone_number_id}", get(whatsapp::phone_number))
             .route("/_sim/requests", get(control_requests))
             .route("/_sim/fail", post(control_fail))
             .route("/_sim/reset", post(control_reset))
@@ -208,6 +220,25 @@ impl Simulator {
             n.method1_fails = None;
             n.method2_fails = None;
         }
+    }
+
+    /// Puts a Twilio number in one account only (another tenant's number, say).
+    pub fn twilio_number_in(&self, sid: &str, token: &str, e164: &str) {
+        let mut st = self.state.lock().unwrap();
+        st.twilio_accounts.insert(sid.into(), token.into());
+        st.twilio_numbers.insert(e164.into(), sid.into());
+    }
+
+    /// Makes a WhatsApp phone_number_id reachable with `token` only.
+    pub fn whatsapp_number_for(&self, token: &str, phone_number_id: &str) {
+        let mut st = self.state.lock().unwrap();
+        st.whatsapp_tokens.insert(token.into());
+        st.whatsapp_numbers.insert(phone_number_id.into(), token.into());
+    }
+
+    /// A Telnyx number in some other account: the search never finds it.
+    pub fn telnyx_foreign_number(&self, e164: &str) {
+        self.state.lock().unwrap().telnyx_foreign.insert(e164.into());
     }
 
     /// The next message the provider accepts gets this id.

@@ -61,6 +61,7 @@ pub async fn list(
         let mut st = sim.state.lock().unwrap();
         let digits_ok = !filter.is_empty() && filter.chars().all(|c| c.is_ascii_digit());
         let key = format!("+{filter}");
+        let digits_ok = digits_ok && !st.telnyx_foreign.contains(&key);
         if digits_ok && !st.numbers.contains_key(&key) {
             st.numbers.insert(key.clone(), SimNumber::new(&key));
         }

@@ -112,3 +112,45 @@ pub async fn list_messages(
         .collect();
     (StatusCode::OK, Json(json!({"messages": messages, "page": 0, "page_size": 100, "uri": format!("/2010-04-01/Accounts/{sid}/Messages.json")}))).into_response()
 }
+
+/// `GET IncomingPhoneNumbers.json?PhoneNumber=`: the account's numbers. A number given to an
+/// account (`Simulator::twilio_number_in`) is in that account only; any other number is in
+/// every account (the simulator's numbers are a shared pool).
+pub async fn incoming_numbers(
+    State(sim): State<Simulator>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
+    let auth = auth_header(&headers);
+    let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
+    let wanted = q.get("PhoneNumber").cloned().unwrap_or_default();
+    sim.record(Recorded {
+        provider: SimProvider::TwilioNumbers,
+        path: format!("GET /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber={wanted}"),
+        auth,
+        form: BTreeMap::new(),
+        json: Value::Null,
+        status: if authed { 200 } else { 401 },
+        provider_message_id: None,
+    });
+    if !authed {
+        return error(401, 20003, "Authenticate", None);
+    }
+    let owner = sim.state.lock().unwrap().twilio_numbers.get(&wanted).cloned();
+    let numbers: Vec<Value> = if !wanted.is_empty() && owner.is_none_or(|o| o == sid) {
+        let pn = format!("PN{:032x}", wanted.bytes().fold(0u128, |a, b| a.wrapping_mul(31).wrapping_add(b as u128)));
+        vec![json!({
+            "account_sid": sid, "sid": pn, "phone_number": wanted, "friendly_name": wanted,
+            "capabilities": {"sms": true, "mms": true, "voice": true}, "status": "in-use",
+            "sms_url": null, "voice_url": null, "status_callback": null,
+            "uri": format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{pn}.json")
+        })]
+    } else {
+        vec![]
+    };
+    let uri = format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json");
+    let page = json!({"incoming_phone_numbers": numbers, "page": 0, "page_size": 50, "first_page_uri": uri, "next_page_uri": null, "uri": uri});
+    (StatusCode::OK, Json(page)).into_response()
+}

@@ -82,3 +82,47 @@ pub async fn send_message(
     sim.record(rec);
     response
 }
+
+/// `GET /{version}/{phone_number_id}`: the phone number object, for a token that reaches it.
+/// An id given to a token (`Simulator::whatsapp_number_for`) is reachable with that token
+/// only; any other id with any valid token.
+pub async fn phone_number(
+    State(sim): State<Simulator>,
+    Path((_version, pnid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let auth = auth_header(&headers);
+    let token = auth.as_deref().and_then(|a| a.strip_prefix("bearer:")).unwrap_or_default().to_string();
+    let (known, owner) = {
+        let st = sim.state.lock().unwrap();
+        (st.whatsapp_tokens.contains(&token), st.whatsapp_numbers.get(&pnid).cloned())
+    };
+    let status = if !known {
+        401
+    } else if owner.is_some_and(|o| o != token) {
+        400
+    } else {
+        200
+    };
+    sim.record(Recorded {
+        provider: SimProvider::WhatsappNumbers,
+        path: format!("GET /{pnid}"),
+        auth,
+        form: BTreeMap::new(),
+        json: Value::Null,
+        status,
+        provider_message_id: None,
+    });
+    match status {
+        401 => error(401, 190, None),
+        400 => {
+            let message = format!("Unsupported get request. Object with ID '{pnid}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.");
+            let body = json!({"error": {"message": message, "type": "GraphMethodException", "code": 100, "error_subcode": 33, "fbtrace_id": "AsimTRACE"}});
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+        _ => {
+            let body = json!({"verified_name": "Herald Sim", "display_phone_number": "+1 555-0100", "id": pnid, "quality_rating": "GREEN", "code_verification_status": "VERIFIED"});
+            (StatusCode::OK, Json(body)).into_response()
+        }
+    }
+}

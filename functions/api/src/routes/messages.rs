@@ -108,7 +108,12 @@ pub async fn list(
     let page = app
         .services
         .reading
-        .messages(&caller, MessageFilter { status, channel }, q.limit.unwrap_or(50), q.cursor.as_deref())
+        .messages(
+            &caller,
+            MessageFilter { status, channel, ..Default::default() },
+            q.limit.unwrap_or(50),
+            q.cursor.as_deref(),
+        )
         .await?;
     let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
     Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))

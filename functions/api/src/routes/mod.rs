@@ -2,6 +2,7 @@
 mod channels;
 mod dlq;
 mod guards;
+mod identities;
 mod messages;
 mod system;
 mod tenants;
@@ -43,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tenant", get(tenants::own).patch(tenants::patch_own))
         .route("/v1/channels", get(channels::list))
         .route("/v1/channels/{channel}", put(channels::put_channel).patch(channels::patch_channel))
+        .route("/v1/email/identities", post(identities::create).get(identities::list))
+        .route("/v1/email/identities/{identity}", get(identities::get).delete(identities::delete))
         .route("/v1/numbers", post(channels::add_number).get(channels::list_numbers))
         .route("/v1/numbers/{e164}", axum::routing::delete(channels::delete_number))
         .route("/v1/numbers/{e164}/linking", get(channels::linking))

@@ -101,14 +101,23 @@ impl OrphanStore for DynamoStore {
 #[async_trait]
 impl WhatsappIndex for DynamoStore {
     async fn set_whatsapp_index(&self, tenant: &TenantId, pnid: &str, token_hash: &str) -> StoreResult<()> {
-        for pk in [format!("WAPNID#{pnid}"), format!("WAVERIFY#{token_hash}")] {
-            let mut item = Item::new();
-            item.insert("pk".into(), s(pk));
-            item.insert("sk".into(), s("WA"));
-            item.insert("tenant_id".into(), s(tenant.as_str()));
-            self.put(item).await?;
+        let item = |pk: String| {
+            Item::from([("pk".into(), s(pk)), ("sk".into(), s("WA")), ("tenant_id".into(), s(tenant.as_str()))])
+        };
+        // One claim per phone_number_id: a conditional write, never read-then-write.
+        let claimed = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item(format!("WAPNID#{pnid}"))))
+            .condition_expression("attribute_not_exists(pk) OR tenant_id = :t")
+            .expression_attribute_values(":t", s(tenant.as_str()))
+            .send()
+            .await;
+        if conditional(claimed)?.is_none() {
+            return Err(StoreError::Conflict);
         }
-        Ok(())
+        self.put(item(format!("WAVERIFY#{token_hash}"))).await
     }
 
     async fn whatsapp_tenant(&self, pnid: &str) -> StoreResult<Option<TenantId>> {

@@ -1,7 +1,7 @@
 use super::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use herald_core::ids::{MessageId, TenantId};
+use herald_core::ids::{KeyMode, MessageId, TenantId};
 use herald_core::message::Message;
 use herald_core::ports::{
     DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, Page, StoreResult, WorkIndex, WorkState,
@@ -33,14 +33,16 @@ fn work_state_name(w: WorkState) -> &'static str {
 /// due, the provider-id index once the provider has named the message.
 fn message_item(m: &Message) -> Result<Item, StoreError> {
     let mut item = keyed(m, msg_pk(&m.id), "MSG")?;
-    item.insert("gsi1pk".into(), s(format!("TMSG#{}", m.tenant_id)));
+    // Each key mode has its own partitions: a test key never reads live messages.
+    let mode = m.key_mode.partition_suffix();
+    item.insert("gsi1pk".into(), s(format!("TMSG#{}{mode}", m.tenant_id)));
     item.insert("gsi1sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
     if let Some(sk) = m.dlq_sort_key() {
         // Dead letters: the DLQ index (a failed message is in no work state).
-        item.insert("gsi2pk".into(), s(format!("DLQ#{}", m.tenant_id)));
+        item.insert("gsi2pk".into(), s(format!("DLQ#{}{mode}", m.tenant_id)));
         item.insert("gsi2sk".into(), s(sk));
     } else if let Some(at) = m.archived_at {
-        item.insert("gsi2pk".into(), s(format!("ARCHIVE#{}", m.tenant_id)));
+        item.insert("gsi2pk".into(), s(format!("ARCHIVE#{}{mode}", m.tenant_id)));
         item.insert("gsi2sk".into(), s(format!("{}#{}", ts(&at), m.id)));
         item.insert("ttl".into(), n(at.timestamp() + ARCHIVE_TTL_SECS));
     } else if let (Some(state), Some(due)) = (WorkState::of(m.status), m.due_at) {
@@ -154,7 +156,7 @@ impl MessageStore for DynamoStore {
                 .table_name(&self.table)
                 .index_name("gsi1")
                 .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s(format!("TMSG#{tenant}")))
+                .expression_attribute_values(":pk", s(format!("TMSG#{tenant}{}", filter.mode.partition_suffix())))
                 .scan_index_forward(false)
                 .limit((limit - items.len() as u32) as i32)
                 .set_exclusive_start_key(start.take());
@@ -228,12 +230,14 @@ impl DeadLetterIndex for DynamoStore {
     async fn dead_letters(
         &self,
         tenant: &TenantId,
+        mode: KeyMode,
         archived: bool,
         prefix: &str,
         limit: u32,
         cursor: Option<&str>,
     ) -> StoreResult<Page<(MessageId, String)>> {
-        let pk = if archived { format!("ARCHIVE#{tenant}") } else { format!("DLQ#{tenant}") };
+        let kind = if archived { "ARCHIVE" } else { "DLQ" };
+        let pk = format!("{kind}#{tenant}{}", mode.partition_suffix());
         let q = self
             .client
             .query()

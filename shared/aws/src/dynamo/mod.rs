@@ -6,12 +6,16 @@
 //! | api key | `KEY#sha256` | `KEY` (+ `TEN#id`/`KEY#key_id`) | | | |
 //! | channel | `TEN#id` | `CH#sms` | | | |
 //! | number | `NUM#+1…` | `NUM` (+ `TEN#id`/`NUM#+1…`) | | | |
-//! | message | `MSG#id` | `MSG` | `TMSG#tenant` / `created#id` | `WORK#state#shard` / `due#id` | `PMID#provider#id` |
+//! | message | `MSG#id` | `MSG` | `TMSG#tenant[#test]` / `created#id` | `WORK#state#shard` / `due#id` | `PMID#provider#id` |
 //! | idempotency | `IDEM#tenant#key` | `IDEM` | | | |
 //! | audit | `AUDIT#tenant` | `at#ulid` | `AUDIT` / `at#ulid` | | |
+//! | email identity claims | `EMAILDOM#domain` | `CLAIMS` | | | |
+//! | email identity | `EIDENT#tenant` | identity | | | |
+//! | WhatsApp number claim | `WAPNID#id` | `WA` | | | |
 mod breakers;
 mod events;
 mod guards;
+mod identities;
 mod linking;
 mod messages;
 mod tenants;

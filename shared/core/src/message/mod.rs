@@ -1,6 +1,6 @@
 //! A message and everything that happens to it. Transitions are methods here, pure and
 //! testable; adapters persist the result with an optimistic `version` check.
-use crate::address::{Address, E164};
+use crate::address::Address;
 use crate::channel::{Channel, Provider};
 use crate::errors::ErrorCode;
 use crate::ids::{CorrelationId, KeyMode, MessageId, TenantId};
@@ -79,9 +79,10 @@ pub struct Message {
     pub tenant_id: TenantId,
     pub channel: Channel,
     pub to: Address,
-    /// The SMS sender number (email and WhatsApp senders come from the channel).
+    /// The sender: an SMS number, or an email address the tenant's identity covers
+    /// (otherwise the channel's `from_address`; WhatsApp sends from the channel's number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<E164>,
+    pub from: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -180,6 +180,10 @@ impl Message {
     /// Applies a provider receipt. None when the message is already further along; else
     /// the (actual, reserved) cents to settle, when the receipt settles the reservation.
     pub fn apply_receipt(&mut self, r: &Receipt, now: DateTime<Utc>) -> Option<Option<(i64, u64)>> {
+        if r.tenant_id.as_ref().is_some_and(|t| *t != self.tenant_id) {
+            tracing::warn!(message_id = %self.id, provider = %r.provider, "receipt verified by another tenant's credentials ignored");
+            return None;
+        }
         if !self.status.accepts_receipt(r.status) {
             return None;
         }
@@ -206,12 +210,26 @@ impl Message {
             }
             _ => {}
         }
-        let settle = match (r.price_cents, r.status) {
+        let settle = match (self.sane_price(r.price_cents), r.status) {
             (Some(price), _) => Some((price, std::mem::take(&mut self.reserved_cents))),
             (None, Status::Failed) => Some((0, std::mem::take(&mut self.reserved_cents))),
             _ => None,
         };
         self.set_status(r.status, now);
         Some(settle)
+    }
+
+    /// A reported price settles the reservation only when it is a plausible charge for this
+    /// message: not negative, and at most ten times the estimate (or a dollar).
+    fn sane_price(&self, price: Option<i64>) -> Option<i64> {
+        let bound = (self.estimated_cost_cents as i64).saturating_mul(10).max(100);
+        match price {
+            Some(p) if (0..=bound).contains(&p) => Some(p),
+            Some(p) => {
+                tracing::warn!(message_id = %self.id, price_cents = p, bound, "implausible provider price ignored");
+                None
+            }
+            None => None,
+        }
     }
 }

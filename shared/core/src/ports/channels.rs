@@ -15,6 +15,7 @@ pub trait ChannelStore: Send + Sync {
 /// Which tenant a WhatsApp phone_number_id / verify token belongs to.
 #[async_trait]
 pub trait WhatsappIndex: Send + Sync {
+    /// Claims the phone_number_id for the tenant; `Conflict` when another tenant holds it.
     async fn set_whatsapp_index(
         &self,
         tenant: &TenantId,

@@ -1,6 +1,6 @@
 use super::{Page, StoreResult};
 use crate::channel::{Channel, Provider};
-use crate::ids::{MessageId, TenantId};
+use crate::ids::{KeyMode, MessageId, TenantId};
 use crate::message::Message;
 use crate::status::Status;
 use crate::tenant::IdempotencyRecord;
@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct MessageFilter {
     pub status: Option<Status>,
     pub channel: Option<Channel>,
+    /// Test keys see test messages only, live keys live ones only.
+    pub mode: KeyMode,
 }
 
 /// Sparse work index: messages that something must look at again by a certain time.
@@ -87,6 +89,7 @@ pub trait DeadLetterIndex: Send + Sync {
     async fn dead_letters(
         &self,
         tenant: &TenantId,
+        mode: KeyMode,
         archived: bool,
         prefix: &str,
         limit: u32,

@@ -34,10 +34,6 @@ pub enum Lookup {
     Unsupported,
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("email identity not prepared: {0}")]
-pub struct IdentityError(pub String);
-
 /// Every provider, reached through one registry keyed by `Provider`.
 #[async_trait]
 pub trait ProviderGateway: Send + Sync {
@@ -46,9 +42,17 @@ pub trait ProviderGateway: Send + Sync {
     async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
         Ok(Lookup::Unsupported)
     }
-    /// Makes a sender address usable (locally: creates the SES identity in the emulator;
-    /// in AWS identities are verified once, out of band, so this does nothing).
-    async fn prepare_email_identity(&self, _from: &str) -> Result<(), IdentityError> {
-        Ok(())
-    }
+    /// Whether `number` is in the provider account `secrets` open (ownership proof).
+    async fn owns_number(
+        &self,
+        provider: Provider,
+        secrets: &ChannelSecrets,
+        number: &str,
+    ) -> Result<bool, ProviderFailure>;
+    /// Whether the WhatsApp credentials reach this phone_number_id.
+    async fn whatsapp_accessible(
+        &self,
+        secrets: &ChannelSecrets,
+        phone_number_id: &str,
+    ) -> Result<bool, ProviderFailure>;
 }

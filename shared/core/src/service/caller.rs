@@ -1,5 +1,6 @@
 //! Who is calling, and the checks every route makes on it.
 use super::HeraldError;
+use crate::ids::KeyMode;
 use crate::tenant::{ApiKeyRecord, Tenant};
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,31 @@ impl Caller {
         match self {
             Caller::Tenant { tenant, .. } => Ok(tenant),
             Caller::Admin => Err(HeraldError::Forbidden),
+        }
+    }
+
+    /// The mode of the data this caller sees and creates (the admin works on live data).
+    pub fn mode(&self) -> KeyMode {
+        match self {
+            Caller::Tenant { key, .. } => key.mode,
+            Caller::Admin => KeyMode::Live,
+        }
+    }
+
+    /// The calling tenant, for a change only a live key may make (CONTRACT §12).
+    pub fn live_tenant(&self) -> Result<&Tenant, HeraldError> {
+        let tenant = self.tenant()?;
+        match self.mode() {
+            KeyMode::Live => Ok(tenant),
+            KeyMode::Test => Err(HeraldError::TestKeyForbidden),
+        }
+    }
+
+    /// Refuses a test key (the admin and live keys pass).
+    pub fn require_live(&self) -> Result<(), HeraldError> {
+        match self.mode() {
+            KeyMode::Live => Ok(()),
+            KeyMode::Test => Err(HeraldError::TestKeyForbidden),
         }
     }
 

@@ -31,6 +31,20 @@ pub enum HeraldError {
     ChannelNotConfigured(Channel),
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+    #[error("a test key may read configuration and send test messages, nothing else")]
+    TestKeyForbidden,
+    #[error("the tenant was paused by an operator; only an operator can resume it")]
+    PausedByOperator,
+    #[error("{0}")]
+    AboveOperatorLimit(String),
+    #[error("{0}")]
+    AlreadyClaimed(String),
+    #[error("{0}")]
+    NumberNotInAccount(String),
+    #[error("{0}")]
+    WhatsappNumberNotAccessible(String),
+    #[error("{0}")]
+    IdentityNotVerified(String),
 }
 
 impl HeraldError {
@@ -49,6 +63,13 @@ impl HeraldError {
             HeraldError::ChannelDisabled(_) => "CHANNEL_DISABLED",
             HeraldError::ChannelNotConfigured(_) => "CHANNEL_NOT_CONFIGURED",
             HeraldError::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            HeraldError::TestKeyForbidden => "TEST_KEY_FORBIDDEN",
+            HeraldError::PausedByOperator => "PAUSED_BY_OPERATOR",
+            HeraldError::AboveOperatorLimit(_) => "ABOVE_OPERATOR_LIMIT",
+            HeraldError::AlreadyClaimed(_) => "ALREADY_CLAIMED",
+            HeraldError::NumberNotInAccount(_) => "NUMBER_NOT_IN_ACCOUNT",
+            HeraldError::WhatsappNumberNotAccessible(_) => "WHATSAPP_NUMBER_NOT_ACCESSIBLE",
+            HeraldError::IdentityNotVerified(_) => "IDENTITY_NOT_VERIFIED",
         }
     }
 

@@ -65,6 +65,8 @@ pub struct Settings {
     pub breaker: BreakerSettings,
     pub linking_retry_delays: Vec<Duration>,
     pub linking_search_delays: Vec<Duration>,
+    /// Locally (emulator only): count an identity created at SES as verified.
+    pub ses_assume_verified: bool,
 }
 
 impl Default for Settings {
@@ -81,6 +83,7 @@ impl Default for Settings {
             breaker: Default::default(),
             linking_retry_delays: vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)],
             linking_search_delays: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
+            ses_assume_verified: false,
         }
     }
 }

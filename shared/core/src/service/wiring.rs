@@ -13,7 +13,7 @@ use super::reading::Reading;
 use super::receipts::Receipts;
 use super::sending::{Sending, SendingSettings};
 use super::support::{Audit, Outbox};
-use super::tenancy::{Channels, Numbers, ProviderAccounts, Tenancy};
+use super::tenancy::{Channels, Identities, Numbers, ProviderAccounts, Tenancy};
 use super::Settings;
 use crate::ports::*;
 use std::sync::Arc;
@@ -50,6 +50,8 @@ pub struct Adapters {
     pub linking: Arc<dyn LinkingStore>,
     pub telnyx_numbers: Arc<dyn TelnyxNumbers>,
     pub alerts: Arc<dyn Alerts>,
+    pub identities: Arc<dyn IdentityStore>,
+    pub email_identities: Arc<dyn EmailIdentities>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -67,6 +69,7 @@ pub struct Services {
     pub tenancy: Arc<Tenancy>,
     pub channels: Arc<Channels>,
     pub numbers: Arc<Numbers>,
+    pub identities: Arc<Identities>,
     pub accounts: Arc<ProviderAccounts>,
     pub controls: Arc<Controls>,
     pub dnc: Arc<DoNotContact>,
@@ -81,6 +84,7 @@ pub struct Services {
 
 /// The services others are built on, shared by all of them.
 struct Base {
+    identities: Arc<Identities>,
     clock: Arc<dyn Clock>,
     audit: Arc<Audit>,
     outbox: Arc<Outbox>,
@@ -117,7 +121,14 @@ impl Base {
             s.enqueue_grace,
         ));
         let dnc = Arc::new(DoNotContact::new(a.dnc.clone(), clock.clone()));
-        Base { clock, audit, outbox, policy, holds, dnc }
+        let identities = Arc::new(Identities {
+            store: a.identities.clone(),
+            ses: a.email_identities.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+            assume_verified: s.ses_assume_verified,
+        });
+        Base { identities, clock, audit, outbox, policy, holds, dnc }
     }
 
     fn receipts(&self, a: &Adapters, s: &Settings) -> Receipts {
@@ -232,6 +243,7 @@ impl Base {
             idempotency: a.idempotency.clone(),
             numbers: a.numbers.clone(),
             policy: self.policy.clone(),
+            identities: self.identities.clone(),
             outbox: self.outbox.clone(),
             clock: self.clock.clone(),
             pricing: s.pricing.clone(),
@@ -266,6 +278,7 @@ impl Base {
             audit: self.audit.clone(),
             clock: self.clock.clone(),
             secret_prefix: s.secret_prefix.clone(),
+            identities: self.identities.clone(),
         }
     }
 }
@@ -294,6 +307,9 @@ impl Services {
         };
         let numbers = Numbers {
             numbers: a.numbers.clone(),
+            channels: a.channels.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
             linking: linking.clone(),
             audit: audit.clone(),
             clock: clock.clone(),
@@ -314,6 +330,7 @@ impl Services {
             controls: Arc::new(base.controls(&a)),
             callbacks: Arc::new(callbacks),
             numbers: Arc::new(numbers),
+            identities: base.identities.clone(),
             accounts: Arc::new(accounts),
             reading: Arc::new(reading),
             queue: a.queue,

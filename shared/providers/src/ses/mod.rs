@@ -2,25 +2,25 @@
 //! (delivery, bounce, complaint) arriving through SNS.
 mod errors;
 pub mod events;
+mod identities;
 mod send;
 
 pub use errors::ROWS;
+pub use identities::SesIdentities;
 pub use send::{Email, SesEmail};
 
 use crate::Carrier;
 use async_trait::async_trait;
-use herald_core::ports::{Accepted, IdentityError, Outbound};
+use herald_core::ports::{Accepted, Outbound};
 use herald_core::{Provider, ProviderFailure};
 
 pub struct Ses {
     client: SesEmail,
-    /// Locally the emulator needs each sender identity to exist; in AWS it is verified once.
-    create_identities: bool,
 }
 
 impl Ses {
-    pub fn new(client: aws_sdk_sesv2::Client, create_identities: bool) -> Self {
-        Self { client: SesEmail::new(client), create_identities }
+    pub fn new(client: aws_sdk_sesv2::Client) -> Self {
+        Self { client: SesEmail::new(client) }
     }
 }
 
@@ -40,13 +40,5 @@ impl Carrier for Ses {
         };
         let id = self.client.send(&email).await?;
         Ok(Accepted { provider_message_id: id, delivered: false })
-    }
-
-    async fn prepare_sender(&self, from: &str) -> Result<(), IdentityError> {
-        if self.create_identities {
-            self.client.ensure_identity(from).await
-        } else {
-            Ok(())
-        }
     }
 }

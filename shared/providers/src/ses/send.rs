@@ -3,7 +3,6 @@ use super::errors::ROWS;
 use crate::common::failure;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage, MessageTag};
 use aws_sdk_sesv2::Client;
-use herald_core::ports::IdentityError;
 use herald_core::{Provider, ProviderFailure};
 
 #[derive(Clone)]
@@ -68,15 +67,6 @@ impl SesEmail {
                 let message = message.unwrap_or_else(|| "SES call failed".into());
                 Err(failure(Provider::Ses, ROWS, status, code, message, None))
             }
-        }
-    }
-
-    /// Locally the emulator needs the sender identity to exist; in AWS it is verified once.
-    pub async fn ensure_identity(&self, address: &str) -> Result<(), IdentityError> {
-        match self.client.create_email_identity().email_identity(address).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
-            Err(e) => Err(IdentityError(format!("{:?}", e.as_service_error().map(|s| s.to_string())))),
         }
     }
 }

@@ -58,7 +58,7 @@ impl Webhook for TelnyxWebhook {
                 let status =
                     if event_type == "message.sent" { Some(Status::Sent) } else { status(s(&payload, "/to/0/status")) };
                 let Some(status) = status else { return vec![] };
-                let receipt = receipt(&payload, pmid, status, req.now);
+                let receipt = receipt(&payload, pmid, status, req.now, tenant);
                 vec![ProviderEvent::Receipt { event_id, receipt }]
             }
             "message.received" => {
@@ -85,9 +85,18 @@ impl Webhook for TelnyxWebhook {
     }
 }
 
-fn receipt(payload: &Value, pmid: String, status: Status, now: chrono::DateTime<chrono::Utc>) -> Receipt {
+fn receipt(
+    payload: &Value,
+    pmid: String,
+    status: Status,
+    now: chrono::DateTime<chrono::Utc>,
+    tenant: &TenantId,
+) -> Receipt {
     let amount = payload.pointer("/cost/amount");
+    // Herald prices in US cents: a cost in another currency, or a negative one, settles nothing.
+    let usd = payload.pointer("/cost/currency").and_then(|c| c.as_str()).is_none_or(|c| c.eq_ignore_ascii_case("USD"));
     let cost = amount.and_then(|a| a.as_str().and_then(|x| x.parse::<f64>().ok()).or_else(|| a.as_f64()));
+    let cost = cost.filter(|c| usd && c.is_finite() && *c >= 0.0);
     let code = payload.pointer("/errors/0/code");
     let error_code = code.map(|c| c.as_str().map(str::to_string).unwrap_or_else(|| c.to_string()));
     let detail = payload.pointer("/errors/0/detail").or_else(|| payload.pointer("/errors/0/title"));
@@ -100,5 +109,6 @@ fn receipt(payload: &Value, pmid: String, status: Status, now: chrono::DateTime<
         error_message: detail.and_then(|d| d.as_str()).map(str::to_string),
         at: now,
         price_cents: cost.map(|c| (c * 100.0).ceil() as i64),
+        tenant_id: Some(tenant.clone()),
     }
 }

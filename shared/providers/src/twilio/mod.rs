@@ -1,6 +1,7 @@
 //! Twilio Programmable Messaging: send (`POST …/Messages.json`), lookup for stale recovery
 //! (`GET …/Messages.json`), status and inbound webhooks signed with `X-Twilio-Signature`.
 mod errors;
+mod numbers;
 mod send;
 mod signature;
 mod webhook;
@@ -13,6 +14,7 @@ use crate::{Carrier, HttpProviders, Webhook};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::ports::{Accepted, Lookup, Outbound};
+use herald_core::tenant::ChannelSecrets;
 use herald_core::ProviderFailure;
 
 pub struct Twilio {
@@ -34,6 +36,10 @@ impl Carrier for Twilio {
 
     async fn lookup(&self, out: &Outbound<'_>, since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
         send::lookup(&self.http, out, since).await
+    }
+
+    async fn owns_number(&self, secrets: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
+        numbers::in_account(&self.http, secrets, number).await
     }
 
     fn webhook(&self) -> Option<&dyn Webhook> {

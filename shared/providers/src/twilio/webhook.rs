@@ -82,6 +82,7 @@ impl Webhook for TwilioWebhook {
             error_message: p.get("ErrorMessage").cloned(),
             at: req.now,
             price_cents: None,
+            tenant_id: Some(tenant.clone()),
         };
         vec![ProviderEvent::Receipt { event_id: format!("{sid}:{raw}"), receipt }]
     }

@@ -1,6 +1,7 @@
 //! WhatsApp Cloud API: send (`POST /{version}/{phone_number_id}/messages`), and webhooks
 //! signed with `X-Hub-Signature-256`, with Meta's GET subscription handshake.
 mod errors;
+mod phone;
 mod send;
 mod signature;
 mod webhook;
@@ -13,6 +14,7 @@ pub use webhook::WhatsappWebhook;
 use crate::{Carrier, HttpProviders, Webhook};
 use async_trait::async_trait;
 use herald_core::ports::{Accepted, Outbound};
+use herald_core::tenant::ChannelSecrets;
 use herald_core::ProviderFailure;
 
 pub struct Whatsapp {
@@ -30,6 +32,11 @@ impl Whatsapp {
 impl Carrier for Whatsapp {
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         send::send(&self.http, out).await
+    }
+
+    /// For WhatsApp the "number" is the phone_number_id, reached with the tenant's token.
+    async fn owns_number(&self, secrets: &ChannelSecrets, phone_number_id: &str) -> Result<bool, ProviderFailure> {
+        phone::accessible(&self.http, secrets, phone_number_id).await
     }
 
     fn webhook(&self) -> Option<&dyn Webhook> {

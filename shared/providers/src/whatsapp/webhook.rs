@@ -68,7 +68,7 @@ impl Webhook for WhatsappWebhook {
         let mut events = Vec::new();
         for value in values(req).unwrap_or_default().iter().filter(|v| phone_number_id(v) == pnid) {
             for st in value.get("statuses").and_then(|x| x.as_array()).into_iter().flatten() {
-                events.extend(status_event(st, req.now));
+                events.extend(status_event(st, req.now, tenant));
             }
             for m in value.get("messages").and_then(|x| x.as_array()).into_iter().flatten() {
                 events.push(inbound_event(m, pnid, tenant, req.now));
@@ -90,7 +90,7 @@ impl Webhook for WhatsappWebhook {
     }
 }
 
-fn status_event(st: &Value, now: chrono::DateTime<chrono::Utc>) -> Option<ProviderEvent> {
+fn status_event(st: &Value, now: chrono::DateTime<chrono::Utc>, tenant: &TenantId) -> Option<ProviderEvent> {
     let raw = str_of(st, "status");
     let status = status(raw)?;
     let id = str_of(st, "id").to_string();
@@ -104,6 +104,7 @@ fn status_event(st: &Value, now: chrono::DateTime<chrono::Utc>) -> Option<Provid
         error_message: st.pointer("/errors/0/title").and_then(|x| x.as_str()).map(str::to_string),
         at: ts(st, now),
         price_cents: None,
+        tenant_id: Some(tenant.clone()),
     };
     Some(ProviderEvent::Receipt { event_id: format!("{id}:{raw}"), receipt })
 }

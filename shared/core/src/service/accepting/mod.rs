@@ -12,6 +12,7 @@ pub use request::{validate, Acceptance, SendRequest, TemplateRequest, Validated,
 use super::policy::Policy;
 use super::support::Outbox;
 use super::{Caller, HeraldError};
+use crate::address::Address;
 use crate::channel::Channel;
 use crate::ids::{CorrelationId, KeyMode};
 use crate::ports::{Clock, IdempotencyStore, Inserted, MessageStore, NumberStore};
@@ -26,6 +27,7 @@ pub struct Accepting {
     pub(crate) idempotency: Arc<dyn IdempotencyStore>,
     pub(crate) numbers: Arc<dyn NumberStore>,
     pub(crate) policy: Arc<Policy>,
+    pub(crate) identities: Arc<super::tenancy::Identities>,
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pricing: Pricing,
@@ -70,6 +72,12 @@ impl Accepting {
             return Err(HeraldError::validation("Idempotency-Key", "INVALID_LENGTH", message));
         }
         let hash = request_hash(&req);
+        // Keys are scoped by tenant (the record's partition) and by mode: a test send never
+        // answers for a live one.
+        let idempotency_key = idempotency_key.map(|k| match key.mode {
+            KeyMode::Live => k,
+            KeyMode::Test => format!("test:{k}"),
+        });
         if let Some(k) = &idempotency_key {
             if let Some(prev) = self.idempotency.idempotency(&tenant.id, k).await? {
                 return replay(prev, &hash);
@@ -84,11 +92,16 @@ impl Accepting {
     /// Validation, plus the ownership of a requested sender (live keys only).
     async fn validated(&self, tenant: &Tenant, mode: KeyMode, req: &SendRequest) -> Result<Validated, HeraldError> {
         let valid = validate(tenant.default_country.as_deref(), req)?;
-        if let (Some(from), KeyMode::Live) = (&valid.from, mode) {
-            if self.numbers.number(from.as_str()).await?.is_none_or(|n| n.tenant_id != tenant.id) {
-                let message = "'from' must be one of the tenant's registered numbers";
-                return Err(HeraldError::validation("from", "NOT_REGISTERED", message));
+        match (&valid.from, mode) {
+            (Some(Address::Phone(from)), KeyMode::Live) => {
+                if self.numbers.number(from.as_str()).await?.is_none_or(|n| n.tenant_id != tenant.id) {
+                    let message = "'from' must be one of the tenant's registered numbers";
+                    return Err(HeraldError::validation("from", "NOT_REGISTERED", message));
+                }
             }
+            // Test keys too: nobody sends as a domain they have not proven.
+            (Some(Address::Email(from)), _) => self.identities.require_verified(&tenant.id, from).await?,
+            _ => {}
         }
         Ok(valid)
     }

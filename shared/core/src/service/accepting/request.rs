@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 pub const MAX_SMS_CHARS: usize = 1600;
 pub const MAX_WHATSAPP_CHARS: usize = 4096;
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// RFC 5322's line limit, which a subject must fit.
+pub const MAX_SUBJECT_CHARS: usize = 998;
+pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
+pub const MAX_METADATA_BYTES: usize = 2 * 1024;
 
 /// `POST /v1/messages` as the caller sends it. Unknown fields are refused.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -70,8 +74,8 @@ pub struct Acceptance {
 /// A request whose addresses are normalised and whose content fits its channel.
 pub struct Validated {
     pub to: Address,
-    /// The requested SMS sender, normalised (ownership is checked by the caller).
-    pub from: Option<E164>,
+    /// The requested sender, normalised (ownership is checked by the caller).
+    pub from: Option<Address>,
     pub region: Option<String>,
     pub segments: u32,
     pub encoding: Option<Encoding>,
@@ -111,6 +115,8 @@ fn validate_common(req: &SendRequest) -> Result<(), HeraldError> {
     if let Some(meta) = &req.metadata {
         let ok = meta.len() <= 20 && meta.iter().all(|(k, v)| k.len() <= 40 && v.len() <= 500);
         check(ok, "metadata", "TOO_LARGE", "metadata: at most 20 keys, keys ≤ 40 and values ≤ 500 characters")?;
+        let size = serde_json::to_vec(meta).map(|v| v.len()).unwrap_or(usize::MAX);
+        check(size <= MAX_METADATA_BYTES, "metadata", "TOO_LARGE", "metadata is limited to 2 KiB serialised")?;
     }
     if let Some(fb) = &req.fallback_channels {
         let ok = !fb.contains(&req.channel) && fb.len() <= 2;
@@ -138,7 +144,7 @@ fn validate_sms(country: Option<&str>, req: &SendRequest) -> Result<Validated, H
     if req.template.is_some() || req.subject.is_some() || req.html.is_some() {
         return Err(HeraldError::invalid("subject, html and template do not apply to sms"));
     }
-    let from = req.from.as_deref().map(|f| phone("from", f, country, req.channel)).transpose()?;
+    let from = req.from.as_deref().map(|f| phone("from", f, country, req.channel).map(Address::Phone)).transpose()?;
     let info = segments::count(body);
     Ok(Validated {
         region: to.region(),
@@ -158,6 +164,15 @@ fn validate_whatsapp(country: Option<&str>, req: &SendRequest) -> Result<Validat
     if let Some(t) = &req.template {
         let ok = !t.name.trim().is_empty() && !t.language.trim().is_empty();
         check(ok, "template", "INVALID", "template needs a name and a language")?;
+        check(
+            t.name.chars().count() <= 512,
+            "template.name",
+            "TOO_LONG",
+            "template name is limited to 512 characters",
+        )?;
+        let params_ok = t.parameters.len() <= 20 && t.parameters.iter().all(|p| p.chars().count() <= 1024);
+        let message = "at most 20 template parameters of at most 1,024 characters";
+        check(params_ok, "template.parameters", "TOO_LARGE", message)?;
     }
     let encoding = req.body.as_deref().map(|b| segments::count(b).encoding);
     Ok(Validated { region: to.region(), to: Address::Phone(to), from: None, segments: 1, encoding })
@@ -167,9 +182,22 @@ fn validate_email(req: &SendRequest) -> Result<Validated, HeraldError> {
     let to = EmailAddress::parse(&req.to)
         .map_err(|_| HeraldError::validation("to", "INVALID_EMAIL", "'to' is not a valid email address"))?;
     check(non_empty(&req.subject), "subject", "REQUIRED", "subject is required for email")?;
+    let subject_ok = req.subject.as_deref().is_none_or(|s| s.chars().count() <= MAX_SUBJECT_CHARS);
+    check(subject_ok, "subject", "TOO_LONG", "subject is limited to 998 characters")?;
     check(non_empty(&req.body) || non_empty(&req.html), "body", "REQUIRED", "email needs a body or html")?;
+    for (field, value) in [("body", &req.body), ("html", &req.html)] {
+        let fits = value.as_deref().is_none_or(|v| v.len() <= MAX_EMAIL_BYTES);
+        check(fits, field, "TOO_LONG", &format!("email {field} is limited to 256 KiB"))?;
+    }
     if req.template.is_some() {
         return Err(HeraldError::invalid("template does not apply to email"));
     }
-    Ok(Validated { region: None, to: Address::Email(to), from: None, segments: 1, encoding: None })
+    let from =
+        match req.from.as_deref() {
+            Some(f) => Some(Address::Email(EmailAddress::parse(f).map_err(|_| {
+                HeraldError::validation("from", "INVALID_EMAIL", "'from' is not a valid email address")
+            })?)),
+            None => None,
+        };
+    Ok(Validated { region: None, to: Address::Email(to), from, segments: 1, encoding: None })
 }

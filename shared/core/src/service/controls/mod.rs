@@ -49,6 +49,7 @@ impl Controls {
 
     /// Kill switch: nothing of the tenant reaches a provider within `pause_recheck`.
     pub async fn pause(&self, caller: &Caller, id: Option<&str>, reason: String) -> Result<Tenant, HeraldError> {
+        caller.require_live()?;
         let mut t = self.target_tenant(caller, id).await?;
         if reason.trim().is_empty() || reason.len() > 500 {
             return Err(HeraldError::validation("reason", "REQUIRED", "a reason (up to 500 characters) is required"));
@@ -64,7 +65,12 @@ impl Controls {
     }
 
     pub async fn resume(&self, caller: &Caller, id: Option<&str>) -> Result<(Tenant, u32), HeraldError> {
+        caller.require_live()?;
         let mut t = self.target_tenant(caller, id).await?;
+        // An operator's pause (compliance, abuse) is lifted by an operator only.
+        if matches!(caller, Caller::Tenant { .. }) && t.paused.as_ref().is_some_and(|p| p.by == "admin") {
+            return Err(HeraldError::PausedByOperator);
+        }
         t.paused = None;
         t.updated_at = self.clock.now();
         self.tenants.save_tenant(&t).await?;

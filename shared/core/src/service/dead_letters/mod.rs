@@ -109,7 +109,10 @@ impl DeadLetters {
         let since = filter.since;
         for tenant in self.dlq_scope(caller, filter.tenant_id.as_deref()).await? {
             for prefix in if archived { vec![String::new()] } else { prefixes(filter) } {
-                let page = self.index.dead_letters(&tenant, archived, &prefix, limit.clamp(1, 500), cursor).await?;
+                let page = self
+                    .index
+                    .dead_letters(&tenant, caller.mode(), archived, &prefix, limit.clamp(1, 500), cursor)
+                    .await?;
                 for (id, key) in page.items {
                     if let (Some(s), Some(k)) = (since, parse_key(&key)) {
                         if k.at < s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) {
@@ -132,7 +135,7 @@ impl DeadLetters {
         for tenant in self.dlq_scope(caller, tenant_filter).await? {
             let mut cursor: Option<String> = None;
             loop {
-                let page = self.index.dead_letters(&tenant, false, "", 1000, cursor.as_deref()).await?;
+                let page = self.index.dead_letters(&tenant, caller.mode(), false, "", 1000, cursor.as_deref()).await?;
                 for (_, key) in &page.items {
                     if let Some(k) = parse_key(key) {
                         let e = groups.entry((k.channel, k.code)).or_insert((0, String::new()));
@@ -172,7 +175,7 @@ impl DeadLetters {
         if let Some(ids) = &filter.ids {
             for raw in ids {
                 let Some(id) = MessageId::parse(raw) else { continue };
-                if self.retry_one(&id, own.as_ref(), &actor).await? {
+                if self.retry_one(&id, own.as_ref(), caller.mode(), &actor).await? {
                     requeued += 1;
                 }
             }
@@ -188,13 +191,13 @@ impl DeadLetters {
                         done = false;
                         break 'tenants;
                     }
-                    let page = self.index.dead_letters(&tenant, false, &prefix, PAGE, None).await?;
+                    let page = self.index.dead_letters(&tenant, caller.mode(), false, &prefix, PAGE, None).await?;
                     let mut progressed = false;
                     for (id, key) in &page.items {
                         if since.as_ref().is_some_and(|s| parse_key(key).is_some_and(|k| k.at < *s)) {
                             continue;
                         }
-                        if self.retry_one(id, Some(&tenant), &actor).await? {
+                        if self.retry_one(id, Some(&tenant), caller.mode(), &actor).await? {
                             requeued += 1;
                             progressed = true;
                         }
@@ -209,12 +212,19 @@ impl DeadLetters {
         Ok(RetryReport { requeued, done })
     }
 
-    async fn retry_one(&self, id: &MessageId, tenant: Option<&TenantId>, actor: &str) -> Result<bool, HeraldError> {
+    async fn retry_one(
+        &self,
+        id: &MessageId,
+        tenant: Option<&TenantId>,
+        mode: crate::KeyMode,
+        actor: &str,
+    ) -> Result<bool, HeraldError> {
         let now = self.clock.now();
         let grace = duration(self.enqueue_grace);
         let mut changed = false;
         let m = update_message(self.messages.as_ref(), id, |m| {
             if tenant.is_some_and(|t| *t != m.tenant_id)
+                || m.key_mode != mode
                 || !(m.dead_lettered && m.status == Status::Failed && m.archived_at.is_none())
             {
                 return false;
@@ -248,7 +258,7 @@ impl DeadLetters {
         for tenant in self.dlq_scope(caller, tenant_filter).await? {
             let mut cursor: Option<String> = None;
             loop {
-                let page = self.index.dead_letters(&tenant, false, "", PAGE, cursor.as_deref()).await?;
+                let page = self.index.dead_letters(&tenant, caller.mode(), false, "", PAGE, cursor.as_deref()).await?;
                 for (id, key) in &page.items {
                     if parse_key(key).is_some_and(|k| k.at <= cutoff) {
                         let done = update_message(self.messages.as_ref(), id, |m| {

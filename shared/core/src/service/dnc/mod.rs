@@ -25,7 +25,7 @@ impl DoNotContact {
     }
 
     pub async fn put(&self, caller: &Caller, raw: &str, reason: Option<String>) -> Result<DncEntry, HeraldError> {
-        let tenant = caller.tenant()?;
+        let tenant = caller.live_tenant()?;
         let address = dnc_address(tenant, raw)?;
         self.add(&tenant.id, &address, reason.unwrap_or_else(|| "MANUAL".into()), "api").await
     }
@@ -62,7 +62,7 @@ impl DoNotContact {
     }
 
     pub async fn delete(&self, caller: &Caller, raw: &str) -> Result<(), HeraldError> {
-        let tenant = caller.tenant()?;
+        let tenant = caller.live_tenant()?;
         let address = dnc_address(tenant, raw).map_err(|_| HeraldError::NotFound)?;
         if !self.remove(&tenant.id, &address).await? {
             return Err(HeraldError::NotFound);

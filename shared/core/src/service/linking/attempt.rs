@@ -48,7 +48,7 @@ impl Linking {
     }
 
     /// The number's Telnyx id, searched again after each of the search delays.
-    async fn find_number(&self, st: &LinkingState, api_key: &str) -> Result<String, LinkError> {
+    pub(crate) async fn find_number(&self, st: &LinkingState, api_key: &str) -> Result<String, LinkError> {
         let mut delays = self.settings.search_delays.iter();
         loop {
             let s0 = Instant::now();

@@ -79,14 +79,18 @@ impl Linking {
         let (e164, profile) =
             validate(phone, profile).map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
         let creds = creds.ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
-        if let Some(existing) = self.numbers.number(&e164).await? {
-            if existing.tenant_id != tenant.id {
-                return Err(HeraldError::Conflict("this number is registered to another tenant".into()));
+        if self.numbers.number(&e164).await?.is_some_and(|n| n.tenant_id != tenant.id) {
+            return Err(crate::service::tenancy::claimed());
+        }
+        // Ownership: a number ordered now with the tenant's key is theirs; any other must be
+        // found in their Telnyx account by the search (retried while a new number is indexed).
+        let number_id = match purchase {
+            true => {
+                self.order(&creds.api_key, &e164, &profile).await?;
+                None
             }
-        }
-        if purchase {
-            self.order(&creds.api_key, &e164, &profile).await?;
-        }
+            false => Some(self.find_in_account(tenant, &e164, &profile, &creds.api_key).await?),
+        };
         let now = self.clock.now();
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
@@ -97,15 +101,13 @@ impl Linking {
             created_at: now,
         };
         self.numbers.save_number(&number).await.map_err(|e| match e {
-            crate::ports::StoreError::Conflict => {
-                HeraldError::Conflict("this number is registered to another tenant".into())
-            }
+            crate::ports::StoreError::Conflict => crate::service::tenancy::claimed(),
             other => other.into(),
         })?;
         let state = match self.linking.linking(&e164).await? {
             Some(s) if s.status == LinkStatus::Linked && s.messaging_profile_id == profile => s,
             existing => {
-                let s = self.start_linking(tenant, &e164, profile, existing.map(|e| e.version)).await?;
+                let s = self.start_linking(tenant, &e164, profile, existing.map(|e| e.version), number_id).await?;
                 self.attempt_link(s, &creds.api_key, false).await?
             }
         };
@@ -135,31 +137,58 @@ impl Linking {
         e164: &str,
         profile: String,
         previous_version: Option<u64>,
+        number_id: Option<String>,
     ) -> Result<LinkingState, HeraldError> {
-        let now = self.clock.now();
-        let s = LinkingState {
-            tenant_id: tenant.id.clone(),
-            phone_number: e164.to_string(),
-            messaging_profile_id: profile,
-            status: LinkStatus::Pending,
-            method: None,
-            number_id: None,
-            last_attempt: None,
-            retry_count: 0,
-            error: None,
-            next_attempt_at: Some(now),
-            claimed_until: Some(now + Duration::seconds(CLAIM_SECS)),
-            alerted: false,
-            version: previous_version.map_or(1, |v| v + 1),
-            created_at: now,
-            updated_at: now,
-        };
+        let mut s = draft_state(tenant, e164, profile, self.clock.now());
+        s.number_id = number_id;
+        s.version = previous_version.map_or(1, |v| v + 1);
         if !self.linking.save_linking(&s).await? {
             return Err(HeraldError::Conflict("linking for this number is being changed concurrently".into()));
         }
         Ok(s)
     }
 
+    /// The number's Telnyx id when the tenant's account has it; else `NUMBER_NOT_IN_ACCOUNT`.
+    async fn find_in_account(
+        &self,
+        tenant: &Tenant,
+        e164: &str,
+        profile: &str,
+        api_key: &str,
+    ) -> Result<String, HeraldError> {
+        let probe = draft_state(tenant, e164, profile.to_string(), self.clock.now());
+        match self.find_number(&probe, api_key).await {
+            Ok(id) => Ok(id),
+            Err(e) if e.category == LinkErrorCategory::NotFound => {
+                Err(HeraldError::NumberNotInAccount(format!("{} is not in this Telnyx account", mask_phone(e164))))
+            }
+            Err(e) => Err(HeraldError::Unavailable(format!("{}: {}", e.category.as_str(), e.detail))),
+        }
+    }
+}
+
+/// A pending linking state for a number, not yet stored.
+fn draft_state(tenant: &Tenant, e164: &str, profile: String, now: chrono::DateTime<chrono::Utc>) -> LinkingState {
+    LinkingState {
+        tenant_id: tenant.id.clone(),
+        phone_number: e164.to_string(),
+        messaging_profile_id: profile,
+        status: LinkStatus::Pending,
+        method: None,
+        number_id: None,
+        last_attempt: None,
+        retry_count: 0,
+        error: None,
+        next_attempt_at: Some(now),
+        claimed_until: Some(now + Duration::seconds(CLAIM_SECS)),
+        alerted: false,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+impl Linking {
     /// Claims a linking state for one attempt (a conditional write: overlapping runs skip it).
     async fn claim_linking(&self, e164: &str, reset: bool) -> Result<Option<LinkingState>, HeraldError> {
         let Some(mut st) = self.linking.linking(e164).await? else { return Ok(None) };
@@ -212,6 +241,7 @@ impl Linking {
 
     /// Manual retry: resets the retry count and tries now.
     pub async fn retry_linking(&self, caller: &Caller, e164: &str) -> Result<LinkingState, HeraldError> {
+        caller.require_live()?;
         let current = self.linking_status(caller, e164).await?;
         if current.status == LinkStatus::Linked {
             return Ok(current);

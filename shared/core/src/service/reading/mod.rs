@@ -22,7 +22,7 @@ impl Reading {
         let tenant = caller.tenant()?;
         let id = MessageId::parse(id).ok_or(HeraldError::NotFound)?;
         match self.messages.message(&id).await? {
-            Some(m) if m.tenant_id == tenant.id => Ok(m),
+            Some(m) if m.tenant_id == tenant.id && m.key_mode == caller.mode() => Ok(m),
             _ => Err(HeraldError::NotFound),
         }
     }
@@ -30,11 +30,12 @@ impl Reading {
     pub async fn messages(
         &self,
         caller: &Caller,
-        filter: MessageFilter,
+        mut filter: MessageFilter,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<Message>, HeraldError> {
         let tenant = caller.tenant()?;
+        filter.mode = caller.mode();
         Ok(self.messages.list(&tenant.id, &filter, limit.clamp(1, 100), cursor).await?)
     }
 

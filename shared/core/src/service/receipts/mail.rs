@@ -38,6 +38,7 @@ impl Receipts {
             error_message: failed.then(|| "SES Bounce".to_string()),
             at: self.now(),
             price_cents: None,
+            tenant_id: event.tenant_id.clone(),
         };
         self.apply_receipt(&receipt).await
     }

@@ -80,17 +80,17 @@ impl Receipts {
             return Ok(ReceiptOutcome::Unknown);
         };
         let now = self.now();
-        let mut settle: Option<(i64, u64)> = None;
+        let (mut settle, mut applied): (Option<(i64, u64)>, bool) = (None, false);
         let updated = update_message(self.messages.as_ref(), &id, |m| match m.apply_receipt(r, now) {
             Some(s) => {
-                settle = s;
+                (settle, applied) = (s, true);
                 true
             }
             None => false,
         })
         .await?;
         match updated {
-            Some(m) if m.status == r.status && m.history.last().is_some_and(|h| h.status == r.status) => {
+            Some(m) if applied && m.status == r.status => {
                 if let Some((actual, reserved)) = settle {
                     self.policy.settle(&m, actual, reserved).await;
                 }

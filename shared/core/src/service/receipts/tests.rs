@@ -15,6 +15,7 @@ fn receipt(pmid: &str, status: Status) -> Receipt {
         error_message: None,
         at: chrono::Utc::now(),
         price_cents: None,
+        tenant_id: None,
     }
 }
 

@@ -77,7 +77,9 @@ impl Sending {
         if matches!(admission, Admission::Deny { .. }) {
             return Ok(None);
         }
-        let Some(from) = self.sender_for(msg, config, backup, None).await? else { return Ok(None) };
+        // An SMS number belongs to one provider; an email sender works with any.
+        let requested = msg.from.as_deref().filter(|_| msg.channel == Channel::Email);
+        let Some(from) = self.sender_for(msg, config, backup, requested).await? else { return Ok(None) };
         Ok(Some(Plan {
             provider: backup,
             from: Some(from),

@@ -1,7 +1,7 @@
 //! Claim, call, record: the attempt is claimed with a conditional write, the provider is
 //! called once, and its answer is applied to the freshest copy of the message.
 use super::{JobOutcome, Plan, Sending};
-use crate::address::E164;
+use crate::address::{Address, E164};
 use crate::errors::ProviderFailure;
 use crate::message::Message;
 use crate::ports::{Accepted, Outbound};
@@ -18,11 +18,10 @@ impl Sending {
         let mut claimed = msg.clone();
         if let Some(note) = &plan.failover {
             claimed.notes.push(note.clone());
-            claimed.from = None;
         }
         claimed.begin_attempt(plan.provider, now);
         if msg.channel == Channel::Sms {
-            claimed.from = plan.from.clone().map(E164::from_stored).or(claimed.from.clone());
+            claimed.from = plan.from.clone().map(|f| Address::Phone(E164::from_stored(f))).or(claimed.from.clone());
         }
         // If this sender dies mid-call, the stale-recovery job finds the message after this.
         claimed.due_at = Some(now + duration(self.settings.stale_after));

@@ -88,7 +88,7 @@ impl Sending {
                 }
                 self.pick_number(msg, provider).await?
             }
-            Channel::Email => config.from_address.clone(),
+            Channel::Email => requested.map(str::to_string).or_else(|| config.from_address.clone()),
             Channel::Whatsapp => config.phone_number_id.clone(),
         })
     }

@@ -1,8 +1,10 @@
 //! Channel configuration: provider, backup, credentials (to the secret store, never
 //! returned or logged) and the WhatsApp routing index.
+use super::Identities;
 use crate::address::EmailAddress;
 use crate::channel::{Channel, Provider};
-use crate::ports::{ChannelStore, Clock, ProviderGateway, SecretStore, WhatsappIndex};
+use crate::ids::TenantId;
+use crate::ports::{ChannelStore, Clock, ProviderGateway, SecretStore, StoreError, WhatsappIndex};
 use crate::service::support::{channel_secrets, Audit};
 use crate::service::{Caller, HeraldError};
 use crate::tenant::*;
@@ -105,12 +107,14 @@ pub struct Channels {
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) secret_prefix: String,
+    pub(crate) identities: Arc<Identities>,
 }
 
 impl Channels {
     pub async fn put_channel(&self, caller: &Caller, update: ChannelUpdate) -> Result<ChannelView, HeraldError> {
-        let tenant = caller.tenant()?;
+        let tenant = caller.live_tenant()?;
         let parts = ChannelParts::parse(update)?;
+        self.prove(&tenant.id, &parts).await?;
         let (channel, provider, backup) = (parts.channel, parts.provider, parts.backup);
         let secret_name = format!("{}/tenants/{}/channels/{}", self.secret_prefix, tenant.id, channel);
         let raw = serde_json::to_string(&parts.secrets).map_err(|e| HeraldError::Unavailable(e.to_string()))?;
@@ -132,22 +136,39 @@ impl Channels {
             secret_name,
             updated_at: self.clock.now(),
         };
-        if let Some(from) = &cfg.from_address {
-            if provider == Provider::Ses || backup == Some(Provider::Ses) {
-                if let Err(e) = self.providers.prepare_email_identity(from).await {
-                    tracing::warn!(error = %e, "could not prepare the SES identity");
-                }
-            }
-        }
-        if let (Some(pnid), Some(wa)) = (&cfg.phone_number_id, &parts.secrets.whatsapp) {
-            use sha2::{Digest, Sha256};
-            let token_hash = hex::encode(Sha256::digest(wa.verify_token.as_bytes()));
-            self.wa_index.set_whatsapp_index(&tenant.id, pnid, &token_hash).await?;
-        }
         self.channels.save_channel(&cfg).await?;
         let detail = json!({"channel": channel, "provider": provider, "backup_provider": backup});
         self.audit.record(caller, Some(&tenant.id), "channel.put", detail).await;
         Ok(cfg.into())
+    }
+
+    /// What the tenant must own before a channel may use it: the sender address (a verified
+    /// identity) or the WhatsApp number (reachable with its token, and claimed by none other).
+    async fn prove(&self, tenant: &TenantId, parts: &ChannelParts) -> Result<(), HeraldError> {
+        if let Some(from) = &parts.from_address {
+            let address =
+                EmailAddress::parse(from).map_err(|_| HeraldError::invalid("from_address is not an email address"))?;
+            self.identities.require_verified(tenant, &address).await?;
+        }
+        let (Some(pnid), Some(wa)) = (&parts.phone_number_id, &parts.secrets.whatsapp) else { return Ok(()) };
+        let reachable = self.providers.whatsapp_accessible(&parts.secrets, pnid).await;
+        match reachable {
+            Ok(true) => {}
+            Ok(false) => {
+                let message = format!("phone_number_id {pnid} is not accessible with this access token");
+                return Err(HeraldError::WhatsappNumberNotAccessible(message));
+            }
+            Err(e) => return Err(HeraldError::Unavailable(format!("whatsapp: {}", e.message))),
+        }
+        use sha2::{Digest, Sha256};
+        let token_hash = hex::encode(Sha256::digest(wa.verify_token.as_bytes()));
+        match self.wa_index.set_whatsapp_index(tenant, pnid, &token_hash).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict) => {
+                Err(HeraldError::AlreadyClaimed(format!("phone_number_id {pnid} is held by another tenant")))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// `PATCH /v1/channels/{channel}` — switch the primary (runbook: switch to backup).
@@ -158,7 +179,7 @@ impl Channels {
         provider: Provider,
         backup: Option<Option<Provider>>,
     ) -> Result<ChannelView, HeraldError> {
-        let tenant = caller.tenant()?;
+        let tenant = caller.live_tenant()?;
         let mut cfg = self.channels.channel(&tenant.id, channel).await?.ok_or(HeraldError::NotFound)?;
         if !provider.serves(channel) || provider == Provider::Simulator {
             return Err(HeraldError::validation(
@@ -229,6 +250,10 @@ impl ChannelParts {
                         "from_address is not a valid email address",
                     )
                 })?;
+                if let Some(smtp) = &e.credentials.smtp {
+                    let ok = !smtp.host.trim().is_empty() && !smtp.username.is_empty() && !smtp.password.is_empty();
+                    check_secret(ok, "credentials.smtp", "a host, a username and a password")?;
+                }
                 let secrets = ChannelSecrets { smtp: e.credentials.smtp, ..Default::default() };
                 let from_address = Some(from.to_string());
                 Self::of(Channel::Email, e.provider, e.backup_provider, secrets, from_address, None, None)
@@ -254,12 +279,23 @@ impl ChannelParts {
     fn sms(s: SmsChannel) -> Result<Self, HeraldError> {
         let secrets =
             ChannelSecrets { twilio: s.credentials.twilio, telnyx: s.credentials.telnyx, ..Default::default() };
-        if let Some(k) = secrets.telnyx.as_ref().and_then(|t| t.webhook_public_key.as_ref()) {
+        if let Some(t) = &secrets.twilio {
+            let sid_ok = t.account_sid.len() == 34 && t.account_sid.starts_with("AC") && is_hex(&t.account_sid[2..]);
+            check_secret(sid_ok, "credentials.twilio.account_sid", "an account SID: AC and 32 hex characters")?;
+            let token = "an auth token: 32 hex characters";
+            check_secret(is_auth_token(&t.auth_token), "credentials.twilio.auth_token", token)?;
+            let previous_ok = t.previous_auth_token.as_deref().is_none_or(is_auth_token);
+            check_secret(previous_ok, "credentials.twilio.previous_auth_token", token)?;
+        }
+        if let Some(t) = &secrets.telnyx {
+            check_secret(!t.api_key.trim().is_empty(), "credentials.telnyx.api_key", "an API key")?;
             use base64::Engine;
-            if !base64::engine::general_purpose::STANDARD.decode(k).is_ok_and(|b| b.len() == 32) {
-                let message = "webhook_public_key must be a base64 Ed25519 public key (32 bytes)";
-                return Err(HeraldError::validation("credentials.telnyx.webhook_public_key", "INVALID_KEY", message));
-            }
+            let key_ok = t
+                .webhook_public_key
+                .as_ref()
+                .is_none_or(|k| base64::engine::general_purpose::STANDARD.decode(k).is_ok_and(|b| b.len() == 32));
+            let what = "a base64 Ed25519 public key (32 bytes)";
+            check_secret(key_ok, "credentials.telnyx.webhook_public_key", what)?;
         }
         Ok(Self::of(Channel::Sms, s.provider, s.backup_provider, secrets, None, None, None))
     }
@@ -303,5 +339,22 @@ impl ChannelParts {
             ));
         }
         Ok(())
+    }
+}
+
+fn is_hex(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn is_auth_token(s: &str) -> bool {
+    s.len() == 32 && is_hex(s)
+}
+
+/// Empty or malformed credentials are refused at configuration, naming the field.
+fn check_secret(ok: bool, field: &str, what: &str) -> Result<(), HeraldError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(HeraldError::validation(field, "INVALID_CREDENTIALS", format!("{field} must be {what}")))
     }
 }

@@ -1,11 +1,14 @@
 //! Tenants, their API keys, and who is calling. A new setting goes into `requests.rs`.
 mod accounts;
 mod channels;
+mod identities;
 mod numbers;
 mod requests;
 
 pub use accounts::ProviderAccounts;
 pub use channels::{ChannelUpdate, ChannelView, Channels, EmailChannel, SmsChannel, WhatsappChannel};
+pub use identities::Identities;
+pub(crate) use numbers::claimed;
 pub use numbers::{NumberRequest, Numbers};
 pub use requests::{KeyCreated, NewTenant, TenantCreated, TenantPatch};
 
@@ -14,7 +17,7 @@ use super::{constant_time_eq, Caller, HeraldError};
 use crate::ids::{KeyId, KeyMode, NewApiKey, TenantId};
 use crate::ports::{Clock, KeyStore, TenantStore};
 use crate::tenant::{ApiKeyRecord, Tenant};
-use requests::check_settings;
+use requests::{check_ceilings, check_settings, clamp_to_ceilings};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -42,7 +45,7 @@ impl Tenancy {
     pub async fn create_tenant(&self, caller: &Caller, req: NewTenant) -> Result<TenantCreated, HeraldError> {
         caller.require_admin()?;
         let now = self.clock.now();
-        let tenant = Tenant {
+        let mut tenant = Tenant {
             id: TenantId::generate(),
             name: req.name,
             timezone: req.timezone,
@@ -53,10 +56,14 @@ impl Tenancy {
             rate_limit_per_minute: req.rate_limit_per_minute,
             paused: None,
             help_text: req.help_text,
+            max_daily_budget_cents: req.max_daily_budget_cents,
+            max_monthly_budget_cents: req.max_monthly_budget_cents,
+            max_rate_limit_per_minute: req.max_rate_limit_per_minute,
             callback_secret: Some(format!("whsec_{}", NewApiKey::generate(KeyMode::Live).hash)),
             created_at: now,
             updated_at: now,
         };
+        clamp_to_ceilings(&mut tenant);
         check_settings(&tenant)?;
         let live = NewApiKey::generate(KeyMode::Live);
         let test = NewApiKey::generate(KeyMode::Test);
@@ -93,36 +100,28 @@ impl Tenancy {
     ) -> Result<Tenant, HeraldError> {
         let mut t = match id {
             Some(id) => self.tenant_by_id(caller, id).await?,
-            None => self.tenants.tenant(&caller.tenant()?.id).await?.ok_or(HeraldError::NotFound)?,
+            None => self.tenants.tenant(&caller.live_tenant()?.id).await?.ok_or(HeraldError::NotFound)?,
         };
-        if let Some(v) = patch.name {
-            t.name = v
+        let admin = matches!(caller, Caller::Admin);
+        if !admin && patch.sets_ceilings() {
+            return Err(HeraldError::Forbidden);
         }
-        if let Some(v) = patch.timezone {
-            t.timezone = v
-        }
-        if let Some(v) = patch.default_country {
-            t.default_country = v.map(|c| c.to_ascii_uppercase())
-        }
-        if let Some(v) = patch.quiet_hours {
-            t.quiet_hours = v
-        }
-        if let Some(v) = patch.daily_budget_cents {
-            t.daily_budget_cents = v
-        }
-        if let Some(v) = patch.monthly_budget_cents {
-            t.monthly_budget_cents = v
-        }
-        if let Some(v) = patch.rate_limit_per_minute {
-            t.rate_limit_per_minute = v
-        }
-        if let Some(v) = patch.help_text {
-            t.help_text = v
+        let changed = patch.apply(&mut t);
+        if admin {
+            clamp_to_ceilings(&mut t);
+        } else {
+            check_ceilings(&t)?;
         }
         check_settings(&t)?;
         t.updated_at = self.clock.now();
         self.tenants.save_tenant(&t).await?;
-        self.audit.record(caller, Some(&t.id), "tenant.update", serde_json::to_value(&t).unwrap_or_default()).await;
+        // What changed, never a secret: the callback secret is not among the fields a patch sets.
+        let detail = json!({
+            "changed": changed, "daily_budget_cents": t.daily_budget_cents, "monthly_budget_cents": t.monthly_budget_cents,
+            "rate_limit_per_minute": t.rate_limit_per_minute, "max_daily_budget_cents": t.max_daily_budget_cents,
+            "max_monthly_budget_cents": t.max_monthly_budget_cents, "max_rate_limit_per_minute": t.max_rate_limit_per_minute,
+        });
+        self.audit.record(caller, Some(&t.id), "tenant.update", detail).await;
         Ok(t)
     }
 

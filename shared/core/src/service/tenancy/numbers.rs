@@ -1,9 +1,12 @@
 //! Sending numbers: registered per tenant (Telnyx numbers are linked to their messaging
 //! profile on registration).
 use crate::address::E164;
+use crate::channel::Channel;
 use crate::channel::Provider;
-use crate::ports::{Clock, NumberStore, StoreError};
+use crate::ids::TenantId;
+use crate::ports::{ChannelStore, Clock, NumberStore, ProviderGateway, SecretStore, StoreError};
 use crate::service::linking::Linking;
+use crate::service::support::channel_secrets;
 use crate::service::support::Audit;
 use crate::service::{Caller, HeraldError};
 use crate::tenant::SendingNumber;
@@ -26,28 +29,28 @@ pub struct NumberRequest {
 
 pub struct Numbers {
     pub(crate) numbers: Arc<dyn NumberStore>,
+    pub(crate) channels: Arc<dyn ChannelStore>,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) providers: Arc<dyn ProviderGateway>,
     pub(crate) linking: Arc<Linking>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Numbers {
-    /// Registers a sending number. A Telnyx number is linked to the messaging profile now
-    /// (and by the recovery job if that fails); the answer carries the linking state.
+    /// Registers a sending number the tenant proves is in its provider account. A Telnyx
+    /// number is linked to the messaging profile now (and by the recovery job if that fails);
+    /// the answer carries the linking state.
     pub async fn add_number(&self, caller: &Caller, req: NumberRequest) -> Result<serde_json::Value, HeraldError> {
-        let tenant = caller.tenant()?;
+        let tenant = caller.live_tenant()?;
         if req.provider == Provider::Telnyx {
-            let (number, state) = self
-                .linking
-                .add_telnyx_number(
-                    tenant,
-                    req.phone_number.as_ref(),
-                    req.messaging_profile_id.as_ref(),
-                    req.purchase.unwrap_or(false),
-                    req.daily_cap,
-                )
-                .await?;
-            self.audit.record(caller, Some(&tenant.id), "number.add", json!({"phone_number": crate::address::mask_phone(&number.phone_number), "provider": "telnyx", "linking": state.status})).await;
+            let (phone, profile) = (req.phone_number.as_ref(), req.messaging_profile_id.as_ref());
+            let purchase = req.purchase.unwrap_or(false);
+            let (number, state) =
+                self.linking.add_telnyx_number(tenant, phone, profile, purchase, req.daily_cap).await?;
+            let masked = crate::address::mask_phone(&number.phone_number);
+            let detail = json!({"phone_number": masked, "provider": "telnyx", "linking": state.status});
+            self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
             let mut v = serde_json::to_value(&number).unwrap_or_default();
             v["linking"] = state.view();
             return Ok(v);
@@ -62,13 +65,11 @@ impl Numbers {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                return Err(HeraldError::validation(
-                    "messaging_profile_id",
-                    "INVALID_PROFILE_ID_TYPE",
-                    "messaging_profile_id must be a string",
-                ))
+                let message = "messaging_profile_id must be a string";
+                return Err(HeraldError::validation("messaging_profile_id", "INVALID_PROFILE_ID_TYPE", message));
             }
         };
+        self.prove_in_account(&tenant.id, req.provider, &e164).await?;
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
             phone_number: e164.to_string(),
@@ -79,20 +80,34 @@ impl Numbers {
         };
         match self.numbers.save_number(&number).await {
             Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(HeraldError::Conflict("this number is registered to another tenant".into()))
-            }
+            Err(StoreError::Conflict) => return Err(claimed()),
             Err(e) => return Err(e.into()),
         }
-        self.audit
-            .record(
-                caller,
-                Some(&tenant.id),
-                "number.add",
-                json!({"phone_number": e164.masked(), "provider": req.provider}),
-            )
-            .await;
+        let detail = json!({"phone_number": e164.masked(), "provider": req.provider});
+        self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
         Ok(serde_json::to_value(&number).unwrap_or_default())
+    }
+
+    /// The provider, asked with the tenant's own credentials, has the number in that account.
+    async fn prove_in_account(&self, tenant: &TenantId, provider: Provider, e164: &E164) -> Result<(), HeraldError> {
+        let Some(cfg) = self.channels.channel(tenant, Channel::Sms).await? else {
+            return Err(HeraldError::ChannelNotConfigured(Channel::Sms));
+        };
+        let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;
+        if !secrets.has(provider) {
+            return Err(HeraldError::validation(
+                "provider",
+                "MISSING_CREDENTIALS",
+                format!("no {provider} credentials configured"),
+            ));
+        }
+        match self.providers.owns_number(provider, &secrets, e164.as_str()).await {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                Err(HeraldError::NumberNotInAccount(format!("{} is not in this {provider} account", e164.masked())))
+            }
+            Err(e) => Err(HeraldError::Unavailable(format!("{provider}: {}", e.message))),
+        }
     }
 
     pub async fn numbers(&self, caller: &Caller) -> Result<Vec<SendingNumber>, HeraldError> {
@@ -100,7 +115,7 @@ impl Numbers {
     }
 
     pub async fn delete_number(&self, caller: &Caller, e164: &str) -> Result<(), HeraldError> {
-        let tenant = caller.tenant()?;
+        let tenant = caller.live_tenant()?;
         let e = E164::parse(e164, tenant.default_country.as_deref()).map_err(|_| HeraldError::NotFound)?;
         if !self.numbers.delete_number(&tenant.id, e.as_str()).await? {
             return Err(HeraldError::NotFound);
@@ -108,4 +123,8 @@ impl Numbers {
         self.audit.record(caller, Some(&tenant.id), "number.delete", json!({"phone_number": e.masked()})).await;
         Ok(())
     }
+}
+
+pub(crate) fn claimed() -> HeraldError {
+    HeraldError::AlreadyClaimed("this number is registered to another tenant".into())
 }

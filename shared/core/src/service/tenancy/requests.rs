@@ -28,6 +28,12 @@ pub struct NewTenant {
     pub rate_limit_per_minute: Option<u32>,
     #[serde(default)]
     pub help_text: Option<String>,
+    #[serde(default)]
+    pub max_daily_budget_cents: Option<u64>,
+    #[serde(default)]
+    pub max_monthly_budget_cents: Option<u64>,
+    #[serde(default)]
+    pub max_rate_limit_per_minute: Option<u32>,
 }
 
 fn utc() -> String {
@@ -53,6 +59,82 @@ pub struct TenantPatch {
     pub rate_limit_per_minute: Option<Option<u32>>,
     #[serde(default, deserialize_with = "double_option")]
     pub help_text: Option<Option<String>>,
+    /// Operator ceilings: the admin route only.
+    #[serde(default, deserialize_with = "double_option")]
+    pub max_daily_budget_cents: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub max_monthly_budget_cents: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub max_rate_limit_per_minute: Option<Option<u32>>,
+}
+
+fn set<T>(field: &mut T, value: Option<T>, name: &'static str, changed: &mut Vec<&'static str>) {
+    if let Some(v) = value {
+        *field = v;
+        changed.push(name);
+    }
+}
+
+impl TenantPatch {
+    pub fn sets_ceilings(&self) -> bool {
+        self.max_daily_budget_cents.is_some()
+            || self.max_monthly_budget_cents.is_some()
+            || self.max_rate_limit_per_minute.is_some()
+    }
+
+    /// Applies the patch; the names of the fields it set.
+    pub fn apply(self, t: &mut Tenant) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let c = &mut changed;
+        set(&mut t.name, self.name, "name", c);
+        set(&mut t.timezone, self.timezone, "timezone", c);
+        set(
+            &mut t.default_country,
+            self.default_country.map(|v| v.map(|c| c.to_ascii_uppercase())),
+            "default_country",
+            c,
+        );
+        set(&mut t.quiet_hours, self.quiet_hours, "quiet_hours", c);
+        set(&mut t.daily_budget_cents, self.daily_budget_cents, "daily_budget_cents", c);
+        set(&mut t.monthly_budget_cents, self.monthly_budget_cents, "monthly_budget_cents", c);
+        set(&mut t.rate_limit_per_minute, self.rate_limit_per_minute, "rate_limit_per_minute", c);
+        set(&mut t.help_text, self.help_text, "help_text", c);
+        set(&mut t.max_daily_budget_cents, self.max_daily_budget_cents, "max_daily_budget_cents", c);
+        set(&mut t.max_monthly_budget_cents, self.max_monthly_budget_cents, "max_monthly_budget_cents", c);
+        set(&mut t.max_rate_limit_per_minute, self.max_rate_limit_per_minute, "max_rate_limit_per_minute", c);
+        changed
+    }
+}
+
+/// A setting over its ceiling (none set counts as unlimited, so over any ceiling).
+fn over<T: PartialOrd + Copy>(value: Option<T>, ceiling: Option<T>) -> bool {
+    ceiling.is_some_and(|max| value.is_none_or(|v| v > max))
+}
+
+/// The tenant's own change: refused when it goes above an operator ceiling.
+pub(crate) fn check_ceilings(t: &Tenant) -> Result<(), HeraldError> {
+    let fields = [
+        ("daily_budget_cents", over(t.daily_budget_cents, t.max_daily_budget_cents)),
+        ("monthly_budget_cents", over(t.monthly_budget_cents, t.max_monthly_budget_cents)),
+        ("rate_limit_per_minute", over(t.rate_limit_per_minute, t.max_rate_limit_per_minute)),
+    ];
+    match fields.iter().find(|(_, over)| *over) {
+        Some((field, _)) => Err(HeraldError::AboveOperatorLimit(format!("{field} is above the limit an operator set"))),
+        None => Ok(()),
+    }
+}
+
+/// The operator's change: the tenant's settings are brought down to the new ceilings.
+pub(crate) fn clamp_to_ceilings(t: &mut Tenant) {
+    if over(t.daily_budget_cents, t.max_daily_budget_cents) {
+        t.daily_budget_cents = t.max_daily_budget_cents;
+    }
+    if over(t.monthly_budget_cents, t.max_monthly_budget_cents) {
+        t.monthly_budget_cents = t.max_monthly_budget_cents;
+    }
+    if over(t.rate_limit_per_minute, t.max_rate_limit_per_minute) {
+        t.rate_limit_per_minute = t.max_rate_limit_per_minute;
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,9 +1,11 @@
 //! Recording fakes of the queue, provider and clock ports.
 use crate::errors::{Blame, Classification, ErrorCode, ProviderFailure};
+use crate::identity::{EmailIdentity, IdentityState, IdentityStatus};
 use crate::inbound::CallbackJob;
 use crate::linking::TelnyxCallError;
 use crate::message::SendJob;
 use crate::ports::*;
+use crate::tenant::ChannelSecrets;
 use crate::{Channel, Provider};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -72,6 +74,8 @@ impl CallbackSender for FakeQueue {
 pub struct FakeProvider {
     pub script: Mutex<VecDeque<Result<Accepted, ProviderFailure>>>,
     pub calls: Mutex<Vec<(Provider, String)>>,
+    /// Numbers and WhatsApp ids in some other account.
+    pub foreign: Mutex<std::collections::HashSet<String>>,
 }
 
 impl FakeProvider {
@@ -102,6 +106,24 @@ impl ProviderGateway for FakeProvider {
         };
         let scripted = self.script.lock().unwrap().pop_front();
         scripted.unwrap_or_else(|| Ok(Accepted { provider_message_id: format!("PM{n}"), delivered: false }))
+    }
+
+    async fn owns_number(&self, _: Provider, _: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
+        Ok(!self.foreign.lock().unwrap().contains(number))
+    }
+
+    async fn whatsapp_accessible(&self, _: &ChannelSecrets, id: &str) -> Result<bool, ProviderFailure> {
+        Ok(!self.foreign.lock().unwrap().contains(id))
+    }
+}
+
+#[async_trait]
+impl EmailIdentities for FakeProvider {
+    async fn create_identity(&self, _: &EmailIdentity) -> Result<IdentityState, IdentityCallError> {
+        Ok(IdentityState { status: IdentityStatus::Verified, dkim_records: vec![] })
+    }
+    async fn identity_state(&self, _: &EmailIdentity) -> Result<IdentityState, IdentityCallError> {
+        Ok(IdentityState { status: IdentityStatus::Verified, dkim_records: vec![] })
     }
 }
 

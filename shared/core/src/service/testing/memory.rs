@@ -2,7 +2,8 @@
 //! It keeps the adapters' semantics that the services rely on: versioned replace, the
 //! conditional counters, the sparse indexes.
 use crate::guards::*;
-use crate::ids::{KeyId, MessageId, TenantId};
+use crate::identity::{EmailIdentity, IdentityRecord};
+use crate::ids::{KeyId, KeyMode, MessageId, TenantId};
 use crate::inbound::{InboundMessage, Receipt};
 use crate::linking::LinkingState;
 use crate::message::Message;
@@ -37,6 +38,8 @@ pub struct State {
     pub linking: HashMap<String, LinkingState>,
     pub audit: Vec<AuditEntry>,
     pub secrets: HashMap<String, String>,
+    pub identity_claims: HashMap<EmailIdentity, TenantId>,
+    pub identities: HashMap<(TenantId, EmailIdentity), IdentityRecord>,
 }
 
 #[derive(Default)]
@@ -166,6 +169,7 @@ impl MessageStore for Memory {
         let mut items: Vec<Message> = self.with(|s| {
             let keep = |m: &&Message| {
                 m.tenant_id == *tenant
+                    && m.key_mode == f.mode
                     && f.status.is_none_or(|x| m.status == x)
                     && f.channel.is_none_or(|c| m.channel == c)
             };
@@ -219,13 +223,14 @@ impl DeadLetterIndex for Memory {
     async fn dead_letters(
         &self,
         tenant: &TenantId,
+        mode: KeyMode,
         archived: bool,
         prefix: &str,
         limit: u32,
         _: Option<&str>,
     ) -> StoreResult<Page<(MessageId, String)>> {
         let mut items: Vec<(MessageId, String)> = self.with(|s| {
-            let of_tenant = s.messages.values().filter(|m| m.tenant_id == *tenant);
+            let of_tenant = s.messages.values().filter(|m| m.tenant_id == *tenant && m.key_mode == mode);
             let key = |m: &Message| match archived {
                 true => m.archived_at.map(|a| a.to_rfc3339()),
                 false => m.dlq_sort_key(),
@@ -235,5 +240,44 @@ impl DeadLetterIndex for Memory {
         items.sort_by(|a, b| a.1.cmp(&b.1));
         items.truncate(limit as usize);
         Ok(Page { items, next_cursor: None })
+    }
+}
+
+#[async_trait]
+impl IdentityStore for Memory {
+    async fn claim_identity(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<()> {
+        self.with(|s| {
+            let taken = s.identity_claims.iter().any(|(id, t)| {
+                t != tenant
+                    && (id == identity
+                        || (id.domain() == identity.domain() && (id.is_domain() || identity.is_domain())))
+            });
+            if taken {
+                return Err(StoreError::Conflict);
+            }
+            s.identity_claims.insert(identity.clone(), tenant.clone());
+            Ok(())
+        })
+    }
+    async fn release_identity(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<()> {
+        self.with(|s| {
+            if s.identity_claims.get(identity) == Some(tenant) {
+                s.identity_claims.remove(identity);
+            }
+        });
+        Ok(())
+    }
+    async fn save_identity(&self, record: &IdentityRecord) -> StoreResult<()> {
+        self.with(|s| s.identities.insert((record.tenant_id.clone(), record.identity.clone()), record.clone()));
+        Ok(())
+    }
+    async fn identity(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<Option<IdentityRecord>> {
+        Ok(self.with(|s| s.identities.get(&(tenant.clone(), identity.clone())).cloned()))
+    }
+    async fn identities(&self, tenant: &TenantId) -> StoreResult<Vec<IdentityRecord>> {
+        Ok(self.with(|s| s.identities.values().filter(|r| r.tenant_id == *tenant).cloned().collect()))
+    }
+    async fn delete_identity(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<bool> {
+        Ok(self.with(|s| s.identities.remove(&(tenant.clone(), identity.clone())).is_some()))
     }
 }

@@ -62,6 +62,8 @@ impl Harness {
             linking: mem.clone(),
             telnyx_numbers: provider.clone(),
             alerts: provider.clone(),
+            identities: mem.clone(),
+            email_identities: provider.clone(),
             clock: clock.clone(),
         };
         let settings = Settings { admin_key: "admin".into(), ..Settings::default() };
@@ -82,6 +84,9 @@ impl Harness {
             rate_limit_per_minute: None,
             paused: None,
             help_text: None,
+            max_daily_budget_cents: None,
+            max_monthly_budget_cents: None,
+            max_rate_limit_per_minute: None,
             callback_secret: None,
             created_at: now,
             updated_at: now,

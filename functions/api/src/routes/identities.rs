@@ -1,0 +1,52 @@
+//! `/v1/email/identities` (CONTRACT §12).
+use crate::error::ApiError;
+use crate::{parse_json, AppState, Auth};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use herald_core::identity::IdentityRecord;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewIdentity {
+    identity: String,
+}
+
+fn view(r: &IdentityRecord) -> Value {
+    json!({"identity": r.identity, "status": r.status, "dkim_records": r.dkim_records, "created_at": r.created_at, "updated_at": r.updated_at})
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let req: NewIdentity = parse_json(&body)?;
+    let record = app.services.identities.create(&caller, &req.identity).await?;
+    Ok((StatusCode::CREATED, Json(view(&record))))
+}
+
+pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+    let records = app.services.identities.list(&caller).await?;
+    Ok(Json(json!({"identities": records.iter().map(view).collect::<Vec<_>>()})))
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(identity): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(view(&app.services.identities.get(&caller, &identity).await?)))
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(identity): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.services.identities.delete(&caller, &identity).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
