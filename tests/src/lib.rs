@@ -134,7 +134,11 @@ pub async fn spawn_app_with_clock(
         vars.insert(k.to_string(), v.to_string());
     }
     let region = vars["AWS_REGION"].clone();
-    let config = herald_runtime::Config::from_map(&vars).expect("config").for_local();
+    let mut config = herald_runtime::Config::from_map(&vars).expect("config").for_local();
+    // herald-local turns the local callback switch on; a test can turn it off explicitly.
+    if vars.get("HERALD_ALLOW_HTTP_CALLBACKS").is_some_and(|v| v == "false") {
+        config.allow_http_callbacks = false;
+    }
     let running = herald_local::start(
         config,
         herald_local::LocalOptions {

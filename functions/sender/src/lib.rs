@@ -168,19 +168,28 @@ pub mod callbacks {
     use herald_core::inbound::CallbackJob;
     use herald_core::service::callbacks::Callbacks;
 
-    /// The batch answer: the records to keep (not delivered).
+    /// At most this many tenant endpoints are waited on at once.
+    const CONCURRENCY: usize = 8;
+
+    /// The batch answer: the records to keep (not delivered). Records are delivered
+    /// concurrently, so one slow tenant endpoint (each call is bounded by its timeout) delays
+    /// no other tenant's callbacks and never approaches the function's timeout.
     pub async fn handle(callbacks: &Callbacks, event: &SqsEvent) -> SqsBatchResponse {
-        let mut failed = Vec::new();
-        for record in &event.records {
+        async fn one(callbacks: &Callbacks, record: &SqsMessage) -> Option<String> {
             let receipt = record.receipt_handle.clone().unwrap_or_default();
             let count: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
             let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<CallbackJob>(b).ok()) else {
                 tracing::error!("unreadable callback record");
-                continue;
+                return None;
             };
-            if !callbacks.handle(&job, &receipt, count).await {
-                failed.push(record.message_id.clone().unwrap_or_default());
-            }
+            let span = tracing::info_span!("callback", message_id = %job.message_id, tenant_id = %job.tenant_id);
+            let delivered = tracing::Instrument::instrument(callbacks.handle(&job, &receipt, count), span).await;
+            (!delivered).then(|| record.message_id.clone().unwrap_or_default())
+        }
+        let mut failed: Vec<String> = Vec::new();
+        for chunk in event.records.chunks(CONCURRENCY) {
+            let delivered = futures::future::join_all(chunk.iter().map(|r| one(callbacks, r))).await;
+            failed.extend(delivered.into_iter().flatten());
         }
         batch_response(failed)
     }

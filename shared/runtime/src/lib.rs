@@ -87,7 +87,8 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let ses = aws_sdk_sesv2::Client::new(&sdk);
     let registry = herald_providers::registry(http.clone(), ses.clone());
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
-    let adapters = adapters(&store, &queues, secrets, (http, ses), &registry, alerts, clock);
+    let clients = (http, ses, cfg.allow_http_callbacks);
+    let adapters = adapters(&store, &queues, secrets, clients, &registry, alerts, clock);
     let settings = settings(&cfg, admin_key);
     Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
 }
@@ -145,13 +146,14 @@ fn adapters(
     store: &DynamoStore,
     queues: &SqsQueues,
     secrets: Arc<dyn SecretStore>,
-    (http, ses): (HttpProviders, aws_sdk_sesv2::Client),
+    (http, ses, allow_http_callbacks): (HttpProviders, aws_sdk_sesv2::Client, bool),
     registry: &Registry,
     alerts: Arc<herald_aws::sns::SnsAlerts>,
     clock: Arc<dyn Clock>,
 ) -> Adapters {
     let db = Arc::new(store.clone());
     let q = Arc::new(queues.clone());
+    let callbacks = Arc::new(HttpCallbacks::new(allow_http_callbacks));
     Adapters {
         tenants: db.clone(),
         keys: db.clone(),
@@ -163,7 +165,8 @@ fn adapters(
         dead_letters: db.clone(),
         queue: q.clone(),
         callback_queue: q,
-        callback_sender: Arc::new(HttpCallbacks(http.clone())),
+        callback_sender: callbacks.clone(),
+        callback_targets: callbacks,
         secrets,
         providers: Arc::new(registry.clone()),
         audit: db.clone(),

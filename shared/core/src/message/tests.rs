@@ -58,3 +58,27 @@ fn group_and_dedup_ids() {
     assert_ne!(d0, m.dedup_id());
     assert_eq!(g, m.group_id());
 }
+
+#[test]
+fn a_receipt_settles_only_a_plausible_price_and_only_for_its_own_tenant() {
+    let now = Utc::now();
+    let mut m = sample(now);
+    m.begin_attempt(Provider::Telnyx, now);
+    m.record_sent("id".into(), now, false);
+    m.reserved_cents = 1;
+    let receipt = |price: i64, tenant: Option<TenantId>| crate::inbound::Receipt {
+        provider: Provider::Telnyx,
+        provider_message_id: "id".into(),
+        status: Status::Delivered,
+        error_code: None,
+        error: None,
+        error_message: None,
+        at: now,
+        price_cents: Some(price),
+        tenant_id: tenant,
+    };
+    assert_eq!(m.clone().apply_receipt(&receipt(2, Some(TenantId::generate())), now), None, "another tenant's");
+    assert_eq!(m.clone().apply_receipt(&receipt(-500, None), now), Some(None), "a credit settles nothing");
+    assert_eq!(m.clone().apply_receipt(&receipt(5_000, None), now), Some(None), "far above the estimate");
+    assert_eq!(m.apply_receipt(&receipt(2, Some(m.tenant_id.clone())), now), Some(Some((2, 1))));
+}

@@ -17,6 +17,20 @@ pub enum DeliveryError {
     Timeout,
     #[error("transport error")]
     Transport,
+    #[error("the endpoint is not an allowed callback target")]
+    Refused,
+}
+
+/// Why a callback URL was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct TargetRefused(pub String);
+
+/// Where tenant callbacks may go: https, and never to loopback, private, link-local or
+/// metadata addresses (both checked after DNS resolution), unless switched off locally.
+#[async_trait]
+pub trait CallbackTargets: Send + Sync {
+    async fn check(&self, url: &str) -> Result<(), TargetRefused>;
 }
 
 /// Delivers tenant callbacks over HTTP, signed with the tenant's callback secret.

@@ -25,7 +25,7 @@ mod whatsapp;
 pub use audit::{AuditEntry, AuditLog};
 pub use breakers::BreakerStore;
 pub use budgets::BudgetStore;
-pub use callbacks::{CallbackQueue, CallbackSender, DeliveryError};
+pub use callbacks::{CallbackQueue, CallbackSender, CallbackTargets, DeliveryError, TargetRefused};
 pub use channels::{ChannelStore, WhatsappIndex};
 pub use clock::{Clock, SystemClock};
 pub use counters::Counters;

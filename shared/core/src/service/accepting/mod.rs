@@ -15,7 +15,7 @@ use super::{Caller, HeraldError};
 use crate::address::Address;
 use crate::channel::Channel;
 use crate::ids::{CorrelationId, KeyMode};
-use crate::ports::{Clock, IdempotencyStore, Inserted, MessageStore, NumberStore};
+use crate::ports::{CallbackTargets, Clock, IdempotencyStore, Inserted, MessageStore, NumberStore};
 use crate::pricing::Pricing;
 use crate::status::Status;
 use crate::tenant::{ApiKeyRecord, IdempotencyRecord, Tenant};
@@ -28,6 +28,7 @@ pub struct Accepting {
     pub(crate) numbers: Arc<dyn NumberStore>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) identities: Arc<super::tenancy::Identities>,
+    pub(crate) targets: Arc<dyn CallbackTargets>,
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pricing: Pricing,
@@ -94,7 +95,8 @@ impl Accepting {
         let valid = validate(tenant.default_country.as_deref(), req)?;
         match (&valid.from, mode) {
             (Some(Address::Phone(from)), KeyMode::Live) => {
-                if self.numbers.number(from.as_str()).await?.is_none_or(|n| n.tenant_id != tenant.id) {
+                let number = self.numbers.number(from.as_str()).await?;
+                if number.is_none_or(|n| n.tenant_id != tenant.id) {
                     let message = "'from' must be one of the tenant's registered numbers";
                     return Err(HeraldError::validation("from", "NOT_REGISTERED", message));
                 }
@@ -102,6 +104,11 @@ impl Accepting {
             // Test keys too: nobody sends as a domain they have not proven.
             (Some(Address::Email(from)), _) => self.identities.require_verified(&tenant.id, from).await?,
             _ => {}
+        }
+        if let Some(url) = &req.callback_url {
+            let refused =
+                |e: crate::ports::TargetRefused| HeraldError::validation("callback_url", "FORBIDDEN_TARGET", e.0);
+            self.targets.check(url).await.map_err(refused)?;
         }
         Ok(valid)
     }

@@ -62,6 +62,16 @@ impl CallbackQueue for FakeQueue {
 }
 
 #[async_trait]
+impl CallbackTargets for FakeQueue {
+    async fn check(&self, url: &str) -> Result<(), TargetRefused> {
+        match url.starts_with("https://") {
+            true => Ok(()),
+            false => Err(TargetRefused("callback_url must be https".into())),
+        }
+    }
+}
+
+#[async_trait]
 impl CallbackSender for FakeQueue {
     async fn post(&self, _: &str, _: &[u8], _: &str, _: i64) -> Result<u16, DeliveryError> {
         Ok(200)

@@ -44,6 +44,7 @@ impl Harness {
             queue: queue.clone(),
             callback_queue: queue.clone(),
             callback_sender: queue.clone(),
+            callback_targets: queue.clone(),
             secrets: mem.clone(),
             providers: provider.clone(),
             audit: mem.clone(),
