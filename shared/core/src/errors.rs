@@ -73,13 +73,29 @@ pub struct ProviderFailure {
     pub retry_after: Option<Duration>,
     /// What it means for Herald, decided by the provider's module when it built the failure.
     pub class: Classification,
+    /// The request may have been received (a timeout or a dropped connection after sending):
+    /// whether the provider took the message is unknown.
+    pub ambiguous: bool,
 }
 
 impl ProviderFailure {
     /// A connect error or timeout: nothing was answered.
     pub fn transport(provider: Provider, message: impl Into<String>) -> Self {
         let class = Classification::from_http(None);
-        Self { provider, http_status: None, code: None, message: message.into(), retry_after: None, class }
+        Self {
+            provider,
+            http_status: None,
+            code: None,
+            message: message.into(),
+            retry_after: None,
+            class,
+            ambiguous: false,
+        }
+    }
+
+    /// A request sent whose answer never came: the provider may have taken it.
+    pub fn ambiguous(provider: Provider, message: impl Into<String>) -> Self {
+        Self { ambiguous: true, ..Self::transport(provider, message) }
     }
     pub fn classify(&self) -> Classification {
         self.class

@@ -23,6 +23,11 @@ pub struct Receipt {
     /// Actual price in cents when the provider reports one (settles the reservation).
     #[serde(default)]
     pub price_cents: Option<i64>,
+    /// Herald's id for the message, when the provider echoes it back (the per-message
+    /// callback URL, WhatsApp's `biz_opaque_callback_data`, SES tags): the receipt links the
+    /// message even when the send's answer never arrived.
+    #[serde(default)]
+    pub message_id: Option<crate::MessageId>,
     /// The tenant whose credentials verified the event: it applies to that tenant's
     /// messages only (None: the provider's own channel, as SES through SNS).
     #[serde(default)]
@@ -34,6 +39,8 @@ pub struct Receipt {
 pub struct MailEvent {
     /// Unique per provider event (deduplication).
     pub event_id: String,
+    /// Herald's message id, from the tags set at send time.
+    pub message_id: Option<crate::MessageId>,
     pub provider_message_id: String,
     /// The tenant the mail was tagged with when it was sent.
     pub tenant_id: Option<TenantId>,

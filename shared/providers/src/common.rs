@@ -14,7 +14,7 @@ pub(crate) fn failure(
     retry_after: Option<Duration>,
 ) -> ProviderFailure {
     let class = classify(rows, http_status, code.as_deref());
-    ProviderFailure { provider, http_status, code, message, retry_after, class }
+    ProviderFailure { provider, http_status, code, message, retry_after, class, ambiguous: false }
 }
 
 /// Credentials or a sender are missing: the tenant's configuration, never retried.
@@ -22,15 +22,14 @@ pub(crate) fn missing(provider: Provider, what: &str) -> ProviderFailure {
     failure(provider, &[], Some(401), None, format!("missing {what}"), None)
 }
 
+/// A failed HTTP exchange. Only a failure to connect proves the provider never got the
+/// request; a timeout or a broken connection after sending leaves the outcome unknown.
 pub(crate) fn transport(provider: Provider, e: reqwest::Error) -> ProviderFailure {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connect error"
-    } else {
-        "transport error"
-    };
-    ProviderFailure::transport(provider, format!("{provider} {kind}"))
+    if e.is_connect() {
+        return ProviderFailure::transport(provider, format!("{provider} connect error"));
+    }
+    let kind = if e.is_timeout() { "timeout" } else { "transport error" };
+    ProviderFailure::ambiguous(provider, format!("{provider} {kind} after the request was sent"))
 }
 
 /// What a provider answered: status, `Retry-After`, and the body as text.

@@ -25,6 +25,13 @@ impl WebhookRequest<'_> {
     }
 }
 
+/// Herald's message id from the callback URL's `herald_message_id` (set per message at send).
+pub fn query_message_id(req: &WebhookRequest<'_>) -> Option<herald_core::MessageId> {
+    let url = url::Url::parse(req.public_url).ok()?;
+    let (_, id) = url.query_pairs().find(|(k, _)| k == "herald_message_id")?;
+    herald_core::MessageId::parse(&id)
+}
+
 /// Whose provider account a webhook speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Account {

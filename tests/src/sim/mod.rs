@@ -40,6 +40,9 @@ pub enum Fault {
     Status { status: u16, code: Option<String>, retry_after: Option<u64> },
     /// Hold the request longer than any sane client timeout.
     Timeout,
+    /// Take the message (it is sent), but answer only after this long: past the client's
+    /// timeout, the client cannot know the message went out.
+    SlowAccept { delay_ms: u64 },
 }
 
 impl Fault {
@@ -63,6 +66,8 @@ pub struct Recorded {
     pub status: u16,
     /// The provider's id for the message, when it accepted one.
     pub provider_message_id: Option<String>,
+    /// When it arrived (set on recording).
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Default)]
@@ -81,6 +86,8 @@ pub struct SimState {
     pub whatsapp_numbers: HashMap<String, String>,
     /// Telnyx numbers in some other account: the search never finds them.
     pub telnyx_foreign: HashSet<String>,
+    /// Where the simulated WhatsApp posts status webhooks, and the app secret it signs with.
+    pub whatsapp_webhook: Option<(String, String)>,
     /// Provider message ids to hand out next, instead of random ones.
     pub next_ids: HashMap<SimProvider, VecDeque<String>>,
 }
@@ -185,6 +192,18 @@ impl Simulator {
 
     /// Makes the simulator's Twilio hold a message it "received" (e.g. before Herald crashed).
     pub fn seed_twilio_message(&self, to: &str, from: &str, body: &str, sid: &str) {
+        self.seed_twilio_message_at(to, from, body, sid, chrono::Utc::now());
+    }
+
+    /// The same, created at `at` (an older message with the same text, say).
+    pub fn seed_twilio_message_at(
+        &self,
+        to: &str,
+        from: &str,
+        body: &str,
+        sid: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
         let form: BTreeMap<String, String> = [("To", to), ("From", from), ("Body", body)]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -197,6 +216,7 @@ impl Simulator {
             json: Value::Null,
             status: 201,
             provider_message_id: Some(sid.into()),
+            at: Some(at),
         });
     }
 
@@ -236,6 +256,27 @@ impl Simulator {
         st.whatsapp_numbers.insert(phone_number_id.into(), token.into());
     }
 
+    /// Makes the simulated WhatsApp post a signed `sent` status webhook for every message it
+    /// takes, as Meta does, echoing `biz_opaque_callback_data`.
+    pub fn whatsapp_webhooks_to(&self, herald_url: &str, app_secret: &str) {
+        self.state.lock().unwrap().whatsapp_webhook = Some((herald_url.into(), app_secret.into()));
+    }
+
+    /// What a provider does once it took a message: WhatsApp reports it sent.
+    pub(crate) fn after_accept(&self, provider: SimProvider, id: &str, request: &Value) {
+        let target = self.state.lock().unwrap().whatsapp_webhook.clone();
+        let (SimProvider::Whatsapp, Some((url, secret))) = (provider, target) else { return };
+        let mut status = json!({"id": id, "status": "sent", "timestamp": chrono::Utc::now().timestamp().to_string(), "recipient_id": request["to"]});
+        if let Some(opaque) = request.get("biz_opaque_callback_data") {
+            status["biz_opaque_callback_data"] = opaque.clone();
+        }
+        let pnid = request["phone_number_id"].as_str().unwrap_or_default();
+        let body = webhooks::whatsapp_envelope(pnid, json!({"statuses": [status]}));
+        tokio::spawn(async move {
+            let _ = webhooks::whatsapp(&url, &body, &secret).await;
+        });
+    }
+
     /// A Telnyx number in some other account: the search never finds it.
     pub fn telnyx_foreign_number(&self, e164: &str) {
         self.state.lock().unwrap().telnyx_foreign.insert(e164.into());
@@ -258,9 +299,19 @@ impl Simulator {
         st.always.get(&provider).cloned()
     }
 
-    pub(crate) fn record(&self, r: Recorded) {
+    pub(crate) fn record(&self, mut r: Recorded) {
+        r.at.get_or_insert_with(chrono::Utc::now);
         self.state.lock().unwrap().recorded.push(r);
     }
+}
+
+/// The request body as JSON, or its form fields as a JSON object.
+pub(crate) fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|_| {
+        let form: BTreeMap<String, String> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().collect();
+        json!(form)
+    })
 }
 
 pub(crate) async fn timeout_fault() {

@@ -39,6 +39,7 @@ fn record(sim: &Simulator, path: String, auth: Option<String>, json: Value, stat
         json,
         status,
         provider_message_id: None,
+        at: None,
     });
 }
 

@@ -44,17 +44,26 @@ pub async fn send_message(State(sim): State<Simulator>, headers: HeaderMap, body
         json: json.clone(),
         status: 0,
         provider_message_id: None,
+        at: None,
     };
     let to = json.get("to").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    // A slow answer: the message is taken, but the answer comes after any sane timeout.
+    let fault = if authed(&sim, &auth) { sim.take_fault(SimProvider::Telnyx) } else { None };
+    let slow = match &fault {
+        Some(Fault::SlowAccept { delay_ms }) => Some(Duration::from_millis(*delay_ms)),
+        _ => None,
+    };
+    let fault = fault.filter(|f| !matches!(f, Fault::SlowAccept { .. }));
     let response = if !authed(&sim, &auth) {
         error(401, "10009", None)
-    } else if let Some(fault) = sim.take_fault(SimProvider::Telnyx) {
+    } else if let Some(fault) = fault {
         match fault {
             Fault::Timeout => {
                 sim.record(rec.clone());
                 timeout_fault().await;
                 return error(504, "10000", None);
             }
+            Fault::SlowAccept { .. } => unreachable!("a slow answer is not a refusal"),
             Fault::Status { status, code, retry_after } => {
                 let code = code.unwrap_or_else(|| if status == 429 { "10011".into() } else { "10000".into() });
                 error(status, &code, retry_after)
@@ -79,6 +88,13 @@ pub async fn send_message(State(sim): State<Simulator>, headers: HeaderMap, body
         (StatusCode::OK, Json(body)).into_response()
     };
     rec.status = response.status().as_u16();
+    let accepted = rec.provider_message_id.clone().filter(|_| response.status().is_success());
     sim.record(rec);
+    if let Some(id) = accepted {
+        sim.after_accept(SimProvider::Telnyx, &id, &json_of(&body));
+    }
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     response
 }

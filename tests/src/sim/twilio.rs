@@ -42,19 +42,28 @@ pub async fn create_message(
         json: Value::Null,
         status: 0,
         provider_message_id: None,
+        at: None,
     };
     let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
     let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
     let to = form.get("To").cloned().unwrap_or_default();
+    // A slow answer: the message is taken, but the answer comes after any sane timeout.
+    let fault = if authed { sim.take_fault(SimProvider::Twilio) } else { None };
+    let slow = match &fault {
+        Some(Fault::SlowAccept { delay_ms }) => Some(Duration::from_millis(*delay_ms)),
+        _ => None,
+    };
+    let fault = fault.filter(|f| !matches!(f, Fault::SlowAccept { .. }));
     let response = if !authed {
         error(401, 20003, "Authenticate", None)
-    } else if let Some(fault) = sim.take_fault(SimProvider::Twilio) {
+    } else if let Some(fault) = fault {
         match fault {
             Fault::Timeout => {
                 sim.record(Recorded { status: 0, ..rec.clone() });
                 timeout_fault().await;
                 return error(504, 20504, "timeout", None);
             }
+            Fault::SlowAccept { .. } => unreachable!("a slow answer is not a refusal"),
             Fault::Status { status, code, retry_after } => {
                 let code: i64 = code.and_then(|c| c.parse().ok()).unwrap_or(if status == 429 {
                     20429
@@ -87,7 +96,14 @@ pub async fn create_message(
         (StatusCode::CREATED, Json(body)).into_response()
     };
     rec.status = response.status().as_u16();
+    let accepted = rec.provider_message_id.clone().filter(|_| response.status().is_success());
     sim.record(rec);
+    if let Some(id) = accepted {
+        sim.after_accept(SimProvider::Twilio, &id, &json_of(&body));
+    }
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     response
 }
 
@@ -108,7 +124,10 @@ pub async fn list_messages(
         .accepted(SimProvider::Twilio)
         .into_iter()
         .filter(|r| q.get("To").is_none_or(|t| r.form.get("To") == Some(t)) && q.get("From").is_none_or(|f| r.form.get("From") == Some(f)))
-        .map(|r| json!({"sid": r.provider_message_id, "to": r.form.get("To"), "from": r.form.get("From"), "body": r.form.get("Body"), "status": "delivered", "account_sid": sid, "direction": "outbound-api"}))
+        .map(|r| {
+            let created = r.at.unwrap_or_else(chrono::Utc::now).format("%a, %d %b %Y %H:%M:%S +0000").to_string();
+            json!({"sid": r.provider_message_id, "to": r.form.get("To"), "from": r.form.get("From"), "body": r.form.get("Body"), "status": "delivered", "account_sid": sid, "direction": "outbound-api", "date_created": created, "date_sent": created})
+        })
         .collect();
     (StatusCode::OK, Json(json!({"messages": messages, "page": 0, "page_size": 100, "uri": format!("/2010-04-01/Accounts/{sid}/Messages.json")}))).into_response()
 }
@@ -134,6 +153,7 @@ pub async fn incoming_numbers(
         json: Value::Null,
         status: if authed { 200 } else { 401 },
         provider_message_id: None,
+        at: None,
     });
     if !authed {
         return error(401, 20003, "Authenticate", None);

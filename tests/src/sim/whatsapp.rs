@@ -40,6 +40,7 @@ pub async fn send_message(
         json: json.clone(),
         status: 0,
         provider_message_id: None,
+        at: None,
     };
     let token_ok = {
         let tokens = &sim.state.lock().unwrap().whatsapp_tokens;
@@ -56,15 +57,23 @@ pub async fn send_message(
             "template" => json.pointer("/template/name").is_some() && json.pointer("/template/language/code").is_some(),
             _ => false,
         };
+    // A slow answer: the message is taken, but the answer comes after any sane timeout.
+    let fault = if token_ok { sim.take_fault(SimProvider::Whatsapp) } else { None };
+    let slow = match &fault {
+        Some(Fault::SlowAccept { delay_ms }) => Some(Duration::from_millis(*delay_ms)),
+        _ => None,
+    };
+    let fault = fault.filter(|f| !matches!(f, Fault::SlowAccept { .. }));
     let response = if !token_ok {
         error(401, 190, None)
-    } else if let Some(fault) = sim.take_fault(SimProvider::Whatsapp) {
+    } else if let Some(fault) = fault {
         match fault {
             Fault::Timeout => {
                 sim.record(rec.clone());
                 timeout_fault().await;
                 return error(504, 2, None);
             }
+            Fault::SlowAccept { .. } => unreachable!("a slow answer is not a refusal"),
             Fault::Status { status, code, retry_after } => {
                 let code = code.and_then(|c| c.parse().ok()).unwrap_or(if status == 429 { 130429 } else { 2 });
                 error(status, code, retry_after)
@@ -79,7 +88,16 @@ pub async fn send_message(
         (StatusCode::OK, Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to.trim_start_matches('+')}], "messages": [{"id": id, "message_status": "accepted"}]}))).into_response()
     };
     rec.status = response.status().as_u16();
+    let accepted = rec.provider_message_id.clone().filter(|_| response.status().is_success());
     sim.record(rec);
+    if let Some(id) = accepted {
+        let mut request = json_of(&body);
+        request["phone_number_id"] = json!(pnid);
+        sim.after_accept(SimProvider::Whatsapp, &id, &request);
+    }
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     response
 }
 
@@ -112,6 +130,7 @@ pub async fn phone_number(
         json: Value::Null,
         status,
         provider_message_id: None,
+        at: None,
     });
     match status {
         401 => error(401, 190, None),

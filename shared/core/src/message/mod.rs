@@ -51,6 +51,9 @@ pub enum AttemptOutcome {
     Sent,
     Retry,
     Failed,
+    /// The request may have reached the provider (a timeout or a dropped connection after it
+    /// was sent): never re-sent blindly; a receipt or a lookup at the provider settles it.
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -76,6 +76,7 @@ fn a_receipt_settles_only_a_plausible_price_and_only_for_its_own_tenant() {
         at: now,
         price_cents: Some(price),
         tenant_id: tenant,
+        message_id: None,
     };
     assert_eq!(m.clone().apply_receipt(&receipt(2, Some(TenantId::generate())), now), None, "another tenant's");
     assert_eq!(m.clone().apply_receipt(&receipt(-500, None), now), Some(None), "a credit settles nothing");

@@ -38,7 +38,8 @@ impl Message {
     }
 
     fn current_attempt(&mut self) -> Option<&mut Attempt> {
-        self.attempts.last_mut().filter(|a| a.outcome == AttemptOutcome::InProgress)
+        let open = |a: &&mut Attempt| matches!(a.outcome, AttemptOutcome::InProgress | AttemptOutcome::Unknown);
+        self.attempts.last_mut().filter(open)
     }
 
     /// The provider took the message. A receipt may already have moved it further.
@@ -57,6 +58,25 @@ impl Message {
             self.delivered_at = Some(now);
             self.set_status(Status::Delivered, now);
         }
+    }
+
+    /// The provider may or may not have the message: it stays `sending`, looked at again at
+    /// `recheck` (a receipt may settle it first).
+    pub fn record_unknown(&mut self, provider_message: String, now: DateTime<Utc>, recheck: DateTime<Utc>) {
+        let provider = self.provider.map(|p| p.as_str()).unwrap_or("provider");
+        // A receipt that linked the message first already settled the attempt.
+        let Some(a) = self.current_attempt() else { return };
+        a.outcome = AttemptOutcome::Unknown;
+        a.error_code = Some(ErrorCode::TemporaryError);
+        self.error_message = Some(provider_message);
+        self.notes.push(format!("ambiguous:{provider}:no answer, outcome unknown"));
+        self.due_at = Some(recheck);
+        self.updated_at = now;
+    }
+
+    /// The attempt whose outcome is not known yet (in progress, or ambiguous).
+    pub fn open_attempt(&self) -> Option<&Attempt> {
+        self.attempts.last().filter(|a| matches!(a.outcome, AttemptOutcome::InProgress | AttemptOutcome::Unknown))
     }
 
     /// A retryable failure: back to queued, due again at `next`.
@@ -177,6 +197,23 @@ impl Message {
         }
     }
 
+    /// The provider named the message in a receipt before (or instead of) answering the send:
+    /// the open attempt went out.
+    fn link(&mut self, provider: Provider, provider_message_id: &str, now: DateTime<Utc>) {
+        if let Some(a) = self.current_attempt() {
+            a.outcome = AttemptOutcome::Sent;
+        }
+        self.provider = Some(provider);
+        self.provider_message_id = Some(provider_message_id.to_string());
+        self.sent_at.get_or_insert(now);
+        self.error_code = None;
+        self.error_message = None;
+        self.due_at = None;
+        if self.status == Status::Sending {
+            self.set_status(Status::Sent, now);
+        }
+    }
+
     /// Applies a provider receipt. None when the message is already further along; else
     /// the (actual, reserved) cents to settle, when the receipt settles the reservation.
     pub fn apply_receipt(&mut self, r: &Receipt, now: DateTime<Utc>) -> Option<Option<(i64, u64)>> {
@@ -184,8 +221,17 @@ impl Message {
             tracing::warn!(message_id = %self.id, provider = %r.provider, "receipt verified by another tenant's credentials ignored");
             return None;
         }
+        let linked = match &self.provider_message_id {
+            Some(p) if *p != r.provider_message_id => return None,
+            Some(_) => false,
+            None if r.message_id.as_ref() == Some(&self.id) => {
+                self.link(r.provider, &r.provider_message_id, now);
+                true
+            }
+            None => return None,
+        };
         if !self.status.accepts_receipt(r.status) {
-            return None;
+            return linked.then_some(None);
         }
         match r.status {
             Status::Delivered => {

@@ -56,6 +56,8 @@ pub struct Settings {
     /// A queued message not picked up this long after it was due is enqueued again.
     pub enqueue_grace: Duration,
     pub stale_after: Duration,
+    /// An attempt whose outcome is unknown waits this long for its receipt (`HERALD_AMBIGUOUS_WAIT`).
+    pub ambiguous_wait: Duration,
     /// Prefix of the Secrets Manager names holding channel credentials.
     pub secret_prefix: String,
     pub admin_key: String,
@@ -76,6 +78,7 @@ impl Default for Settings {
             pricing: Pricing::default(),
             enqueue_grace: Duration::from_secs(900),
             stale_after: Duration::from_secs(600),
+            ambiguous_wait: Duration::from_secs(120),
             secret_prefix: "herald".into(),
             admin_key: String::new(),
             version: env!("CARGO_PKG_VERSION").into(),

@@ -185,6 +185,7 @@ impl Base {
                 retry: s.retry.clone(),
                 stale_after: s.stale_after,
                 enqueue_grace: s.enqueue_grace,
+                ambiguous_wait: s.ambiguous_wait,
             },
         }
     }

@@ -3,7 +3,7 @@
 use super::errors::ROWS;
 use herald_core::errors::classify;
 use herald_core::inbound::{MailEvent, MailEventKind};
-use herald_core::{EmailAddress, TenantId};
+use herald_core::{EmailAddress, MessageId, TenantId};
 use serde_json::Value;
 
 /// The mail event in an SES event notification; None for event types Herald does not use.
@@ -31,8 +31,11 @@ pub fn parse(event: &Value) -> Option<MailEvent> {
         let raw = "MessageRejected";
         (raw.to_string(), classify(ROWS, None, Some(raw)).code)
     });
+    let message_id =
+        event.pointer("/mail/tags/herald_message_id/0").and_then(|v| v.as_str()).and_then(MessageId::parse);
     Some(MailEvent {
         event_id: format!("{ses_id}:{kind_name}"),
+        message_id,
         provider_message_id: ses_id,
         tenant_id,
         kind,

@@ -1,6 +1,7 @@
 //! Amazon SES v2 `SendEmail`, and the identities the emulator needs locally.
 use super::errors::ROWS;
 use crate::common::failure;
+use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage, MessageTag};
 use aws_sdk_sesv2::Client;
 use herald_core::{Provider, ProviderFailure};
@@ -56,6 +57,11 @@ impl SesEmail {
             .await;
         match out {
             Ok(o) => Ok(o.message_id.unwrap_or_default()),
+            // Sent, but no answer in time (or a broken answer): SES may have the mail.
+            Err(err @ (SdkError::TimeoutError(_) | SdkError::ResponseError(_))) => {
+                tracing::warn!(error = ?err, "SES SendEmail outcome unknown");
+                Err(ProviderFailure::ambiguous(Provider::Ses, "SES timeout after the request was sent"))
+            }
             Err(err) => {
                 let status = err.raw_response().map(|r| r.status().as_u16());
                 let code = err

@@ -42,7 +42,8 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
         body["messaging_profile_id"] = json!(profile);
     }
     if let Some(public) = &p.endpoints().public_url {
-        body["webhook_url"] = json!(format!("{}/webhooks/telnyx", public.trim_end_matches('/')));
+        let url = format!("{}/webhooks/telnyx?herald_message_id={}", public.trim_end_matches('/'), out.message.id);
+        body["webhook_url"] = json!(url);
     }
     let sent = p
         .http()

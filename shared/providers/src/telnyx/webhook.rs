@@ -58,7 +58,8 @@ impl Webhook for TelnyxWebhook {
                 let status =
                     if event_type == "message.sent" { Some(Status::Sent) } else { status(s(&payload, "/to/0/status")) };
                 let Some(status) = status else { return vec![] };
-                let receipt = receipt(&payload, pmid, status, req.now, tenant);
+                let mut receipt = receipt(&payload, pmid, status, req.now, tenant);
+                receipt.message_id = crate::webhook::query_message_id(req);
                 vec![ProviderEvent::Receipt { event_id, receipt }]
             }
             "message.received" => {
@@ -110,5 +111,6 @@ fn receipt(
         at: now,
         price_cents: cost.map(|c| (c * 100.0).ceil() as i64),
         tenant_id: Some(tenant.clone()),
+        message_id: None,
     }
 }

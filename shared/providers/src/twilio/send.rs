@@ -32,7 +32,11 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
         ("Body", out.message.body.clone().unwrap_or_default()),
     ];
     if let Some(public) = &p.endpoints().public_url {
-        form.push(("StatusCallback", format!("{}/webhooks/twilio/status", public.trim_end_matches('/'))));
+        // Herald's id rides in the callback URL: the receipt links the message even when this
+        // request's answer is lost.
+        let url =
+            format!("{}/webhooks/twilio/status?herald_message_id={}", public.trim_end_matches('/'), out.message.id);
+        form.push(("StatusCallback", url));
     }
     let sent = p
         .http()
@@ -58,6 +62,16 @@ struct Listed {
     sid: String,
     body: Option<String>,
     status: Option<String>,
+    /// RFC 2822, as Twilio writes dates.
+    date_created: Option<String>,
+}
+
+impl Listed {
+    /// Created at or after `since`: a message from before the claim is another message.
+    fn created_since(&self, since: chrono::DateTime<chrono::Utc>) -> bool {
+        let created = self.date_created.as_deref().and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok());
+        created.is_some_and(|c| c >= since)
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,7 +79,8 @@ struct Page {
     messages: Vec<Listed>,
 }
 
-/// `GET Messages.json?To=&From=&DateSent>=`: finds a message with the same body.
+/// `GET Messages.json?To=&From=&DateSent>=`: finds a message with the same body created after
+/// the attempt was claimed.
 pub async fn lookup(
     p: &HttpProviders,
     out: &Outbound<'_>,
@@ -100,7 +115,8 @@ pub async fn lookup(
     }
     let page: Page = res.json().await.map_err(|e| transport(Provider::Twilio, e))?;
     let body = out.message.body.clone().unwrap_or_default();
-    Ok(match page.messages.into_iter().find(|m| m.body.as_deref() == Some(body.as_str())) {
+    let same = |m: &Listed| m.body.as_deref() == Some(body.as_str()) && m.created_since(since);
+    Ok(match page.messages.into_iter().find(same) {
         Some(m) => herald_core::ports::Lookup::Found {
             delivered: m.status.as_deref() == Some("delivered"),
             provider_message_id: m.sid,

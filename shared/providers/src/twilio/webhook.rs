@@ -83,6 +83,7 @@ impl Webhook for TwilioWebhook {
             at: req.now,
             price_cents: None,
             tenant_id: Some(tenant.clone()),
+            message_id: crate::webhook::query_message_id(req),
         };
         vec![ProviderEvent::Receipt { event_id: format!("{sid}:{raw}"), receipt }]
     }

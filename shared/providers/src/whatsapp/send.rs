@@ -32,7 +32,7 @@ struct GraphErrorBody {
 pub fn payload(out: &Outbound<'_>) -> Value {
     let m = out.message;
     let to = m.to.trim_start_matches('+');
-    match &m.template {
+    let mut body = match &m.template {
         Some(t) => {
             let params: Vec<Value> = t.parameters.iter().map(|p| json!({"type": "text", "text": p})).collect();
             let mut template = json!({"name": t.name, "language": {"code": t.language}});
@@ -48,7 +48,11 @@ pub fn payload(out: &Outbound<'_>) -> Value {
             "type": "text",
             "text": {"body": m.body.clone().unwrap_or_default(), "preview_url": false}
         }),
-    }
+    };
+    // Echoed in every status webhook of the message: the receipt links it to Herald's id
+    // even when the send's answer was lost.
+    body["biz_opaque_callback_data"] = json!(m.id);
+    body
 }
 
 pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {

@@ -105,6 +105,7 @@ fn status_event(st: &Value, now: chrono::DateTime<chrono::Utc>, tenant: &TenantI
         at: ts(st, now),
         price_cents: None,
         tenant_id: Some(tenant.clone()),
+        message_id: st.get("biz_opaque_callback_data").and_then(|v| v.as_str()).and_then(herald_core::MessageId::parse),
     };
     Some(ProviderEvent::Receipt { event_id: format!("{id}:{raw}"), receipt })
 }

@@ -40,9 +40,7 @@ impl Recovery {
             if msg.status != Status::Sending || msg.due_at.is_none_or(|d| d > now) {
                 continue;
             }
-            let Some(attempt) = msg.attempts.last().filter(|a| a.outcome == AttemptOutcome::InProgress).cloned() else {
-                continue;
-            };
+            let Some(attempt) = msg.open_attempt().cloned() else { continue };
             let config = self.channels.channel(&msg.tenant_id, msg.channel).await?;
             let secrets = match &config {
                 Some(c) => channel_secrets(self.secrets.as_ref(), c).await?,
@@ -55,7 +53,9 @@ impl Recovery {
                 message: &msg,
                 from: msg.from.as_deref(),
             };
-            match self.providers.lookup(&out, attempt.at - chrono::Duration::minutes(1)).await {
+            // Only a message created after this attempt's claim can be this attempt (a clock
+            // skew of a few seconds allowed); an earlier one with the same text is another.
+            match self.providers.lookup(&out, attempt.at - chrono::Duration::seconds(5)).await {
                 Ok(Lookup::Found { provider_message_id, delivered }) => {
                     self.found(&msg, &attempt, provider_message_id, delivered, &mut report).await?
                 }
@@ -129,11 +129,16 @@ impl Recovery {
             if m.status != Status::Sending || m.attempts.len() as u32 != n {
                 return false;
             }
+            let why = match (not_found, m.attempts.last().map(|a| a.outcome)) {
+                (true, _) => "not_at_provider",
+                (false, Some(AttemptOutcome::Unknown)) => "ambiguous_no_receipt_resent",
+                (false, _) => "no_lookup",
+            };
             if let Some(a) = m.attempts.last_mut() {
                 a.outcome = AttemptOutcome::Retry;
                 a.error_code = Some(ErrorCode::TemporaryError);
             }
-            m.notes.push(format!("stale_recovery:{}", if not_found { "not_at_provider" } else { "no_lookup" }));
+            m.notes.push(format!("stale_recovery:{why}"));
             m.requeue(now);
             m.due_at = Some(now + grace);
             true

@@ -39,6 +39,7 @@ impl Receipts {
             at: self.now(),
             price_cents: None,
             tenant_id: event.tenant_id.clone(),
+            message_id: event.message_id.clone(),
         };
         self.apply_receipt(&receipt).await
     }

@@ -16,6 +16,7 @@ fn receipt(pmid: &str, status: Status) -> Receipt {
         at: chrono::Utc::now(),
         price_cents: None,
         tenant_id: None,
+        message_id: None,
     }
 }
 

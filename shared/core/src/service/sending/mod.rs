@@ -51,6 +51,8 @@ pub struct SendingSettings {
     pub retry: RetryPolicy,
     pub stale_after: Duration,
     pub enqueue_grace: Duration,
+    /// How long an ambiguous attempt waits for its receipt before recovery looks it up.
+    pub ambiguous_wait: Duration,
 }
 
 pub struct Sending {

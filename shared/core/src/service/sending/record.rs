@@ -82,6 +82,9 @@ impl Sending {
         attempt_no: u32,
         failure: ProviderFailure,
     ) -> Result<JobOutcome, HeraldError> {
+        if failure.ambiguous {
+            return self.attempt_unknown(msg, attempt_no, failure).await;
+        }
         let class = failure.classify();
         let provider_code = failure.code.clone().or(failure.http_status.map(|s| s.to_string()));
         let counted = attempt_no.saturating_sub(msg.attempts_offset);
@@ -115,6 +118,23 @@ impl Sending {
             self.outbox.notify(&m).await;
         }
         Ok(JobOutcome::DeadLetter { reason: class.code.as_str().into() })
+    }
+
+    /// The provider may have the message: it is not re-sent now. A receipt (linked by Herald's
+    /// id in the per-message callback) or the stale-recovery job's lookup settles it.
+    async fn attempt_unknown(
+        &self,
+        msg: &Message,
+        attempt_no: u32,
+        failure: ProviderFailure,
+    ) -> Result<JobOutcome, HeraldError> {
+        let recheck = self.clock.now() + duration(self.settings.ambiguous_wait);
+        tracing::warn!(
+            message_id = %msg.id, provider = %failure.provider, attempt = attempt_no,
+            "provider outcome unknown; not re-sent until a receipt or a lookup settles it"
+        );
+        self.finish_attempt(msg, attempt_no, |m, now| m.record_unknown(failure.message.clone(), now, recheck)).await?;
+        Ok(JobOutcome::Done)
     }
 
     /// Applies the attempt's result to the freshest copy (a receipt may have landed first).

@@ -128,3 +128,35 @@ async fn a_test_key_message_goes_to_the_simulator() {
     assert_eq!(h.provider.calls(), vec![(Provider::Simulator, "+14155550100".to_string())]);
     assert_eq!(h.message(&id).status, Status::Sent);
 }
+
+#[tokio::test]
+async fn a_lost_answer_is_unknown_never_retried_and_a_receipt_with_heralds_id_settles_it() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    h.provider.lose_next_answer(Provider::Twilio);
+    let (job, outcome) = h.send_next().await.unwrap();
+    assert_eq!(outcome, JobOutcome::Done, "the queue copy goes: nothing is re-sent from the queue");
+    let m = h.message(&id);
+    assert_eq!((m.status, m.attempts[0].outcome), (Status::Sending, crate::message::AttemptOutcome::Unknown));
+    assert!(m.due_at.is_some(), "recovery looks again after the wait");
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    assert_eq!(h.provider.calls().len(), 1, "a redelivery does not send it again");
+    let receipt = crate::inbound::Receipt {
+        provider: Provider::Twilio,
+        provider_message_id: "SMlate".into(),
+        status: Status::Delivered,
+        error_code: None,
+        error: None,
+        error_message: None,
+        at: h.clock.now_value(),
+        price_cents: None,
+        tenant_id: Some(t.tenant().unwrap().id.clone()),
+        message_id: Some(id.clone()),
+    };
+    h.services.receipts.apply_receipt(&receipt).await.unwrap();
+    let m = h.message(&id);
+    assert_eq!((m.status, m.provider_message_id.as_deref()), (Status::Delivered, Some("SMlate")));
+    assert_eq!(m.attempts[0].outcome, crate::message::AttemptOutcome::Sent);
+}

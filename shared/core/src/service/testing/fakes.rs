@@ -98,9 +98,16 @@ impl FakeProvider {
             message: format!("HTTP {http_status}"),
             retry_after: None,
             class,
+            ambiguous: false,
         };
         self.script.lock().unwrap().push_back(Err(failure));
     }
+    /// The next send reaches the provider but its answer is lost.
+    pub fn lose_next_answer(&self, provider: Provider) {
+        let failure = ProviderFailure::ambiguous(provider, "timeout after the request was sent");
+        self.script.lock().unwrap().push_back(Err(failure));
+    }
+
     pub fn calls(&self) -> Vec<(Provider, String)> {
         self.calls.lock().unwrap().clone()
     }

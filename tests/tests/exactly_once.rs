@@ -1,0 +1,83 @@
+//! Issue 11: a provider that took the message but answered after the timeout is never sent
+//! the message twice blindly (Twilio and WhatsApp: exactly one call).
+use herald_tests::sim::{Fault, SimProvider};
+use herald_tests::{spawn_app, TestApp, TestTenant};
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+const SETTINGS: &[(&str, &str)] = &[("HERALD_PROVIDER_TIMEOUT", "1s"), ("HERALD_AMBIGUOUS_WAIT", "1s")];
+const SLOW: Fault = Fault::SlowAccept { delay_ms: 2500 };
+
+async fn ambiguous(app: &TestApp, t: &TestTenant, body: serde_json::Value) -> String {
+    let r = app.send(&t.live_key, body).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    herald_tests::eventually(WAIT, "the attempt recorded as unknown", || async {
+        let m = app.message(&t.live_key, &id).await;
+        (m["attempts"][0]["outcome"] == "unknown" || m["status"] != "sending" && m["status"] != "queued").then_some(())
+    })
+    .await;
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_answering_after_the_timeout_is_looked_up_not_resent() {
+    let app = spawn_app(SETTINGS).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, "+14155550001").await;
+    // The same text went to the same recipient an hour ago: that is not this message.
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    app.sim.seed_twilio_message_at("+14155550100", "+14155550001", "code 1234", "SMold", hour_ago);
+    app.sim.fail_next(SimProvider::Twilio, 1, SLOW);
+    let id = ambiguous(&app, &t, json!({"channel": "sms", "to": "+14155550100", "body": "code 1234"})).await;
+    let m = app.message(&t.live_key, &id).await;
+    assert_eq!((m["status"].as_str(), m["attempts"][0]["outcome"].as_str()), (Some("sending"), Some("unknown")), "{m}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let report = app.run_job("stale-recovery").await;
+    assert_eq!(report["details"][0]["action"], "found", "{report}");
+    // Found at Twilio (which reports it delivered): recorded, not sent again.
+    let m = app.wait_status(&t.live_key, &id, "delivered", WAIT).await;
+    assert_ne!(m["provider_message_id"], "SMold", "the old message with the same text is not proof");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sends =
+        app.sim.requests_to(SimProvider::Twilio, "+14155550100").into_iter().filter(|r| r.path != "seeded").count();
+    assert_eq!(sends, 1, "exactly one provider call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_answering_after_the_timeout_is_linked_by_its_status_webhook() {
+    let app = spawn_app(SETTINGS).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_whatsapp(&t).await;
+    app.sim.whatsapp_webhooks_to(&app.url, "TEST_APP_SECRET");
+    app.sim.fail_next(SimProvider::Whatsapp, 1, SLOW);
+    let body =
+        json!({"channel": "whatsapp", "to": "+14155550100", "template": {"name": "order_update", "language": "en_US"}});
+    let id = ambiguous(&app, &t, body).await;
+    let m = app.wait_status(&t.live_key, &id, "sent", WAIT).await;
+    assert!(m["provider_message_id"].as_str().is_some_and(|p| p.starts_with("wamid.")), "{m}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.run_job("stale-recovery").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.sim.requests_to(SimProvider::Whatsapp, "+14155550100").len(), 1, "exactly one provider call");
+    assert_eq!(app.message(&t.live_key, &id).await["status"], "sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telnyx_without_a_receipt_is_resent_after_the_wait_and_says_so() {
+    let app = spawn_app(SETTINGS).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_telnyx(&t, "+14155550002").await;
+    app.sim.fail_next(SimProvider::Telnyx, 1, SLOW);
+    let id = ambiguous(&app, &t, json!({"channel": "sms", "to": "+14155550100", "body": "hello"})).await;
+    let r = app.run_job("stale-recovery").await;
+    assert_eq!(r["requeued"], 0, "not before the wait: {r}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = app.run_job("stale-recovery").await;
+    assert_eq!(r["requeued"], 1, "{r}");
+    let m = app.wait_status(&t.live_key, &id, "sent", WAIT).await;
+    let notes = m["notes"].to_string();
+    assert!(notes.contains("ambiguous:telnyx") && notes.contains("ambiguous_no_receipt_resent"), "{m}");
+    assert_eq!(app.sim.requests_to(SimProvider::Telnyx, "+14155550100").len(), 2, "at least once, as documented");
+}
