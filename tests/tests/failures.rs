@@ -124,9 +124,13 @@ async fn sms_with_backup(app: &TestApp, t: &TestTenant) {
     );
 }
 
+/// The provider's account breaker (one account per provider in these tests); an account
+/// that never counted a provider failure has no breaker yet: closed.
 async fn breaker_state(app: &TestApp, provider: &str) -> Value {
     let h = app.get("/v1/system/health/providers", &app.admin_key).await;
-    h.body.as_array().unwrap().iter().find(|p| p["provider"] == provider).cloned().unwrap()
+    let found = h.body.as_array().unwrap().iter().find(|p| p["provider"] == provider).cloned();
+    found
+        .unwrap_or_else(|| json!({"provider": provider, "state": "closed", "window_attempts": 0, "window_failures": 0}))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,4 +351,52 @@ async fn email_goes_through_smtp_and_fails_over_from_a_dead_relay_to_ses() {
     }
     assert_eq!(herald_tests::ses_sent_count(&app.region).await, before + 3);
     assert_eq!(breaker_state(&app, "smtp").await["state"], "open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_twilio_account_leaves_another_accounts_tenants_untouched() {
+    let app = spawn_app(BREAKER).await;
+    let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
+    app.configure_twilio(&a, "+14155550001").await;
+    let (other_sid, other_token) = ("AC0000000000000000000000000000000b", "0123456789abcdef0123456789abcdef");
+    app.sim.twilio_number_in(other_sid, other_token, "+14155550066");
+    let creds =
+        json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": other_sid, "auth_token": other_token}}});
+    assert_eq!(app.put("/v1/channels/sms", &b.live_key, creds).await.status, 200);
+    assert_eq!(
+        app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550066", "provider": "twilio"}))
+            .await
+            .status,
+        201
+    );
+    app.sim.fail_twilio_account(TWILIO_SID, Fault::status(503));
+    for i in 0..25 {
+        let r = app
+            .send(&a.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 2000 + i), "body": "a"}))
+            .await;
+        assert_eq!(r.status, 202);
+    }
+    herald_tests::eventually(WAIT, "A's account breaker opens", || async {
+        let all = app.get("/v1/system/health/providers", &app.admin_key).await;
+        let open = all.body.as_array().unwrap().iter().any(|h| h["account"] == TWILIO_SID && h["state"] == "open");
+        open.then_some(())
+    })
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = app
+            .send(&b.live_key, json!({"channel": "sms", "to": format!("+1415555{:04}", 3000 + i), "body": "b"}))
+            .await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    for id in ids {
+        let m = app.wait_status(&b.live_key, &id, "sent", WAIT).await;
+        assert_eq!(m["attempts"].as_array().unwrap().len(), 1, "sent at the first attempt: {m}");
+    }
+    let all = app.get("/v1/system/health/providers", &app.admin_key).await;
+    let state = |account: &str| {
+        all.body.as_array().unwrap().iter().find(|h| h["account"] == account).map(|h| h["state"].clone())
+    };
+    assert_eq!(state(TWILIO_SID), Some(json!("open")), "{}", all.body);
+    assert_eq!(state(other_sid), Some(json!("closed")), "{}", all.body);
 }

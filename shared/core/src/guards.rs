@@ -57,3 +57,34 @@ pub enum BreakerState {
     Open,
     HalfOpen,
 }
+
+/// One provider account: the unit a circuit breaker covers, so one tenant's broken relay
+/// or throttled account never holds another tenant's traffic (`twilio:AC…`, `smtp:host`,
+/// `ses:region`, `telnyx:<key digest>`, `whatsapp:<phone_number_id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ProviderAccount {
+    pub provider: crate::Provider,
+    pub account: String,
+}
+
+impl ProviderAccount {
+    pub fn new(provider: crate::Provider, account: impl Into<String>) -> Self {
+        Self { provider, account: account.into() }
+    }
+
+    /// `provider:account`, as stored and shown.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.provider, self.account)
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        let (p, a) = key.split_once(':')?;
+        Some(Self { provider: p.parse().ok()?, account: a.to_string() })
+    }
+}
+
+impl std::fmt::Display for ProviderAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.provider, self.account)
+    }
+}

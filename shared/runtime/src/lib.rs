@@ -130,6 +130,7 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
         enqueue_grace: cfg.enqueue_grace,
         stale_after: cfg.stale_after,
         ambiguous_wait: cfg.ambiguous_wait,
+        ses_region: cfg.aws_region.clone(),
         secret_prefix: cfg.secret_prefix.clone(),
         admin_key,
         version: env!("CARGO_PKG_VERSION").into(),

@@ -86,6 +86,8 @@ pub struct SimState {
     pub whatsapp_numbers: HashMap<String, String>,
     /// Telnyx numbers in some other account: the search never finds them.
     pub telnyx_foreign: HashSet<String>,
+    /// Twilio accounts that answer every send with this fault (one account's outage).
+    pub twilio_account_faults: HashMap<String, Fault>,
     /// Where the simulated WhatsApp posts status webhooks, and the app secret it signs with.
     pub whatsapp_webhook: Option<(String, String)>,
     /// Provider message ids to hand out next, instead of random ones.
@@ -247,6 +249,11 @@ impl Simulator {
         let mut st = self.state.lock().unwrap();
         st.twilio_accounts.insert(sid.into(), token.into());
         st.twilio_numbers.insert(e164.into(), sid.into());
+    }
+
+    /// Every send through this Twilio account answers with `fault` (other accounts are fine).
+    pub fn fail_twilio_account(&self, sid: &str, fault: Fault) {
+        self.state.lock().unwrap().twilio_account_faults.insert(sid.into(), fault);
     }
 
     /// Makes a WhatsApp phone_number_id reachable with `token` only.

@@ -48,7 +48,8 @@ pub async fn create_message(
     let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
     let to = form.get("To").cloned().unwrap_or_default();
     // A slow answer: the message is taken, but the answer comes after any sane timeout.
-    let fault = if authed { sim.take_fault(SimProvider::Twilio) } else { None };
+    let account_fault = sim.state.lock().unwrap().twilio_account_faults.get(&sid).cloned();
+    let fault = if authed { sim.take_fault(SimProvider::Twilio).or(account_fault) } else { None };
     let slow = match &fault {
         Some(Fault::SlowAccept { delay_ms }) => Some(Duration::from_millis(*delay_ms)),
         _ => None,

@@ -1,12 +1,12 @@
 use super::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::guards::{BreakerRecord, BreakerState};
+use herald_core::guards::{BreakerRecord, BreakerState, ProviderAccount};
 use herald_core::ports::{BreakerStore, StoreResult};
-use herald_core::Provider;
 
-fn pk(p: Provider) -> String {
-    format!("CB#{p}")
+/// One item per provider account; all of them in one `gsi1` partition for the health view.
+fn pk(account: &ProviderAccount) -> String {
+    format!("CB#{}", account.key())
 }
 
 fn state_str(s: BreakerState) -> &'static str {
@@ -17,50 +17,69 @@ fn state_str(s: BreakerState) -> &'static str {
     }
 }
 
+/// A breaker item: state, since, version and the per-minute `a_`/`f_` counters.
+fn record(item: &Item) -> BreakerRecord {
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let num = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
+    let state = match text("state").as_deref() {
+        Some("open") => BreakerState::Open,
+        Some("half_open") => BreakerState::HalfOpen,
+        _ => BreakerState::Closed,
+    };
+    let since = text("since")
+        .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    let mut buckets = std::collections::BTreeMap::new();
+    for k in item.keys() {
+        if let Some(m) = k.strip_prefix("a_") {
+            buckets.insert(m.to_string(), (num(k).unwrap_or(0), num(&format!("f_{m}")).unwrap_or(0)));
+        }
+    }
+    BreakerRecord { state, since, version: num("version").unwrap_or(0), buckets }
+}
+
 impl DynamoStore {
-    /// An update of the provider's breaker item.
+    /// An update of the account's breaker item; its SET clause includes `GSI1` (the listing).
     fn breaker_update(
         &self,
-        provider: Provider,
+        account: &ProviderAccount,
         expr: String,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(pk(provider)))
+            .key("pk", s(pk(account)))
             .key("sk", s("STATE"))
             .update_expression(expr)
+            .expression_attribute_values(":g1", s("BREAKERS"))
+            .expression_attribute_values(":g1s", s(account.key()))
     }
 }
 
 #[async_trait]
 impl BreakerStore for DynamoStore {
-    async fn breaker(&self, provider: Provider) -> StoreResult<Option<BreakerRecord>> {
-        let Some(item) = self.get(&pk(provider), "STATE").await? else { return Ok(None) };
-        let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
-        let num = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
-        let state = match text("state").as_deref() {
-            Some("open") => BreakerState::Open,
-            Some("half_open") => BreakerState::HalfOpen,
-            _ => BreakerState::Closed,
-        };
-        let since = text("since")
-            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_else(Utc::now);
-        let mut buckets = std::collections::BTreeMap::new();
-        for k in item.keys() {
-            if let Some(m) = k.strip_prefix("a_") {
-                buckets.insert(m.to_string(), (num(k).unwrap_or(0), num(&format!("f_{m}")).unwrap_or(0)));
-            }
-        }
-        Ok(Some(BreakerRecord { state, since, version: num("version").unwrap_or(0), buckets }))
+    async fn breaker(&self, account: &ProviderAccount) -> StoreResult<Option<BreakerRecord>> {
+        Ok(self.get(&pk(account), "STATE").await?.map(|item| record(&item)))
     }
 
-    async fn count_outcome(&self, provider: Provider, minute: &str, failed: bool, expires_at: i64) -> StoreResult<()> {
-        let expr = if failed { "ADD #a :one, #f :one SET #ttl = :ttl" } else { "ADD #a :one SET #ttl = :ttl" };
+    async fn breakers(&self) -> StoreResult<Vec<(ProviderAccount, BreakerRecord)>> {
+        let items = self.query_index("gsi1", "BREAKERS").await?;
+        let key = |i: &Item| i.get("gsi1sk").and_then(|v| v.as_s().ok()).and_then(|k| ProviderAccount::parse(k));
+        Ok(items.iter().filter_map(|i| Some((key(i)?, record(i)))).collect())
+    }
+
+    async fn count_outcome(
+        &self,
+        account: &ProviderAccount,
+        minute: &str,
+        failed: bool,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        let set = "SET #ttl = :ttl, gsi1pk = :g1, gsi1sk = :g1s";
+        let expr = if failed { format!("ADD #a :one, #f :one {set}") } else { format!("ADD #a :one {set}") };
         let mut req = self
-            .breaker_update(provider, expr.to_string())
+            .breaker_update(account, expr)
             .expression_attribute_names("#a", format!("a_{minute}"))
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":one", n(1))
@@ -74,7 +93,7 @@ impl BreakerStore for DynamoStore {
 
     async fn transition(
         &self,
-        provider: Provider,
+        account: &ProviderAccount,
         expected: Option<u64>,
         state: BreakerState,
         since: DateTime<Utc>,
@@ -83,7 +102,7 @@ impl BreakerStore for DynamoStore {
         let mut remove = Vec::new();
         let mut names: Vec<(String, String)> = Vec::new();
         if clear_buckets {
-            if let Some(rec) = self.breaker(provider).await? {
+            if let Some(rec) = self.breaker(account).await? {
                 for (i, m) in rec.buckets.keys().enumerate() {
                     remove.push(format!("#ra{i}, #rf{i}"));
                     names.push((format!("#ra{i}"), format!("a_{m}")));
@@ -91,12 +110,12 @@ impl BreakerStore for DynamoStore {
                 }
             }
         }
-        let mut expr = "SET #st = :st, #since = :since ADD #v :one".to_string();
+        let mut expr = "SET #st = :st, #since = :since, gsi1pk = :g1, gsi1sk = :g1s ADD #v :one".to_string();
         if !remove.is_empty() {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         let mut req = self
-            .breaker_update(provider, expr)
+            .breaker_update(account, expr)
             .expression_attribute_names("#st", "state")
             .expression_attribute_names("#since", "since")
             .expression_attribute_names("#v", "version")

@@ -58,6 +58,8 @@ pub struct Settings {
     pub stale_after: Duration,
     /// An attempt whose outcome is unknown waits this long for its receipt (`HERALD_AMBIGUOUS_WAIT`).
     pub ambiguous_wait: Duration,
+    /// The AWS region SES sends from (the SES account's breaker).
+    pub ses_region: String,
     /// Prefix of the Secrets Manager names holding channel credentials.
     pub secret_prefix: String,
     pub admin_key: String,
@@ -79,6 +81,7 @@ impl Default for Settings {
             enqueue_grace: Duration::from_secs(900),
             stale_after: Duration::from_secs(600),
             ambiguous_wait: Duration::from_secs(120),
+            ses_region: "us-east-1".into(),
             secret_prefix: "herald".into(),
             admin_key: String::new(),
             version: env!("CARGO_PKG_VERSION").into(),

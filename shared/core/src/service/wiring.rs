@@ -186,6 +186,7 @@ impl Base {
                 stale_after: s.stale_after,
                 enqueue_grace: s.enqueue_grace,
                 ambiguous_wait: s.ambiguous_wait,
+                ses_region: s.ses_region.clone(),
             },
         }
     }

@@ -4,7 +4,7 @@
 use super::support::Audit;
 use super::{Caller, HeraldError};
 use crate::errors::{Blame, Classification};
-use crate::guards::{BreakerRecord, BreakerState};
+use crate::guards::{BreakerRecord, BreakerState, ProviderAccount};
 use crate::ports::{BreakerStore, Clock};
 use crate::Provider;
 use chrono::{DateTime, Duration, Utc};
@@ -44,6 +44,7 @@ pub enum Admission {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderHealth {
     pub provider: Provider,
+    pub account: String,
     pub state: BreakerState,
     pub since: Option<DateTime<Utc>>,
     pub window_attempts: u64,
@@ -86,11 +87,11 @@ impl Breakers {
         self.clock.now()
     }
 
-    pub async fn admit(&self, provider: Provider) -> Result<Admission, HeraldError> {
-        if provider == Provider::Simulator {
+    pub async fn admit(&self, account: &ProviderAccount) -> Result<Admission, HeraldError> {
+        if account.provider == Provider::Simulator {
             return Ok(Admission::Allow);
         }
-        let Some(rec) = self.store.breaker(provider).await? else { return Ok(Admission::Allow) };
+        let Some(rec) = self.store.breaker(account).await? else { return Ok(Admission::Allow) };
         let now = self.now();
         let cooldown = Duration::from_std(self.settings.cooldown).unwrap_or_default();
         let until = rec.since + cooldown;
@@ -98,8 +99,8 @@ impl Breakers {
             BreakerState::Closed => Ok(Admission::Allow),
             // Open past its cool-down, or a half-open probe that never reported back.
             BreakerState::Open | BreakerState::HalfOpen if now >= until => {
-                if self.store.transition(provider, Some(rec.version), BreakerState::HalfOpen, now, false).await? {
-                    tracing::warn!(provider = %provider, "circuit half-open: sending one probe");
+                if self.store.transition(account, Some(rec.version), BreakerState::HalfOpen, now, false).await? {
+                    tracing::warn!(account = %account, "circuit half-open: sending one probe");
                     Ok(Admission::Probe)
                 } else {
                     Ok(Admission::Deny { until: now + cooldown })
@@ -113,11 +114,11 @@ impl Breakers {
     /// recipient or the tenant's account do not count at all.
     pub async fn record_outcome(
         &self,
-        provider: Provider,
+        account: &ProviderAccount,
         outcome: Option<Classification>,
         probe: bool,
     ) -> Result<(), HeraldError> {
-        if provider == Provider::Simulator {
+        if account.provider == Provider::Simulator {
             return Ok(());
         }
         let failed = match outcome {
@@ -126,8 +127,8 @@ impl Breakers {
             Some(_) => return Ok(()),
         };
         let now = self.now();
-        self.store.count_outcome(provider, &minute(now), failed, now.timestamp() + 2 * 3600).await?;
-        let rec = self.store.breaker(provider).await?;
+        self.store.count_outcome(account, &minute(now), failed, now.timestamp() + 2 * 3600).await?;
+        let rec = self.store.breaker(account).await?;
         let version = rec.as_ref().map(|r| r.version);
         let state = rec.as_ref().map(|r| r.state).unwrap_or(BreakerState::Closed);
         let (next, reason) = match (state, probe, failed) {
@@ -144,41 +145,39 @@ impl Breakers {
             _ => (None, ""),
         };
         if let Some(next) = next {
-            if self.store.transition(provider, version, next, now, next == BreakerState::Closed).await? {
-                tracing::warn!(provider = %provider, state = ?next, reason, "circuit breaker switched");
-                crate::metrics::emit(
-                    "circuit_breaker_state",
-                    if next == BreakerState::Open { 1.0 } else { 0.0 },
-                    &[("provider", provider.as_str())],
-                );
-                self.audit
-                    .record(
-                        &Caller::Admin,
-                        None,
-                        "breaker.switch",
-                        json!({"provider": provider, "state": next, "reason": reason, "actor": "circuit-breaker"}),
-                    )
-                    .await;
+            if self.store.transition(account, version, next, now, next == BreakerState::Closed).await? {
+                tracing::warn!(account = %account, state = ?next, reason, "circuit breaker switched");
+                let value = if next == BreakerState::Open { 1.0 } else { 0.0 };
+                crate::metrics::emit("circuit_breaker_state", value, &[("provider", account.provider.as_str())]);
+                let detail = json!({"provider": account.provider, "account": account.account, "state": next, "reason": reason, "actor": "circuit-breaker"});
+                self.audit.record(&Caller::Admin, None, "breaker.switch", detail).await;
             }
         }
         Ok(())
     }
 
+    /// Every provider account Herald has sent through, with its circuit and recent outcomes.
     pub async fn provider_health(&self, caller: &Caller) -> Result<Vec<ProviderHealth>, HeraldError> {
         caller.require_admin()?;
         let now = self.now();
-        let mut out = Vec::new();
-        for &p in Provider::ALL {
-            let rec = self.store.breaker(p).await?;
-            let (a, f) = rec.as_ref().map(|r| window_totals(r, now, self.settings.window)).unwrap_or((0, 0));
-            out.push(ProviderHealth {
-                provider: p,
-                state: rec.as_ref().map(|r| r.state).unwrap_or(BreakerState::Closed),
-                since: rec.map(|r| r.since),
-                window_attempts: a,
-                window_failures: f,
-            });
-        }
+        let mut out: Vec<ProviderHealth> = self
+            .store
+            .breakers()
+            .await?
+            .into_iter()
+            .map(|(account, rec)| {
+                let (a, f) = window_totals(&rec, now, self.settings.window);
+                ProviderHealth {
+                    provider: account.provider,
+                    account: account.account,
+                    state: rec.state,
+                    since: Some(rec.since),
+                    window_attempts: a,
+                    window_failures: f,
+                }
+            })
+            .collect();
+        out.sort_by(|x, y| (x.provider, &x.account).cmp(&(y.provider, &y.account)));
         Ok(out)
     }
 }

@@ -16,7 +16,7 @@ impl Sending {
             self.holds.apply_gate(msg, gate).await?;
             return Ok(None);
         }
-        match self.breakers.admit(plan.provider).await? {
+        match self.breakers.admit(&plan.account).await? {
             Admission::Allow => Ok(Some(plan)),
             Admission::Probe => Ok(Some(Plan { probe: true, ..plan })),
             Admission::Deny { until } => match self.failover(msg, &plan).await? {
@@ -73,7 +73,8 @@ impl Sending {
     async fn failover(&self, msg: &Message, plan: &Plan) -> Result<Option<Plan>, HeraldError> {
         let Some(config) = plan.config.as_ref() else { return Ok(None) };
         let Some(backup) = config.backup_provider.filter(|b| plan.secrets.has(*b)) else { return Ok(None) };
-        let admission = self.breakers.admit(backup).await?;
+        let account = self.account_of(backup, &plan.secrets, Some(config));
+        let admission = self.breakers.admit(&account).await?;
         if matches!(admission, Admission::Deny { .. }) {
             return Ok(None);
         }
@@ -82,6 +83,7 @@ impl Sending {
         let Some(from) = self.sender_for(msg, config, backup, requested).await? else { return Ok(None) };
         Ok(Some(Plan {
             provider: backup,
+            account,
             from: Some(from),
             probe: admission == Admission::Probe,
             failover: Some(format!("failover:{}->{backup}:circuit_open", plan.provider)),

@@ -15,6 +15,7 @@ use super::receipts::Receipts;
 use super::support::Outbox;
 use super::HeraldError;
 use crate::channel::Provider;
+use crate::guards::ProviderAccount;
 use crate::message::SendJob;
 use crate::ports::{ChannelStore, Clock, LinkingStore, MessageStore, NumberStore, ProviderGateway, SecretStore};
 use crate::retry::RetryPolicy;
@@ -38,6 +39,8 @@ pub enum JobOutcome {
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub provider: Provider,
+    /// The provider account the send goes through (its circuit breaker).
+    pub account: ProviderAccount,
     pub secrets: ChannelSecrets,
     pub config: Option<ChannelConfig>,
     pub from: Option<String>,
@@ -53,6 +56,8 @@ pub struct SendingSettings {
     pub enqueue_grace: Duration,
     /// How long an ambiguous attempt waits for its receipt before recovery looks it up.
     pub ambiguous_wait: Duration,
+    /// The SES account's region (its breaker's key).
+    pub ses_region: String,
 }
 
 pub struct Sending {

@@ -49,7 +49,7 @@ impl Sending {
         };
         let result = self.providers.send(&out).await;
         let outcome = result.as_ref().err().map(|f| f.classify());
-        if let Err(e) = self.breakers.record_outcome(plan.provider, outcome, plan.probe).await {
+        if let Err(e) = self.breakers.record_outcome(&plan.account, outcome, plan.probe).await {
             tracing::warn!(error = %e, "could not record the provider outcome for the circuit breaker");
         }
         match result {

@@ -2,6 +2,7 @@
 use super::{JobOutcome, Plan, Sending};
 use crate::channel::{Channel, Provider};
 use crate::errors::ErrorCode;
+use crate::guards::ProviderAccount;
 use crate::message::Message;
 use crate::service::support::{channel_secrets, update_message};
 use crate::service::HeraldError;
@@ -22,8 +23,10 @@ fn unroutable(code: ErrorCode, message: String) -> Result<Result<Plan, Unroutabl
 impl Sending {
     /// Decides provider, credentials and sender for a message, or why it cannot go.
     pub(crate) async fn route(&self, msg: &Message) -> Result<Result<Plan, Unroutable>, HeraldError> {
-        let plan =
-            |provider, secrets, config, from| Plan { provider, secrets, config, from, probe: false, failover: None };
+        let plan = |provider, secrets: ChannelSecrets, config: Option<ChannelConfig>, from| {
+            let account = self.account_of(provider, &secrets, config.as_ref());
+            Plan { provider, account, secrets, config, from, probe: false, failover: None }
+        };
         if msg.key_mode == KeyMode::Test {
             return Ok(Ok(plan(
                 Provider::Simulator,
@@ -106,5 +109,27 @@ impl Sending {
         let h = Sha256::digest(msg.to.as_bytes());
         let idx = u64::from_be_bytes(h[..8].try_into().expect("8 bytes")) % numbers.len() as u64;
         Ok(Some(numbers.swap_remove(idx as usize)))
+    }
+
+    /// The provider account a send goes through, from the credentials that open it.
+    pub(crate) fn account_of(
+        &self,
+        provider: Provider,
+        secrets: &ChannelSecrets,
+        config: Option<&ChannelConfig>,
+    ) -> ProviderAccount {
+        use sha2::{Digest, Sha256};
+        let account = match provider {
+            Provider::Twilio => secrets.twilio.as_ref().map(|t| t.account_sid.clone()),
+            // The API key itself is a secret: its digest names the account.
+            Provider::Telnyx => {
+                secrets.telnyx.as_ref().map(|t| hex::encode(&Sha256::digest(t.api_key.as_bytes())[..8]))
+            }
+            Provider::Whatsapp => config.and_then(|c| c.phone_number_id.clone()),
+            Provider::Smtp => secrets.smtp.as_ref().map(|s| s.host.to_ascii_lowercase()),
+            Provider::Ses => Some(self.settings.ses_region.clone()),
+            Provider::Simulator => Some("builtin".into()),
+        };
+        ProviderAccount::new(provider, account.unwrap_or_else(|| "unknown".into()))
     }
 }

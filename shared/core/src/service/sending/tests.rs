@@ -1,6 +1,6 @@
 //! The send pipeline's decisions, on in-memory ports.
 use crate::errors::{Blame, ErrorCode};
-use crate::guards::{BreakerRecord, BreakerState, DncEntry};
+use crate::guards::{BreakerRecord, BreakerState, DncEntry, ProviderAccount};
 use crate::message::HoldReason;
 use crate::service::testing::Harness;
 use crate::service::JobOutcome;
@@ -86,14 +86,14 @@ async fn a_paused_tenant_is_held_and_an_opted_out_recipient_suppressed() {
     assert!(h.provider.calls().is_empty(), "nothing reached the provider");
 }
 
-fn open_breaker(h: &Harness, provider: Provider) {
+fn open_breaker(h: &Harness, account: ProviderAccount) {
     let rec = BreakerRecord {
         state: BreakerState::Open,
         since: h.clock.now_value(),
         version: 1,
         buckets: Default::default(),
     };
-    h.mem.with(|s| s.breakers.insert(provider, rec));
+    h.mem.with(|s| s.breakers.insert(account, rec));
 }
 
 #[tokio::test]
@@ -101,14 +101,14 @@ async fn an_open_circuit_fails_over_to_the_backup_or_holds() {
     let h = Harness::new();
     let t = h.tenant(|_| {});
     h.sms_channel(&t, true);
-    open_breaker(&h, Provider::Twilio);
+    open_breaker(&h, ProviderAccount::new(Provider::Twilio, "AC1"));
     let id = h.accept(&t, sms("+14155550100")).await.unwrap();
     h.send_next().await.unwrap();
     let m = h.message(&id);
     assert_eq!((m.status, m.provider, m.from.as_deref()), (Status::Sent, Some(Provider::Telnyx), Some("+14155550002")));
     assert!(m.notes.iter().any(|n| n == "failover:twilio->telnyx:circuit_open"));
 
-    open_breaker(&h, Provider::Telnyx);
+    open_breaker(&h, ProviderAccount::new(Provider::Telnyx, telnyx_account()));
     let id = h.accept(&t, sms("+14155550100")).await.unwrap();
     h.send_next().await.unwrap();
     let m = h.message(&id);
@@ -159,4 +159,35 @@ async fn a_lost_answer_is_unknown_never_retried_and_a_receipt_with_heralds_id_se
     let m = h.message(&id);
     assert_eq!((m.status, m.provider_message_id.as_deref()), (Status::Delivered, Some("SMlate")));
     assert_eq!(m.attempts[0].outcome, crate::message::AttemptOutcome::Sent);
+}
+
+fn telnyx_account() -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(b"KEY")[..8])
+}
+
+#[tokio::test]
+async fn a_broken_account_holds_only_its_own_tenants() {
+    let h = Harness::new();
+    let (a, b) = (h.tenant(|_| {}), h.tenant(|_| {}));
+    h.sms_channel(&b, false);
+    // B's account is another Twilio account, with a number of its own.
+    let b_id = b.tenant().unwrap().id.clone();
+    h.mem.with(|s| {
+        let name = format!("herald/tenants/{b_id}/channels/sms");
+        let secrets = s.secrets[&name].replace("\"AC1\"", "\"AC2\"");
+        s.secrets.insert(name, secrets);
+        let mut n = s.numbers["+14155550001"].clone();
+        n.tenant_id = b_id.clone();
+        n.phone_number = "+14155550003".into();
+        s.numbers.insert(n.phone_number.clone(), n);
+    });
+    h.sms_channel(&a, false);
+    open_breaker(&h, ProviderAccount::new(Provider::Twilio, "AC1"));
+    let held = h.accept(&a, sms("+14155550100")).await.unwrap();
+    let sent = h.accept(&b, sms("+14155550100")).await.unwrap();
+    h.send_next().await.unwrap();
+    h.send_next().await.unwrap();
+    assert_eq!(h.message(&held).hold_reason, Some(HoldReason::ProviderCircuitOpen));
+    assert_eq!(h.message(&sent).status, Status::Sent, "another account's circuit is closed");
 }

@@ -208,18 +208,21 @@ impl WhatsappIndex for Memory {
 
 #[async_trait]
 impl BreakerStore for Memory {
-    async fn breaker(&self, provider: Provider) -> StoreResult<Option<BreakerRecord>> {
-        Ok(self.with(|s| s.breakers.get(&provider).cloned()))
+    async fn breaker(&self, account: &ProviderAccount) -> StoreResult<Option<BreakerRecord>> {
+        Ok(self.with(|s| s.breakers.get(account).cloned()))
     }
-    async fn count_outcome(&self, provider: Provider, minute: &str, failed: bool, _: i64) -> StoreResult<()> {
+    async fn breakers(&self) -> StoreResult<Vec<(ProviderAccount, BreakerRecord)>> {
+        Ok(self.with(|s| s.breakers.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+    }
+    async fn count_outcome(&self, account: &ProviderAccount, minute: &str, failed: bool, _: i64) -> StoreResult<()> {
         self.with(|s| {
-            let now = Utc::now();
-            let rec = s.breakers.entry(provider).or_insert(BreakerRecord {
+            let fresh = BreakerRecord {
                 state: BreakerState::Closed,
-                since: now,
+                since: Utc::now(),
                 version: 0,
                 buckets: Default::default(),
-            });
+            };
+            let rec = s.breakers.entry(account.clone()).or_insert(fresh);
             let b = rec.buckets.entry(minute.to_string()).or_default();
             b.0 += 1;
             b.1 += u64::from(failed);
@@ -228,19 +231,19 @@ impl BreakerStore for Memory {
     }
     async fn transition(
         &self,
-        p: Provider,
+        account: &ProviderAccount,
         expected: Option<u64>,
         state: BreakerState,
         since: DateTime<Utc>,
         clear: bool,
     ) -> StoreResult<bool> {
         Ok(self.with(|s| {
-            let current = s.breakers.get(&p).map(|r| r.version);
+            let current = s.breakers.get(account).map(|r| r.version);
             if current != expected && !(expected.is_none() && current == Some(0)) {
                 return false;
             }
-            let rec =
-                s.breakers.entry(p).or_insert(BreakerRecord { state, since, version: 0, buckets: Default::default() });
+            let fresh = BreakerRecord { state, since, version: 0, buckets: Default::default() };
+            let rec = s.breakers.entry(account.clone()).or_insert(fresh);
             rec.state = state;
             rec.since = since;
             rec.version += 1;

@@ -34,7 +34,7 @@ pub struct State {
     pub inbound: Vec<InboundMessage>,
     pub orphans: Vec<Receipt>,
     pub wa_index: HashMap<String, (TenantId, String)>,
-    pub breakers: HashMap<Provider, BreakerRecord>,
+    pub breakers: HashMap<ProviderAccount, BreakerRecord>,
     pub linking: HashMap<String, LinkingState>,
     pub audit: Vec<AuditEntry>,
     pub secrets: HashMap<String, String>,
