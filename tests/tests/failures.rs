@@ -400,3 +400,25 @@ async fn one_failing_twilio_account_leaves_another_accounts_tenants_untouched() 
     assert_eq!(state(TWILIO_SID), Some(json!("open")), "{}", all.body);
     assert_eq!(state(other_sid), Some(json!("closed")), "{}", all.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_head_does_not_starve_the_messages_behind_it() {
+    let app = spawn_app(&[("HERALD_MAX_ATTEMPTS", "5")]).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, "+14155550001").await;
+    app.sim.fail_next(SimProvider::Twilio, 3, Fault::status(503));
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": format!("n={i}")})).await;
+        ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        let m = app.wait_status(&t.live_key, id, "sent", WAIT).await;
+        assert!(!m["attempts"].as_array().unwrap().is_empty(), "{m}");
+    }
+    let bodies: Vec<String> =
+        app.sim.accepted(SimProvider::Twilio).iter().filter_map(|r| r.form.get("Body").cloned()).collect();
+    assert_eq!(bodies, (0..5).map(|i| format!("n={i}")).collect::<Vec<_>>(), "in order, each once");
+    let dlq = app.get("/v1/dlq", &t.live_key).await;
+    assert_eq!(dlq.body["messages"].as_array().map(Vec::len), Some(0), "nothing dead-lettered: {}", dlq.body);
+}

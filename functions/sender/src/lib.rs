@@ -7,12 +7,25 @@ use herald_core::message::SendJob;
 use herald_core::ports::SendQueue;
 use herald_core::service::sending::Sending;
 use herald_core::service::JobOutcome;
-use std::collections::HashSet;
+use std::time::Duration;
+use tracing::Instrument;
 
 pub async fn handle(sending: &Sending, queue: &dyn SendQueue, event: SqsEvent) -> SqsBatchResponse {
     let records = event.records;
-    let failures = fifo_batch(&records, |r| handle_record(sending, queue, r)).await;
-    batch_response(failures)
+    let unfinished = fifo_batch(&records, |r| handle_record(sending, queue, r)).await;
+    // A follower reported failed behind its head was not tried: it is made visible at once.
+    // The head, still in flight for its back-off, keeps the group closed (FIFO), so the
+    // followers come back right behind it instead of after the queue's visibility timeout.
+    for u in unfinished.iter().filter(|u| u.skipped) {
+        let record = records.iter().find(|r| r.message_id.as_deref() == Some(u.id.as_str()));
+        let job = record.and_then(|r| r.body.as_deref()).and_then(|b| serde_json::from_str::<SendJob>(b).ok());
+        let (Some(record), Some(job)) = (record, job) else { continue };
+        let receipt = record.receipt_handle.as_deref().unwrap_or_default();
+        if let Err(e) = queue.retry_later(job.channel, receipt, Duration::ZERO).await {
+            tracing::warn!(error = %e, "could not release a follower behind its head");
+        }
+    }
+    batch_response(unfinished.into_iter().map(|u| u.id).collect())
 }
 
 fn batch_response(failures: Vec<String>) -> SqsBatchResponse {
@@ -28,13 +41,32 @@ fn batch_response(failures: Vec<String>) -> SqsBatchResponse {
     response
 }
 
-/// Runs `work` over the records and returns the ids to report as failed: each record whose
+/// What became of one record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    /// Finished with: delete it.
+    Done,
+    /// Keep it; the queue's visibility timeout brings it back.
+    Failed,
+    /// Keep it, invisible for this back-off.
+    RetryAfter(Duration),
+}
+
+/// A record to report failed: it failed, or (`skipped`) it was not run because an earlier
+/// record of its group failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unfinished {
+    pub id: String,
+    pub skipped: bool,
+}
+
+/// Runs `work` over the records and returns the ones to report as failed: each record whose
 /// work failed, and every later record of the same message group (not run). Groups are
 /// independent, so they run concurrently; records of one group run in order.
-pub async fn fifo_batch<'a, F, Fut>(records: &'a [SqsMessage], work: F) -> Vec<String>
+pub async fn fifo_batch<'a, F, Fut>(records: &'a [SqsMessage], work: F) -> Vec<Unfinished>
 where
     F: Fn(&'a SqsMessage) -> Fut,
-    Fut: std::future::Future<Output = bool>,
+    Fut: std::future::Future<Output = Verdict>,
 {
     let mut groups: Vec<(String, Vec<&'a SqsMessage>)> = Vec::new();
     for record in records {
@@ -46,47 +78,53 @@ where
     }
     let work = &work;
     let per_group = groups.into_iter().map(|(_, members)| async move {
-        let mut failed: HashSet<String> = HashSet::new();
+        let mut unfinished = Vec::new();
         let mut broken = false;
         for record in members {
             let id = record.message_id.clone().unwrap_or_default();
-            if broken || !work(record).await {
+            if broken {
+                unfinished.push(Unfinished { id, skipped: true });
+                continue;
+            }
+            if work(record).await != Verdict::Done {
                 broken = true;
-                failed.insert(id);
+                unfinished.push(Unfinished { id, skipped: false });
             }
         }
-        failed
+        unfinished
     });
-    let failed: HashSet<String> = futures::future::join_all(per_group).await.into_iter().flatten().collect();
-    records.iter().filter_map(|r| r.message_id.clone()).filter(|id| failed.contains(id)).collect()
+    let mut failed: Vec<Unfinished> = futures::future::join_all(per_group).await.into_iter().flatten().collect();
+    let order = |u: &Unfinished| records.iter().position(|r| r.message_id.as_deref() == Some(u.id.as_str()));
+    failed.sort_by_key(order);
+    failed
 }
 
-/// True when the record is finished with and may be deleted.
-async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMessage) -> bool {
+/// What to do with the record, after the send.
+async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMessage) -> Verdict {
     let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<SendJob>(b).ok()) else {
         // Unreadable: fail it, so the redrive policy parks it in the DLQ for a human.
         tracing::error!(sqs_message_id = ?record.message_id, "unreadable queue record");
-        return false;
+        return Verdict::Failed;
     };
+    // The span goes with this future only: concurrently run groups never share ids in logs.
     let span = tracing::info_span!("send", message_id = %job.message_id, tenant_id = %job.tenant_id, correlation_id = %job.correlation_id);
-    let _guard = span.enter();
-    match sending.process(&job).await {
-        Ok(JobOutcome::Done) => true,
+    match sending.process(&job).instrument(span).await {
+        Ok(JobOutcome::Done) => Verdict::Done,
         Ok(JobOutcome::RetryAfter(delay)) => {
             let receipt = record.receipt_handle.as_deref().unwrap_or_default();
             if let Err(e) = queue.retry_later(job.channel, receipt, delay).await {
                 tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
             }
-            false
+            Verdict::RetryAfter(delay)
         }
         Ok(JobOutcome::DeadLetter { reason }) => {
             // The message record is the dead letter (see GET /v1/dlq); the queue copy goes.
-            tracing::warn!(error_code = %reason, "message failed and was dead-lettered");
-            true
+            tracing::warn!(message_id = %job.message_id, error_code = %reason, "message failed and was dead-lettered");
+            Verdict::Done
         }
         Err(e) => {
-            tracing::error!(error = %e, "send failed on a dependency; the record will be redelivered");
-            false
+            tracing::error!(message_id = %job.message_id, error = %e, "send failed on a dependency; the record will be redelivered");
+            Verdict::Failed
         }
     }
 }
@@ -120,10 +158,17 @@ mod tests {
         let failures = fifo_batch(&records, |r| {
             let id = r.message_id.clone().unwrap();
             ran.lock().unwrap().push(id.clone());
-            async move { id != "1" }
+            async move {
+                match id.as_str() {
+                    "1" => Verdict::RetryAfter(Duration::from_secs(7)),
+                    _ => Verdict::Done,
+                }
+            }
         })
         .await;
-        assert_eq!(failures, vec!["1", "3"]);
+        let expected =
+            vec![Unfinished { id: "1".into(), skipped: false }, Unfinished { id: "3".into(), skipped: true }];
+        assert_eq!(failures, expected);
         let mut ran = ran.into_inner().unwrap();
         ran.sort();
         assert_eq!(ran, vec!["1", "2", "4", "5"], "3 is not run after 1 failed in group a");
@@ -139,11 +184,16 @@ mod tests {
             async move {
                 tokio::task::yield_now().await;
                 ran.lock().unwrap().push(id.clone());
-                id != "3"
+                if id == "3" {
+                    Verdict::Failed
+                } else {
+                    Verdict::Done
+                }
             }
         })
         .await;
-        assert_eq!(failures, vec!["3", "4"]);
+        let ids: Vec<String> = failures.into_iter().map(|u| u.id).collect();
+        assert_eq!(ids, vec!["3", "4"]);
         let order: Vec<String> = ran.into_inner().unwrap().into_iter().filter(|i| i != "2").collect();
         assert_eq!(order, vec!["1", "3"], "a's records in order, 4 never run");
     }

@@ -44,7 +44,9 @@ pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
         tracing::info!(table = %cfg.table, "created table");
     }
     let visibility = std::time::Duration::from_secs(60);
-    let max_receive = cfg.retry.max_attempts + 5;
+    // Redrive only catches poison: followers behind a failing head are received again and
+    // again (as in AWS, where the template sets the same limit).
+    let max_receive = 1000;
     SqsQueues::ensure(aws_sdk_sqs::Client::new(&sdk), &cfg.queue_prefix, visibility, max_receive).await?;
     if let Some(name) = &cfg.admin_key_secret {
         let sm = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));

@@ -24,16 +24,8 @@ impl EventLog for DynamoStore {
         Ok(conditional(res)?.is_some())
     }
 
-    async fn forget_event(&self, key: &str) -> StoreResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .key("sk", s("EVT"))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+    async fn seen(&self, key: &str) -> StoreResult<bool> {
+        Ok(self.get(key, "EVT").await?.is_some())
     }
 }
 
@@ -75,6 +67,9 @@ impl OrphanStore for DynamoStore {
             &format!("{}#{}", ts(&r.at), r.status),
         )?;
         item.insert("ttl".into(), n(r.at.timestamp() + ORPHAN_TTL_SECS));
+        // The sweep finds orphans by age (a sparse index partition, never a scan).
+        item.insert("gsi2pk".into(), s("ORPHANS"));
+        item.insert("gsi2sk".into(), s(format!("{}#{}#{}", ts(&r.at), r.provider, r.provider_message_id)));
         self.put(item).await
     }
 
@@ -95,6 +90,10 @@ impl OrphanStore for DynamoStore {
                 .map_err(unavailable)?;
         }
         Ok(out)
+    }
+
+    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Receipt>> {
+        self.query_due("ORPHANS", &before, limit).await?.into_iter().map(from_item).collect()
     }
 }
 

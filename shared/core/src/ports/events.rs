@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 /// Provider event ids already applied (webhook deduplication).
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Records a provider event id; false when it was already recorded (a duplicate).
+    /// Whether the event was applied already.
+    async fn seen(&self, key: &str) -> StoreResult<bool>;
+    /// Records an applied event id; false when it was already recorded.
     async fn first_event(&self, key: &str, expires_at: i64) -> StoreResult<bool>;
-    async fn forget_event(&self, key: &str) -> StoreResult<()>;
 }
 
 /// Messages people sent to a tenant's numbers.
@@ -30,4 +31,6 @@ pub trait InboundStore: Send + Sync {
 pub trait OrphanStore: Send + Sync {
     async fn save_orphan(&self, receipt: &Receipt) -> StoreResult<()>;
     async fn take_orphans(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Vec<Receipt>>;
+    /// Orphans kept since before `before` (the sweep's work list), oldest first.
+    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Receipt>>;
 }

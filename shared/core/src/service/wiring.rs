@@ -220,6 +220,7 @@ impl Base {
             policy: self.policy.clone(),
             holds: self.holds.clone(),
             dead_letters,
+            receipts: recovery.receipts.clone(),
             recovery: Arc::new(recovery),
             linking,
             clock: self.clock.clone(),
@@ -237,6 +238,7 @@ impl Base {
             audit: self.audit.clone(),
             clock: self.clock.clone(),
             enqueue_grace: s.enqueue_grace,
+            policy: self.policy.clone(),
         }
     }
 

@@ -82,6 +82,7 @@ pub struct DeadLetters {
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) enqueue_grace: std::time::Duration,
+    pub(crate) policy: Arc<super::policy::Policy>,
 }
 
 impl DeadLetters {
@@ -219,18 +220,25 @@ impl DeadLetters {
         mode: crate::KeyMode,
         actor: &str,
     ) -> Result<bool, HeraldError> {
-        let now = self.clock.now();
-        let grace = duration(self.enqueue_grace);
+        let eligible = |m: &Message| {
+            tenant.is_none_or(|t| *t == m.tenant_id)
+                && m.key_mode == mode
+                && m.dead_lettered
+                && m.status == Status::Failed
+                && m.archived_at.is_none()
+        };
+        let Some(current) = self.messages.message(id).await?.filter(|m| eligible(m)) else { return Ok(false) };
+        // The send costs again: it is reserved again, or the message stays a dead letter.
+        let Some(reservation) = self.reserve_again(&current).await? else { return Ok(false) };
+        let (now, grace) = (self.clock.now(), duration(self.enqueue_grace));
         let mut changed = false;
         let m = update_message(self.messages.as_ref(), id, |m| {
-            if tenant.is_some_and(|t| *t != m.tenant_id)
-                || m.key_mode != mode
-                || !(m.dead_lettered && m.status == Status::Failed && m.archived_at.is_none())
-            {
+            if !eligible(m) {
                 return false;
             }
             m.retry_from_dlq(actor, now);
             m.due_at = Some(now + grace);
+            (m.reserved_cents, m.budget_period) = (reservation.0, reservation.1.clone());
             changed = true;
             true
         })
@@ -240,7 +248,32 @@ impl DeadLetters {
                 self.outbox.enqueue(&m).await;
                 Ok(true)
             }
-            _ => Ok(false),
+            _ => {
+                let mut released = current.clone();
+                released.budget_period = reservation.1;
+                self.policy.release_reservation(&released, reservation.0).await;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Reserves the message's estimated cost again: Some((cents, period)), or None when the
+    /// tenant's budget has no room for it now.
+    async fn reserve_again(
+        &self,
+        m: &Message,
+    ) -> Result<Option<(u64, Option<crate::guards::BudgetPeriod>)>, HeraldError> {
+        if m.key_mode != crate::KeyMode::Live || m.estimated_cost_cents == 0 {
+            return Ok(Some((0, None)));
+        }
+        let Some(tenant) = self.tenants.tenant(&m.tenant_id).await? else { return Ok(None) };
+        match self.policy.reserve(&tenant, m.estimated_cost_cents).await {
+            Ok(period) => Ok(Some((if period.is_some() { m.estimated_cost_cents } else { 0 }, period))),
+            Err(HeraldError::BudgetExceeded(_)) => {
+                tracing::warn!(message_id = %m.id, "dead letter not retried: the budget has no room for it");
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -18,6 +18,8 @@ use serde_json::json;
 use std::sync::Arc;
 
 const PAGE: u32 = 100;
+/// One dispatch run works at most this long (the jobs function's timeout is 120 s).
+const RUN_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Jobs {
     pub(crate) messages: Arc<dyn MessageStore>,
@@ -29,6 +31,7 @@ pub struct Jobs {
     pub(crate) holds: Arc<Holds>,
     pub(crate) dead_letters: Arc<DeadLetters>,
     pub(crate) recovery: Arc<Recovery>,
+    pub(crate) receipts: Arc<super::receipts::Receipts>,
     pub(crate) linking: Arc<Linking>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) enqueue_grace: std::time::Duration,
@@ -52,13 +55,45 @@ impl Jobs {
 
     pub async fn dispatch(&self) -> Result<JobReport, HeraldError> {
         let mut report = JobReport { job: "dispatch".into(), ..Default::default() };
+        let started = std::time::Instant::now();
         for state in [WorkState::Held, WorkState::Queued] {
-            for id in self.work.due(state, self.clock.now(), PAGE).await? {
+            // Every due message, page after page, within the run's time budget; what is left
+            // (still due) is the next run's first page.
+            loop {
+                let page = self.work.due(state, self.clock.now(), PAGE).await?;
+                let full = page.len() as u32 == PAGE;
+                let moved = self.dispatch_page(state, page, &mut report).await;
+                if !full || moved == 0 || started.elapsed() > RUN_BUDGET {
+                    break;
+                }
+            }
+        }
+        self.holds.continue_releases(&mut report).await?;
+        let swept = self.receipts.sweep_orphans(chrono::Duration::minutes(1)).await?;
+        if swept > 0 {
+            report.details.push(json!({"early_receipts_applied": swept}));
+        }
+        let drained = self.dead_letters.drain_dead_letter_queues().await?;
+        if drained > 0 {
+            report.details.push(json!({"dead_letters_drained": drained}));
+        }
+        Ok(report)
+    }
+
+    /// Releases or re-enqueues one page of due messages; how many moved.
+    async fn dispatch_page(&self, state: WorkState, page: Vec<crate::MessageId>, report: &mut JobReport) -> u32 {
+        let mut moved = 0;
+        {
+            for id in page {
                 report.examined += 1;
                 match self.release_due(&id).await {
-                    Ok(true) if state == WorkState::Held => report.released += 1,
+                    Ok(true) if state == WorkState::Held => {
+                        report.released += 1;
+                        moved += 1;
+                    }
                     Ok(true) => {
                         report.requeued += 1;
+                        moved += 1;
                         tracing::warn!(message_id = %id, "queued message was overdue; enqueued again");
                     }
                     Ok(false) => {}
@@ -69,12 +104,7 @@ impl Jobs {
                 }
             }
         }
-        self.holds.continue_releases(&mut report).await?;
-        let drained = self.dead_letters.drain_dead_letter_queues().await?;
-        if drained > 0 {
-            report.details.push(json!({"dead_letters_drained": drained}));
-        }
-        Ok(report)
+        moved
     }
 
     /// Re-enqueues one due message (a new generation); false when it was not due any more.

@@ -78,3 +78,29 @@ async fn the_whatsapp_quota_keeps_the_last_tenth_for_urgent_messages() {
     assert_eq!(h.services.policy.quota_gate(&msg, 10).await.unwrap(), None, "urgent may use the last 10 %");
     assert!(h.services.policy.quota_gate(&msg, 10).await.unwrap().is_some(), "at 100 % nothing passes");
 }
+
+#[tokio::test]
+async fn a_dead_letter_retried_reserves_its_budget_again() {
+    let h = Harness::new();
+    let t = h.tenant(|t| t.daily_budget_cents = Some(1));
+    h.sms_channel(&t, false);
+    let sms = json!({"channel": "sms", "to": "+14155550100", "body": "hi"});
+    let failed = h.accept(&t, sms.clone()).await.unwrap();
+    h.provider.fail_next(
+        crate::Provider::Twilio,
+        400,
+        crate::ErrorCode::InvalidPhoneNumber,
+        false,
+        crate::errors::Blame::Recipient,
+    );
+    h.send_next().await.unwrap();
+    assert_eq!(h.message(&failed).status, Status::Failed, "its reservation went back");
+    let other = h.accept(&t, sms).await.unwrap();
+    let retry = crate::service::DlqFilter { ids: Some(vec![failed.to_string()]), ..Default::default() };
+    let report = h.services.dead_letters.dlq_retry(&t, &retry).await.unwrap();
+    assert_eq!(report.requeued, 0, "no room in the budget: it stays a dead letter");
+    h.services.reading.cancel(&t, other.as_str()).await.unwrap();
+    let report = h.services.dead_letters.dlq_retry(&t, &retry).await.unwrap();
+    assert_eq!(report.requeued, 1);
+    assert_eq!(h.message(&failed).reserved_cents, 1);
+}

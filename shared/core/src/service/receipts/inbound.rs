@@ -69,8 +69,18 @@ impl Receipts {
         if bypass_dnc {
             msg.notes.push(NOTE_DNC_BYPASS.to_string());
         }
-        self.messages.insert(&msg, None).await?;
-        self.outbox.enqueue(&msg).await;
+        // Created once per inbound message, even when its webhook is applied twice: the
+        // idempotency key starts with a newline, which no HTTP client can send.
+        let once = crate::tenant::IdempotencyRecord {
+            tenant_id: to.tenant_id.clone(),
+            key: format!("\nreply:{}", to.id),
+            request_hash: String::new(),
+            response: serde_json::json!({"id": msg.id}),
+            created_at: now,
+        };
+        if self.messages.insert(&msg, Some(&once)).await? == crate::ports::Inserted::Created {
+            self.outbox.enqueue(&msg).await;
+        }
         Ok(())
     }
 

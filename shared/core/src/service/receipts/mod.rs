@@ -56,18 +56,16 @@ impl Receipts {
         Fut: std::future::Future<Output = Result<T, HeraldError>>,
     {
         let key = format!("EVT#{provider}#{event_id}");
-        if !self.events.first_event(&key, self.now().timestamp() + EVENT_TTL_SECS).await? {
+        if self.events.seen(&key).await? {
             tracing::info!(provider = %provider, event_id, "duplicate provider event ignored");
             return Ok(None);
         }
-        match apply().await {
-            Ok(v) => Ok(Some(v)),
-            Err(e) => {
-                // Let the provider's retry apply it.
-                let _ = self.events.forget_event(&key).await;
-                Err(e)
-            }
-        }
+        // Applied first, recorded after: a crash in between means the provider's retry
+        // applies it again, which every application tolerates (receipts only move forward,
+        // inbound messages and DNC entries are keyed, a reply is created once).
+        let v = apply().await?;
+        self.events.first_event(&key, self.now().timestamp() + EVENT_TTL_SECS).await?;
+        Ok(Some(v))
     }
 
     pub async fn apply_receipt(&self, r: &Receipt) -> Result<ReceiptOutcome, HeraldError> {
@@ -102,6 +100,19 @@ impl Receipts {
             }
             _ => Ok(ReceiptOutcome::Ignored),
         }
+    }
+
+    /// Receipts kept because their message was not found yet: applied once the index
+    /// finds the message (the dispatch job runs this).
+    pub async fn sweep_orphans(&self, older_than: chrono::Duration) -> Result<u32, HeraldError> {
+        let mut applied = 0;
+        for r in self.orphans.old_orphans(self.now() - older_than, 100).await? {
+            if self.work.by_provider_id(r.provider, &r.provider_message_id).await?.is_some() {
+                self.apply_orphans(r.provider, &r.provider_message_id).await;
+                applied += 1;
+            }
+        }
+        Ok(applied)
     }
 
     /// After the sender stored a provider id: receipts that beat it there are applied now.

@@ -150,12 +150,11 @@ impl PendingReleases for Memory {
 
 #[async_trait]
 impl EventLog for Memory {
+    async fn seen(&self, key: &str) -> StoreResult<bool> {
+        Ok(self.with(|s| s.events.contains(key)))
+    }
     async fn first_event(&self, key: &str, _: i64) -> StoreResult<bool> {
         Ok(self.with(|s| s.events.insert(key.to_string())))
-    }
-    async fn forget_event(&self, key: &str) -> StoreResult<()> {
-        self.with(|s| s.events.remove(key));
-        Ok(())
     }
 }
 
@@ -189,6 +188,9 @@ impl OrphanStore for Memory {
             s.orphans = kept;
             taken
         }))
+    }
+    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Receipt>> {
+        Ok(self.with(|s| s.orphans.iter().filter(|r| r.at < before).take(limit as usize).cloned().collect()))
     }
 }
 
