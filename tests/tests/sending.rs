@@ -74,7 +74,7 @@ async fn sms_through_telnyx_uses_bearer_auth_and_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_goes_out_through_ses_v2() {
     // A region no other test uses, so the emulator's send count is this test's alone.
-    let app = spawn_app(&[("AWS_REGION", "eu-west-3")]).await;
+    let app = spawn_app(&[("AWS_REGION", "eu-west-3"), ("HERALD_SES_CONFIGURATION_SET", "herald-events")]).await;
     let t = app.create_tenant(json!({})).await;
     app.email_identity(&t, "grace.example").await;
     let r = app

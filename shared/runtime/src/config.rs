@@ -39,6 +39,9 @@ pub struct Config {
     pub local: bool,
     /// Emulator only (`HERALD_SES_ASSUME_VERIFIED`): an identity created at SES counts as verified.
     pub ses_assume_verified: bool,
+    /// The SES configuration set every SendEmail names (its event destination publishes
+    /// bounces, complaints and deliveries to the SES-events topic).
+    pub ses_configuration_set: Option<String>,
     /// Local only (`HERALD_ALLOW_HTTP_CALLBACKS`): plain-http and private-address callbacks allowed.
     pub allow_http_callbacks: bool,
 }
@@ -104,6 +107,7 @@ impl Config {
             provider_timeout: env.dur("HERALD_PROVIDER_TIMEOUT", "10s")?,
             local: env.flag("HERALD_LOCAL"),
             ses_assume_verified: env.flag("HERALD_SES_ASSUME_VERIFIED"),
+            ses_configuration_set: get("HERALD_SES_CONFIGURATION_SET"),
             allow_http_callbacks: env.flag("HERALD_ALLOW_HTTP_CALLBACKS"),
         })
     }

@@ -48,6 +48,11 @@ pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
     // again (as in AWS, where the template sets the same limit).
     let max_receive = 1000;
     SqsQueues::ensure(aws_sdk_sqs::Client::new(&sdk), &cfg.queue_prefix, visibility, max_receive).await?;
+    if let Some(set) = &cfg.ses_configuration_set {
+        // The emulator keeps configuration sets (not their event destinations).
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let _ = ses.create_configuration_set().configuration_set_name(set).send().await;
+    }
     if let Some(name) = &cfg.admin_key_secret {
         let sm = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
         if sm.get(name).await.map_err(|e| e.to_string())?.is_none() {
@@ -87,7 +92,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         (None, false) => None,
     };
     let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let registry = herald_providers::registry(http.clone(), ses.clone());
+    let registry = herald_providers::registry(http.clone(), ses.clone(), cfg.ses_configuration_set.clone());
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
     let clients = (http, ses, cfg.allow_http_callbacks);
     let adapters = adapters(&store, &queues, secrets, clients, &registry, alerts, clock);

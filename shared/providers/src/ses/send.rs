@@ -9,6 +9,8 @@ use herald_core::{Provider, ProviderFailure};
 #[derive(Clone)]
 pub struct SesEmail {
     client: Client,
+    /// Bounces, complaints and deliveries are published only for mail sent with it.
+    configuration_set: Option<String>,
 }
 
 pub struct Email<'a> {
@@ -22,8 +24,8 @@ pub struct Email<'a> {
 }
 
 impl SesEmail {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    pub fn new(client: Client, configuration_set: Option<String>) -> Self {
+        Self { client, configuration_set }
     }
 
     pub async fn send(&self, e: &Email<'_>) -> Result<String, ProviderFailure> {
@@ -40,6 +42,7 @@ impl SesEmail {
         let out = self
             .client
             .send_email()
+            .set_configuration_set_name(self.configuration_set.clone())
             .from_email_address(e.from)
             .destination(Destination::builder().to_addresses(e.to).build())
             .content(
