@@ -152,8 +152,10 @@ async fn an_open_breaker_fails_over_to_the_backup_provider() {
         assert_eq!(m["from"], "+14155550002", "a number of the backup provider");
     }
     let twilio_calls = app.sim.requests(SimProvider::Twilio).len();
+    // At most each message's first attempt (all 8 may be in flight before the circuit opens)
+    // and a probe or two after the cool-down; without the breaker each would retry Twilio.
     assert!(
-        (4..8).contains(&twilio_calls),
+        (4..=10).contains(&twilio_calls),
         "the breaker stopped the calls to Twilio after the threshold: {twilio_calls}"
     );
     assert_eq!(app.sim.accepted(SimProvider::Telnyx).len(), 8);
@@ -397,7 +399,9 @@ async fn one_failing_twilio_account_leaves_another_accounts_tenants_untouched() 
     let state = |account: &str| {
         all.body.as_array().unwrap().iter().find(|h| h["account"] == account).map(|h| h["state"].clone())
     };
-    assert_eq!(state(TWILIO_SID), Some(json!("open")), "{}", all.body);
+    // Open, or half-open while a retry carries the probe after the cool-down.
+    let failing = state(TWILIO_SID).unwrap_or_default();
+    assert!(failing == "open" || failing == "half_open", "{}", all.body);
     assert_eq!(state(other_sid), Some(json!("closed")), "{}", all.body);
 }
 

@@ -54,7 +54,9 @@ impl Sending {
         }
         match result {
             Ok(accepted) => self.attempt_sent(&claimed, attempt_no, accepted).await,
-            Err(failure) => self.attempt_failed(&claimed, attempt_no, failure).await,
+            // A failed probe re-opened the circuit: the message goes straight back through
+            // admission (failover or a visible hold) instead of probing again after a back-off.
+            Err(failure) => self.attempt_failed(&claimed, attempt_no, failure, plan.probe).await,
         }
     }
 
@@ -81,6 +83,7 @@ impl Sending {
         msg: &Message,
         attempt_no: u32,
         failure: ProviderFailure,
+        probe: bool,
     ) -> Result<JobOutcome, HeraldError> {
         if failure.ambiguous {
             return self.attempt_unknown(msg, attempt_no, failure).await;
@@ -95,7 +98,11 @@ impl Sending {
             "provider refused"
         );
         if class.retryable && !exhausted {
-            let delay = self.settings.retry.delay(counted, failure.retry_after, &mut rand::thread_rng());
+            let delay = if probe {
+                std::time::Duration::ZERO
+            } else {
+                self.settings.retry.delay(counted, failure.retry_after, &mut rand::thread_rng())
+            };
             let next = self.clock.now() + duration(delay);
             let grace = duration(self.settings.enqueue_grace);
             self.finish_attempt(msg, attempt_no, |m, now| {

@@ -117,6 +117,23 @@ async fn an_open_circuit_fails_over_to_the_backup_or_holds() {
 }
 
 #[tokio::test]
+async fn a_failed_probe_sends_the_message_straight_to_the_backup() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, true);
+    open_breaker(&h, ProviderAccount::new(Provider::Twilio, "AC1"));
+    h.clock.advance(chrono::Duration::minutes(5));
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    h.provider.fail_next(Provider::Twilio, 503, ErrorCode::TemporaryError, true, Blame::Provider);
+    let (job, outcome) = h.send_next().await.unwrap();
+    assert_eq!(outcome, JobOutcome::RetryAfter(std::time::Duration::ZERO), "no back-off after a failed probe");
+    assert_eq!(h.message(&id).provider, Some(Provider::Twilio), "the probe went to the primary");
+    h.services.sending.process(&job).await.unwrap();
+    let m = h.message(&id);
+    assert_eq!((m.status, m.provider), (Status::Sent, Some(Provider::Telnyx)), "{m:?}");
+}
+
+#[tokio::test]
 async fn a_test_key_message_goes_to_the_simulator() {
     let h = Harness::new();
     let t = h.tenant(|_| {});

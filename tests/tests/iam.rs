@@ -1,0 +1,216 @@
+//! Issue 11: least privilege, proved against an emulator that enforces IAM. moto, started
+//! with INITIAL_NO_AUTH_ACTION_COUNT, checks every request after the first N against the
+//! calling IAM user's policies. Each function gets a user whose policy holds exactly the
+//! actions of its statements in template.yaml. moto evaluates actions only (every request's
+//! resource is "*", S3 aside), so this proves each function's actions; the statements'
+//! resources are the template's own ARNs, checked by cfn-lint and `sam validate`. The
+//! calls each function's code makes must pass; an action outside its policy is denied.
+use herald_aws::{DynamoStore, SecretsManager, SqsQueues};
+use herald_core::message::SendJob;
+use herald_core::ports::{CallbackQueue, SecretStore, SendQueue, TenantStore};
+use herald_core::{Channel, CorrelationId, MessageId, TenantId};
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const FUNCTIONS: &[&str] = &[
+    "ApiFunction",
+    "SmsSenderFunction",
+    "EmailSenderFunction",
+    "WebhooksFunction",
+    "SesEventsFunction",
+    "CallbacksFunction",
+    "JobsFunction",
+];
+
+/// Each function's policy statements in template.yaml, as an IAM policy document.
+fn template_policies() -> BTreeMap<String, serde_json::Value> {
+    let raw = include_str!("../../template.yaml");
+    let doc: Value = serde_yaml::from_str(raw).expect("template.yaml parses");
+    let mut out = BTreeMap::new();
+    for f in FUNCTIONS {
+        let policies = &doc["Resources"][*f]["Properties"]["Policies"];
+        let mut statements = Vec::new();
+        for policy in policies.as_sequence().expect("an explicit policy list") {
+            for st in policy["Statement"].as_sequence().expect("inline statements only") {
+                let actions: Vec<String> = match &st["Action"] {
+                    Value::Sequence(list) => list.iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+                    Value::String(a) => vec![a.clone()],
+                    other => panic!("{f}: unexpected Action {other:?}"),
+                };
+                statements.push(serde_json::json!({"Effect": "Allow", "Action": actions, "Resource": "*"}));
+            }
+        }
+        out.insert(f.to_string(), serde_json::json!({"Version": "2012-10-17", "Statement": statements}));
+    }
+    out
+}
+
+fn moto_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn sdk(url: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
+    let creds = aws_sdk_sqs::config::Credentials::new(key, secret, None, None, "iam-test");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+/// Creates one IAM user per policy (3 unauthenticated calls each) and returns its keys.
+async fn users(url: &str, policies: &BTreeMap<String, serde_json::Value>) -> BTreeMap<String, (String, String)> {
+    let iam = aws_sdk_iam::Client::new(&sdk(url, "bootstrap", "bootstrap").await);
+    let mut keys = BTreeMap::new();
+    for (name, doc) in policies {
+        iam.create_user().user_name(name).send().await.expect("create user");
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name("herald")
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .unwrap();
+        let k = iam.create_access_key().user_name(name).send().await.unwrap().access_key.unwrap();
+        keys.insert(name.clone(), (k.access_key_id, k.secret_access_key));
+    }
+    keys
+}
+
+struct Stack {
+    store: DynamoStore,
+    queues: SqsQueues,
+    secrets: SecretsManager,
+}
+
+/// A function's adapters as Lambda builds them: queue URLs given (as the template passes them).
+async fn stack(url: &str, (key, secret): &(String, String), queues: &SqsQueues) -> Stack {
+    let sdk = sdk(url, key, secret).await;
+    let pairs = Channel::ALL.iter().map(|c| (*c, queues.pair(*c).unwrap().clone())).collect();
+    Stack {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "herald"),
+        queues: SqsQueues::new(aws_sdk_sqs::Client::new(&sdk), pairs, queues.callbacks().cloned()),
+        secrets: SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk)),
+    }
+}
+
+fn job(channel: Channel) -> SendJob {
+    SendJob {
+        message_id: MessageId::generate(),
+        tenant_id: TenantId::generate(),
+        channel,
+        generation: 0,
+        correlation_id: CorrelationId::generate(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_function_can_do_its_work_and_nothing_more() {
+    herald_tests::init_logs();
+    let mut policies = template_policies();
+    policies.insert("Setup".into(), serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}));
+    let port = moto_port();
+    let n = policies.len() * 3;
+    let mut moto = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto_server");
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let keys = users(&url, &policies).await;
+    // Setup, as the template would have created it.
+    let admin_sdk = sdk(&url, &keys["Setup"].0, &keys["Setup"].1).await;
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&admin_sdk), "herald").ensure_table().await.unwrap();
+    let queues =
+        SqsQueues::ensure(aws_sdk_sqs::Client::new(&admin_sdk), "herald", Duration::from_secs(30), 1000).await.unwrap();
+    let sns = aws_sdk_sns::Client::new(&admin_sdk);
+    let topic = herald_aws::sns::SnsAlerts::ensure_topic(&sns, "herald-alerts").await.unwrap();
+    let ses = aws_sdk_sesv2::Client::new(&admin_sdk);
+    ses.create_email_identity().email_identity("grace.example").send().await.unwrap();
+    let result = std::panic::AssertUnwindSafe(check_all(&url, &keys, &queues, &topic));
+    let outcome = futures::FutureExt::catch_unwind(result).await;
+    let _ = moto.kill();
+    let _ = moto.wait();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues: &SqsQueues, topic: &str) {
+    // Denied at all: an unknown caller.
+    let stranger = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk(url, "AKIAUNKNOWN", "x").await), "herald");
+    assert!(stranger.tenant(&TenantId::generate()).await.is_err(), "an unknown key is refused");
+
+    let api = stack(url, &keys["ApiFunction"], queues).await;
+    assert!(api.store.tenant(&TenantId::generate()).await.is_ok(), "api reads the table");
+    assert!(api.queues.enqueue(&job(Channel::Sms), "g", "d1").await.is_ok(), "api enqueues");
+    assert!(api.secrets.put("herald/tenants/t1/channels/sms", "{}").await.is_ok(), "api stores credentials");
+    assert!(api.queues.receive_dead_letters(Channel::Sms, 1).await.is_ok(), "api runs jobs on demand");
+    let visible = api.queues.retry_later(Channel::Sms, "handle", Duration::from_secs(1)).await;
+    assert!(visible.is_err(), "api never holds a send queue's records");
+
+    let sms = stack(url, &keys["SmsSenderFunction"], queues).await;
+    let got = sms.queues.receive(Channel::Sms, 1, Duration::ZERO).await.expect("the sms sender consumes its queue");
+    assert_eq!(got.len(), 1);
+    sms.queues.retry_later(Channel::Sms, &got[0].receipt_handle, Duration::from_secs(1)).await.expect("back-off");
+    assert!(sms.secrets.get("herald/tenants/t1/channels/sms").await.is_ok(), "reads credentials");
+    let cb = herald_core::inbound::CallbackJob {
+        message_id: MessageId::generate(),
+        tenant_id: TenantId::generate(),
+        status: herald_core::Status::Sent,
+        at: chrono::Utc::now(),
+    };
+    assert!(sms.queues.enqueue_callback(&cb).await.is_ok(), "queues status callbacks");
+    assert!(
+        sms.secrets.put("herald/tenants/t1/channels/sms", "{}").await.is_err(),
+        "a sender never writes credentials"
+    );
+
+    let email_sdk = sdk(url, &keys["EmailSenderFunction"].0, &keys["EmailSenderFunction"].1).await;
+    let ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&email_sdk), None);
+    let mail = herald_providers::ses::Email {
+        from: "news@grace.example",
+        to: "ann@example.com",
+        subject: "s",
+        text: Some("t"),
+        html: None,
+        message_id: "msg_1",
+        tenant_id: "ten_1",
+    };
+    assert!(ses.send(&mail).await.is_ok(), "the email sender sends through SES");
+    let sms_sdk = sdk(url, &keys["SmsSenderFunction"].0, &keys["SmsSenderFunction"].1).await;
+    let sms_ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&sms_sdk), None);
+    assert!(sms_ses.send(&mail).await.is_err(), "the sms sender sends no email");
+
+    let webhooks = stack(url, &keys["WebhooksFunction"], queues).await;
+    assert!(webhooks.queues.enqueue(&job(Channel::Sms), "g", "d3").await.is_ok(), "replies go through the queue");
+    assert!(webhooks.queues.receive(Channel::Sms, 1, Duration::ZERO).await.is_err());
+
+    let ses_events = stack(url, &keys["SesEventsFunction"], queues).await;
+    assert!(ses_events.store.tenant(&TenantId::generate()).await.is_ok());
+    assert!(ses_events.queues.enqueue_callback(&cb).await.is_ok(), "queues status callbacks");
+    assert!(ses_events.queues.receive_dead_letters(Channel::Sms, 1).await.is_err(), "ses-events consumes no queue");
+
+    let callbacks = stack(url, &keys["CallbacksFunction"], queues).await;
+    assert!(callbacks.queues.receive_url(&callbacks.queues.callbacks().unwrap().url, 1, Duration::ZERO).await.is_ok());
+    assert!(callbacks.queues.enqueue(&job(Channel::Sms), "g", "d4").await.is_err());
+
+    // The reported bug: the jobs function must drain the dead-letter queues.
+    let jobs = stack(url, &keys["JobsFunction"], queues).await;
+    assert!(jobs.queues.receive_dead_letters(Channel::Email, 10).await.is_ok(), "jobs drains the DLQs");
+    assert!(jobs.queues.enqueue(&job(Channel::Email), "g", "d5").await.is_ok(), "jobs re-enqueues");
+    let jobs_sdk = sdk(url, &keys["JobsFunction"].0, &keys["JobsFunction"].1).await;
+    let alerts = herald_aws::sns::SnsAlerts::new(aws_sdk_sns::Client::new(&jobs_sdk), Some(topic.to_string()));
+    assert!(
+        herald_core::ports::Alerts::alert(&alerts, "linking", &serde_json::json!({})).await.is_ok(),
+        "jobs alerts support"
+    );
+    assert!(jobs.secrets.put("herald/tenants/t1/channels/sms", "{}").await.is_err(), "jobs never writes credentials");
+}
