@@ -5,6 +5,8 @@
 //! resource is "*", S3 aside), so this proves each function's actions; the statements'
 //! resources are the template's own ARNs, checked by cfn-lint and `sam validate`. The
 //! calls each function's code makes must pass; an action outside its policy is denied.
+//! `iam_flow` then runs a message's whole path with each function wired on its own user.
+mod iam_flow;
 use herald_aws::{DynamoStore, SecretsManager, SqsQueues};
 use herald_core::message::SendJob;
 use herald_core::ports::{CallbackQueue, SecretStore, SendQueue, TenantStore};
@@ -38,12 +40,25 @@ fn template_policies() -> BTreeMap<String, serde_json::Value> {
                     Value::String(a) => vec![a.clone()],
                     other => panic!("{f}: unexpected Action {other:?}"),
                 };
-                statements.push(serde_json::json!({"Effect": "Allow", "Action": actions, "Resource": "*"}));
+                statements
+                    .push(serde_json::json!({"Effect": "Allow", "Action": moto_actions(actions), "Resource": "*"}));
             }
         }
         out.insert(f.to_string(), serde_json::json!({"Version": "2012-10-17", "Statement": statements}));
     }
     out
+}
+
+/// AWS authorizes a DynamoDB transaction by its items' own actions (PutItem, UpdateItem,
+/// DeleteItem, ConditionCheckItem; "Using IAM with DynamoDB transactions"); moto checks a
+/// `dynamodb:TransactWriteItems` action instead, which real IAM does not have. Granted to
+/// a policy that holds all the item actions a transaction may use, and to no other.
+fn moto_actions(mut actions: Vec<String>) -> Vec<String> {
+    let items = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"];
+    if items.iter().all(|a| actions.iter().any(|x| x == a)) {
+        actions.push("dynamodb:TransactWriteItems".into());
+    }
+    actions
 }
 
 fn moto_port() -> u16 {
@@ -134,7 +149,10 @@ async fn every_function_can_do_its_work_and_nothing_more() {
     let topic = herald_aws::sns::SnsAlerts::ensure_topic(&sns, "herald-alerts").await.unwrap();
     let ses = aws_sdk_sesv2::Client::new(&admin_sdk);
     ses.create_email_identity().email_identity("grace.example").send().await.unwrap();
-    let result = std::panic::AssertUnwindSafe(check_all(&url, &keys, &queues, &topic));
+    let result = std::panic::AssertUnwindSafe(async {
+        check_all(&url, &keys, &queues, &topic).await;
+        iam_flow::message_path(&url, &keys, &queues, &topic).await;
+    });
     let outcome = futures::FutureExt::catch_unwind(result).await;
     let _ = moto.kill();
     let _ = moto.wait();

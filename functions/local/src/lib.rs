@@ -141,7 +141,8 @@ async fn poll_callbacks(app: Arc<App>) {
     }
 }
 
-fn to_record(r: &herald_aws::sqs::Received, arn: &str, region: &str) -> SqsMessage {
+/// An SQS record as the event source mapping hands it to a function.
+pub fn to_record(r: &herald_aws::sqs::Received, arn: &str, region: &str) -> SqsMessage {
     let mut m = SqsMessage::default();
     m.message_id = Some(r.message_id.clone());
     m.receipt_handle = Some(r.receipt_handle.clone());

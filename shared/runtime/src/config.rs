@@ -44,6 +44,9 @@ pub struct Config {
     pub ses_configuration_set: Option<String>,
     /// Local only (`HERALD_ALLOW_HTTP_CALLBACKS`): plain-http and private-address callbacks allowed.
     pub allow_http_callbacks: bool,
+    /// Fixed AWS credentials instead of the default chain (never from the environment: the
+    /// IAM tests give each function's wiring its own IAM user). Debug redacts the secret.
+    pub credentials: Option<aws_sdk_sqs::config::Credentials>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +112,7 @@ impl Config {
             ses_assume_verified: env.flag("HERALD_SES_ASSUME_VERIFIED"),
             ses_configuration_set: get("HERALD_SES_CONFIGURATION_SET"),
             allow_http_callbacks: env.flag("HERALD_ALLOW_HTTP_CALLBACKS"),
+            credentials: None,
         })
     }
 }

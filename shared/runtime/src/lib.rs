@@ -26,10 +26,13 @@ pub struct App {
 pub async fn sdk_config(cfg: &Config) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(cfg.aws_region.clone()));
+    if let Some(creds) = &cfg.credentials {
+        loader = loader.credentials_provider(creds.clone());
+    }
     if let Some(url) = &cfg.aws_endpoint_url {
         loader = loader.endpoint_url(url);
         // An emulator accepts any credentials; use fixed ones when none are configured.
-        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+        if std::env::var("AWS_ACCESS_KEY_ID").is_err() && cfg.credentials.is_none() {
             loader = loader.test_credentials();
         }
     }
