@@ -19,6 +19,7 @@ const FUNCTIONS: &[&str] = &[
     "ApiFunction",
     "SmsSenderFunction",
     "EmailSenderFunction",
+    "WhatsappSenderFunction",
     "WebhooksFunction",
     "SesEventsFunction",
     "CallbacksFunction",
@@ -191,21 +192,7 @@ async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues:
         "a sender never writes credentials"
     );
 
-    let email_sdk = sdk(url, &keys["EmailSenderFunction"].0, &keys["EmailSenderFunction"].1).await;
-    let ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&email_sdk), None);
-    let mail = herald_providers::ses::Email {
-        from: "news@grace.example",
-        to: "ann@example.com",
-        subject: "s",
-        text: Some("t"),
-        html: None,
-        message_id: "msg_1",
-        tenant_id: "ten_1",
-    };
-    assert!(ses.send(&mail).await.is_ok(), "the email sender sends through SES");
-    let sms_sdk = sdk(url, &keys["SmsSenderFunction"].0, &keys["SmsSenderFunction"].1).await;
-    let sms_ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&sms_sdk), None);
-    assert!(sms_ses.send(&mail).await.is_err(), "the sms sender sends no email");
+    check_other_senders(url, keys, queues).await;
 
     let webhooks = stack(url, &keys["WebhooksFunction"], queues).await;
     assert!(webhooks.queues.enqueue(&job(Channel::Sms), "g", "d3").await.is_ok(), "replies go through the queue");
@@ -231,4 +218,31 @@ async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues:
         "jobs alerts support"
     );
     assert!(jobs.secrets.put("herald/tenants/t1/channels/sms", "{}").await.is_err(), "jobs never writes credentials");
+}
+
+/// Only the email sender may call SES; the WhatsApp sender reads, never writes, credentials.
+async fn check_other_senders(url: &str, keys: &BTreeMap<String, (String, String)>, queues: &SqsQueues) {
+    let email_sdk = sdk(url, &keys["EmailSenderFunction"].0, &keys["EmailSenderFunction"].1).await;
+    let ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&email_sdk), None);
+    let mail = herald_providers::ses::Email {
+        from: "news@grace.example",
+        to: "ann@example.com",
+        subject: "s",
+        text: Some("t"),
+        html: None,
+        message_id: "msg_1",
+        tenant_id: "ten_1",
+    };
+    assert!(ses.send(&mail).await.is_ok(), "the email sender sends through SES");
+    let sms_sdk = sdk(url, &keys["SmsSenderFunction"].0, &keys["SmsSenderFunction"].1).await;
+    let sms_ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&sms_sdk), None);
+    assert!(sms_ses.send(&mail).await.is_err(), "the sms sender sends no email");
+
+    let wa = stack(url, &keys["WhatsappSenderFunction"], queues).await;
+    assert!(wa.queues.receive(Channel::Whatsapp, 1, Duration::ZERO).await.is_ok(), "consumes its queue");
+    assert!(wa.secrets.get("herald/tenants/t1/channels/whatsapp").await.is_ok(), "reads credentials");
+    assert!(wa.secrets.put("herald/tenants/t1/channels/whatsapp", "{}").await.is_err(), "never writes them");
+    let wa_sdk = sdk(url, &keys["WhatsappSenderFunction"].0, &keys["WhatsappSenderFunction"].1).await;
+    let wa_ses = herald_providers::ses::SesEmail::new(aws_sdk_sesv2::Client::new(&wa_sdk), None);
+    assert!(wa_ses.send(&mail).await.is_err(), "the whatsapp sender sends no email");
 }
