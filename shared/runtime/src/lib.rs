@@ -95,7 +95,8 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         (None, false) => None,
     };
     let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let registry = herald_providers::registry(http.clone(), ses.clone(), cfg.ses_configuration_set.clone());
+    let ses_send = herald_providers::ses::SesEmail::send_client(&sdk, cfg.provider_timeout);
+    let registry = herald_providers::registry(http.clone(), ses_send, cfg.ses_configuration_set.clone());
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
     let clients = (http, ses, cfg.allow_http_callbacks);
     let adapters = adapters(&store, &queues, secrets, clients, &registry, alerts, clock);

@@ -28,6 +28,15 @@ impl SesEmail {
         Self { client, configuration_set }
     }
 
+    /// The client `SendEmail` goes through: each call bounded by the provider timeout, and no
+    /// SDK retries — the SDK would re-send a timed-out `SendEmail` blindly (a second email);
+    /// Herald records the attempt as unknown instead and settles it by the SES events.
+    pub fn send_client(sdk: &aws_config::SdkConfig, timeout: std::time::Duration) -> Client {
+        use aws_sdk_sesv2::config::{retry::RetryConfig, timeout::TimeoutConfig, Builder};
+        let timeouts = TimeoutConfig::builder().operation_attempt_timeout(timeout).operation_timeout(timeout).build();
+        Client::from_conf(Builder::from(sdk).retry_config(RetryConfig::disabled()).timeout_config(timeouts).build())
+    }
+
     pub async fn send(&self, e: &Email<'_>) -> Result<String, ProviderFailure> {
         let content = |s: &str| Content::builder().data(s).charset("UTF-8").build();
         let mut body = Body::builder();
@@ -77,5 +86,58 @@ impl SesEmail {
                 Err(failure(Provider::Ses, ROWS, status, code, message, None))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncReadExt;
+
+    /// An endpoint that takes the request and never answers.
+    async fn silent_endpoint(requests: Arc<AtomicUsize>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                requests.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    while sock.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_send_email_past_the_timeout_is_unknown_and_never_resent_by_the_sdk() {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let url = silent_endpoint(requests.clone()).await;
+        let sdk = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(aws_sdk_sesv2::config::SharedCredentialsProvider::new(
+                aws_sdk_sesv2::config::Credentials::new("k", "s", None, None, "test"),
+            ))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let ses = SesEmail::new(SesEmail::send_client(&sdk, std::time::Duration::from_millis(300)), None);
+        let mail = Email {
+            from: "a@grace.example",
+            to: "b@example.com",
+            subject: "s",
+            text: Some("t"),
+            html: None,
+            message_id: "msg_1",
+            tenant_id: "ten_1",
+        };
+        let bounded = tokio::time::timeout(std::time::Duration::from_secs(5), ses.send(&mail)).await;
+        let failure = bounded.expect("the client's own timeout ends the call").expect_err("no answer");
+        assert!(failure.ambiguous, "{failure:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "one SendEmail, no SDK retry");
     }
 }
