@@ -136,7 +136,9 @@ async fn every_function_can_do_its_work_and_nothing_more() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("moto_server");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "moto_server did not start on port {port}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let url = format!("http://127.0.0.1:{port}");
