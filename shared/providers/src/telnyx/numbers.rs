@@ -30,6 +30,14 @@ async fn check(res: reqwest::Response) -> Result<Value, TelnyxCallError> {
     })
 }
 
+/// `PATCH {path}` with the messaging profile: both ways of linking a number.
+async fn set_profile(http: &HttpProviders, api_key: &str, path: &str, profile: &str) -> Result<(), TelnyxCallError> {
+    let url = format!("{}{path}", http.endpoints().telnyx_base.trim_end_matches('/'));
+    let body = json!({"messaging_profile_id": profile});
+    let res = http.http().patch(url).bearer_auth(api_key).json(&body).send().await.map_err(err)?;
+    check(res).await.map(|_| ())
+}
+
 #[async_trait::async_trait]
 impl TelnyxNumbers for HttpProviders {
     async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), TelnyxCallError> {
@@ -67,31 +75,11 @@ impl TelnyxNumbers for HttpProviders {
     }
 
     async fn link_direct(&self, api_key: &str, number_id: &str, profile: &str) -> Result<(), TelnyxCallError> {
-        let url =
-            format!("{}/v2/phone_numbers/{number_id}/messaging", self.endpoints().telnyx_base.trim_end_matches('/'));
-        let res = self
-            .http()
-            .patch(url)
-            .bearer_auth(api_key)
-            .json(&json!({"messaging_profile_id": profile}))
-            .send()
-            .await
-            .map_err(err)?;
-        check(res).await.map(|_| ())
+        set_profile(self, api_key, &format!("/v2/phone_numbers/{number_id}/messaging"), profile).await
     }
 
     /// Addressed by the number's id, never the number string (the runbook's 400 bug).
     async fn link_profile(&self, api_key: &str, number_id: &str, profile: &str) -> Result<(), TelnyxCallError> {
-        let url =
-            format!("{}/v2/messaging_phone_numbers/{number_id}", self.endpoints().telnyx_base.trim_end_matches('/'));
-        let res = self
-            .http()
-            .patch(url)
-            .bearer_auth(api_key)
-            .json(&json!({"messaging_profile_id": profile}))
-            .send()
-            .await
-            .map_err(err)?;
-        check(res).await.map(|_| ())
+        set_profile(self, api_key, &format!("/v2/messaging_phone_numbers/{number_id}"), profile).await
     }
 }
