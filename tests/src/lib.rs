@@ -1,6 +1,8 @@
 //! Test harness: a moto emulator shared by the test process, and `spawn_app`, which starts
 //! the real herald-local (fresh table, queues and secrets under a unique prefix) wired to an
 //! in-process provider simulator. Tests talk HTTP to it, as a user would.
+pub mod bench;
+pub mod meter;
 pub mod sim;
 pub mod smtp_sink;
 

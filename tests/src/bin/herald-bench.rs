@@ -1,78 +1,112 @@
-//! Load benchmark of the real pipeline: starts herald-local on moto (as the tests do), sends
-//! N messages with C concurrent clients through the HTTP API (test key: the built-in
-//! simulator delivers), and reports accept latency, accept throughput and end-to-end time.
+//! `./dev bench`: what one delivered SMS costs, measured on the real functions.
 //!
-//!   ./dev bench   (or: cargo run -p herald-tests --bin herald-bench -- 300 8)
-use herald_tests::spawn_app;
-use serde_json::json;
-use std::time::{Duration, Instant};
+//!   herald-bench [N]          cost per delivered SMS: AWS requests and DynamoDB units by
+//!                             phase and operation, Herald CPU, $ per million (N = 200)
+//!   herald-bench load [N] [C] accept latency and throughput through herald-local
+//!   herald-bench serve MOTO   (internal) the metering proxy and the simulator
+use herald_tests::bench::{Bench, Cost, Phase};
+use herald_tests::meter::Tally;
+use std::io::BufRead;
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+#[path = "herald-bench/load.rs"]
+mod load;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
-    let c: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(8);
-    let app = spawn_app(&[("HERALD_LOG_FORMAT", "text")]).await;
-    let t = app.create_tenant(json!({})).await;
-    let started = Instant::now();
-    let mut latencies = Vec::with_capacity(n);
-    let mut ids = Vec::with_capacity(n);
-    let mut next = 0;
-    while next < n {
-        let batch: Vec<_> = (next..(next + c).min(n))
-            .map(|i| {
-                let app = &app;
-                let key = t.test_key.clone();
-                async move {
-                    let s = Instant::now();
-                    let r = app.send(&key, json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": format!("bench {i}")})).await;
-                    (s.elapsed().as_secs_f64() * 1000.0, r.status.as_u16(), r.body["id"].as_str().map(str::to_string))
-                }
-            })
-            .collect();
-        for (ms, status, id) in futures::future::join_all(batch).await {
-            assert_eq!(status, 202, "accept failed");
-            latencies.push(ms);
-            ids.extend(id);
-        }
-        next += c;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(&args[1]).await,
+        Some("load") => load::run(arg(&args, 1, 300), arg(&args, 2, 8)).await,
+        _ => cost(arg(&args, 0, 200)).await,
     }
-    let accept_secs = started.elapsed().as_secs_f64();
-    // Wait for every message to be delivered, then read the end-to-end times.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut e2e = Vec::new();
-    for id in &ids {
-        loop {
-            let m = app.message(&t.test_key, id).await;
-            if m["status"] == "delivered" {
-                let created = chrono::DateTime::parse_from_rfc3339(m["created_at"].as_str().unwrap()).unwrap();
-                let done = chrono::DateTime::parse_from_rfc3339(m["delivered_at"].as_str().unwrap()).unwrap();
-                e2e.push((done - created).num_milliseconds() as f64);
-                break;
-            }
-            assert!(Instant::now() < deadline, "not delivered in time");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+fn arg(args: &[String], i: usize, default: usize) -> usize {
+    args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+async fn serve(moto: &str) {
+    let proxy = herald_tests::meter::start(moto.to_string()).await;
+    let sim = herald_tests::sim::Simulator::start("127.0.0.1:0").await.expect("simulator");
+    println!("{proxy} {}", sim.url());
+    std::future::pending::<()>().await;
+}
+
+/// Starts `herald-bench serve` and reads the proxy's and the simulator's URLs.
+fn child(moto: &str) -> (std::process::Child, String, String) {
+    let mut c = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["serve", moto])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the proxy");
+    let mut line = String::new();
+    std::io::BufReader::new(c.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut urls = line.split_whitespace().map(String::from);
+    (c, urls.next().unwrap(), urls.next().unwrap())
+}
+
+async fn cost(n: usize) {
+    let moto = herald_tests::moto_endpoint();
+    let (mut proc, proxy, sim) = child(&moto);
+    let bench = Bench::start(proxy, sim).await;
+    let key = bench.tenant().await;
+    // Warm the containers (caches, connections), as a steady stream of messages finds them.
+    bench.sms(&key, 10, false).await;
+    let phases = bench.sms(&key, n, false).await;
+    report(&format!("{n} SMS, Twilio, live key, one signed delivered receipt each"), &phases, n, 2.0, 2.1);
+    let idem = bench.sms(&key, n, true).await;
+    report(&format!("the same {n} SMS with Idempotency-Keys"), &idem, n, 2.0, 2.1);
+    proc.kill().ok();
+}
+
+fn report(title: &str, phases: &[Phase], n: usize, http: f64, invocations: f64) {
+    let per = n as f64;
+    println!("\n## {title}\n");
+    println!("| per message | {} | total |", phases.iter().map(|p| p.name).collect::<Vec<_>>().join(" | "));
+    println!("|---|{}---:|", "---:|".repeat(phases.len()));
+    let row = |label: &str, f: &dyn Fn(&Phase) -> f64| {
+        let vals: Vec<f64> = phases.iter().map(f).collect();
+        let cells: Vec<String> = vals.iter().map(|v| format!("{v:.1}")).collect();
+        println!("| {label} | {} | {:.1} |", cells.join(" | "), vals.iter().sum::<f64>());
+    };
+    row("AWS requests", &|p| p.tally.total() as f64 / per);
+    row("DynamoDB WRU", &|p| p.tally.wru / per);
+    row("DynamoDB RRU", &|p| p.tally.rru / per);
+    row("Herald CPU ms", &|p| p.cpu_ms / per);
+    let mut all = Tally::default();
+    for p in phases {
+        for (op, c) in &p.tally.requests {
+            *all.requests.entry(op.clone()).or_default() += c;
+        }
+        all.wru += p.tally.wru;
+        all.rru += p.tally.rru;
+    }
+    let cpu: f64 = phases.iter().map(|p| p.cpu_ms).sum::<f64>() / per;
+    println!("\nrequests by operation (per message): {}", ops(&all, per));
+    for p in phases {
+        println!("  {}: {}", p.name, ops(&p.tally, per));
+        if std::env::var("HERALD_BENCH_DETAIL").is_ok() {
+            let d: Vec<String> = p
+                .tally
+                .detail
+                .iter()
+                .filter(|(_, c)| **c > 0)
+                .map(|(k, c)| format!("{k} {:.2}", *c as f64 / per))
+                .collect();
+            println!("    {}", d.join(", "));
         }
     }
-    let total_secs = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    e2e.sort_by(f64::total_cmp);
-    println!("herald-bench: {n} messages, {c} concurrent clients, herald-local on moto, 2 cores");
-    println!(
-        "accept latency ms   p50 {:.1}  p95 {:.1}  p99 {:.1}  max {:.1}",
-        pct(&latencies, 0.5),
-        pct(&latencies, 0.95),
-        pct(&latencies, 0.99),
-        pct(&latencies, 1.0)
-    );
-    println!("accept throughput   {:.1} msg/s", n as f64 / accept_secs);
-    println!("accepted→delivered  p50 {:.0} ms  p99 {:.0} ms", pct(&e2e, 0.5), pct(&e2e, 0.99));
-    println!("all delivered after {total_secs:.1} s ({:.1} msg/s end to end)", n as f64 / total_secs);
+    let cost = Cost::of(&all, per, http, invocations, cpu);
+    let lines: Vec<String> =
+        cost.lines.iter().filter(|(_, v)| **v > 0.005).map(|(k, v)| format!("{k} {v:.2}")).collect();
+    println!("\n$ per million: {:.2} ({})", cost.total(), lines.join(", "));
+}
+
+fn ops(t: &Tally, per: f64) -> String {
+    t.requests
+        .iter()
+        .filter(|(_, c)| **c > 0)
+        .map(|(op, c)| format!("{op} {:.2}", *c as f64 / per))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
