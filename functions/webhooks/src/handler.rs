@@ -82,8 +82,10 @@ pub(crate) async fn handle(
 async fn apply(app: &AppState, provider: Provider, event: ProviderEvent) -> Result<(), HeraldError> {
     let receipts = &app.services.receipts;
     match event {
-        ProviderEvent::Receipt { event_id, receipt } => {
-            receipts.once(provider, &event_id, || receipts.apply_receipt(&receipt)).await?;
+        // A receipt needs no event log: the message's state machine applies each status once
+        // (a duplicate finds it already there), so it costs one read and one conditional write.
+        ProviderEvent::Receipt { event_id: _, receipt } => {
+            receipts.apply_receipt(&receipt).await?;
         }
         ProviderEvent::Inbound { event_id, message } => {
             receipts.once(provider, &event_id, || receipts.handle_inbound(message)).await?;

@@ -1,6 +1,7 @@
 //! Herald's domain. Nothing here knows about AWS or HTTP: adapters implement the ports,
 //! entrypoints translate events into calls on the use-case services in [`service`].
 pub mod address;
+pub mod cache;
 pub mod channel;
 pub mod errors;
 pub mod guards;

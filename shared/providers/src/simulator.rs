@@ -11,6 +11,6 @@ pub struct Simulator;
 impl Carrier for Simulator {
     async fn send(&self, _out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         let id = format!("sim_{}", ulid::Ulid::new().to_string().to_lowercase());
-        Ok(Accepted { provider_message_id: id, delivered: true })
+        Ok(Accepted { provider_message_id: id, delivered: true, linked: true })
     }
 }

@@ -5,6 +5,7 @@ pub use config::Config;
 
 use herald_aws::SetupError;
 use herald_aws::{DynamoStore, SecretsManager, SqsQueues};
+use herald_core::cache::CachedConfig;
 use herald_core::ports::{Clock, SecretStore, SystemClock};
 use herald_core::secrets::CachedSecrets;
 use herald_core::service::{Adapters, Services, Settings};
@@ -99,7 +100,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let registry = herald_providers::registry(http.clone(), ses_send, cfg.ses_configuration_set.clone());
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
     let clients = (http, ses, cfg.allow_http_callbacks);
-    let adapters = adapters(&store, &queues, secrets, clients, &registry, alerts, clock);
+    let adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
     let settings = settings(&cfg, admin_key);
     Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
 }
@@ -154,24 +155,25 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
 }
 
 /// The AWS and provider adapters behind every port: one DynamoDB table, the SQS queues,
-/// Secrets Manager (cached), the provider registry, SNS alerts.
+/// Secrets Manager (cached), the provider registry, SNS alerts; tenants, keys, channels and
+/// numbers read through a per-container cache (`HERALD_PAUSE_RECHECK`).
 fn adapters(
     store: &DynamoStore,
     queues: &SqsQueues,
     secrets: Arc<dyn SecretStore>,
     (http, ses, allow_http_callbacks): (HttpProviders, aws_sdk_sesv2::Client, bool),
     registry: &Registry,
-    alerts: Arc<herald_aws::sns::SnsAlerts>,
-    clock: Arc<dyn Clock>,
+    (alerts, clock, config_ttl): (Arc<herald_aws::sns::SnsAlerts>, Arc<dyn Clock>, std::time::Duration),
 ) -> Adapters {
     let db = Arc::new(store.clone());
+    let config = Arc::new(CachedConfig::new(db.clone(), db.clone(), db.clone(), db.clone(), config_ttl));
     let q = Arc::new(queues.clone());
     let callbacks = Arc::new(HttpCallbacks::new(allow_http_callbacks));
     Adapters {
-        tenants: db.clone(),
-        keys: db.clone(),
-        channels: db.clone(),
-        numbers: db.clone(),
+        tenants: config.clone(),
+        keys: config.clone(),
+        channels: config.clone(),
+        numbers: config,
         messages: db.clone(),
         idempotency: db.clone(),
         work: db.clone(),

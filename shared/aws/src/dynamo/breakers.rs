@@ -73,22 +73,26 @@ impl BreakerStore for DynamoStore {
         &self,
         account: &ProviderAccount,
         minute: &str,
-        failed: bool,
+        attempts: u64,
+        failures: u64,
         expires_at: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<BreakerRecord>> {
         let set = "SET #ttl = :ttl, gsi1pk = :g1, gsi1sk = :g1s";
-        let expr = if failed { format!("ADD #a :one, #f :one {set}") } else { format!("ADD #a :one {set}") };
+        let expr = if failures > 0 { format!("ADD #a :a, #f :f {set}") } else { format!("ADD #a :a {set}") };
         let mut req = self
             .breaker_update(account, expr)
             .expression_attribute_names("#a", format!("a_{minute}"))
             .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(expires_at));
-        if failed {
-            req = req.expression_attribute_names("#f", format!("f_{minute}"));
+            .expression_attribute_values(":a", n(attempts))
+            .expression_attribute_values(":ttl", n(expires_at))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        if failures > 0 {
+            req = req
+                .expression_attribute_names("#f", format!("f_{minute}"))
+                .expression_attribute_values(":f", n(failures));
         }
-        req.send().await.map_err(unavailable)?;
-        Ok(())
+        let out = req.send().await.map_err(unavailable)?;
+        Ok(out.attributes.as_ref().map(record))
     }
 
     async fn transition(

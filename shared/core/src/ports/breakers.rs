@@ -10,14 +10,16 @@ pub trait BreakerStore: Send + Sync {
     async fn breaker(&self, account: &ProviderAccount) -> StoreResult<Option<BreakerRecord>>;
     /// Every account's breaker (the health view).
     async fn breakers(&self) -> StoreResult<Vec<(ProviderAccount, BreakerRecord)>>;
-    /// Counts one attempt (and a failure) in the minute bucket.
+    /// Adds `attempts` attempts and `failures` failures to the minute bucket; returns the
+    /// record as it is after the update.
     async fn count_outcome(
         &self,
         account: &ProviderAccount,
         minute: &str,
-        failed: bool,
+        attempts: u64,
+        failures: u64,
         expires_at: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Option<BreakerRecord>>;
     /// Moves to `state` if the stored version is still `expected` (None: no record yet).
     async fn transition(
         &self,

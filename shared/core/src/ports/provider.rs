@@ -20,6 +20,10 @@ pub struct Accepted {
     pub provider_message_id: String,
     /// Some providers (the built-in simulator) confirm delivery synchronously.
     pub delivered: bool,
+    /// The provider echoes Herald's message id in its receipts (per-message callback URL,
+    /// `biz_opaque_callback_data`, message tags): a receipt finds the message by that id, so
+    /// the sender need not look for receipts that arrived before it recorded the send.
+    pub linked: bool,
 }
 
 /// What a provider knows about a message Herald may or may not have handed it.

@@ -39,6 +39,6 @@ impl Carrier for Ses {
             tenant_id: m.tenant_id.as_str(),
         };
         let id = self.client.send(&email).await?;
-        Ok(Accepted { provider_message_id: id, delivered: false })
+        Ok(Accepted { provider_message_id: id, delivered: false, linked: true })
     }
 }

@@ -53,7 +53,7 @@ pub async fn send(out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("smtp_{}", ulid::Ulid::new()));
-            Ok(Accepted { provider_message_id: id, delivered: false })
+            Ok(Accepted { provider_message_id: id, delivered: false, linked: false })
         }
         Err(e) => {
             let code = e.status().map(|c| c.to_string());

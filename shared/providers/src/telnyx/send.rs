@@ -57,7 +57,8 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     let (status, ra) = (a.status, a.retry_after);
     if status.is_success() {
         let env: Envelope = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Telnyx, status))?;
-        return Ok(Accepted { provider_message_id: env.data.id, delivered: false });
+        let linked = p.endpoints().public_url.is_some();
+        return Ok(Accepted { provider_message_id: env.data.id, delivered: false, linked });
     }
     let first = serde_json::from_str::<Errors>(&a.text).ok().and_then(|e| e.errors.into_iter().next());
     let code = first.as_ref().and_then(|e| e.code.as_ref()).map(|c| match c {

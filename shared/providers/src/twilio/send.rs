@@ -49,7 +49,8 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     let a = answer(Provider::Twilio, sent).await?;
     if a.status.is_success() {
         let created: Created = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Twilio, a.status))?;
-        return Ok(Accepted { provider_message_id: created.sid, delivered: false });
+        let linked = p.endpoints().public_url.is_some();
+        return Ok(Accepted { provider_message_id: created.sid, delivered: false, linked });
     }
     let err: Option<TwilioError> = serde_json::from_str(&a.text).ok();
     let code = err.as_ref().and_then(|e| e.code).map(|c| c.to_string());

@@ -3,6 +3,7 @@
 //! cool-down one sender claims a probe (half-open); the probe's outcome closes or re-opens.
 use super::support::Audit;
 use super::{Caller, HeraldError};
+use crate::cache::TtlMap;
 use crate::errors::{Blame, Classification};
 use crate::guards::{BreakerRecord, BreakerState, ProviderAccount};
 use crate::ports::{BreakerStore, Clock};
@@ -10,7 +11,9 @@ use crate::Provider;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct BreakerSettings {
@@ -66,11 +69,21 @@ pub fn should_open(attempts: u64, failures: u64, s: &BreakerSettings) -> bool {
     attempts >= s.min_attempts && attempts > 0 && failures as f64 / attempts as f64 >= s.failure_rate
 }
 
+/// How long a container trusts the breaker state it read (another container's switch is
+/// seen within this).
+const STATE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Successes are counted in the container and written with the next failure, or once this
+/// many have gathered, or after `SUCCESS_FLUSH_AGE`: a healthy provider costs no write per send.
+const SUCCESS_FLUSH_COUNT: u64 = 100;
+const SUCCESS_FLUSH_AGE: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct Breakers {
     store: Arc<dyn BreakerStore>,
     audit: Arc<Audit>,
     clock: Arc<dyn Clock>,
     settings: BreakerSettings,
+    states: TtlMap<ProviderAccount, Option<BreakerRecord>>,
+    successes: Mutex<HashMap<ProviderAccount, (u64, Instant)>>,
 }
 
 impl Breakers {
@@ -80,7 +93,28 @@ impl Breakers {
         clock: Arc<dyn Clock>,
         settings: BreakerSettings,
     ) -> Self {
-        Self { store, audit, clock, settings }
+        Self { store, audit, clock, settings, states: TtlMap::new(STATE_TTL), successes: Mutex::default() }
+    }
+
+    /// The breaker as this container last read it, at most `STATE_TTL` old.
+    async fn state(&self, account: &ProviderAccount) -> Result<Option<BreakerRecord>, HeraldError> {
+        if let Some(rec) = self.states.get(account) {
+            return Ok(rec);
+        }
+        let rec = self.store.breaker(account).await?;
+        self.states.put(account.clone(), rec.clone());
+        Ok(rec)
+    }
+
+    /// Takes the successes counted here since the last write, unless they may wait longer.
+    fn take_successes(&self, account: &ProviderAccount, add: u64, force: bool) -> Option<u64> {
+        let mut all = self.successes.lock().unwrap();
+        let entry = all.entry(account.clone()).or_insert((0, Instant::now()));
+        entry.0 += add;
+        if force || entry.0 >= SUCCESS_FLUSH_COUNT || entry.1.elapsed() >= SUCCESS_FLUSH_AGE {
+            return all.remove(account).map(|(n, _)| n);
+        }
+        None
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -91,22 +125,45 @@ impl Breakers {
         if account.provider == Provider::Simulator {
             return Ok(Admission::Allow);
         }
-        let Some(rec) = self.store.breaker(account).await? else { return Ok(Admission::Allow) };
+        let Some(rec) = self.state(account).await? else { return Ok(Admission::Allow) };
         let now = self.now();
         let cooldown = Duration::from_std(self.settings.cooldown).unwrap_or_default();
+        if rec.state != BreakerState::Closed && now >= rec.since + cooldown {
+            // Past the cool-down: decide on the stored state, not the cached one.
+            self.states.forget(account);
+            let Some(rec) = self.state(account).await? else { return Ok(Admission::Allow) };
+            return self.try_probe(account, rec, now, cooldown).await;
+        }
         let until = rec.since + cooldown;
         match rec.state {
             BreakerState::Closed => Ok(Admission::Allow),
-            // Open past its cool-down, or a half-open probe that never reported back.
-            BreakerState::Open | BreakerState::HalfOpen if now >= until => {
-                if self.store.transition(account, Some(rec.version), BreakerState::HalfOpen, now, false).await? {
-                    tracing::warn!(account = %account, "circuit half-open: sending one probe");
-                    Ok(Admission::Probe)
-                } else {
-                    Ok(Admission::Deny { until: now + cooldown })
-                }
-            }
             _ => Ok(Admission::Deny { until }),
+        }
+    }
+
+    /// Open past its cool-down, or a half-open probe that never reported back: one sender
+    /// claims the probe.
+    async fn try_probe(
+        &self,
+        account: &ProviderAccount,
+        rec: BreakerRecord,
+        now: DateTime<Utc>,
+        cooldown: Duration,
+    ) -> Result<Admission, HeraldError> {
+        let until = rec.since + cooldown;
+        if rec.state == BreakerState::Closed {
+            return Ok(Admission::Allow);
+        }
+        if now < until {
+            return Ok(Admission::Deny { until });
+        }
+        let claimed = self.store.transition(account, Some(rec.version), BreakerState::HalfOpen, now, false).await?;
+        self.states.forget(account);
+        if claimed {
+            tracing::warn!(account = %account, "circuit half-open: sending one probe");
+            Ok(Admission::Probe)
+        } else {
+            Ok(Admission::Deny { until: now + cooldown })
         }
     }
 
@@ -127,8 +184,17 @@ impl Breakers {
             Some(_) => return Ok(()),
         };
         let now = self.now();
-        self.store.count_outcome(account, &minute(now), failed, now.timestamp() + 2 * 3600).await?;
-        let rec = self.store.breaker(account).await?;
+        // A plain success waits in the container; failures and probes are written at once,
+        // with the successes gathered so far (the failure rate stays exact).
+        // The first outcome of an account is written at once: the health view lists it.
+        let unknown = matches!(self.states.get(account), Some(None));
+        let Some(successes) = self.take_successes(account, u64::from(!failed), failed || probe || unknown) else {
+            return Ok(());
+        };
+        let (attempts, failures) = (successes + u64::from(failed), u64::from(failed));
+        let rec =
+            self.store.count_outcome(account, &minute(now), attempts, failures, now.timestamp() + 2 * 3600).await?;
+        self.states.put(account.clone(), rec.clone());
         let version = rec.as_ref().map(|r| r.version);
         let state = rec.as_ref().map(|r| r.state).unwrap_or(BreakerState::Closed);
         let (next, reason) = match (state, probe, failed) {
@@ -145,7 +211,9 @@ impl Breakers {
             _ => (None, ""),
         };
         if let Some(next) = next {
-            if self.store.transition(account, version, next, now, next == BreakerState::Closed).await? {
+            let switched = self.store.transition(account, version, next, now, next == BreakerState::Closed).await?;
+            self.states.forget(account);
+            if switched {
                 tracing::warn!(account = %account, state = ?next, reason, "circuit breaker switched");
                 let value = if next == BreakerState::Open { 1.0 } else { 0.0 };
                 crate::metrics::emit("circuit_breaker_state", value, &[("provider", account.provider.as_str())]);

@@ -149,8 +149,10 @@ impl Policy {
     }
 
     /// Reserves the estimated cost in one conditional update; `402` when it does not fit.
+    /// Without a daily or monthly budget nothing is written (spend is tracked while a budget
+    /// is set: a tenant without one pays no write per message for it).
     pub async fn reserve(&self, tenant: &Tenant, cost: u64) -> Result<Option<BudgetPeriod>, HeraldError> {
-        if cost == 0 {
+        if cost == 0 || (tenant.daily_budget_cents.is_none() && tenant.monthly_budget_cents.is_none()) {
             return Ok(None);
         }
         let period = self.budget_period(tenant);

@@ -69,9 +69,12 @@ impl Receipts {
     }
 
     pub async fn apply_receipt(&self, r: &Receipt) -> Result<ReceiptOutcome, HeraldError> {
-        let found = self.work.by_provider_id(r.provider, &r.provider_message_id).await?;
         // Herald's own id, echoed by the provider, finds the message without the index.
-        let Some(id) = found.or_else(|| r.message_id.clone()) else {
+        let found = match &r.message_id {
+            Some(id) => Some(id.clone()),
+            None => self.work.by_provider_id(r.provider, &r.provider_message_id).await?,
+        };
+        let Some(id) = found else {
             tracing::warn!(
                 provider = %r.provider, provider_message_id = %r.provider_message_id,
                 "receipt for an unknown provider message id; kept in case the sender has not written it yet"

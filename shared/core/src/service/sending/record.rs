@@ -73,7 +73,9 @@ impl Sending {
             self.finish_attempt(msg, attempt_no, |m, now| m.record_sent(pmid.clone(), now, accepted.delivered)).await?;
         if let Some(m) = m {
             self.outbox.notify(&m).await;
-            self.receipts.apply_orphans(provider, &pmid).await;
+            if !accepted.linked {
+                self.receipts.apply_orphans(provider, &pmid).await;
+            }
         }
         Ok(JobOutcome::Done)
     }

@@ -122,7 +122,8 @@ impl ProviderGateway for FakeProvider {
             calls.len()
         };
         let scripted = self.script.lock().unwrap().pop_front();
-        scripted.unwrap_or_else(|| Ok(Accepted { provider_message_id: format!("PM{n}"), delivered: false }))
+        scripted
+            .unwrap_or_else(|| Ok(Accepted { provider_message_id: format!("PM{n}"), delivered: false, linked: false }))
     }
 
     async fn owns_number(&self, _: Provider, _: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {

@@ -216,8 +216,15 @@ impl BreakerStore for Memory {
     async fn breakers(&self) -> StoreResult<Vec<(ProviderAccount, BreakerRecord)>> {
         Ok(self.with(|s| s.breakers.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
     }
-    async fn count_outcome(&self, account: &ProviderAccount, minute: &str, failed: bool, _: i64) -> StoreResult<()> {
-        self.with(|s| {
+    async fn count_outcome(
+        &self,
+        account: &ProviderAccount,
+        minute: &str,
+        attempts: u64,
+        failures: u64,
+        _: i64,
+    ) -> StoreResult<Option<BreakerRecord>> {
+        let rec = self.with(|s| {
             let fresh = BreakerRecord {
                 state: BreakerState::Closed,
                 since: Utc::now(),
@@ -226,10 +233,11 @@ impl BreakerStore for Memory {
             };
             let rec = s.breakers.entry(account.clone()).or_insert(fresh);
             let b = rec.buckets.entry(minute.to_string()).or_default();
-            b.0 += 1;
-            b.1 += u64::from(failed);
+            b.0 += attempts;
+            b.1 += failures;
+            Some(rec.clone())
         });
-        Ok(())
+        Ok(rec)
     }
     async fn transition(
         &self,
