@@ -114,18 +114,24 @@ impl Bench {
         Phase { name, tally, cpu_ms }
     }
 
-    /// Accept `n` SMS (with Idempotency-Keys when `idempotent`), send them, deliver them.
+    /// Accept `n` 160-character SMS (with Idempotency-Keys when `idempotent`), send them,
+    /// deliver them.
     pub async fn sms(&self, key: &str, n: usize, idempotent: bool) -> Vec<Phase> {
         let mut ids = Vec::with_capacity(n);
         let accept = self
             .phase("accept", async {
                 for i in 0..n {
-                    let body = json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": format!("Your code is {i:06}. Reply STOP to opt out.")});
-                    let mut req = Request::builder().method("POST").uri("/v1/messages").header("authorization", format!("Bearer {key}"));
+                    let text = format!("{i:06} {}", "x".repeat(153));
+                    let body = json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": text});
+                    let mut req = Request::builder()
+                        .method("POST")
+                        .uri("/v1/messages")
+                        .header("authorization", format!("Bearer {key}"));
                     if idempotent {
                         req = req.header("idempotency-key", format!("bench-{i}"));
                     }
-                    let resp = self.router.clone().oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+                    let resp =
+                        self.router.clone().oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
                     assert_eq!(resp.status().as_u16(), 202);
                     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
                     let v: Value = serde_json::from_slice(&bytes).unwrap();

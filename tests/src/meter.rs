@@ -21,6 +21,9 @@ pub struct Tally {
     /// Requests by operation and the kind of item (the key's prefix), for finding waste.
     #[serde(default)]
     pub detail: BTreeMap<String, u64>,
+    /// The largest item written, by kind (bytes, DynamoDB's size rules).
+    #[serde(default)]
+    pub sizes: BTreeMap<String, usize>,
 }
 
 impl Tally {
@@ -99,10 +102,15 @@ async fn handle(
     let before = if dynamo_write { st.snapshot(&op, &req, &headers).await } else { Vec::new() };
     let (status, resp_headers, resp) = st.forward(&method, &uri, &headers, body).await;
     let mut units = (0.0, 0.0);
+    let mut written_size = None;
     if op.starts_with("dynamodb:") {
         let resp_json: Value = serde_json::from_slice(&resp).unwrap_or(Value::Null);
         units = if dynamo_write {
             let after = st.snapshot(&op, &req, &headers).await;
+            written_size = after.iter().map(item_size).max();
+            if std::env::var("HERALD_BENCH_DUMP").is_ok_and(|k| k == item_kind(&req)) {
+                eprintln!("{phase} {op}: {}", after.first().cloned().unwrap_or_default());
+            }
             let failed = !status.is_success();
             (st.write_units(&op, &req, &headers, &before, &after, failed).await, 0.0)
         } else {
@@ -112,6 +120,10 @@ async fn handle(
     let mut tallies = st.tallies.lock().unwrap();
     let t = tallies.entry(phase).or_default();
     *t.detail.entry(format!("{op} {}", item_kind(&req))).or_default() += 1;
+    if let Some(size) = written_size {
+        let max = t.sizes.entry(item_kind(&req)).or_default();
+        *max = (*max).max(size);
+    }
     *t.requests.entry(op).or_default() += 1;
     t.wru += units.0;
     t.rru += units.1;

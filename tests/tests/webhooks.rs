@@ -322,7 +322,8 @@ async fn whatsapp_verification_statuses_and_inbound_window() {
     let status = |s: &str| {
         wh::whatsapp_envelope(
             "106540352242922",
-            json!({"statuses": [{"id": "wamid.out1", "status": s, "timestamp": "1700000000", "recipient_id": "16505551234"}]}),
+            // Meta echoes the biz_opaque_callback_data Herald sent with the message.
+            json!({"statuses": [{"id": "wamid.out1", "status": s, "timestamp": "1700000000", "recipient_id": "16505551234", "biz_opaque_callback_data": id}]}),
         )
     };
     assert_eq!(wh::whatsapp(&app.url, &status("read"), "TEST_APP_SECRET").await.status(), 200);
@@ -446,7 +447,9 @@ async fn ses_bounces_and_complaints_put_the_address_on_the_list() {
         app.send(&t.live_key, json!({"channel": "email", "to": "gone@example.com", "subject": "s", "body": "b"})).await;
     let m = app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "sent", WAIT).await;
     let ses_id = m["provider_message_id"].as_str().unwrap();
-    let bounce = json!({"eventType": "Bounce", "mail": {"messageId": ses_id, "tags": {"herald_tenant_id": [t.id]}}, "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "Gone@Example.com"}]}});
+    // SES events carry the message's tags, Herald's id among them.
+    let tags = json!({"herald_tenant_id": [t.id], "herald_message_id": [m["id"]]});
+    let bounce = json!({"eventType": "Bounce", "mail": {"messageId": ses_id, "tags": tags}, "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "Gone@Example.com"}]}});
     let r = app.post("/v1/admin/ses-events", &app.admin_key, bounce.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let m = app.message(&t.live_key, m["id"].as_str().unwrap()).await;

@@ -94,6 +94,7 @@ fn report(title: &str, phases: &[Phase], n: usize, http: f64, invocations: f64) 
                 .map(|(k, c)| format!("{k} {:.2}", *c as f64 / per))
                 .collect();
             println!("    {}", d.join(", "));
+            println!("    largest items written (bytes): {:?}", p.tally.sizes);
         }
     }
     let cost = Cost::of(&all, per, http, invocations, cpu);

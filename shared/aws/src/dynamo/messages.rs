@@ -23,8 +23,7 @@ fn shard(id: &MessageId) -> u32 {
 
 fn work_state_name(w: WorkState) -> &'static str {
     match w {
-        WorkState::Queued => "queued",
-        WorkState::Sending => "sending",
+        WorkState::Active => "active",
         WorkState::Held => "held",
     }
 }
@@ -35,8 +34,9 @@ fn message_item(m: &Message) -> Result<Item, StoreError> {
     let mut item = keyed(m, msg_pk(&m.id), "MSG")?;
     // Each key mode has its own partitions: a test key never reads live messages.
     let mode = m.key_mode.partition_suffix();
-    item.insert("gsi1pk".into(), s(format!("TMSG#{}{mode}", m.tenant_id)));
-    item.insert("gsi1sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
+    // The list index (keys only): message ids are ULIDs, in creation order by themselves.
+    item.insert("gsi4pk".into(), s(format!("TMSG#{}{mode}", m.tenant_id)));
+    item.insert("gsi4sk".into(), s(m.id.as_str()));
     if let Some(sk) = m.dlq_sort_key() {
         // Dead letters: the DLQ index (a failed message is in no work state).
         item.insert("gsi2pk".into(), s(format!("DLQ#{}{mode}", m.tenant_id)));
@@ -53,7 +53,7 @@ fn message_item(m: &Message) -> Result<Item, StoreError> {
         // gsi3 doubles as the hold index: a held message has no provider id yet.
         item.insert("gsi3pk".into(), s(key));
         item.insert("gsi3sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
-    } else if let (Some(p), Some(pmid)) = (m.provider, &m.provider_message_id) {
+    } else if let (Some(p), Some(pmid), false) = (m.provider, &m.provider_message_id, m.receipts_by_id) {
         item.insert("gsi3pk".into(), s(format!("PMID#{p}#{pmid}")));
         item.insert("gsi3sk".into(), s("MSG"));
     }
@@ -149,32 +149,28 @@ impl MessageStore for DynamoStore {
     ) -> StoreResult<Page<Message>> {
         let mut items = Vec::new();
         let mut start = decode_cursor(cursor);
+        let pk = format!("TMSG#{tenant}{}", filter.mode.partition_suffix());
         loop {
-            let mut q = self
+            // The index holds keys only: a page of ids, then the messages in one batch read.
+            let page = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s(format!("TMSG#{tenant}{}", filter.mode.partition_suffix())))
+                .index_name("gsi4")
+                .key_condition_expression("gsi4pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
                 .scan_index_forward(false)
-                .limit((limit - items.len() as u32) as i32)
-                .set_exclusive_start_key(start.take());
-            let mut conds = Vec::new();
-            if let Some(st) = filter.status {
-                conds.push("#st = :st");
-                q = q.expression_attribute_names("#st", "status").expression_attribute_values(":st", s(st.as_str()));
-            }
-            if let Some(ch) = filter.channel {
-                conds.push("#ch = :ch");
-                q = q.expression_attribute_names("#ch", "channel").expression_attribute_values(":ch", s(ch.as_str()));
-            }
-            if !conds.is_empty() {
-                q = q.filter_expression(conds.join(" AND "));
-            }
-            let page = q.send().await.map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                items.push(from_item::<Message>(item)?);
+                .limit((limit - items.len() as u32).clamp(1, 100) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            let ids: Vec<MessageId> = page.items.unwrap_or_default().iter().filter_map(message_id_of).collect();
+            for m in self.messages_by_id(&ids).await? {
+                let status_ok = filter.status.is_none_or(|st| m.status == st);
+                if status_ok && filter.channel.is_none_or(|ch| m.channel == ch) {
+                    items.push(m);
+                }
             }
             start = page.last_evaluated_key;
             if start.is_none() || items.len() as u32 >= limit {
@@ -182,6 +178,37 @@ impl MessageStore for DynamoStore {
             }
         }
         Ok(Page { items, next_cursor: encode_cursor(start.as_ref()) })
+    }
+}
+
+impl DynamoStore {
+    /// Messages by id in that order (missing ones left out), ≤ 100 per batch read.
+    async fn messages_by_id(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
+        let mut found: std::collections::HashMap<String, Message> = std::collections::HashMap::new();
+        for chunk in ids.chunks(100) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|id| [("pk".to_string(), s(msg_pk(id))), ("sk".to_string(), s("MSG"))].into())
+                .collect();
+            let mut request = Some(
+                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .build()
+                    .map_err(unavailable)?,
+            );
+            // Unprocessed keys (throttling) are asked for again.
+            for _ in 0..5 {
+                let Some(req) = request.take() else { break };
+                let out =
+                    self.client.batch_get_item().request_items(&self.table, req).send().await.map_err(unavailable)?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    let m: Message = from_item(item)?;
+                    found.insert(m.id.to_string(), m);
+                }
+                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).collect())
     }
 }
 

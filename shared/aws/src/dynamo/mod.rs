@@ -1,4 +1,5 @@
-//! DynamoDB adapter: one table, string keys `pk`/`sk`, three sparse GSIs.
+//! DynamoDB adapter: one table, string keys `pk`/`sk`, four sparse GSIs (`gsi1` projects
+//! everything, for the small lists that need whole items; `gsi2`–`gsi4` keys only).
 //!
 //! | item | pk | sk | gsi1 | gsi2 (work) | gsi3 |
 //! |---|---|---|---|---|---|
@@ -6,7 +7,7 @@
 //! | api key | `KEY#sha256` | `KEY` (+ `TEN#id`/`KEY#key_id`) | | | |
 //! | channel | `TEN#id` | `CH#sms` | | | |
 //! | number | `NUM#+1…` | `NUM` (+ `TEN#id`/`NUM#+1…`) | | | |
-//! | message | `MSG#id` | `MSG` | `TMSG#tenant[#test]` / `created#id` | `WORK#state#shard` / `due#id` | `PMID#provider#id` |
+//! | message | `MSG#id` | `MSG` | — (gsi4: `TMSG#tenant[#test]` / `id`) | `WORK#state#shard` / `due#id` | `PMID#provider#id` (only without receipts by id) |
 //! | idempotency | `IDEM#tenant#key` | `IDEM` | | | |
 //! | audit | `AUDIT#tenant` | `at#ulid` | `AUDIT` / `at#ulid` | | |
 //! | email identity claims | `EMAILDOM#domain` | `CLAIMS` | | | |
@@ -227,8 +228,9 @@ impl DynamoStore {
             .key_schema(key("sk", KeyType::Range))
             .global_secondary_indexes(gsi("gsi1", "gsi1pk", "gsi1sk", ProjectionType::All))
             .global_secondary_indexes(gsi("gsi2", "gsi2pk", "gsi2sk", ProjectionType::KeysOnly))
-            .global_secondary_indexes(gsi("gsi3", "gsi3pk", "gsi3sk", ProjectionType::KeysOnly));
-        for a in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"] {
+            .global_secondary_indexes(gsi("gsi3", "gsi3pk", "gsi3sk", ProjectionType::KeysOnly))
+            .global_secondary_indexes(gsi("gsi4", "gsi4pk", "gsi4sk", ProjectionType::KeysOnly));
+        for a in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk"] {
             req = req.attribute_definitions(attr(a));
         }
         req.send().await.map_err(|e| format!("create table {}: {e:?}", self.table))?;

@@ -59,6 +59,7 @@ pub enum AttemptOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     pub n: u32,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub at: DateTime<Utc>,
     pub provider: Provider,
     pub outcome: AttemptOutcome,
@@ -66,13 +67,14 @@ pub struct Attempt {
     pub error_code: Option<ErrorCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_error_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub next_retry_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub status: Status,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub at: DateTime<Utc>,
 }
 
@@ -98,18 +100,18 @@ pub struct Message {
     pub priority: Priority,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_timezone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub send_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback_channels: Vec<Channel>,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_reason: Option<HoldReason>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub deferred_until: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<ErrorCode>,
@@ -123,11 +125,13 @@ pub struct Message {
     pub attempts: Vec<Attempt>,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub updated_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub sent_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub delivered_at: Option<DateTime<Utc>>,
     pub segments: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,35 +141,45 @@ pub struct Message {
     pub key_mode: KeyMode,
     /// Bumped each time the message is (re-)enqueued: the SQS deduplication id and the
     /// sender's claim both carry it, so a stale copy of an older enqueue is recognised.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub generation: u32,
     /// Optimistic-concurrency counter for every write.
     pub version: u64,
     /// When the work index should look at this message next (retry due, hold release).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub due_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dead_lettered: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
     /// Notes on decisions taken for this message (e.g. an urgent quiet-hours bypass).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Budget reserved at acceptance and not yet released or settled.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub reserved_cents: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_period: Option<crate::guards::BudgetPeriod>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub failed_at: Option<DateTime<Utc>>,
     /// Set when a dead letter is moved to the archive (kept for audit, then expires).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub archived_at: Option<DateTime<Utc>>,
     /// Attempts made before the last retry from the DLQ: the attempt budget starts again.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub attempts_offset: u32,
+    /// The provider echoes Herald's id in its receipts: they find the message by id, and the
+    /// provider-id index entry is not written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub receipts_by_id: bool,
     /// Created → delivered, once a receipt confirms delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_latency_ms: Option<i64>,
+}
+
+/// Stored items leave out what is zero (each byte counts: a message write is 1 WRU per KB).
+fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl Message {
@@ -219,6 +233,7 @@ impl Message {
             idempotency_key: None,
             notes: vec![],
             reserved_cents: 0,
+            receipts_by_id: false,
             budget_period: None,
             delivery_latency_ms: None,
             failed_at: None,

@@ -49,6 +49,8 @@ impl Message {
         }
         self.provider_message_id = Some(provider_message_id);
         self.sent_at.get_or_insert(now);
+        // Nothing is due any more: a receipt or nothing at all follows.
+        self.due_at = None;
         self.error_code = None;
         self.error_message = None;
         if self.status == Status::Sending {

@@ -20,10 +20,10 @@ pub struct MessageFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkState {
-    /// In the queue, or waiting for a retry; due = when it should have been picked up.
-    Queued,
-    /// Handed to the sender; due = when it counts as stale.
-    Sending,
+    /// Queued or sending: due = when to look again (re-enqueue a message the queue lost,
+    /// recover one a sender left in `sending`). The claim keeps the entry as it is, so a
+    /// normal send writes the index twice: at acceptance and when the send is recorded.
+    Active,
     /// Kept back (scheduled, deferred, held); due = when to release it, if known.
     Held,
 }
@@ -31,8 +31,7 @@ pub enum WorkState {
 impl WorkState {
     pub fn of(status: Status) -> Option<WorkState> {
         match status {
-            Status::Queued => Some(WorkState::Queued),
-            Status::Sending => Some(WorkState::Sending),
+            Status::Queued | Status::Sending => Some(WorkState::Active),
             Status::Scheduled | Status::Deferred => Some(WorkState::Held),
             _ => None,
         }

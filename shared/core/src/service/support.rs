@@ -23,16 +23,30 @@ pub struct JobReport {
 
 /// Read-modify-write of a message under its version check, retried on conflicts.
 /// `f` returns false to leave the message as it is.
-pub async fn update_message<F>(
+pub async fn update_message<F>(store: &dyn MessageStore, id: &MessageId, f: F) -> Result<Option<Message>, HeraldError>
+where
+    F: FnMut(&mut Message) -> bool + Send,
+{
+    update_message_from(store, id, None, f).await
+}
+
+/// `update_message` starting from a copy the caller holds (its version is tried first, so an
+/// uncontended update costs one write and no read).
+pub async fn update_message_from<F>(
     store: &dyn MessageStore,
     id: &MessageId,
+    mut known: Option<Message>,
     mut f: F,
 ) -> Result<Option<Message>, HeraldError>
 where
     F: FnMut(&mut Message) -> bool + Send,
 {
     for _ in 0..8 {
-        let Some(mut msg) = store.message(id).await? else { return Ok(None) };
+        let current = match known.take() {
+            Some(m) => Some(m),
+            None => store.message(id).await?,
+        };
+        let Some(mut msg) = current else { return Ok(None) };
         if !f(&mut msg) {
             return Ok(Some(msg));
         }

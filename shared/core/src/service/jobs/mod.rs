@@ -56,7 +56,7 @@ impl Jobs {
     pub async fn dispatch(&self) -> Result<JobReport, HeraldError> {
         let mut report = JobReport { job: "dispatch".into(), ..Default::default() };
         let started = std::time::Instant::now();
-        for state in [WorkState::Held, WorkState::Queued] {
+        for state in [WorkState::Held, WorkState::Active] {
             // Every due message, page after page, within the run's time budget; what is left
             // (still due) is the next run's first page.
             loop {

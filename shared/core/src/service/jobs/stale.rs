@@ -34,13 +34,21 @@ impl Recovery {
     pub async fn run(&self) -> Result<JobReport, HeraldError> {
         let mut report = JobReport { job: "stale-recovery".into(), ..Default::default() };
         let now = self.clock.now();
-        for id in self.work.due(WorkState::Sending, now, 100).await? {
-            report.examined += 1;
+        // The active entries hold queued messages too: the dispatch job handles those.
+        for id in self.work.due(WorkState::Active, now, 100).await? {
             let Some(msg) = self.messages.message(&id).await? else { continue };
             if msg.status != Status::Sending || msg.due_at.is_none_or(|d| d > now) {
                 continue;
             }
+            report.examined += 1;
             let Some(attempt) = msg.open_attempt().cloned() else { continue };
+            // The claim kept the due time it was queued with: a send claimed late is not
+            // stale until `stale_after` after its claim.
+            let stale_at = attempt.at + duration(self.stale_after);
+            if attempt.outcome == AttemptOutcome::InProgress && stale_at > now {
+                self.look_again_at(&msg, stale_at).await?;
+                continue;
+            }
             let config = self.channels.channel(&msg.tenant_id, msg.channel).await?;
             let secrets = match &config {
                 Some(c) => channel_secrets(self.secrets.as_ref(), c).await?,
@@ -72,7 +80,10 @@ impl Recovery {
     }
 
     async fn look_again_later(&self, msg: &Message) -> Result<(), HeraldError> {
-        let later = self.clock.now() + duration(self.stale_after);
+        self.look_again_at(msg, self.clock.now() + duration(self.stale_after)).await
+    }
+
+    async fn look_again_at(&self, msg: &Message, later: chrono::DateTime<chrono::Utc>) -> Result<(), HeraldError> {
         update_message(self.messages.as_ref(), &msg.id, |m| {
             if m.status != Status::Sending {
                 return false;

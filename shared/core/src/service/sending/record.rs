@@ -5,7 +5,7 @@ use crate::address::{Address, E164};
 use crate::errors::ProviderFailure;
 use crate::message::Message;
 use crate::ports::{Accepted, Outbound};
-use crate::service::support::{duration, update_message};
+use crate::service::support::{duration, update_message_from};
 use crate::service::HeraldError;
 use crate::Channel;
 use chrono::{DateTime, Utc};
@@ -23,8 +23,10 @@ impl Sending {
         if msg.channel == Channel::Sms {
             claimed.from = plan.from.clone().map(|f| Address::Phone(E164::from_stored(f))).or(claimed.from.clone());
         }
-        // If this sender dies mid-call, the stale-recovery job finds the message after this.
-        claimed.due_at = Some(now + duration(self.settings.stale_after));
+        // If this sender dies mid-call, the stale-recovery job finds the message by the due
+        // time it was queued with (the index entry stays as it is: no index write), and waits
+        // until `stale_after` past this claim.
+        claimed.due_at = msg.due_at.or(Some(now + duration(self.settings.stale_after)));
         claimed.version += 1;
         if !self.messages.replace(&claimed).await? {
             tracing::info!(message_id = %msg.id, "another sender claimed this message first");
@@ -69,8 +71,12 @@ impl Sending {
         let provider = msg.provider.unwrap_or(crate::Provider::Simulator);
         let pmid = accepted.provider_message_id;
         tracing::info!(message_id = %msg.id, provider = %provider, provider_message_id = %pmid, "provider accepted");
-        let m =
-            self.finish_attempt(msg, attempt_no, |m, now| m.record_sent(pmid.clone(), now, accepted.delivered)).await?;
+        let m = self
+            .finish_attempt(msg, attempt_no, |m, now| {
+                m.record_sent(pmid.clone(), now, accepted.delivered);
+                m.receipts_by_id = accepted.linked;
+            })
+            .await?;
         if let Some(m) = m {
             self.outbox.notify(&m).await;
             if !accepted.linked {
@@ -153,7 +159,9 @@ impl Sending {
     {
         let now = self.clock.now();
         let mut applied = false;
-        let m = update_message(self.messages.as_ref(), &msg.id, |m| {
+        // The claimed copy is tried first: a receipt that landed meanwhile makes that write
+        // lose its version check, and the retry reads the fresh copy.
+        let m = update_message_from(self.messages.as_ref(), &msg.id, Some(msg.clone()), |m| {
             if m.attempts.len() as u32 != attempt_no {
                 return false;
             }
