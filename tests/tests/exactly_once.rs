@@ -81,3 +81,77 @@ async fn telnyx_without_a_receipt_is_resent_after_the_wait_and_says_so() {
     assert!(notes.contains("ambiguous:telnyx") && notes.contains("ambiguous_no_receipt_resent"), "{m}");
     assert_eq!(app.sim.requests_to(SimProvider::Telnyx, "+14155550100").len(), 2, "at least once, as documented");
 }
+
+/// Idempotency without a transaction: the key's record is written first, then the message.
+/// A request that stopped between the two is completed by its retry, with the same id; and
+/// twelve clients racing with one key make one message and one provider call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_stopped_between_its_writes_is_completed_by_its_retry() {
+    use herald_core::ports::{IdempotencyStore, MessageStore};
+    let app = spawn_app(&[]).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, "+14155550001").await;
+    let body = json!({"channel": "sms", "to": "+14155550177", "body": "half written"});
+    // What the first request left: its key's record, naming a message never written.
+    let first = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(&t.live_key),
+            Some(body.clone()),
+            &[("idempotency-key", "k-0")],
+        )
+        .await;
+    let store = &app.running.app.store;
+    let tenant = herald_core::TenantId::parse(&t.id).unwrap();
+    let mut record = IdempotencyStore::idempotency(store, &tenant, "k-0").await.unwrap().unwrap();
+    let lost = herald_core::MessageId::generate();
+    record.key = "k-1".into();
+    record.message_id = Some(lost.clone());
+    record.response["id"] = json!(lost.as_str());
+    assert!(store.claim_idempotency(&record).await.unwrap());
+    assert!(MessageStore::message(store, &lost).await.unwrap().is_none());
+    let retry = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(&t.live_key),
+            Some(body.clone()),
+            &[("idempotency-key", "k-1")],
+        )
+        .await;
+    assert_eq!(retry.status, 202, "{}", retry.body);
+    assert_eq!(retry.body["id"], lost.as_str(), "the id the first request answered");
+    let m = app.wait_status(&t.live_key, lost.as_str(), "sent", WAIT).await;
+    assert!(m["notes"].to_string().contains("completed_by_retry"), "{m}");
+    let again = app
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(&t.live_key),
+            Some(body.clone()),
+            &[("idempotency-key", "k-1")],
+        )
+        .await;
+    assert_eq!(again.body["id"], lost.as_str());
+    // Twelve clients, one key.
+    let race = (0..12).map(|_| {
+        let (app, key, body) =
+            (&app, t.live_key.clone(), json!({"channel": "sms", "to": "+14155550178", "body": "race"}));
+        async move {
+            app.call(reqwest::Method::POST, "/v1/messages", Some(&key), Some(body), &[("idempotency-key", "k-race")])
+                .await
+        }
+    });
+    let replies = futures::future::join_all(race).await;
+    let ids: std::collections::HashSet<_> =
+        replies.iter().map(|r| r.body["id"].as_str().unwrap().to_string()).collect();
+    assert!(replies.iter().all(|r| r.status == 202), "every client gets the answer");
+    assert_eq!(ids.len(), 1, "one message for one key");
+    app.wait_status(&t.live_key, ids.iter().next().unwrap(), "sent", WAIT).await;
+    app.wait_status(&t.live_key, first.body["id"].as_str().unwrap(), "sent", WAIT).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (to, n) in [("+14155550177", 2), ("+14155550178", 1)] {
+        assert_eq!(app.sim.requests_to(SimProvider::Twilio, to).len(), n, "one provider call per message to {to}");
+    }
+}

@@ -171,4 +171,8 @@ pub struct IdempotencyRecord {
     pub request_hash: String,
     pub response: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// The message the first request created (written right after this record: a request
+    /// that stopped between the two is completed by its retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<crate::ids::MessageId>,
 }

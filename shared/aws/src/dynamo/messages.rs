@@ -1,6 +1,5 @@
 use super::*;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use herald_core::ids::{KeyMode, MessageId, TenantId};
 use herald_core::message::Message;
 use herald_core::ports::{
@@ -89,37 +88,16 @@ fn idem_pk(tenant: &TenantId, key: &str) -> String {
 
 #[async_trait]
 impl MessageStore for DynamoStore {
-    async fn insert(&self, msg: &Message, idem: Option<&IdempotencyRecord>) -> StoreResult<Inserted> {
-        let item = message_item(msg)?;
-        let Some(idem) = idem else {
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(unavailable)?;
-            return Ok(Inserted::Created);
-        };
-        let mut idem_item = keyed(idem, idem_pk(&idem.tenant_id, &idem.key), "IDEM")?;
-        idem_item.insert("ttl".into(), n(idem.created_at.timestamp() + IDEMPOTENCY_TTL_SECS));
-        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
-            let p = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(unavailable)?;
-            Ok(TransactWriteItem::builder().put(p).build())
-        };
-        match self.transact(vec![put(idem_item)?, put(item)?]).await? {
-            Ok(()) => Ok(Inserted::Created),
-            Err(reasons) if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") => {
-                Ok(Inserted::KeyTaken)
-            }
-            Err(reasons) => Err(StoreError::Unavailable(format!("insert cancelled: {reasons:?}"))),
-        }
+    async fn insert(&self, msg: &Message) -> StoreResult<Inserted> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(message_item(msg)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        Ok(if conditional(res)?.is_some() { Inserted::Created } else { Inserted::Exists })
     }
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
@@ -216,6 +194,20 @@ impl DynamoStore {
 impl IdempotencyStore for DynamoStore {
     async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         self.get(&idem_pk(tenant, key), "IDEM").await?.map(from_item).transpose()
+    }
+
+    async fn claim_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<bool> {
+        let mut item = keyed(record, idem_pk(&record.tenant_id, &record.key), "IDEM")?;
+        item.insert("ttl".into(), n(record.created_at.timestamp() + IDEMPOTENCY_TTL_SECS));
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        Ok(conditional(res)?.is_some())
     }
 
     async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()> {

@@ -41,15 +41,15 @@ impl WorkState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inserted {
     Created,
-    /// The Idempotency-Key is already taken; nothing was written.
-    KeyTaken,
+    /// A message with this id exists already; nothing was written.
+    Exists,
 }
 
 /// Message records, the source of truth; every change is a versioned write.
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// Writes the message and, atomically with it, the idempotency record.
-    async fn insert(&self, msg: &Message, idem: Option<&IdempotencyRecord>) -> StoreResult<Inserted>;
+    /// Writes a new message (one conditional write; never over an existing one).
+    async fn insert(&self, msg: &Message) -> StoreResult<Inserted>;
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
     /// Writes `msg` if the stored version is still `msg.version - 1`; false when it is not.
     async fn replace(&self, msg: &Message) -> StoreResult<bool>;
@@ -66,6 +66,9 @@ pub trait MessageStore: Send + Sync {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Takes the key with its answer (one conditional write, no transaction); false when it
+    /// is taken already.
+    async fn claim_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<bool>;
     /// Fills in the stored answer of an idempotent request once it is known.
     async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()>;
 }

@@ -4,8 +4,9 @@ use super::{Caller, HeraldError};
 use crate::ids::{MessageId, TenantId};
 use crate::inbound::CallbackJob;
 use crate::message::Message;
-use crate::ports::{AuditEntry, AuditLog, CallbackQueue, Clock, MessageStore, SecretStore, SendQueue};
-use crate::tenant::{ChannelConfig, ChannelSecrets};
+use crate::ports::{AuditEntry, AuditLog, CallbackQueue, Clock, IdempotencyStore, Inserted, MessageStore};
+use crate::ports::{SecretStore, SendQueue};
+use crate::tenant::{ChannelConfig, ChannelSecrets, IdempotencyRecord};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -56,6 +57,52 @@ where
         }
     }
     Err(HeraldError::Conflict(format!("message {id} is being updated concurrently")))
+}
+
+/// What writing a message under an idempotency key did.
+#[derive(Debug)]
+pub enum Once {
+    /// This request took the key; `true` when it also wrote the message (false: a retry
+    /// completed it first).
+    Created(bool),
+    /// The key was taken: the record that answers.
+    Taken(IdempotencyRecord),
+}
+
+/// Writes `msg` under an idempotency key without a transaction: first the key's record
+/// (naming the message), then the message. A request that stops between the two leaves a
+/// record without its message: the retry finds the key taken and `complete`s it.
+pub async fn insert_once(
+    idem: &dyn IdempotencyStore,
+    messages: &dyn MessageStore,
+    record: &IdempotencyRecord,
+    msg: &Message,
+) -> Result<Once, HeraldError> {
+    if !idem.claim_idempotency(record).await? {
+        let prev = idem.idempotency(&record.tenant_id, &record.key).await?;
+        return prev.map(Once::Taken).ok_or_else(|| HeraldError::Conflict("idempotency record vanished".into()));
+    }
+    Ok(Once::Created(messages.insert(msg).await? == Inserted::Created))
+}
+
+/// The message a taken key names, written now from this retry's copy of the request if the
+/// first request never wrote it (its reservation, if any, stays counted: none is taken again).
+/// Some(message) when this call wrote it.
+pub async fn complete(
+    messages: &dyn MessageStore,
+    prev: &IdempotencyRecord,
+    mut msg: Message,
+) -> Result<Option<Message>, HeraldError> {
+    let Some(id) = &prev.message_id else { return Ok(None) };
+    if messages.message(id).await?.is_some() {
+        return Ok(None);
+    }
+    msg.id = id.clone();
+    msg.created_at = prev.created_at;
+    (msg.reserved_cents, msg.budget_period) = (0, None);
+    msg.notes.push("idempotency:completed_by_retry".into());
+    tracing::warn!(message_id = %msg.id, "an earlier request stopped between its writes; its retry completes it");
+    Ok((messages.insert(&msg).await? == Inserted::Created).then_some(msg))
 }
 
 /// A channel's credentials (empty when none are stored or they do not parse).

@@ -135,6 +135,7 @@ impl Base {
     fn receipts(&self, a: &Adapters, s: &Settings) -> Receipts {
         Receipts {
             messages: a.messages.clone(),
+            idempotency: a.idempotency.clone(),
             work: a.work.clone(),
             events: a.events.clone(),
             orphans: a.orphans.clone(),

@@ -1,5 +1,7 @@
-//! Accepting a message: validate, check the policy, price, record (with its idempotency key,
-//! atomically), then enqueue. The record is the source of truth: if the enqueue fails the
+//! Accepting a message: validate, check the policy, price, record, then enqueue. With an
+//! Idempotency-Key the key's record (naming the message) is written first, then the message,
+//! each one conditional write (no transaction): a retry completes a request that stopped
+//! between them. The record is the source of truth: if the enqueue fails the
 //! message stays `queued` with a due time, and the dispatch job enqueues it — nothing
 //! accepted is lost.
 mod draft;
@@ -10,11 +12,12 @@ mod tests;
 pub use request::{validate, Acceptance, SendRequest, TemplateRequest, Validated, MAX_IDEMPOTENCY_KEY, MAX_SMS_CHARS};
 
 use super::policy::Policy;
-use super::support::Outbox;
+use super::support::{complete, insert_once, Once, Outbox};
 use super::{Caller, HeraldError};
 use crate::address::Address;
 use crate::channel::Channel;
 use crate::ids::{CorrelationId, KeyMode};
+use crate::message::Message;
 use crate::ports::{CallbackTargets, Clock, IdempotencyStore, Inserted, MessageStore, NumberStore};
 use crate::pricing::Pricing;
 use crate::status::Status;
@@ -60,6 +63,24 @@ fn replay(prev: IdempotencyRecord, request_hash: &str) -> Result<Acceptance, Her
 }
 
 impl Accepting {
+    /// The answer of a taken key; the message it names is written now if its first request
+    /// stopped before writing it.
+    async fn answer_again(
+        &self,
+        prev: IdempotencyRecord,
+        hash: &str,
+        mut msg: Message,
+    ) -> Result<Acceptance, HeraldError> {
+        let acceptance = replay(prev.clone(), hash)?;
+        msg.correlation_id = acceptance.correlation_id.clone();
+        if let Some(m) = complete(self.messages.as_ref(), &prev, msg).await? {
+            if m.status == Status::Queued && m.hold_reason.is_none() {
+                self.outbox.enqueue(&m).await;
+            }
+        }
+        Ok(acceptance)
+    }
+
     pub async fn accept(
         &self,
         caller: &Caller,
@@ -81,7 +102,14 @@ impl Accepting {
         });
         if let Some(k) = &idempotency_key {
             if let Some(prev) = self.idempotency.idempotency(&tenant.id, k).await? {
-                return replay(prev, &hash);
+                // Answered at once unless its message is missing (then completed below).
+                let written = match &prev.message_id {
+                    Some(id) => self.messages.message(id).await?.is_some(),
+                    None => true,
+                };
+                if written || prev.request_hash != hash {
+                    return replay(prev, &hash);
+                }
             }
         }
         let valid = self.validated(tenant, key.mode, &req).await?;
@@ -140,7 +168,7 @@ impl Accepting {
         Ok(intake)
     }
 
-    /// Reserves the budget, writes the message (and its idempotency record), enqueues it.
+    /// Reserves the budget, writes the idempotency record and the message, enqueues it.
     async fn record(&self, intake: Intake<'_>, hash: &str) -> Result<Acceptance, HeraldError> {
         let (tenant, mode) = (intake.tenant, intake.key.mode);
         let cost = self.pricing.estimate(intake.req.channel, intake.valid.region.as_deref(), intake.valid.segments);
@@ -162,15 +190,25 @@ impl Accepting {
             request_hash: hash.to_string(),
             response: serde_json::to_value(&acceptance).unwrap_or_default(),
             created_at: msg.created_at,
+            message_id: Some(msg.id.clone()),
         });
-        let inserted = self.messages.insert(&msg, idem.as_ref()).await;
-        if !matches!(inserted, Ok(Inserted::Created)) {
-            self.policy.release_reservation(&msg, msg.reserved_cents).await;
-        }
-        if inserted? == Inserted::KeyTaken {
-            let prev = self.idempotency.idempotency(&tenant.id, key.as_deref().unwrap_or_default()).await?;
-            return replay(prev.ok_or(HeraldError::IdempotencyKeyReused)?, hash);
-        }
+        let written = match &idem {
+            Some(record) => insert_once(self.idempotency.as_ref(), self.messages.as_ref(), record, &msg).await,
+            None => self.messages.insert(&msg).await.map(|i| Once::Created(i == Inserted::Created)).map_err(Into::into),
+        };
+        let written = match written {
+            Ok(Once::Created(true)) => msg.clone(),
+            Ok(Once::Created(false)) => return Ok(acceptance),
+            Ok(Once::Taken(prev)) => {
+                self.policy.release_reservation(&msg, msg.reserved_cents).await;
+                return self.answer_again(prev, hash, msg).await;
+            }
+            Err(e) => {
+                self.policy.release_reservation(&msg, msg.reserved_cents).await;
+                return Err(e);
+            }
+        };
+        let msg = written;
         tracing::info!(
             message_id = %msg.id, tenant_id = %tenant.id, channel = %msg.channel, correlation_id = %msg.correlation_id,
             segments = msg.segments, status = %msg.status, "message accepted"

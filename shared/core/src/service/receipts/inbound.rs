@@ -77,8 +77,15 @@ impl Receipts {
             request_hash: String::new(),
             response: serde_json::json!({"id": msg.id}),
             created_at: now,
+            message_id: Some(msg.id.clone()),
         };
-        if self.messages.insert(&msg, Some(&once)).await? == crate::ports::Inserted::Created {
+        use crate::service::support::{complete, insert_once, Once};
+        let written = match insert_once(self.idempotency.as_ref(), self.messages.as_ref(), &once, &msg).await? {
+            Once::Created(true) => Some(msg),
+            Once::Created(false) => None,
+            Once::Taken(prev) => complete(self.messages.as_ref(), &prev, msg).await?,
+        };
+        if let Some(msg) = written {
             self.outbox.enqueue(&msg).await;
         }
         Ok(())

@@ -12,7 +12,8 @@ use super::support::{update_message, Outbox};
 use super::HeraldError;
 use crate::channel::Provider;
 use crate::inbound::Receipt;
-use crate::ports::{Clock, EventLog, InboundStore, MessageStore, OrphanStore, TenantStore, WindowStore, WorkIndex};
+use crate::ports::{Clock, EventLog, IdempotencyStore, InboundStore, MessageStore, OrphanStore};
+use crate::ports::{TenantStore, WindowStore, WorkIndex};
 use crate::status::Status;
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub enum ReceiptOutcome {
 
 pub struct Receipts {
     pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) idempotency: Arc<dyn IdempotencyStore>,
     pub(crate) work: Arc<dyn WorkIndex>,
     pub(crate) events: Arc<dyn EventLog>,
     pub(crate) orphans: Arc<dyn OrphanStore>,

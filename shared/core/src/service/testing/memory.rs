@@ -134,14 +134,10 @@ impl NumberStore for Memory {
 
 #[async_trait]
 impl MessageStore for Memory {
-    async fn insert(&self, msg: &Message, idem: Option<&IdempotencyRecord>) -> StoreResult<Inserted> {
+    async fn insert(&self, msg: &Message) -> StoreResult<Inserted> {
         Ok(self.with(|s| {
-            if let Some(i) = idem {
-                let key = (i.tenant_id.clone(), i.key.clone());
-                if s.idempotency.contains_key(&key) {
-                    return Inserted::KeyTaken;
-                }
-                s.idempotency.insert(key, i.clone());
+            if s.messages.contains_key(&msg.id) {
+                return Inserted::Exists;
             }
             s.messages.insert(msg.id.clone(), msg.clone());
             Inserted::Created
@@ -185,6 +181,16 @@ impl MessageStore for Memory {
 impl IdempotencyStore for Memory {
     async fn idempotency(&self, tenant: &TenantId, key: &str) -> StoreResult<Option<IdempotencyRecord>> {
         Ok(self.with(|s| s.idempotency.get(&(tenant.clone(), key.to_string())).cloned()))
+    }
+    async fn claim_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<bool> {
+        Ok(self.with(|s| {
+            let key = (record.tenant_id.clone(), record.key.clone());
+            if s.idempotency.contains_key(&key) {
+                return false;
+            }
+            s.idempotency.insert(key, record.clone());
+            true
+        }))
     }
     async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()> {
         self.with(|s| s.idempotency.insert((record.tenant_id.clone(), record.key.clone()), record.clone()));
