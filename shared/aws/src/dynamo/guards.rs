@@ -53,6 +53,10 @@ impl DncStore for DynamoStore {
         self.get(&format!("DNC#{tenant}"), address).await?.map(from_item).transpose()
     }
 
+    async fn dnc_recent(&self, tenant: &TenantId, address: &str) -> StoreResult<Option<DncEntry>> {
+        self.get_eventual(&format!("DNC#{tenant}"), address).await?.map(from_item).transpose()
+    }
+
     async fn put_dnc(&self, e: &DncEntry) -> StoreResult<()> {
         self.put(keyed(e, format!("DNC#{}", e.tenant_id), &e.address)?).await
     }

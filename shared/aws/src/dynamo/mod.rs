@@ -109,13 +109,22 @@ impl DynamoStore {
     }
 
     pub(crate) async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.get_read(pk, sk, true).await
+    }
+
+    /// An eventually consistent read: half the cost, may miss a write of the last second.
+    pub(crate) async fn get_eventual(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.get_read(pk, sk, false).await
+    }
+
+    async fn get_read(&self, pk: &str, sk: &str, consistent: bool) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-            .consistent_read(true)
+            .consistent_read(consistent)
             .send()
             .await
             .map_err(unavailable)?;

@@ -69,6 +69,12 @@ impl Jobs {
             }
         }
         self.holds.continue_releases(&mut report).await?;
+        // Messages held by an open circuit wait without a due time: one per channel goes
+        // back each run, to carry the probe once the cool-down is over (or to be held again).
+        for channel in crate::Channel::ALL {
+            let key = crate::message::hold_key_channel(crate::message::HoldReason::ProviderCircuitOpen, channel);
+            report.released += self.holds.release_holds(&key, 1).await?;
+        }
         let swept = self.receipts.sweep_orphans(chrono::Duration::minutes(1)).await?;
         if swept > 0 {
             report.details.push(json!({"early_receipts_applied": swept}));

@@ -145,7 +145,7 @@ impl Policy {
     /// The do-not-contact entry that blocks `to`, if any (a phone entry blocks SMS and
     /// WhatsApp alike).
     pub async fn blocked(&self, tenant: &TenantId, to: &str) -> Result<Option<DncEntry>, HeraldError> {
-        Ok(self.dnc.dnc(tenant, to).await?)
+        Ok(self.dnc.dnc_recent(tenant, to).await?)
     }
 
     /// Reserves the estimated cost in one conditional update; `402` when it does not fit.

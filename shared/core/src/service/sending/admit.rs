@@ -28,11 +28,11 @@ impl Sending {
                     Ok(Some(backup))
                 }
                 None => {
-                    let gate = Gate::Hold {
-                        reason: HoldReason::ProviderCircuitOpen,
-                        until: Some(until),
-                        status: Status::Queued,
-                    };
+                    // Held without a due time: it waits in the hold index, costing nothing,
+                    // until a probe closes the circuit and releases the hold in order.
+                    tracing::info!(message_id = %msg.id, account = %plan.account, reopens = %until, "circuit open: held");
+                    let gate =
+                        Gate::Hold { reason: HoldReason::ProviderCircuitOpen, until: None, status: Status::Queued };
                     self.holds.apply_gate(msg, gate).await?;
                     Ok(None)
                 }

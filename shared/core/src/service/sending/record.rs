@@ -3,7 +3,7 @@
 use super::{JobOutcome, Plan, Sending};
 use crate::address::{Address, E164};
 use crate::errors::ProviderFailure;
-use crate::message::Message;
+use crate::message::{hold_key_channel, HoldReason, Message};
 use crate::ports::{Accepted, Outbound};
 use crate::service::support::{duration, update_message_from};
 use crate::service::HeraldError;
@@ -53,6 +53,14 @@ impl Sending {
         let outcome = result.as_ref().err().map(|f| f.classify());
         if let Err(e) = self.breakers.record_outcome(&plan.account, outcome, plan.probe).await {
             tracing::warn!(error = %e, "could not record the provider outcome for the circuit breaker");
+        }
+        if plan.probe && result.is_ok() {
+            // The probe closed the circuit: what it held goes back to the queue, oldest first.
+            let key = hold_key_channel(HoldReason::ProviderCircuitOpen, claimed.channel);
+            match self.holds.release_or_defer(&key).await {
+                Ok(n) => tracing::info!(released = n, "circuit closed: held messages released"),
+                Err(e) => tracing::warn!(error = %e, "could not release the circuit's holds; the dispatch job will"),
+            }
         }
         match result {
             Ok(accepted) => self.attempt_sent(&claimed, attempt_no, accepted).await,

@@ -215,3 +215,33 @@ async fn a_broken_account_holds_only_its_own_tenants() {
     assert_eq!(h.message(&held).hold_reason, Some(HoldReason::ProviderCircuitOpen));
     assert_eq!(h.message(&sent).status, Status::Sent, "another account's circuit is closed");
 }
+
+#[tokio::test]
+async fn an_open_circuit_holds_without_churn_and_its_probe_releases_the_hold_in_order() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    open_breaker(&h, ProviderAccount::new(Provider::Twilio, "AC1"));
+    let mut ids = Vec::new();
+    for to in ["+14155550100", "+14155550101", "+14155550102"] {
+        ids.push(h.accept(&t, sms(to)).await.unwrap());
+        h.send_next().await.unwrap();
+        h.clock.advance(chrono::Duration::seconds(1));
+    }
+    for id in &ids {
+        let m = h.message(id);
+        assert_eq!((m.hold_reason, m.due_at), (Some(HoldReason::ProviderCircuitOpen), None), "no due time: no churn");
+    }
+    // Within the cool-down the job's candidate is held again; after it, it carries the probe.
+    h.clock.advance(chrono::Duration::minutes(5));
+    h.services.jobs.dispatch().await.unwrap();
+    let (job, _) = h.send_next().await.unwrap();
+    assert_eq!(job.message_id, ids[0], "the oldest held message carries the probe");
+    assert_eq!(h.message(&ids[0]).status, Status::Sent);
+    // The probe closed the circuit and released the rest, oldest first.
+    let (next, _) = h.send_next().await.unwrap();
+    assert_eq!(next.message_id, ids[1]);
+    h.send_next().await.unwrap();
+    assert!(ids.iter().all(|id| h.message(id).status == Status::Sent));
+    assert_eq!(h.provider.calls().len(), 3, "one call per message");
+}
