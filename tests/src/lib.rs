@@ -2,6 +2,7 @@
 //! the real herald-local (fresh table, queues and secrets under a unique prefix) wired to an
 //! in-process provider simulator. Tests talk HTTP to it, as a user would.
 pub mod bench;
+pub mod coldstart;
 pub mod meter;
 pub mod sim;
 pub mod smtp_sink;

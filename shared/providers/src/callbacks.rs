@@ -74,6 +74,7 @@ pub struct HttpCallbacks {
 impl HttpCallbacks {
     pub fn new(allow_private: bool) -> Self {
         let mut builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::tls::client_config())
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(3))
             .redirect(reqwest::redirect::Policy::none())

@@ -11,6 +11,7 @@ pub mod ses;
 mod simulator;
 pub mod smtp;
 pub mod telnyx;
+pub mod tls;
 pub mod twilio;
 pub mod webhook;
 pub mod whatsapp;
@@ -59,6 +60,7 @@ pub struct HttpProviders {
 impl HttpProviders {
     pub fn new(endpoints: Endpoints, timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls::client_config())
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(3))
             .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))

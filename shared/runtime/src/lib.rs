@@ -24,8 +24,37 @@ pub struct App {
     pub sdk: aws_config::SdkConfig,
 }
 
+/// Amazon Trust Services' roots among Mozilla's (matched on their subject names).
+fn amazon_roots() -> impl Iterator<Item = &'static [u8]> {
+    let amazon = |der: &[u8]| {
+        [&b"Amazon Root CA"[..], b"Starfield Services Root"].iter().any(|n| der.windows(n.len()).any(|w| w == *n))
+    };
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref()).filter(move |c| amazon(c))
+}
+
+/// The SDK's HTTPS client. AWS endpoints chain to Amazon Trust Services (Amazon Root CA 1–4,
+/// cross-signed by Starfield Services Root G2): those roots, compiled in from Mozilla's set,
+/// are all it trusts. A cold start reads no certificate files and parses five roots, not 150.
+fn sdk_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+    use base64::Engine;
+    let mut pem = String::new();
+    for cert in amazon_roots() {
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        pem.push_str(&base64::engine::general_purpose::STANDARD.encode(cert));
+        pem.push_str("\n-----END CERTIFICATE-----\n");
+    }
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(pem.into_bytes());
+    let ctx = TlsContext::builder().with_trust_store(trust).build().expect("a valid TLS context");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(ctx)
+        .build_https()
+}
+
 pub async fn sdk_config(cfg: &Config) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(sdk_http_client())
         .region(aws_config::Region::new(cfg.aws_region.clone()));
     if let Some(creds) = &cfg.credentials {
         loader = loader.credentials_provider(creds.clone());
@@ -215,4 +244,13 @@ pub fn init_tracing() {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let _ =
         if text { builder.compact().try_init() } else { builder.json().flatten_event(true).without_time().try_init() };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sdk_trusts_amazon_trust_services_roots_only() {
+        // Amazon Root CA 1–4 and Starfield Services Root G2.
+        assert_eq!(super::amazon_roots().count(), 5);
+    }
 }

@@ -2,6 +2,8 @@
 //!
 //!   herald-bench [N]          cost per delivered SMS: AWS requests and DynamoDB units by
 //!                             phase and operation, Herald CPU, $ per million (N = 200)
+//!   herald-bench init [RUNS]  cold start of each release Lambda binary against a bare
+//!                             lambda_runtime hello (`cargo build --release` them first)
 //!   herald-bench load [N] [C] accept latency and throughput through herald-local
 //!   herald-bench serve MOTO   (internal) the metering proxy and the simulator
 use herald_tests::bench::{Bench, Cost, Phase};
@@ -17,6 +19,7 @@ async fn main() {
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1]).await,
         Some("load") => load::run(arg(&args, 1, 300), arg(&args, 2, 8)).await,
+        Some("init") => init(arg(&args, 1, 20)).await,
         _ => cost(arg(&args, 0, 200)).await,
     }
 }
@@ -110,4 +113,62 @@ fn ops(t: &Tally, per: f64) -> String {
         .map(|(op, c)| format!("{op} {:.2}", *c as f64 / per))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The environment the template gives the functions, against moto.
+async fn lambda_env() -> Vec<(String, String)> {
+    let prefix = format!("i{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let mut env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL", herald_tests::moto_endpoint()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("HERALD_TABLE", prefix.clone()),
+        ("HERALD_QUEUE_PREFIX", prefix.clone()),
+        ("HERALD_SECRET_PREFIX", prefix.clone()),
+        ("HERALD_ADMIN_KEY", "bench-admin".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let vars: std::collections::HashMap<String, String> = env.iter().cloned().collect();
+    let config = herald_runtime::Config::from_map(&vars).expect("config");
+    herald_runtime::provision(&config).await.expect("provision");
+    let app = herald_runtime::build(config).await.expect("build");
+    for ch in herald_core::Channel::ALL {
+        let pair = app.queues.pair(ch).expect("queue").clone();
+        let up = ch.as_str().to_ascii_uppercase();
+        env.push((format!("HERALD_QUEUE_URL_{up}"), pair.url));
+        env.push((format!("HERALD_DLQ_URL_{up}"), pair.dlq_url));
+    }
+    let cb = app.queues.callbacks().expect("callbacks queue").clone();
+    env.push(("HERALD_CALLBACK_QUEUE_URL".into(), cb.url));
+    env.push(("HERALD_CALLBACK_DLQ_URL".into(), cb.dlq_url));
+    env
+}
+
+async fn init(runs: usize) {
+    let dir = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
+    let env = lambda_env().await;
+    let hello = herald_tests::coldstart::measure(&dir.join("lambda-hello"), &[], runs).await;
+    let base = hello.median();
+    println!("\n## Cold start: {runs} runs each, release profile, init = spawn → first request for an event\n");
+    println!("| function | init ms (median) | × bare hello | peak RSS MB | binary MB |");
+    println!("|---|---:|---:|---:|---:|");
+    let row = |i: &herald_tests::coldstart::Init| {
+        let m = i.median();
+        println!(
+            "| {} | {m:.1} | {:.1} | {:.1} | {:.1} |",
+            i.name,
+            m / base,
+            i.rss_kb as f64 / 1024.0,
+            i.size_bytes as f64 / 1048576.0
+        );
+    };
+    row(&hello);
+    for f in ["api", "sender", "callbacks", "webhooks", "ses-events", "jobs"] {
+        let i = herald_tests::coldstart::measure(&dir.join(f), &env, runs).await;
+        assert_eq!(i.init_ms.len(), runs, "{f} did not start");
+        row(&i);
+    }
 }
