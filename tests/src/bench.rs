@@ -158,6 +158,50 @@ impl Bench {
         vec![accept, send, receipt]
     }
 
+    /// Email through SES for the tenant of `key`: a verified identity and the channel.
+    pub async fn email_channel(&self, key: &str) {
+        assert_eq!(self.call("POST", "/v1/email/identities", key, json!({"identity": "bench.example"})).await.0, 201);
+        let channel = json!({"provider": "ses", "from_address": "news@bench.example"});
+        assert_eq!(self.call("PUT", "/v1/channels/email", key, channel).await.0, 200);
+    }
+
+    /// Accept `n` emails, send them through SES, apply one SES `Delivery` event each.
+    pub async fn email(&self, key: &str, n: usize) -> Vec<Phase> {
+        let mut ids = Vec::with_capacity(n);
+        let accept = self
+            .phase("accept", async {
+                for i in 0..n {
+                    let body = json!({"channel": "email", "to": format!("member{i}@example.com"), "subject": "This week", "body": "Service at 10am. See you there."});
+                    let (s, v) = self.call("POST", "/v1/messages", key, body).await;
+                    assert_eq!(s, 202, "{v}");
+                    ids.push(v["id"].as_str().unwrap().to_string());
+                }
+            })
+            .await;
+        let send = self.phase("send", self.drain(Channel::Email, n)).await;
+        let mut events = Vec::new();
+        for id in &ids {
+            let (_, m) = self.call("GET", &format!("/v1/messages/{id}"), key, Value::Null).await;
+            assert_eq!(m["status"], "sent", "{m}");
+            let tags = json!({"herald_tenant_id": [m["tenant_id"]], "herald_message_id": [id]});
+            let mail = json!({"messageId": m["provider_message_id"], "tags": tags});
+            events.push(json!({"eventType": "Delivery", "mail": mail, "delivery": {"recipients": [m["to"]]}}));
+        }
+        let receipt = self
+            .phase("receipt", async {
+                for e in events {
+                    let (s, v) = self.call("POST", "/v1/admin/ses-events", "bench-admin", e).await;
+                    assert_eq!(s, 200, "{v}");
+                }
+            })
+            .await;
+        for id in &ids {
+            let (_, m) = self.call("GET", &format!("/v1/messages/{id}"), key, Value::Null).await;
+            assert_eq!(m["status"], "delivered", "{m}");
+        }
+        vec![accept, send, receipt]
+    }
+
     /// The event source mapping: receive batches of 10, run the sender, delete what it finished.
     async fn drain(&self, channel: Channel, n: usize) {
         let arn = self.app.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
@@ -243,6 +287,8 @@ impl Cost {
         lines.insert("SQS FIFO", by("sqs:") * SQS_FIFO_PER_M);
         lines.insert("Secrets Manager", by("secretsmanager:") * SECRETS_PER_10K * 100.0);
         lines.insert("SNS", by("query:Publish") * SNS_PER_M);
+        // SES's own fee ($0.10 per 1,000) is the provider's price, left out like Twilio's.
+        lines.insert("SES events via SNS", by("ses:") * SNS_PER_M);
         Cost { lines }
     }
 

@@ -24,10 +24,12 @@ pub struct App {
     pub sdk: aws_config::SdkConfig,
 }
 
-/// Amazon Trust Services' roots among Mozilla's (matched on their subject names).
+/// Amazon Trust Services' roots among Mozilla's, matched on the issuer name (a root's issuer
+/// is its subject, within the first 256 bytes of the certificate).
 fn amazon_roots() -> impl Iterator<Item = &'static [u8]> {
     let amazon = |der: &[u8]| {
-        [&b"Amazon Root CA"[..], b"Starfield Services Root"].iter().any(|n| der.windows(n.len()).any(|w| w == *n))
+        let head = &der[..der.len().min(256)];
+        [&b"Amazon Root CA"[..], b"Starfield Services Root"].iter().any(|n| head.windows(n.len()).any(|w| w == *n))
     };
     webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref()).filter(move |c| amazon(c))
 }

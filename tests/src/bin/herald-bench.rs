@@ -59,6 +59,11 @@ async fn cost(n: usize) {
     report(&format!("{n} SMS, Twilio, live key, one signed delivered receipt each"), &phases, n, 2.0, 2.1);
     let idem = bench.sms(&key, n, true).await;
     report(&format!("the same {n} SMS with Idempotency-Keys"), &idem, n, 2.0, 2.1);
+    bench.email_channel(&key).await;
+    bench.email(&key, 10).await;
+    let email = bench.email(&key, n).await;
+    // The SES event reaches the ses-events function through SNS, not API Gateway.
+    report(&format!("{n} emails through SES, one Delivery event each"), &email, n, 1.0, 2.1);
     proc.kill().ok();
 }
 

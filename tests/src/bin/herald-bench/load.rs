@@ -1,6 +1,8 @@
 //! Load benchmark of the real pipeline: starts herald-local on moto (as the tests do), sends
-//! N messages with C concurrent clients through the HTTP API (test key: the built-in
-//! simulator delivers), and reports accept latency, accept throughput and end-to-end time.
+//! N messages, each with its own Idempotency-Key, from C concurrent clients through the HTTP
+//! API (test key: the built-in simulator delivers), and reports accept latency, throughput,
+//! end-to-end time and the emulator's memory before and after (flat: no transactions, which
+//! moto implements by copying the whole table).
 //!
 //!   ./dev bench   (or: cargo run -p herald-tests --bin herald-bench -- 300 8)
 use herald_tests::spawn_app;
@@ -17,6 +19,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 pub async fn run(n: usize, c: usize) {
     let app = spawn_app(&[("HERALD_LOG_FORMAT", "text")]).await;
     let t = app.create_tenant(json!({})).await;
+    let moto_before = moto_rss_mb();
     let started = Instant::now();
     let mut latencies = Vec::with_capacity(n);
     let mut ids = Vec::with_capacity(n);
@@ -28,7 +31,9 @@ pub async fn run(n: usize, c: usize) {
                 let key = t.test_key.clone();
                 async move {
                     let s = Instant::now();
-                    let r = app.send(&key, json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": format!("bench {i}")})).await;
+                    let body = json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": format!("bench {i}")});
+                    let key_header = format!("soak-{i}");
+                    let r = app.call(reqwest::Method::POST, "/v1/messages", Some(&key), Some(body), &[("idempotency-key", &key_header)]).await;
                     (s.elapsed().as_secs_f64() * 1000.0, r.status.as_u16(), r.body["id"].as_str().map(str::to_string))
                 }
             })
@@ -70,5 +75,21 @@ pub async fn run(n: usize, c: usize) {
     );
     println!("accept throughput   {:.1} msg/s", n as f64 / accept_secs);
     println!("accepted→delivered  p50 {:.0} ms  p99 {:.0} ms", pct(&e2e, 0.5), pct(&e2e, 0.99));
+    println!("emulator memory     {:.0} MB before, {:.0} MB after", moto_before, moto_rss_mb());
     println!("all delivered after {total_secs:.1} s ({:.1} msg/s end to end)", n as f64 / total_secs);
+}
+
+/// Resident memory of the moto_server this process started (MB; 0 when not found).
+fn moto_rss_mb() -> f64 {
+    let port = herald_tests::moto_endpoint().rsplit(':').next().unwrap_or_default().to_string();
+    let out = std::process::Command::new("pgrep").args(["-f", &format!("moto_server -H 127.0.0.1 -p {port}")]).output();
+    let pid =
+        out.ok().and_then(|o| String::from_utf8(o.stdout).ok()).and_then(|s| s.lines().next().map(str::to_string));
+    let status = pid.and_then(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok()).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
 }

@@ -8,6 +8,10 @@ use crate::status::Status;
 
 impl Receipts {
     pub async fn apply_mail_event(&self, event: &MailEvent) -> Result<ReceiptOutcome, HeraldError> {
+        if event.kind == MailEventKind::Delivery {
+            // A delivery is a receipt: the message's state applies it once, no event log.
+            return self.apply_mail_once(event).await;
+        }
         let outcome = self.once(Provider::Ses, &event.event_id, || self.apply_mail_once(event)).await?;
         Ok(outcome.unwrap_or(ReceiptOutcome::Duplicate))
     }
