@@ -245,3 +245,24 @@ async fn an_open_circuit_holds_without_churn_and_its_probe_releases_the_hold_in_
     assert!(ids.iter().all(|id| h.message(id).status == Status::Sent));
     assert_eq!(h.provider.calls().len(), 3, "one call per message");
 }
+
+#[tokio::test]
+async fn a_healthy_provider_costs_no_breaker_write_per_send_and_the_failure_rate_stays_exact() {
+    use crate::errors::Classification;
+    let h = Harness::new();
+    let account = ProviderAccount::new(Provider::Twilio, "AC9");
+    let breakers = &h.services.breakers;
+    let totals = || {
+        h.mem.with(|s| s.breakers.get(&account).map(|r| r.buckets.values().fold((0, 0), |t, b| (t.0 + b.0, t.1 + b.1))))
+    };
+    breakers.admit(&account).await.unwrap();
+    breakers.record_outcome(&account, None, false).await.unwrap();
+    assert_eq!(totals(), Some((1, 0)), "an account's first outcome is written (the health view lists it)");
+    for _ in 0..4 {
+        breakers.record_outcome(&account, None, false).await.unwrap();
+    }
+    assert_eq!(totals(), Some((1, 0)), "successes wait in the container");
+    let failure = Classification { code: ErrorCode::TemporaryError, retryable: true, blame: Blame::Provider };
+    breakers.record_outcome(&account, Some(failure), false).await.unwrap();
+    assert_eq!(totals(), Some((6, 1)), "written with the next failure: 6 attempts, 1 failure");
+}
