@@ -11,17 +11,7 @@ const ORPHAN_TTL_SECS: i64 = 7 * 24 * 3600;
 #[async_trait]
 impl EventLog for DynamoStore {
     async fn first_event(&self, key: &str, expires_at: i64) -> StoreResult<bool> {
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(key))
-            .item("sk", s("EVT"))
-            .item("ttl", n(expires_at))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        Ok(conditional(res)?.is_some())
+        self.put_new([("pk".into(), s(key)), ("sk".into(), s("EVT")), ("ttl".into(), n(expires_at))].into()).await
     }
 
     async fn seen(&self, key: &str) -> StoreResult<bool> {

@@ -89,15 +89,7 @@ fn idem_pk(tenant: &TenantId, key: &str) -> String {
 #[async_trait]
 impl MessageStore for DynamoStore {
     async fn insert(&self, msg: &Message) -> StoreResult<Inserted> {
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(message_item(msg)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        Ok(if conditional(res)?.is_some() { Inserted::Created } else { Inserted::Exists })
+        Ok(if self.put_new(message_item(msg)?).await? { Inserted::Created } else { Inserted::Exists })
     }
 
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
@@ -199,15 +191,7 @@ impl IdempotencyStore for DynamoStore {
     async fn claim_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<bool> {
         let mut item = keyed(record, idem_pk(&record.tenant_id, &record.key), "IDEM")?;
         item.insert("ttl".into(), n(record.created_at.timestamp() + IDEMPOTENCY_TTL_SECS));
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        Ok(conditional(res)?.is_some())
+        self.put_new(item).await
     }
 
     async fn complete_idempotency(&self, record: &IdempotencyRecord) -> StoreResult<()> {

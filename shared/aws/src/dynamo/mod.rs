@@ -136,6 +136,19 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Writes `item` only if no item has its key yet; false when one has.
+    pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        Ok(conditional(res)?.is_some())
+    }
+
     /// Items of one partition whose sort key starts with `prefix`.
     pub(crate) async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
