@@ -1,39 +1,37 @@
 //! A read-through cache with a TTL in front of the secret store: containers read each
 //! secret once per TTL instead of once per message.
+use crate::cache::TtlMap;
 use crate::ports::{SecretStore, StoreResult};
 use async_trait::async_trait;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub struct CachedSecrets {
     inner: Arc<dyn SecretStore>,
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Option<String>, Instant)>>,
+    /// Absent secrets are cached too (a channel without credentials is read once per TTL).
+    entries: TtlMap<String, Option<String>>,
 }
 
 impl CachedSecrets {
     pub fn new(inner: Arc<dyn SecretStore>, ttl: Duration) -> Self {
-        Self { inner, ttl, entries: Mutex::new(HashMap::new()) }
+        Self { inner, entries: TtlMap::new(ttl) }
     }
 }
 
 #[async_trait]
 impl SecretStore for CachedSecrets {
     async fn get(&self, name: &str) -> StoreResult<Option<String>> {
-        if let Some((v, at)) = self.entries.lock().unwrap().get(name) {
-            if at.elapsed() < self.ttl {
-                return Ok(v.clone());
-            }
+        if let Some(v) = self.entries.get(&name.to_string()) {
+            return Ok(v);
         }
         let v = self.inner.get(name).await?;
-        self.entries.lock().unwrap().insert(name.to_string(), (v.clone(), Instant::now()));
+        self.entries.put(name.to_string(), v.clone());
         Ok(v)
     }
 
     async fn put(&self, name: &str, value: &str) -> StoreResult<()> {
         self.inner.put(name, value).await?;
-        self.entries.lock().unwrap().insert(name.to_string(), (Some(value.to_string()), Instant::now()));
+        self.entries.put(name.to_string(), Some(value.to_string()));
         Ok(())
     }
 }

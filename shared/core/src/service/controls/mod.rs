@@ -58,7 +58,6 @@ impl Controls {
         t.paused = Some(Pause { reason: reason.clone(), at: now, by: caller.actor() });
         t.updated_at = now;
         self.tenants.save_tenant(&t).await?;
-        self.policy.forget_tenant(&t.id);
         tracing::warn!(tenant_id = %t.id, by = %caller.actor(), "tenant paused");
         self.audit.record(caller, Some(&t.id), "tenant.pause", json!({"reason": reason})).await;
         Ok(t)
@@ -74,7 +73,6 @@ impl Controls {
         t.paused = None;
         t.updated_at = self.clock.now();
         self.tenants.save_tenant(&t).await?;
-        self.policy.forget_tenant(&t.id);
         let released = self.holds.release_or_defer(&hold_key_tenant(HoldReason::TenantPaused, &t.id)).await?;
         tracing::warn!(tenant_id = %t.id, by = %caller.actor(), released, "tenant resumed");
         self.audit.record(caller, Some(&t.id), "tenant.resume", json!({"released": released})).await;

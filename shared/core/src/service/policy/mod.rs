@@ -21,7 +21,7 @@ use crate::ports::{
 use crate::quiet;
 use crate::tenant::Tenant;
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -56,9 +56,9 @@ pub struct Policy {
     quotas: Arc<dyn QuotaStore>,
     features: Arc<dyn FeatureStore>,
     clock: Arc<dyn Clock>,
-    /// How stale this container's view of a tenant's pause flag and of feature flags may be.
+    /// How stale this container's view of the feature flags may be (tenants come through the
+    /// per-container configuration cache, `cache::CachedConfig`, with the same bound).
     recheck: std::time::Duration,
-    tenant_cache: Mutex<HashMap<TenantId, (Tenant, Instant)>>,
     feature_cache: Mutex<Option<(BTreeMap<String, bool>, Instant)>>,
 }
 
@@ -75,7 +75,6 @@ impl Policy {
             features: p.features,
             clock: p.clock,
             recheck,
-            tenant_cache: Default::default(),
             feature_cache: Default::default(),
         }
     }
@@ -84,22 +83,10 @@ impl Policy {
         self.clock.now()
     }
 
-    /// The tenant as this container last saw it, at most `pause_recheck` old.
+    /// The tenant as this container last saw it: the tenant store is the per-container
+    /// configuration cache (at most `pause_recheck` old, this container's writes at once).
     pub async fn tenant_recent(&self, id: &TenantId) -> Result<Option<Tenant>, HeraldError> {
-        if let Some((t, at)) = self.tenant_cache.lock().unwrap().get(id) {
-            if at.elapsed() < self.recheck {
-                return Ok(Some(t.clone()));
-            }
-        }
-        let t = self.tenants.tenant(id).await?;
-        if let Some(t) = &t {
-            self.tenant_cache.lock().unwrap().insert(id.clone(), (t.clone(), Instant::now()));
-        }
-        Ok(t)
-    }
-
-    pub fn forget_tenant(&self, id: &TenantId) {
-        self.tenant_cache.lock().unwrap().remove(id);
+        Ok(self.tenants.tenant(id).await?)
     }
 
     pub fn forget_features(&self) {

@@ -71,7 +71,6 @@ async fn a_paused_tenant_is_held_and_an_opted_out_recipient_suppressed() {
     });
     h.send_next().await.unwrap();
     assert_eq!(h.message(&held).hold_reason, Some(HoldReason::TenantPaused));
-    h.services.policy.forget_tenant(&tenant_id);
     h.mem.with(|s| s.tenants.get_mut(&tenant_id).unwrap().paused = None);
     let entry = DncEntry {
         tenant_id,
