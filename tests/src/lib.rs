@@ -257,6 +257,12 @@ impl TestApp {
         assert_eq!(r.body["status"], "verified", "{}", r.body);
     }
 
+    /// `POST /v1/messages` with an `Idempotency-Key`.
+    pub async fn send_idempotent(&self, key: &str, body: Value, idempotency_key: &str) -> Reply {
+        self.call(reqwest::Method::POST, "/v1/messages", Some(key), Some(body), &[("idempotency-key", idempotency_key)])
+            .await
+    }
+
     pub async fn send(&self, key: &str, body: Value) -> Reply {
         self.post("/v1/messages", key, body).await
     }

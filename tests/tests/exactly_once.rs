@@ -93,15 +93,7 @@ async fn a_request_that_stopped_between_its_writes_is_completed_by_its_retry() {
     app.configure_twilio(&t, "+14155550001").await;
     let body = json!({"channel": "sms", "to": "+14155550177", "body": "half written"});
     // What the first request left: its key's record, naming a message never written.
-    let first = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/messages",
-            Some(&t.live_key),
-            Some(body.clone()),
-            &[("idempotency-key", "k-0")],
-        )
-        .await;
+    let first = app.send_idempotent(&t.live_key, body.clone(), "k-0").await;
     let store = &app.running.app.store;
     let tenant = herald_core::TenantId::parse(&t.id).unwrap();
     let mut record = IdempotencyStore::idempotency(store, &tenant, "k-0").await.unwrap().unwrap();
@@ -111,37 +103,18 @@ async fn a_request_that_stopped_between_its_writes_is_completed_by_its_retry() {
     record.response["id"] = json!(lost.as_str());
     assert!(store.claim_idempotency(&record).await.unwrap());
     assert!(MessageStore::message(store, &lost).await.unwrap().is_none());
-    let retry = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/messages",
-            Some(&t.live_key),
-            Some(body.clone()),
-            &[("idempotency-key", "k-1")],
-        )
-        .await;
+    let retry = app.send_idempotent(&t.live_key, body.clone(), "k-1").await;
     assert_eq!(retry.status, 202, "{}", retry.body);
     assert_eq!(retry.body["id"], lost.as_str(), "the id the first request answered");
     let m = app.wait_status(&t.live_key, lost.as_str(), "sent", WAIT).await;
     assert!(m["notes"].to_string().contains("completed_by_retry"), "{m}");
-    let again = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/messages",
-            Some(&t.live_key),
-            Some(body.clone()),
-            &[("idempotency-key", "k-1")],
-        )
-        .await;
+    let again = app.send_idempotent(&t.live_key, body.clone(), "k-1").await;
     assert_eq!(again.body["id"], lost.as_str());
     // Twelve clients, one key.
     let race = (0..12).map(|_| {
         let (app, key, body) =
             (&app, t.live_key.clone(), json!({"channel": "sms", "to": "+14155550178", "body": "race"}));
-        async move {
-            app.call(reqwest::Method::POST, "/v1/messages", Some(&key), Some(body), &[("idempotency-key", "k-race")])
-                .await
-        }
+        async move { app.send_idempotent(&key, body, "k-race").await }
     });
     let replies = futures::future::join_all(race).await;
     let ids: std::collections::HashSet<_> =

@@ -134,31 +134,15 @@ async fn idempotency_key_replays_the_first_answer_and_refuses_other_payloads() {
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
     let body = json!({"channel": "sms", "to": "+14155550100", "body": "once"});
-    let first = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/messages",
-            Some(&t.live_key),
-            Some(body.clone()),
-            &[("idempotency-key", "order-42")],
-        )
-        .await;
-    let second = app
-        .call(reqwest::Method::POST, "/v1/messages", Some(&t.live_key), Some(body), &[("idempotency-key", "order-42")])
-        .await;
+    let first = app.send_idempotent(&t.live_key, body.clone(), "order-42").await;
+    let second = app.send_idempotent(&t.live_key, body, "order-42").await;
     assert_eq!(first.status, 202);
     assert_eq!(second.status, 202);
     assert_eq!(first.body, second.body, "the same answer, the same message id");
     let id = first.body["id"].as_str().unwrap();
     app.wait_status(&t.live_key, id, "sent", WAIT).await;
     let other = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/messages",
-            Some(&t.live_key),
-            Some(json!({"channel": "sms", "to": "+14155550100", "body": "twice"})),
-            &[("idempotency-key", "order-42")],
-        )
+        .send_idempotent(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "twice"}), "order-42")
         .await;
     assert_eq!(other.status, 409);
     assert_eq!(other.code(), "IDEMPOTENCY_KEY_REUSED");

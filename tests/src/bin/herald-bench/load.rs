@@ -33,7 +33,7 @@ pub async fn run(n: usize, c: usize) {
                     let s = Instant::now();
                     let body = json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": format!("bench {i}")});
                     let key_header = format!("soak-{i}");
-                    let r = app.call(reqwest::Method::POST, "/v1/messages", Some(&key), Some(body), &[("idempotency-key", &key_header)]).await;
+                    let r = app.send_idempotent(&key, body, &key_header).await;
                     (s.elapsed().as_secs_f64() * 1000.0, r.status.as_u16(), r.body["id"].as_str().map(str::to_string))
                 }
             })
