@@ -88,7 +88,8 @@ async fn dead_letters_are_grouped_retried_by_code_once_and_archived() {
     let one = archived.body["messages"][0]["id"].as_str().unwrap();
     assert_eq!(app.message(&t.live_key, one).await["status"], "failed");
     let audit = app.get(&format!("/v1/admin/audit?tenant_id={}", t.id), &app.admin_key).await;
-    let actions: Vec<&str> = audit.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        audit.body["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"dlq.retry") && actions.contains(&"dlq.archive"));
 }
 
@@ -166,8 +167,7 @@ async fn an_open_breaker_fails_over_to_the_backup_provider() {
         "{m}"
     );
     let audit = app.get("/v1/admin/audit", &app.admin_key).await;
-    assert!(audit
-        .body
+    assert!(audit.body["entries"]
         .as_array()
         .unwrap()
         .iter()
@@ -204,8 +204,7 @@ async fn without_a_backup_messages_are_held_until_the_breaker_closes() {
     }
     assert_eq!(breaker_state(&app, "twilio").await["state"], "closed", "the probe closed it");
     let audit = app.get("/v1/admin/audit", &app.admin_key).await;
-    let states: Vec<&str> = audit
-        .body
+    let states: Vec<&str> = audit.body["entries"]
         .as_array()
         .unwrap()
         .iter()

@@ -84,7 +84,8 @@ async fn kill_switch_holds_everything_then_releases_it_once_in_order() {
     sorted.sort();
     assert_eq!(to_100, sorted, "per-recipient order kept");
     let audit = app.get(&format!("/v1/admin/audit?tenant_id={}", a.id), &app.admin_key).await;
-    let actions: Vec<&str> = audit.body.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        audit.body["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"tenant.pause") && actions.contains(&"tenant.resume"), "{actions:?}");
 }
 

@@ -106,6 +106,12 @@ async fn forged_stale_or_altered_webhooks_are_refused_and_write_nothing() {
     assert_eq!(app.get("/v1/dnc/+14155550100", &t.live_key).await.status, 404, "STOP not applied");
     let ib = app.get("/v1/inbound", &t.live_key).await;
     assert_eq!(ib.body["messages"].as_array().map(Vec::len), Some(0), "nothing stored: {}", ib.body);
+    // Audited for the operator (once a minute per kind, counted), with no secret in it.
+    let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=webhook.", t.id), &app.admin_key).await;
+    let entries = audit.body["entries"].as_array().unwrap();
+    assert!(!entries.is_empty() && entries.iter().all(|e| e["action"] == "webhook.signature_failed"), "{}", audit.body);
+    assert_eq!(entries[0]["detail"]["provider"], "twilio");
+    assert!(!audit.body.to_string().contains(TWILIO_TOKEN) && !audit.body.to_string().contains("wrong"));
 
     // Telnyx: stale timestamp, body altered after signing, wrong key.
     let tn = app.create_tenant(json!({"name": "T"})).await;

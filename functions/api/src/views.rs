@@ -2,13 +2,14 @@
 use chrono::{DateTime, Utc};
 use herald_core::message::{Attempt, HistoryEntry, HoldReason, Message, Priority, Template};
 use herald_core::segments::Encoding;
-use herald_core::{Channel, CorrelationId, ErrorCode, MessageId, Provider, Status};
+use herald_core::{Channel, CorrelationId, ErrorCode, MessageId, Provider, Status, TenantId};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 #[derive(Serialize)]
 pub struct MessageView {
     pub id: MessageId,
+    pub tenant_id: TenantId,
     pub channel: Channel,
     pub to: String,
     pub from: Option<String>,
@@ -78,6 +79,7 @@ impl From<Message> for MessageView {
     fn from(m: Message) -> Self {
         Self {
             id: m.id,
+            tenant_id: m.tenant_id,
             channel: m.channel,
             to: m.to.to_string(),
             from: m.from.map(|f| f.to_string()),

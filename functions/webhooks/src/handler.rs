@@ -10,9 +10,15 @@ use herald_http::error::ApiError;
 use herald_http::AppState;
 use herald_providers::{Account, ProviderEvent, Webhook, WebhookRequest};
 
-pub(crate) fn unauthorized(provider: Provider, reason: &str) -> ApiError {
-    // The reason is logged, never a secret or the signature itself.
+/// `401`, logged, counted and audited: the reason, never a secret or the signature itself.
+pub(crate) async fn unauthorized(
+    app: &AppState,
+    provider: Provider,
+    tenant: Option<&TenantId>,
+    reason: &str,
+) -> ApiError {
     tracing::warn!(provider = %provider, reason, "webhook refused");
+    app.services.audit.webhook_refused(provider, tenant, reason).await;
     ApiError::Coded {
         status: StatusCode::UNAUTHORIZED,
         code: "INVALID_SIGNATURE",
@@ -58,13 +64,19 @@ pub(crate) async fn handle(
     let url = public_url(&app, &headers, &uri);
     let now = app.services.clock.now();
     let req = WebhookRequest { path: uri.path(), public_url: &url, headers: &headers, body: &body, now };
-    let accounts = webhook.accounts(&req).map_err(|r| unauthorized(provider, &r.0))?;
+    let accounts = match webhook.accounts(&req) {
+        Ok(a) => a,
+        Err(r) => return Err(unauthorized(&app, provider, None, &r.0).await),
+    };
     // Every account the request speaks for must have signed it; nothing is applied before.
     let mut verified = Vec::with_capacity(accounts.len());
     for account in accounts {
-        let (tenant, secrets) =
-            credentials(&app, &account).await?.ok_or_else(|| unauthorized(provider, "account not registered"))?;
-        webhook.verify(&req, &secrets).map_err(|r| unauthorized(provider, &r.0))?;
+        let Some((tenant, secrets)) = credentials(&app, &account).await? else {
+            return Err(unauthorized(&app, provider, None, "account not registered").await);
+        };
+        if let Err(r) = webhook.verify(&req, &secrets) {
+            return Err(unauthorized(&app, provider, Some(&tenant), &r.0).await);
+        }
         verified.push((account, tenant));
     }
     for (account, tenant) in &verified {

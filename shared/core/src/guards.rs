@@ -56,6 +56,8 @@ pub enum BreakerState {
     Closed,
     Open,
     HalfOpen,
+    /// Opened by an operator: no probe, no automatic close; only an operator closes it.
+    ForcedOpen,
 }
 
 /// One provider account: the unit a circuit breaker covers, so one tenant's broken relay

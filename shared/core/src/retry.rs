@@ -74,6 +74,15 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
+/// A point in time given as RFC 3339 or as a duration before `now` (`10m`, `24h`).
+pub fn parse_time_or_ago(s: &str, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let ago = chrono::Duration::from_std(parse_duration(s)?).ok()?;
+    now.checked_sub_signed(ago)
+}
+
 pub fn parse_durations(s: &str) -> Option<Vec<Duration>> {
     let v: Option<Vec<_>> = s.split(',').filter(|p| !p.trim().is_empty()).map(parse_duration).collect();
     v.filter(|v| !v.is_empty())
@@ -93,6 +102,10 @@ mod tests {
         assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration("x"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap().to_utc();
+        assert_eq!(parse_time_or_ago("10m", now).unwrap().to_rfc3339(), "2026-01-01T11:50:00+00:00");
+        assert_eq!(parse_time_or_ago("2025-12-31T00:00:00Z", now).unwrap().to_rfc3339(), "2025-12-31T00:00:00+00:00");
+        assert_eq!(parse_time_or_ago("yesterday", now), None);
         assert_eq!(parse_durations("5m,15m,60m").unwrap().len(), 3);
         assert_eq!(parse_durations(""), None);
     }

@@ -78,6 +78,20 @@ pub async fn get_one(
     Ok(Json(json!(MessageView::from(app.services.reading.message(&caller, &id).await?))))
 }
 
+pub fn parse_status(s: Option<&str>) -> Result<Option<Status>, HeraldError> {
+    s.map(|s| {
+        Status::parse(s).ok_or_else(|| HeraldError::validation("status", "INVALID", format!("unknown status {s}")))
+    })
+    .transpose()
+}
+
+pub fn parse_channel(c: Option<&str>) -> Result<Option<Channel>, HeraldError> {
+    c.map(|c| {
+        c.parse::<Channel>().map_err(|_| HeraldError::validation("channel", "INVALID", format!("unknown channel {c}")))
+    })
+    .transpose()
+}
+
 #[derive(Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
@@ -91,20 +105,8 @@ pub async fn list(
     Auth(caller): Auth,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let status = match q.status.as_deref() {
-        Some(s) => Some(
-            Status::parse(s)
-                .ok_or_else(|| HeraldError::validation("status", "INVALID", format!("unknown status {s}")))?,
-        ),
-        None => None,
-    };
-    let channel = match q.channel.as_deref() {
-        Some(c) => Some(
-            c.parse::<Channel>()
-                .map_err(|_| HeraldError::validation("channel", "INVALID", format!("unknown channel {c}")))?,
-        ),
-        None => None,
-    };
+    let status = parse_status(q.status.as_deref())?;
+    let channel = parse_channel(q.channel.as_deref())?;
     let page = app
         .services
         .reading

@@ -4,6 +4,7 @@ mod dlq;
 mod guards;
 mod identities;
 mod messages;
+mod operations;
 mod system;
 mod tenants;
 
@@ -38,6 +39,13 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/dlq/retry", post(dlq::admin_retry))
         .route("/v1/admin/dlq/archive", post(dlq::admin_archive).get(dlq::admin_archive_list))
         .route("/v1/admin/audit", get(system::audit))
+        .route("/v1/admin/messages", get(operations::messages))
+        .route("/v1/admin/messages/retry-now", post(operations::retry_now))
+        .route("/v1/admin/messages/{id}", get(operations::message))
+        .route("/v1/admin/circuits/{provider}/{account}/{action}", post(operations::circuit))
+        .route("/v1/admin/tenants/{id}/budget", get(operations::budget))
+        .route("/v1/admin/tenants/{id}/budget/reset", post(operations::reset_budget))
+        .route("/v1/admin/whatsapp/quota", get(operations::whatsapp_quota))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))
         .route("/v1/system/health/providers", get(system::provider_health))

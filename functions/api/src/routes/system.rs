@@ -3,6 +3,7 @@ use crate::{AppState, Auth};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use herald_core::ports::AuditFilter;
 use herald_core::service::{Caller, HeraldError};
 use herald_core::TenantId;
 use serde::Deserialize;
@@ -23,6 +24,13 @@ fn admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// A time query parameter: RFC 3339 or a duration ago (`10m`, `24h`).
+pub fn time_param(app: &AppState, field: &str, v: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    herald_core::retry::parse_time_or_ago(v, app.services.clock.now()).ok_or_else(|| {
+        HeraldError::validation(field, "INVALID_TIME", "an RFC 3339 time or a duration such as 10m, 24h").into()
+    })
+}
+
 pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.services.breakers.provider_health(&caller).await?)))
 }
@@ -35,7 +43,10 @@ pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<J
 #[derive(Deserialize)]
 pub struct AuditQuery {
     tenant_id: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
     limit: Option<u32>,
+    cursor: Option<String>,
 }
 
 pub async fn audit(
@@ -47,8 +58,10 @@ pub async fn audit(
         Some(t) => Some(TenantId::parse(t).ok_or(HeraldError::NotFound)?),
         None => None,
     };
-    let entries = app.services.audit.entries(&caller, tenant.as_ref(), q.limit.unwrap_or(100)).await?;
-    Ok(Json(json!(entries)))
+    let since = q.since.as_deref().map(|v| time_param(&app, "since", v)).transpose()?;
+    let filter = AuditFilter { tenant, action: q.action, since };
+    let page = app.services.audit.entries(&caller, &filter, q.limit.unwrap_or(100), q.cursor.as_deref()).await?;
+    Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
 }
 
 pub async fn run_job(

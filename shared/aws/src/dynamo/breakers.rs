@@ -14,6 +14,7 @@ fn state_str(s: BreakerState) -> &'static str {
         BreakerState::Closed => "closed",
         BreakerState::Open => "open",
         BreakerState::HalfOpen => "half_open",
+        BreakerState::ForcedOpen => "forced_open",
     }
 }
 
@@ -24,6 +25,7 @@ fn record(item: &Item) -> BreakerRecord {
     let state = match text("state").as_deref() {
         Some("open") => BreakerState::Open,
         Some("half_open") => BreakerState::HalfOpen,
+        Some("forced_open") => BreakerState::ForcedOpen,
         _ => BreakerState::Closed,
     };
     let since = text("since")

@@ -137,6 +137,22 @@ impl BudgetStore for DynamoStore {
         Ok(())
     }
 
+    async fn reset_budget(&self, tenant: &TenantId, p: &BudgetPeriod, month: bool) -> StoreResult<()> {
+        let counter = if month { "month_spent".to_string() } else { format!("d_{}", p.day) };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("BUDGET#{tenant}")))
+            .key("sk", s(&p.month))
+            .update_expression("SET #c = :zero")
+            .expression_attribute_names("#c", counter)
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn spend(&self, tenant: &TenantId, p: &BudgetPeriod) -> StoreResult<Spend> {
         let Some(item) = self.get(&format!("BUDGET#{tenant}"), &p.month).await? else { return Ok(Spend::default()) };
         let num = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);

@@ -96,6 +96,10 @@ impl MessageStore for DynamoStore {
         self.get(&msg_pk(id), "MSG").await?.map(from_item).transpose()
     }
 
+    async fn messages(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
+        self.messages_by_id(ids).await
+    }
+
     async fn replace(&self, msg: &Message) -> StoreResult<bool> {
         let res = self
             .client

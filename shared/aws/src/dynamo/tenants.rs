@@ -2,7 +2,9 @@ use super::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use herald_core::ids::{KeyId, TenantId};
-use herald_core::ports::{AuditEntry, AuditLog, ChannelStore, KeyStore, NumberStore, StoreResult, TenantStore};
+use herald_core::ports::{
+    AuditEntry, AuditFilter, AuditLog, ChannelStore, KeyStore, NumberStore, Page, StoreResult, TenantStore,
+};
 use herald_core::tenant::*;
 use herald_core::Channel;
 
@@ -187,18 +189,34 @@ impl AuditLog for DynamoStore {
         self.put(item).await
     }
 
-    async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
-        let q = self.client.query().table_name(&self.table).scan_index_forward(false).limit(limit.clamp(1, 500) as i32);
-        let q = match tenant {
-            Some(t) => {
-                q.key_condition_expression("pk = :pk").expression_attribute_values(":pk", s(format!("AUDIT#{t}")))
-            }
-            None => q
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s("AUDIT")),
+    async fn entries(&self, f: &AuditFilter, limit: u32, cursor: Option<&str>) -> StoreResult<Page<AuditEntry>> {
+        let (index, pk_name, pk, sk_name) = match &f.tenant {
+            Some(t) => (None, "pk", format!("AUDIT#{t}"), "sk"),
+            None => (Some("gsi1"), "gsi1pk", "AUDIT".to_string(), "gsi1sk"),
         };
-        let out = q.send().await.map_err(unavailable)?;
-        out.items.unwrap_or_default().into_iter().map(from_item).collect()
+        let mut key = format!("{pk_name} = :pk");
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 500) as i32)
+            .set_exclusive_start_key(decode_cursor(cursor))
+            .expression_attribute_values(":pk", s(pk));
+        if let Some(since) = f.since {
+            key.push_str(&format!(" AND {sk_name} >= :since"));
+            q = q.expression_attribute_values(":since", s(ts(&since)));
+        }
+        if let Some(action) = &f.action {
+            q = q
+                .filter_expression("begins_with(#action, :action)")
+                .expression_attribute_names("#action", "action")
+                .expression_attribute_values(":action", s(action.as_str()));
+        }
+        let out = q.key_condition_expression(key).send().await.map_err(unavailable)?;
+        let next_cursor = encode_cursor(out.last_evaluated_key.as_ref());
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
     }
 }

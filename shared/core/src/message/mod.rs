@@ -175,6 +175,10 @@ pub struct Message {
     /// Created → delivered, once a receipt confirms delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_latency_ms: Option<i64>,
+    /// While a retry waits out its back-off in the queue: the queue record's receipt handle,
+    /// so an operator can let it go at once (`POST /v1/admin/messages/retry-now`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_handle: Option<String>,
 }
 
 /// Stored items leave out what is zero (each byte counts: a message write is 1 WRU per KB).
@@ -239,6 +243,7 @@ impl Message {
             failed_at: None,
             archived_at: None,
             attempts_offset: 0,
+            backoff_handle: None,
         }
     }
 }

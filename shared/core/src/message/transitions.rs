@@ -30,6 +30,7 @@ impl Message {
             next_retry_at: None,
         });
         self.provider = Some(provider);
+        self.backoff_handle = None;
         self.hold_reason = None;
         self.deferred_until = None;
         self.due_at = None;

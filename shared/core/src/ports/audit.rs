@@ -1,4 +1,4 @@
-use super::StoreResult;
+use super::{Page, StoreResult};
 use crate::ids::TenantId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,9 +15,18 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
+/// Which audit entries to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub tenant: Option<TenantId>,
+    /// An action or an action prefix (`breaker.` matches `breaker.open` and `breaker.switch`).
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
 /// Every admin and settings change: who, what, when.
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     async fn record(&self, entry: &AuditEntry) -> StoreResult<()>;
-    async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+    async fn entries(&self, filter: &AuditFilter, limit: u32, cursor: Option<&str>) -> StoreResult<Page<AuditEntry>>;
 }

@@ -19,4 +19,6 @@ pub trait BudgetStore: Send + Sync {
     /// Releases (negative) or settles a reservation.
     async fn adjust_budget(&self, tenant: &TenantId, period: &BudgetPeriod, delta: i64) -> StoreResult<()>;
     async fn spend(&self, tenant: &TenantId, period: &BudgetPeriod) -> StoreResult<Spend>;
+    /// Sets the spend of `period`'s day (or, with `month`, its month) back to zero.
+    async fn reset_budget(&self, tenant: &TenantId, period: &BudgetPeriod, month: bool) -> StoreResult<()>;
 }

@@ -51,6 +51,8 @@ pub trait MessageStore: Send + Sync {
     /// Writes a new message (one conditional write; never over an existing one).
     async fn insert(&self, msg: &Message) -> StoreResult<Inserted>;
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>>;
+    /// Several messages by id, in that order (missing ones left out), in batch reads.
+    async fn messages(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>>;
     /// Writes `msg` if the stored version is still `msg.version - 1`; false when it is not.
     async fn replace(&self, msg: &Message) -> StoreResult<bool>;
     async fn list(

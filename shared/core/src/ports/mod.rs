@@ -22,7 +22,7 @@ mod secrets;
 mod tenants;
 mod whatsapp;
 
-pub use audit::{AuditEntry, AuditLog};
+pub use audit::{AuditEntry, AuditFilter, AuditLog};
 pub use breakers::BreakerStore;
 pub use budgets::BudgetStore;
 pub use callbacks::{CallbackQueue, CallbackSender, CallbackTargets, DeliveryError, TargetRefused};

@@ -13,6 +13,7 @@
 //! | `Tenancy`, `Channels`, `Numbers`, `ProviderAccounts` | tenants and keys, channel configuration, sending numbers, webhook accounts |
 //! | `Controls`, `DoNotContact`, `Reading` | pause/resume and flags, the DNC list, reading and canceling messages |
 //! | `DeadLetters`, `Linking`, `Jobs`, `Recovery` | the DLQ, Telnyx number linking, scheduled jobs, stale recovery |
+//! | `Operations` | the operator's console: circuit overrides, budget resets, quota view, any message, retry-now |
 mod caller;
 mod error;
 mod support;
@@ -28,6 +29,7 @@ pub mod dead_letters;
 pub mod dnc;
 pub mod jobs;
 pub mod linking;
+pub mod operations;
 pub mod policy;
 pub mod reading;
 pub mod receipts;

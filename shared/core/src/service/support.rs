@@ -4,7 +4,9 @@ use super::{Caller, HeraldError};
 use crate::ids::{MessageId, TenantId};
 use crate::inbound::CallbackJob;
 use crate::message::Message;
-use crate::ports::{AuditEntry, AuditLog, CallbackQueue, Clock, IdempotencyStore, Inserted, MessageStore};
+use crate::ports::{
+    AuditEntry, AuditFilter, AuditLog, CallbackQueue, Clock, IdempotencyStore, Inserted, MessageStore, Page,
+};
 use crate::ports::{SecretStore, SendQueue};
 use crate::tenant::{ChannelConfig, ChannelSecrets, IdempotencyRecord};
 use serde::Serialize;
@@ -163,21 +165,47 @@ impl Outbox {
 pub struct Audit {
     log: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
+    /// Refused webhooks per (provider, tenant, reason) since their last audit entry.
+    refusals: std::sync::Mutex<std::collections::HashMap<String, (u64, std::time::Instant)>>,
 }
+
+/// A flood of forged webhooks writes at most one audit entry per kind per container and
+/// this long (the metric counts each one).
+const REFUSAL_AUDIT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Audit {
     pub fn new(log: Arc<dyn AuditLog>, clock: Arc<dyn Clock>) -> Self {
-        Self { log, clock }
+        Self { log, clock, refusals: Default::default() }
+    }
+
+    /// A webhook refused for its signature: a metric each time, an audit entry (provider,
+    /// tenant when known, reason; never a secret or the signature) at most once a minute
+    /// per kind, counting those in between.
+    pub async fn webhook_refused(&self, provider: crate::Provider, tenant: Option<&TenantId>, reason: &str) {
+        crate::metrics::emit("webhook_signature_failures", 1.0, &[("provider", provider.as_str())]);
+        let kind = format!("{provider}#{}#{reason}", tenant.map(|t| t.as_str()).unwrap_or("-"));
+        let count = {
+            let mut all = self.refusals.lock().unwrap();
+            let entry = all.entry(kind.clone()).or_insert((0, std::time::Instant::now() - REFUSAL_AUDIT_EVERY));
+            entry.0 += 1;
+            if entry.1.elapsed() < REFUSAL_AUDIT_EVERY {
+                return;
+            }
+            let n = entry.0;
+            *entry = (0, std::time::Instant::now());
+            n
+        };
+        let detail = serde_json::json!({"provider": provider, "reason": reason, "count": count});
+        self.write("webhooks".into(), tenant, "webhook.signature_failed", detail).await;
     }
 
     pub async fn record(&self, caller: &Caller, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
-        let entry = AuditEntry {
-            at: self.clock.now(),
-            actor: caller.actor(),
-            tenant_id: tenant.cloned(),
-            action: action.into(),
-            detail,
-        };
+        self.write(caller.actor(), tenant, action, detail).await
+    }
+
+    async fn write(&self, actor: String, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
+        let entry =
+            AuditEntry { at: self.clock.now(), actor, tenant_id: tenant.cloned(), action: action.into(), detail };
         if let Err(e) = self.log.record(&entry).await {
             tracing::error!(action, error = %e, "audit write failed");
         }
@@ -187,10 +215,11 @@ impl Audit {
     pub async fn entries(
         &self,
         caller: &Caller,
-        tenant: Option<&TenantId>,
+        filter: &AuditFilter,
         limit: u32,
-    ) -> Result<Vec<AuditEntry>, HeraldError> {
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEntry>, HeraldError> {
         caller.require_admin()?;
-        Ok(self.log.entries(tenant, limit).await?)
+        Ok(self.log.entries(filter, limit, cursor).await?)
     }
 }

@@ -8,6 +8,7 @@ use super::dead_letters::DeadLetters;
 use super::dnc::DoNotContact;
 use super::jobs::{Jobs, Recovery};
 use super::linking::{Linking, LinkingSettings};
+use super::operations::Operations;
 use super::policy::{Holds, Policy, PolicyPorts};
 use super::reading::Reading;
 use super::receipts::Receipts;
@@ -79,6 +80,7 @@ pub struct Services {
     pub dead_letters: Arc<DeadLetters>,
     pub linking: Arc<Linking>,
     pub jobs: Arc<Jobs>,
+    pub operations: Arc<Operations>,
     /// The queue view of `GET /v1/system/queues`.
     pub queue: Arc<dyn SendQueue>,
 }
@@ -290,6 +292,25 @@ impl Base {
     }
 }
 
+impl Base {
+    fn operations(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>) -> Operations {
+        Operations {
+            tenants: a.tenants.clone(),
+            budgets: a.budgets.clone(),
+            quotas: a.quotas.clone(),
+            messages: a.messages.clone(),
+            work: a.work.clone(),
+            queue: a.queue.clone(),
+            breakers,
+            policy: self.policy.clone(),
+            holds: self.holds.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+            enqueue_grace: s.enqueue_grace,
+        }
+    }
+}
+
 impl Services {
     pub fn wire(a: Adapters, s: Settings) -> Services {
         let base = Base::new(&a, &s);
@@ -335,6 +356,7 @@ impl Services {
             tenancy: Arc::new(base.tenancy(&a, &s)),
             channels: Arc::new(base.channels(&a, &s)),
             controls: Arc::new(base.controls(&a)),
+            operations: Arc::new(base.operations(&a, &s, breakers.clone())),
             callbacks: Arc::new(callbacks),
             numbers: Arc::new(numbers),
             identities: base.identities.clone(),

@@ -128,6 +128,16 @@ impl Breakers {
         let Some(rec) = self.state(account).await? else { return Ok(Admission::Allow) };
         let now = self.now();
         let cooldown = Duration::from_std(self.settings.cooldown).unwrap_or_default();
+        if rec.state == BreakerState::ForcedOpen {
+            // Only an operator closes it: read again rather than trust this container's copy
+            // (a forced circuit holds its messages, so this read is rare).
+            self.states.forget(account);
+            let rec = self.state(account).await?;
+            if rec.is_some_and(|r| r.state == BreakerState::ForcedOpen) {
+                return Ok(Admission::Deny { until: now + cooldown });
+            }
+            return Ok(Admission::Allow);
+        }
         if rec.state != BreakerState::Closed && now >= rec.since + cooldown {
             // Past the cool-down: decide on the stored state, not the cached one.
             self.states.forget(account);
@@ -151,8 +161,10 @@ impl Breakers {
         cooldown: Duration,
     ) -> Result<Admission, HeraldError> {
         let until = rec.since + cooldown;
-        if rec.state == BreakerState::Closed {
-            return Ok(Admission::Allow);
+        match rec.state {
+            BreakerState::Closed => return Ok(Admission::Allow),
+            BreakerState::ForcedOpen => return Ok(Admission::Deny { until: now + cooldown }),
+            _ => {}
         }
         if now < until {
             return Ok(Admission::Deny { until });
@@ -222,6 +234,25 @@ impl Breakers {
             }
         }
         Ok(())
+    }
+
+    /// An operator's override: `ForcedOpen` (held until closed by hand) or `Closed` (counts
+    /// cleared). Returns the state it replaced.
+    pub async fn force(&self, account: &ProviderAccount, state: BreakerState) -> Result<BreakerState, HeraldError> {
+        for _ in 0..5 {
+            let rec = self.store.breaker(account).await?;
+            let previous = rec.as_ref().map(|r| r.state).unwrap_or(BreakerState::Closed);
+            let version = rec.as_ref().map(|r| r.version);
+            let now = self.now();
+            if self.store.transition(account, version, state, now, state == BreakerState::Closed).await? {
+                self.states.forget(account);
+                self.take_successes(account, 0, true);
+                let value = if state == BreakerState::Closed { 0.0 } else { 1.0 };
+                crate::metrics::emit("circuit_breaker_state", value, &[("provider", account.provider.as_str())]);
+                return Ok(previous);
+            }
+        }
+        Err(HeraldError::Conflict(format!("the breaker of {account} is changing concurrently")))
     }
 
     /// Every provider account Herald has sent through, with its circuit and recent outcomes.

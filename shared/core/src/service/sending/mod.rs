@@ -77,6 +77,20 @@ pub struct Sending {
 }
 
 impl Sending {
+    /// Keeps the queue record's receipt handle on a message waiting out a back-off, so an
+    /// operator's retry-now can make it visible at once.
+    pub async fn note_backoff(&self, job: &SendJob, receipt_handle: &str) -> Result<(), HeraldError> {
+        super::support::update_message(self.messages.as_ref(), &job.message_id, |m| {
+            let waiting = m.status == Status::Queued && m.generation == job.generation;
+            if waiting {
+                m.backoff_handle = Some(receipt_handle.to_string());
+            }
+            waiting
+        })
+        .await?;
+        Ok(())
+    }
+
     pub async fn process(&self, job: &SendJob) -> Result<JobOutcome, HeraldError> {
         let Some(msg) = self.messages.message(&job.message_id).await? else {
             tracing::warn!(message_id = %job.message_id, "queued job for an unknown message; dropping the job");

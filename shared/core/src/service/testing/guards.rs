@@ -58,6 +58,11 @@ impl BudgetStore for Memory {
         });
         Ok(())
     }
+    async fn reset_budget(&self, t: &TenantId, p: &BudgetPeriod, month: bool) -> StoreResult<()> {
+        let k = if month { &p.month } else { &p.day };
+        self.with(|s| s.spend.insert((t.clone(), k.clone()), 0));
+        Ok(())
+    }
     async fn spend(&self, t: &TenantId, p: &BudgetPeriod) -> StoreResult<Spend> {
         Ok(self.with(|s| Spend {
             daily_spent_cents: *s.spend.get(&(t.clone(), p.day.clone())).unwrap_or(&0),
@@ -308,10 +313,15 @@ impl AuditLog for Memory {
         self.with(|s| s.audit.push(entry.clone()));
         Ok(())
     }
-    async fn entries(&self, tenant: Option<&TenantId>, limit: u32) -> StoreResult<Vec<AuditEntry>> {
-        Ok(self.with(|s| {
-            let of = |e: &&AuditEntry| tenant.is_none_or(|t| e.tenant_id.as_ref() == Some(t));
+    async fn entries(&self, f: &AuditFilter, limit: u32, _cursor: Option<&str>) -> StoreResult<Page<AuditEntry>> {
+        let items = self.with(|s| {
+            let of = |e: &&AuditEntry| {
+                f.tenant.as_ref().is_none_or(|t| e.tenant_id.as_ref() == Some(t))
+                    && f.action.as_ref().is_none_or(|a| e.action.starts_with(a.as_str()))
+                    && f.since.is_none_or(|at| e.at >= at)
+            };
             s.audit.iter().rev().filter(of).take(limit as usize).cloned().collect()
-        }))
+        });
+        Ok(Page { items, next_cursor: None })
     }
 }

@@ -146,6 +146,9 @@ impl MessageStore for Memory {
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
         Ok(self.with(|s| s.messages.get(id).cloned()))
     }
+    async fn messages(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
+        Ok(self.with(|s| ids.iter().filter_map(|id| s.messages.get(id).cloned()).collect()))
+    }
     async fn replace(&self, msg: &Message) -> StoreResult<bool> {
         Ok(self.with(|s| match s.messages.get(&msg.id) {
             Some(m) if m.version + 1 == msg.version => {

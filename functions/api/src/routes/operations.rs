@@ -1,0 +1,146 @@
+//! The operator's console (CONTRACT §13): admin key only; each handler is one call on
+//! `Operations`.
+use super::messages::{parse_channel, parse_status};
+use super::system::time_param;
+use crate::error::ApiError;
+use crate::views::MessageView;
+use crate::{parse_json, AppState, Auth};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use herald_core::service::operations::AdminMessageQuery;
+use herald_core::service::HeraldError;
+use herald_core::{KeyMode, TenantId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn tenant_param(id: Option<&str>) -> Result<Option<TenantId>, HeraldError> {
+    id.map(|t| TenantId::parse(t).ok_or_else(|| HeraldError::validation("tenant_id", "INVALID", "not a tenant id")))
+        .transpose()
+}
+
+pub async fn message(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(MessageView::from(app.services.operations.message(&caller, &id).await?))))
+}
+
+#[derive(Deserialize)]
+pub struct MessagesQuery {
+    tenant_id: Option<String>,
+    status: Option<String>,
+    channel: Option<String>,
+    min_attempts: Option<u32>,
+    older_than: Option<String>,
+    mode: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub async fn messages(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(q): Query<MessagesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let mode = match q.mode.as_deref() {
+        None | Some("live") => KeyMode::Live,
+        Some("test") => KeyMode::Test,
+        Some(_) => return Err(HeraldError::validation("mode", "INVALID", "live or test").into()),
+    };
+    let query = AdminMessageQuery {
+        tenant: tenant_param(q.tenant_id.as_deref())?,
+        status: parse_status(q.status.as_deref())?,
+        channel: parse_channel(q.channel.as_deref())?,
+        min_attempts: q.min_attempts,
+        changed_before: q.older_than.as_deref().map(|v| time_param(&app, "older_than", v)).transpose()?,
+        mode,
+    };
+    let page = app.services.operations.messages(&caller, &query, q.limit.unwrap_or(50), q.cursor.as_deref()).await?;
+    let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RetryNow {
+    tenant_id: Option<String>,
+    channel: Option<String>,
+    reason: Option<String>,
+}
+
+pub async fn retry_now(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let r: RetryNow = if body.is_empty() { RetryNow::default() } else { parse_json(&body)? };
+    let tenant = tenant_param(r.tenant_id.as_deref())?;
+    let channel = parse_channel(r.channel.as_deref())?;
+    let report = app.services.operations.retry_now(&caller, tenant, channel, r.reason.as_deref()).await?;
+    Ok(Json(json!(report)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    reason: Option<String>,
+}
+
+pub async fn circuit(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path((provider, account, action)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let open = match action.as_str() {
+        "open" => true,
+        "close" => false,
+        _ => return Err(super::system::not_found().await),
+    };
+    let r: Reason = if body.is_empty() { Reason::default() } else { parse_json(&body)? };
+    let change = app.services.operations.set_circuit(&caller, &provider, &account, open, r.reason.as_deref()).await?;
+    Ok(Json(json!(change)))
+}
+
+pub async fn budget(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(app.services.operations.budget(&caller, &id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetReset {
+    period: String,
+    reason: Option<String>,
+}
+
+pub async fn reset_budget(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let r: BudgetReset = parse_json(&body)?;
+    Ok(Json(json!(app.services.operations.reset_budget(&caller, &id, &r.period, r.reason.as_deref()).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct QuotaQuery {
+    tenant_id: Option<String>,
+}
+
+pub async fn whatsapp_quota(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(q): Query<QuotaQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let quotas = app.services.operations.whatsapp_quota(&caller, q.tenant_id.as_deref()).await?;
+    match q.tenant_id {
+        Some(id) => Ok(Json(quotas.into_iter().next().map(|v| json!(v)).unwrap_or_else(|| {
+            // No WhatsApp send yet this period: nothing used, no limit taken.
+            json!({"tenant_id": id, "used": 0, "limit": null, "percent": 0.0, "throttled": false})
+        }))),
+        None => Ok(Json(json!({"tenants": quotas}))),
+    }
+}
