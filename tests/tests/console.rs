@@ -180,3 +180,85 @@ async fn the_whatsapp_quota_view_shows_use_limit_and_throttling() {
     assert!(all.body["tenants"].as_array().unwrap().iter().any(|v| v["tenant_id"] == t.id.as_str()));
     assert_eq!(app.get("/v1/admin/whatsapp/quota", &t.live_key).await.status, 403);
 }
+
+fn twilio_status<'a>(sid: &'a str, status: &'a str, to: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("AccountSid", TWILIO_SID),
+        ("ApiVersion", "2010-04-01"),
+        ("From", "+14155550001"),
+        ("MessageSid", sid),
+        ("MessageStatus", status),
+        ("SmsSid", sid),
+        ("SmsStatus", status),
+        ("To", to),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_and_held_counts_come_from_the_change_stream_without_scans() {
+    let app = spawn_app(&[("HERALD_PAUSE_RECHECK", "0s")]).await;
+    let t = app.create_tenant(json!({})).await;
+    let quiet = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, "+14155550001").await;
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        let (sid, to) = (format!("SM{i:032}"), format!("+141555590{i:02}"));
+        app.sim.next_message_id(SimProvider::Twilio, &sid);
+        let r = app.send(&t.live_key, json!({"channel": "sms", "to": to, "body": "stats"})).await;
+        app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "sent", WAIT).await;
+        sent.push((sid, to));
+    }
+    app.sim.fail_next(SimProvider::Twilio, 1, Fault::code(400, "21211"));
+    let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155559099", "body": "bad number"})).await;
+    app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "failed", WAIT).await;
+    for (sid, to) in &sent[..2] {
+        let params = twilio_status(sid, "delivered", to);
+        let status = herald_tests::sim::webhooks::twilio(
+            &app.url,
+            "/webhooks/twilio/status",
+            &params,
+            Some(herald_tests::sim::TWILIO_TOKEN),
+        )
+        .await
+        .status();
+        assert_eq!(status, 200);
+    }
+    // Test keys' traffic is not counted.
+    app.send(&t.test_key, json!({"channel": "sms", "to": "+14155559100", "body": "test"})).await;
+
+    let stats = eventually(WAIT, "the stream counted every outcome", || async {
+        let s = app.get("/v1/admin/stats?window=1h", &app.admin_key).await;
+        (s.body["delivered"] == 2 && s.body["failed"] == 1).then_some(s.body)
+    })
+    .await;
+    assert_eq!((stats["accepted"].as_i64(), stats["sent"].as_i64()), (Some(4), Some(3)), "{stats}");
+    assert_eq!(stats["by_error_code"]["INVALID_PHONE_NUMBER"], 1, "{stats}");
+    assert_eq!((stats["delivery_rate"].as_f64(), stats["failure_rate"].as_f64()), (Some(0.6667), Some(0.3333)));
+    assert!(stats["latency_ms"]["p95"].as_i64().is_some(), "{stats}");
+    assert_eq!(stats["top_tenants"], json!([{"tenant_id": t.id, "sent": 3}]));
+    let mine = app.get(&format!("/v1/admin/stats?window=1h&tenant_id={}", quiet.id), &app.admin_key).await;
+    assert_eq!((mine.body["accepted"].as_i64(), mine.body["delivery_rate"].is_null()), (Some(0), true));
+    let email = app.get("/v1/admin/stats?window=1h&channel=email", &app.admin_key).await;
+    assert_eq!(email.body["accepted"], 0);
+    assert_eq!(app.get("/v1/admin/stats?window=30d", &app.admin_key).await.status, 400);
+    assert_eq!(app.get("/v1/admin/stats", &t.live_key).await.status, 403);
+
+    // Held per reason in the queue view, in and out.
+    app.post(&format!("/v1/admin/tenants/{}/pause", t.id), &app.admin_key, json!({"reason": "audit"})).await;
+    let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155559101", "body": "paused"})).await;
+    let held_id = r.body["id"].as_str().unwrap().to_string();
+    let held = |n: i64| {
+        let app = &app;
+        async move {
+            eventually(WAIT, "the held count", || async {
+                let q = app.queues().await;
+                (q["sms"]["held"]["TENANT_PAUSED"].as_i64().unwrap_or(0) == n).then_some(())
+            })
+            .await
+        }
+    };
+    held(1).await;
+    app.post(&format!("/v1/admin/tenants/{}/resume", t.id), &app.admin_key, json!({})).await;
+    app.wait_status(&t.live_key, &held_id, "sent", WAIT).await;
+    held(0).await;
+}

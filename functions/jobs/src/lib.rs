@@ -1,4 +1,6 @@
 //! Scheduled jobs, invoked by EventBridge schedules with `{"job": "<name>"}` as input.
+pub mod stats;
+
 use herald_core::service::jobs::Jobs;
 use herald_core::service::{HeraldError, JobReport};
 use serde::Deserialize;

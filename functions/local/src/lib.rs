@@ -80,6 +80,7 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, SetupE
         }
     }
     tasks.push(tokio::spawn(poll_callbacks(app.clone())));
+    tasks.push(tokio::spawn(poll_stream(app.clone())));
     for (job, period) in herald_jobs::SCHEDULES {
         let every = if *job == "dispatch" { opts.job_interval } else { *period };
         tasks.push(tokio::spawn(run_schedule(app.clone(), job, every)));
@@ -139,6 +140,44 @@ async fn poll_callbacks(app: Arc<App>) {
             .collect();
         let _ = app.queues.delete_url(&pair.url, &done).await;
     }
+}
+
+/// The table stream's event source mapping: batches of records to the stats function.
+async fn poll_stream(app: Arc<App>) {
+    let mut tail = herald_aws::streams::StreamTail::new(&app.sdk, app.config.table.clone());
+    loop {
+        let changes = match tail.poll(1000).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "stream read failed");
+                Vec::new()
+            }
+        };
+        if changes.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        let mut event = aws_lambda_events::event::dynamodb::Event::default();
+        event.records = changes.into_iter().map(|c| to_stream_record(c, &app.config.aws_region)).collect();
+        if let Err(e) = herald_jobs::stats::handle(&app.services.stats, &event).await {
+            tracing::warn!(error = %e, "stats batch failed; its counts are lost locally");
+        }
+    }
+}
+
+fn to_stream_record(
+    c: herald_aws::streams::StreamChange,
+    region: &str,
+) -> aws_lambda_events::event::dynamodb::EventRecord {
+    let mut r = aws_lambda_events::event::dynamodb::EventRecord::default();
+    r.aws_region = region.to_string();
+    r.event_name = c.event_name;
+    r.event_source = Some("aws:dynamodb".into());
+    r.change.keys = c.keys;
+    r.change.old_image = c.old_image;
+    r.change.new_image = c.new_image;
+    r.change.sequence_number = c.sequence_number;
+    r
 }
 
 /// An SQS record as the event source mapping hands it to a function.

@@ -60,6 +60,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let webhook = webhook(&app, provider)?;
     let url = public_url(&app, &headers, &uri);
     let now = app.services.clock.now();
@@ -85,6 +86,8 @@ pub(crate) async fn handle(
         }
     }
     let reply = webhook.reply(&req);
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    herald_core::metrics::emit("webhook_processing_ms", took.round(), &[("provider", provider.as_str())]);
     Ok(match reply.content_type {
         Some(ct) => ([("content-type", ct)], reply.body).into_response(),
         None => StatusCode::OK.into_response(),

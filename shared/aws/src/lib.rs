@@ -3,6 +3,7 @@ pub mod dynamo;
 pub mod secrets;
 pub mod sns;
 pub mod sqs;
+pub mod streams;
 
 pub use dynamo::DynamoStore;
 pub use secrets::SecretsManager;

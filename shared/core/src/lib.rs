@@ -18,6 +18,7 @@ pub mod retry;
 pub mod secrets;
 pub mod segments;
 pub mod service;
+pub mod stats;
 pub mod status;
 pub mod tenant;
 

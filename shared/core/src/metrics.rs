@@ -8,6 +8,13 @@ pub fn emit(name: &str, value: f64, dimensions: &[(&str, &str)]) {
     println!("{}", line(name, value, dimensions));
 }
 
+/// Several values of one metric in one line (EMF takes up to 100).
+pub fn emit_values(name: &str, values: &[f64], dimensions: &[(&str, &str)]) {
+    let mut v: serde_json::Value = serde_json::from_str(&line(name, 0.0, dimensions)).unwrap_or_default();
+    v[name] = serde_json::json!(values);
+    println!("{v}");
+}
+
 pub fn line(name: &str, value: f64, dimensions: &[(&str, &str)]) -> String {
     let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let dims: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();

@@ -231,7 +231,8 @@ fn adapters(
         linking: db.clone(),
         telnyx_numbers: Arc::new(http),
         alerts,
-        identities: db,
+        identities: db.clone(),
+        stats: db,
         email_identities: Arc::new(herald_providers::ses::SesIdentities::new(ses)),
         clock,
     }

@@ -171,7 +171,7 @@ async fn init(runs: usize) {
         );
     };
     row(&hello);
-    for f in ["api", "sender", "callbacks", "webhooks", "ses-events", "jobs"] {
+    for f in ["api", "sender", "callbacks", "webhooks", "ses-events", "jobs", "stats"] {
         let i = herald_tests::coldstart::measure(&dir.join(f), &env, runs).await;
         assert_eq!(i.init_ms.len(), runs, "{f} did not start");
         row(&i);

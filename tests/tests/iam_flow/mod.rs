@@ -148,4 +148,23 @@ pub async fn message_path(url: &str, keys: &Keys, queues: &SqsQueues, topic: &st
         let report = herald_jobs::run(&jobs.services.jobs, job).await;
         assert!(report.is_ok(), "{job} runs with the jobs function's permissions: {report:?}");
     }
+    count_the_stream(&vars, keys).await;
+}
+
+/// The stats function reads the table's stream and counts the message's outcomes.
+async fn count_the_stream(vars: &HashMap<String, String>, keys: &Keys) {
+    let stats = function(vars, &keys["StatsFunction"]).await;
+    let mut tail = herald_aws::streams::StreamTail::new(&stats.sdk, stats.config.table.clone());
+    let mut event = aws_lambda_events::event::dynamodb::Event::default();
+    for change in tail.poll(1000).await.expect("the stats function reads the stream") {
+        let mut r = aws_lambda_events::event::dynamodb::EventRecord::default();
+        (r.change.old_image, r.change.new_image) = (change.old_image, change.new_image);
+        event.records.push(r);
+    }
+    let counted =
+        herald_jobs::stats::handle(&stats.services.stats, &event).await.expect("counted with its permissions");
+    assert!(counted >= 3, "accepted, sent, delivered: {counted}");
+    let view = stats.services.stats.view(&herald_core::service::Caller::Admin, Duration::from_secs(3600), None, None);
+    let view = view.await.expect("its counters read back");
+    assert_eq!((view.accepted, view.sent, view.delivered), (1, 1, 1));
 }

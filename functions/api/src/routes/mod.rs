@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/tenants/{id}/budget", get(operations::budget))
         .route("/v1/admin/tenants/{id}/budget/reset", post(operations::reset_budget))
         .route("/v1/admin/whatsapp/quota", get(operations::whatsapp_quota))
+        .route("/v1/admin/stats", get(system::stats))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))
         .route("/v1/system/health/providers", get(system::provider_health))

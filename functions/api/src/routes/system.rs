@@ -35,9 +35,50 @@ pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) ->
     Ok(Json(json!(app.services.breakers.provider_health(&caller).await?)))
 }
 
+/// Each channel queue's depth, in-flight and dead-letter counts, and the messages held out
+/// of it per hold reason.
 pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
-    Ok(Json(json!(app.services.queue.depths().await.map_err(HeraldError::from)?)))
+    let held = app.services.stats.held(&caller).await?;
+    let depths = app.services.queue.depths().await.map_err(HeraldError::from)?;
+    let out: Vec<Value> = depths
+        .into_iter()
+        .map(|d| {
+            let mut v = json!(d);
+            let mine = held.iter().filter(|h| h.channel == d.queue);
+            v["held"] = json!(mine
+                .map(|h| (json!(h.reason).as_str().unwrap_or_default().to_string(), h.count))
+                .collect::<std::collections::BTreeMap<_, _>>());
+            v
+        })
+        .collect();
+    Ok(Json(json!(out)))
+}
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    window: Option<String>,
+    tenant_id: Option<String>,
+    channel: Option<String>,
+}
+
+/// `GET /v1/admin/stats?window=1h&tenant_id=&channel=`.
+pub async fn stats(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let raw = q.window.as_deref().unwrap_or("1h");
+    let window = herald_core::retry::parse_duration(raw)
+        .ok_or_else(|| HeraldError::validation("window", "INVALID_WINDOW", "a duration such as 15m, 1h, 24h"))?;
+    let tenant = match q.tenant_id.as_deref() {
+        Some(t) => {
+            Some(TenantId::parse(t).ok_or_else(|| HeraldError::validation("tenant_id", "INVALID", "not a tenant id"))?)
+        }
+        None => None,
+    };
+    let channel = super::messages::parse_channel(q.channel.as_deref())?;
+    Ok(Json(json!(app.services.stats.view(&caller, window, tenant.as_ref(), channel).await?)))
 }
 
 #[derive(Deserialize)]

@@ -112,9 +112,9 @@ impl BudgetStore for DynamoStore {
         cost: u64,
         daily: Option<u64>,
         monthly: Option<u64>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Spend>> {
         if daily.is_some_and(|d| cost > d) || monthly.is_some_and(|m| cost > m) {
-            return Ok(false);
+            return Ok(None);
         }
         let mut conds = Vec::new();
         let mut req = self.budget_update(tenant, p, cost as i64);
@@ -129,7 +129,12 @@ impl BudgetStore for DynamoStore {
         if !conds.is_empty() {
             req = req.condition_expression(conds.join(" AND "));
         }
-        Ok(conditional(req.send().await)?.is_some())
+        let out = conditional(req.return_values(ReturnValue::UpdatedNew).send().await)?;
+        Ok(out.map(|o| {
+            let attrs = o.attributes.unwrap_or_default();
+            let num = |k: &str| attrs.get(k).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+            Spend { daily_spent_cents: num(&format!("d_{}", p.day)), monthly_spent_cents: num("month_spent") }
+        }))
     }
 
     async fn adjust_budget(&self, tenant: &TenantId, p: &BudgetPeriod, delta: i64) -> StoreResult<()> {

@@ -13,24 +13,35 @@
 //! | email identity claims | `EMAILDOM#domain` | `CLAIMS` | | | |
 //! | email identity | `EIDENT#tenant` | identity | | | |
 //! | WhatsApp number claim | `WAPNID#id` | `WA` | | | |
+//! | outcome counters | `STATS#YYYYMMDDHH` | `tenant#channel` | | | |
+//! | held per reason | `STATS#HELD` | `channel` | | | |
 mod breakers;
 mod events;
 mod guards;
 mod identities;
 mod linking;
 mod messages;
+mod stats;
 mod tenants;
 
 use crate::SetupError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use herald_core::ports::StoreError;
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
+
+fn stream_spec() -> StreamSpecification {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .expect("stream_enabled is set")
+}
 
 /// Shards of the work index, so one hot status does not make one hot partition.
 pub const WORK_SHARDS: u32 = 4;
@@ -223,8 +234,20 @@ impl DynamoStore {
     }
 
     /// Creates the table when it is missing (herald-local; in AWS the template owns it).
+    /// The change stream (new and old images) feeds the outcome counters, as in the template.
     pub async fn ensure_table(&self) -> Result<bool, SetupError> {
-        if self.client.describe_table().table_name(&self.table).send().await.is_ok() {
+        if let Ok(d) = self.client.describe_table().table_name(&self.table).send().await {
+            let streaming = d.table.and_then(|t| t.stream_specification).is_some_and(|s| s.stream_enabled);
+            if !streaming {
+                // A table from before the stream existed (a kept local emulator state).
+                self.client
+                    .update_table()
+                    .table_name(&self.table)
+                    .stream_specification(stream_spec())
+                    .send()
+                    .await
+                    .map_err(|e| format!("enable the stream of {}: {e:?}", self.table))?;
+            }
             return Ok(false);
         }
         let attr = |name: &str| {
@@ -251,7 +274,8 @@ impl DynamoStore {
             .global_secondary_indexes(gsi("gsi1", "gsi1pk", "gsi1sk", ProjectionType::All))
             .global_secondary_indexes(gsi("gsi2", "gsi2pk", "gsi2sk", ProjectionType::KeysOnly))
             .global_secondary_indexes(gsi("gsi3", "gsi3pk", "gsi3sk", ProjectionType::KeysOnly))
-            .global_secondary_indexes(gsi("gsi4", "gsi4pk", "gsi4sk", ProjectionType::KeysOnly));
+            .global_secondary_indexes(gsi("gsi4", "gsi4pk", "gsi4sk", ProjectionType::KeysOnly))
+            .stream_specification(stream_spec());
         for a in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk"] {
             req = req.attribute_definitions(attr(a));
         }

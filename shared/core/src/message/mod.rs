@@ -24,7 +24,7 @@ pub enum Priority {
 }
 
 /// Why a message that could go is being kept back. Always visible on the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HoldReason {
     TenantPaused,

@@ -19,6 +19,7 @@ mod numbers;
 mod provider;
 mod queue;
 mod secrets;
+mod stats;
 mod tenants;
 mod whatsapp;
 
@@ -40,6 +41,7 @@ pub use numbers::NumberStore;
 pub use provider::{Accepted, Lookup, Outbound, ProviderGateway};
 pub use queue::{QueueDepth, QueueError, SendQueue};
 pub use secrets::SecretStore;
+pub use stats::StatsStore;
 pub use tenants::TenantStore;
 pub use whatsapp::{QuotaStore, WindowStore};
 

@@ -13,6 +13,7 @@
 //! | `Tenancy`, `Channels`, `Numbers`, `ProviderAccounts` | tenants and keys, channel configuration, sending numbers, webhook accounts |
 //! | `Controls`, `DoNotContact`, `Reading` | pause/resume and flags, the DNC list, reading and canceling messages |
 //! | `DeadLetters`, `Linking`, `Jobs`, `Recovery` | the DLQ, Telnyx number linking, scheduled jobs, stale recovery |
+//! | `Stats` | outcome counters and metrics from the message change stream; the stats and held views |
 //! | `Operations` | the operator's console: circuit overrides, budget resets, quota view, any message, retry-now |
 mod caller;
 mod error;
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod reading;
 pub mod receipts;
 pub mod sending;
+pub mod stats;
 pub mod tenancy;
 
 pub use accepting::{Acceptance, SendRequest};

@@ -13,6 +13,7 @@ use super::policy::{Holds, Policy, PolicyPorts};
 use super::reading::Reading;
 use super::receipts::Receipts;
 use super::sending::{Sending, SendingSettings};
+use super::stats::Stats;
 use super::support::{Audit, Outbox};
 use super::tenancy::{Channels, Identities, Numbers, ProviderAccounts, Tenancy};
 use super::Settings;
@@ -54,6 +55,7 @@ pub struct Adapters {
     pub alerts: Arc<dyn Alerts>,
     pub identities: Arc<dyn IdentityStore>,
     pub email_identities: Arc<dyn EmailIdentities>,
+    pub stats: Arc<dyn StatsStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -81,6 +83,7 @@ pub struct Services {
     pub linking: Arc<Linking>,
     pub jobs: Arc<Jobs>,
     pub operations: Arc<Operations>,
+    pub stats: Arc<Stats>,
     /// The queue view of `GET /v1/system/queues`.
     pub queue: Arc<dyn SendQueue>,
 }
@@ -357,6 +360,7 @@ impl Services {
             channels: Arc::new(base.channels(&a, &s)),
             controls: Arc::new(base.controls(&a)),
             operations: Arc::new(base.operations(&a, &s, breakers.clone())),
+            stats: Arc::new(Stats::new(a.stats.clone(), clock.clone())),
             callbacks: Arc::new(callbacks),
             numbers: Arc::new(numbers),
             identities: base.identities.clone(),

@@ -49,6 +49,8 @@ impl Recovery {
                 self.look_again_at(&msg, stale_at).await?;
                 continue;
             }
+            // The runbook's "stuck in sending" alert: one per message found stale.
+            crate::metrics::emit("stuck_sending", 1.0, &[("channel", msg.channel.as_str())]);
             let config = self.channels.channel(&msg.tenant_id, msg.channel).await?;
             let secrets = match &config {
                 Some(c) => channel_secrets(self.secrets.as_ref(), c).await?,

@@ -74,7 +74,7 @@ impl Policy {
             Some(sent) => {
                 let before = u64::from(sent - 1) * 100 / u64::from(limit.max(1));
                 let after = u64::from(sent) * 100 / u64::from(limit.max(1));
-                for threshold in [70u64, 85, 95] {
+                for threshold in [70u64, 85, 90, 95] {
                     if before < threshold && after >= threshold {
                         tracing::warn!(tenant_id = %msg.tenant_id, threshold, sent, limit, "whatsapp quota threshold crossed");
                         let tenant = [("tenant_id", msg.tenant_id.as_str())];

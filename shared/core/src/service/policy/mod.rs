@@ -144,7 +144,14 @@ impl Policy {
         }
         let period = self.budget_period(tenant);
         let (daily, monthly) = (tenant.daily_budget_cents, tenant.monthly_budget_cents);
-        if self.budgets.reserve_budget(&tenant.id, &period, cost, daily, monthly).await? {
+        if let Some(spend) = self.budgets.reserve_budget(&tenant.id, &period, cost, daily, monthly).await? {
+            // The fuller of the two budgets, for the 90 % alarm (per tenant: the alarm names it).
+            let pct =
+                |spent: i64, limit: Option<u64>| limit.filter(|l| *l > 0).map(|l| spent as f64 * 100.0 / l as f64);
+            let usage = pct(spend.daily_spent_cents, daily).into_iter().chain(pct(spend.monthly_spent_cents, monthly));
+            if let Some(max) = usage.reduce(f64::max) {
+                crate::metrics::emit("budget_usage_percent", max.round(), &[("tenant_id", tenant.id.as_str())]);
+            }
             Ok(Some(period))
         } else {
             Err(HeraldError::BudgetExceeded(format!(

@@ -29,6 +29,7 @@ impl Receipts {
                 // A phone entry blocks SMS and WhatsApp alike.
                 let source = format!("inbound:{}:{word}", m.provider);
                 self.dnc.add(&m.tenant_id, &m.from, "STOP".into(), &source).await?;
+                crate::metrics::emit("opt_outs", 1.0, &[("channel", m.channel.as_str())]);
                 format!(
                     "You are unsubscribed from {name} and will receive no more messages. Reply START to resubscribe."
                 )

@@ -38,16 +38,16 @@ impl BudgetStore for Memory {
         cost: u64,
         daily: Option<u64>,
         monthly: Option<u64>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Spend>> {
         Ok(self.with(|s| {
             let day = *s.spend.get(&(t.clone(), p.day.clone())).unwrap_or(&0) + cost as i64;
             let month = *s.spend.get(&(t.clone(), p.month.clone())).unwrap_or(&0) + cost as i64;
             if daily.is_some_and(|d| day > d as i64) || monthly.is_some_and(|m| month > m as i64) {
-                return false;
+                return None;
             }
             s.spend.insert((t.clone(), p.day.clone()), day);
             s.spend.insert((t.clone(), p.month.clone()), month);
-            true
+            Some(Spend { daily_spent_cents: day, monthly_spent_cents: month })
         }))
     }
     async fn adjust_budget(&self, t: &TenantId, p: &BudgetPeriod, delta: i64) -> StoreResult<()> {
@@ -323,5 +323,43 @@ impl AuditLog for Memory {
             s.audit.iter().rev().filter(of).take(limit as usize).cloned().collect()
         });
         Ok(Page { items, next_cursor: None })
+    }
+}
+
+#[async_trait]
+impl StatsStore for Memory {
+    async fn add_tally(&self, tally: &crate::stats::Tally) -> StoreResult<()> {
+        self.with(|s| {
+            for (k, c) in &tally.counts {
+                let row = s.stats.counts.entry(k.clone()).or_default();
+                for (name, v) in c {
+                    *row.entry(name.clone()).or_default() += v;
+                }
+            }
+            for (k, v) in &tally.held {
+                *s.stats.held.entry(*k).or_default() += v;
+            }
+            for (k, v) in &tally.dead_letters {
+                *s.stats.dead_letters.entry(*k).or_default() += v;
+            }
+        });
+        Ok(())
+    }
+    async fn hour_counters(
+        &self,
+        hours: &[String],
+        tenant: Option<&TenantId>,
+    ) -> StoreResult<Vec<(TenantId, crate::Channel, crate::stats::Counters)>> {
+        Ok(self.with(|s| {
+            let keep =
+                |(h, t, _): &(String, TenantId, crate::Channel)| hours.contains(h) && tenant.is_none_or(|x| x == t);
+            s.stats.counts.iter().filter(|(k, _)| keep(k)).map(|((_, t, ch), c)| (t.clone(), *ch, c.clone())).collect()
+        }))
+    }
+    async fn held_counts(&self) -> StoreResult<BTreeMap<(crate::Channel, crate::message::HoldReason), i64>> {
+        Ok(self.with(|s| s.stats.held.clone()))
+    }
+    async fn dead_letter_counts(&self) -> StoreResult<BTreeMap<crate::Channel, i64>> {
+        Ok(self.with(|s| s.stats.dead_letters.clone()))
     }
 }

@@ -40,6 +40,7 @@ pub struct State {
     pub secrets: HashMap<String, String>,
     pub identity_claims: HashMap<EmailIdentity, TenantId>,
     pub identities: HashMap<(TenantId, EmailIdentity), IdentityRecord>,
+    pub stats: crate::stats::Tally,
 }
 
 #[derive(Default)]

@@ -65,6 +65,7 @@ impl Harness {
             alerts: provider.clone(),
             identities: mem.clone(),
             email_identities: provider.clone(),
+            stats: mem.clone(),
             clock: clock.clone(),
         };
         let settings = Settings { admin_key: "admin".into(), ..Settings::default() };
