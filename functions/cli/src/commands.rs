@@ -1,0 +1,166 @@
+//! Each command as the HTTP call it makes.
+use crate::cli::*;
+use serde_json::{json, Map, Value};
+
+/// One API call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub method: &'static str,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Call {
+    fn get(path: impl Into<String>) -> Call {
+        Call { method: "GET", path: path.into(), query: Vec::new(), body: None }
+    }
+    fn post(path: impl Into<String>, body: Value) -> Call {
+        Call { method: "POST", path: path.into(), query: Vec::new(), body: Some(body) }
+    }
+    fn q(mut self, name: &str, v: Option<impl ToString>) -> Call {
+        if let Some(v) = v {
+            self.query.push((name.to_string(), v.to_string()));
+        }
+        self
+    }
+}
+
+/// A JSON object of the fields that are set.
+fn fields(pairs: &[(&str, Option<Value>)]) -> Value {
+    let map: Map<String, Value> = pairs.iter().filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v))).collect();
+    Value::Object(map)
+}
+
+fn messages(m: &Messages) -> Call {
+    match m {
+        Messages::Get { id } => Call::get(format!("/v1/admin/messages/{id}")),
+        Messages::List(f) => Call::get("/v1/admin/messages")
+            .q("tenant_id", f.tenant.as_ref())
+            .q("status", f.status.as_ref())
+            .q("channel", f.channel.as_ref())
+            .q("min_attempts", f.min_attempts)
+            .q("older_than", f.older_than.as_ref())
+            .q("limit", f.limit)
+            .q("cursor", f.cursor.as_ref()),
+        Messages::Stuck { older_than, tenant } => Call::get("/v1/admin/messages")
+            .q("status", Some("sending"))
+            .q("older_than", Some(older_than))
+            .q("tenant_id", tenant.as_ref()),
+        Messages::RetryNow { tenant, channel, reason } => Call::post(
+            "/v1/admin/messages/retry-now",
+            fields(&[
+                ("tenant_id", tenant.clone().map(Value::from)),
+                ("channel", channel.clone().map(Value::from)),
+                ("reason", reason.clone().map(Value::from)),
+            ]),
+        ),
+    }
+}
+
+fn tenants(t: &Tenants) -> Call {
+    let base = |id: &str| format!("/v1/admin/tenants/{id}");
+    match t {
+        Tenants::Create { name, daily_budget_cents, monthly_budget_cents } => Call::post(
+            "/v1/admin/tenants",
+            fields(&[
+                ("name", Some(json!(name))),
+                ("daily_budget_cents", daily_budget_cents.map(Value::from)),
+                ("monthly_budget_cents", monthly_budget_cents.map(Value::from)),
+            ]),
+        ),
+        Tenants::Get { id } => Call::get(base(id)),
+        Tenants::Pause { id, reason } => Call::post(format!("{}/pause", base(id)), json!({"reason": reason})),
+        Tenants::Resume { id } => Call::post(format!("{}/resume", base(id)), json!({})),
+        Tenants::Budget { id } => Call::get(format!("{}/budget", base(id))),
+        Tenants::BudgetReset { id, period, reason } => {
+            Call::post(format!("{}/budget/reset", base(id)), json!({"period": period, "reason": reason}))
+        }
+        Tenants::KeyCreate { id, mode } => Call::post(format!("{}/keys", base(id)), json!({"mode": mode})),
+        Tenants::KeyRevoke { id, key_id } => {
+            Call { method: "DELETE", path: format!("{}/keys/{key_id}", base(id)), query: Vec::new(), body: None }
+        }
+    }
+}
+
+fn dlq_body(f: &DlqFilter) -> Value {
+    fields(&[
+        ("tenant_id", f.tenant.clone().map(Value::from)),
+        ("channel", f.channel.clone().map(Value::from)),
+        ("error_code", f.error_code.clone().map(Value::from)),
+    ])
+}
+
+fn dlq(d: &Dlq) -> Call {
+    match d {
+        Dlq::Stats(f) => Call::get("/v1/admin/dlq/stats").q("tenant_id", f.tenant.as_ref()),
+        Dlq::List(f) => Call::get("/v1/admin/dlq")
+            .q("tenant_id", f.tenant.as_ref())
+            .q("channel", f.channel.as_ref())
+            .q("error_code", f.error_code.as_ref()),
+        Dlq::Retry(f) => Call::post("/v1/admin/dlq/retry", dlq_body(f)),
+        Dlq::Archive { tenant, older_than_days } => Call::post(
+            "/v1/admin/dlq/archive",
+            fields(&[
+                ("tenant_id", tenant.clone().map(Value::from)),
+                ("older_than_days", Some(json!(older_than_days))),
+            ]),
+        ),
+    }
+}
+
+/// The call a command makes (`None` for `call` with a bad body, reported by the caller).
+pub fn call_for(c: &Command) -> Result<Call, String> {
+    Ok(match c {
+        Command::Health => Call::get("/health"),
+        Command::Messages(m) => messages(m),
+        Command::Stats(s) => Call::get("/v1/admin/stats")
+            .q("window", Some(&s.window))
+            .q("tenant_id", s.tenant.as_ref())
+            .q("channel", s.channel.as_ref()),
+        Command::Queues => Call::get("/v1/system/queues"),
+        Command::Providers => Call::get("/v1/system/health/providers"),
+        Command::Circuit(Circuit::Open { provider, account, reason }) => {
+            Call::post(format!("/v1/admin/circuits/{provider}/{account}/open"), json!({"reason": reason}))
+        }
+        Command::Circuit(Circuit::Close { provider, account, reason }) => {
+            Call::post(format!("/v1/admin/circuits/{provider}/{account}/close"), json!({"reason": reason}))
+        }
+        Command::Tenants(t) => tenants(t),
+        Command::Dlq(d) => dlq(d),
+        Command::Features(Features::List) => Call::get("/v1/admin/features"),
+        Command::Features(Features::Set { feature, state }) => {
+            let enabled = match state.as_str() {
+                "on" | "true" | "enabled" => true,
+                "off" | "false" | "disabled" => false,
+                other => return Err(format!("state must be on or off, not {other}")),
+            };
+            Call {
+                method: "PATCH",
+                ..Call::post("/v1/admin/features", json!({"feature": feature, "enabled": enabled}))
+            }
+        }
+        Command::Job { name } => Call::post(format!("/v1/admin/jobs/{name}/run"), json!({})),
+        Command::Linking(Linking::Failed) => Call::get("/v1/admin/linking").q("status", Some("failed")),
+        Command::Linking(Linking::List { status }) => Call::get("/v1/admin/linking").q("status", status.as_ref()),
+        Command::Quota { tenant } => Call::get("/v1/admin/whatsapp/quota").q("tenant_id", tenant.as_ref()),
+        Command::Audit(a) => Call::get("/v1/admin/audit")
+            .q("tenant_id", a.tenant.as_ref())
+            .q("action", a.action.as_ref())
+            .q("since", a.since.as_ref())
+            .q("limit", a.limit)
+            .q("cursor", a.cursor.as_ref()),
+        Command::Call { method, path, data } => {
+            let body = data.as_deref().map(serde_json::from_str).transpose().map_err(|e| format!("--data: {e}"))?;
+            let method = match method.to_ascii_uppercase().as_str() {
+                "GET" => "GET",
+                "POST" => "POST",
+                "PUT" => "PUT",
+                "PATCH" => "PATCH",
+                "DELETE" => "DELETE",
+                other => return Err(format!("unknown method {other}")),
+            };
+            Call { method, path: path.clone(), query: Vec::new(), body }
+        }
+    })
+}
