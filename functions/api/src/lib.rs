@@ -1,5 +1,6 @@
 //! Herald's HTTP API. The same router runs behind API Gateway (lambda_http) and in
 //! herald-local (hyper), so what the tests call is what AWS runs.
+pub mod openapi;
 mod routes;
 mod views;
 
@@ -23,6 +24,39 @@ mod tests {
             assert_eq!(req.method().as_str(), method);
             assert_eq!(req.uri().path(), path);
         }
+    }
+
+    /// Every routed path (and method) is in the OpenAPI document, and nothing else.
+    #[test]
+    fn openapi_lists_every_routed_path() {
+        use utoipa::OpenApi;
+        let doc = crate::openapi::ApiDoc::openapi();
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            let methods = [
+                ("get", item.get.is_some()),
+                ("post", item.post.is_some()),
+                ("put", item.put.is_some()),
+                ("patch", item.patch.is_some()),
+                ("delete", item.delete.is_some()),
+            ];
+            documented.extend(methods.iter().filter(|(_, on)| *on).map(|(m, _)| (path.clone(), m.to_string())));
+        }
+        let mut routed: Vec<(String, String)> = Vec::new();
+        let table = include_str!("routes/mod.rs");
+        for line in table.lines().filter(|l| l.contains(".route(\"")) {
+            let path = line.split('"').nth(1).unwrap().to_string();
+            for m in ["get", "post", "put", "patch", "delete"] {
+                if line.contains(&format!("{m}(")) || line.contains(&format!(".{m}(")) {
+                    routed.push((path.clone(), m.to_string()));
+                }
+            }
+        }
+        documented.sort();
+        routed.sort();
+        routed.dedup();
+        assert_eq!(documented, routed);
+        assert!(serde_json::to_value(&doc).unwrap()["openapi"].as_str().unwrap().starts_with("3.1"));
     }
 
     #[test]

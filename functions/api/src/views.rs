@@ -6,7 +6,7 @@ use herald_core::{Channel, CorrelationId, ErrorCode, MessageId, Provider, Status
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     pub id: MessageId,
     pub tenant_id: TenantId,
@@ -46,10 +46,11 @@ pub struct MessageView {
     pub callback_url: Option<String>,
     pub test: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub notes: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
     pub n: u32,
     pub at: DateTime<Utc>,

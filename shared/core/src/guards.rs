@@ -50,6 +50,7 @@ pub struct BreakerRecord {
     pub buckets: std::collections::BTreeMap<String, (u64, u64)>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {

@@ -71,7 +71,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "d" => n * 86400.0,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).ok()).flatten()
 }
 
 /// A point in time given as RFC 3339 or as a duration before `now` (`10m`, `24h`).
@@ -102,6 +102,7 @@ mod tests {
         assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration("x"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
+        assert_eq!(parse_duration("99999999999999999999d"), None, "too large, not a panic");
         let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z").unwrap().to_utc();
         assert_eq!(parse_time_or_ago("10m", now).unwrap().to_rfc3339(), "2026-01-01T11:50:00+00:00");
         assert_eq!(parse_time_or_ago("2025-12-31T00:00:00Z", now).unwrap().to_rfc3339(), "2025-12-31T00:00:00+00:00");

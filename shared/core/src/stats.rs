@@ -147,6 +147,7 @@ impl Tally {
 }
 
 /// `GET /v1/admin/stats`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StatsView {
     pub from: DateTime<Utc>,
@@ -164,6 +165,7 @@ pub struct StatsView {
     pub top_tenants: Vec<TenantCount>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct Latency {
     /// Upper bound of the histogram bucket holding the percentile (None: no deliveries).
@@ -172,6 +174,7 @@ pub struct Latency {
     pub p99: Option<i64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TenantCount {
     pub tenant_id: TenantId,

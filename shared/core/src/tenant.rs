@@ -4,6 +4,7 @@ use crate::ids::{KeyId, KeyMode, TenantId};
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuietHours {
     /// "HH:MM" local time at which the quiet window starts.

@@ -135,6 +135,21 @@ impl FromRequestParts<AppState> for RequestContext {
     }
 }
 
+/// Query parameters, parsed like bodies are: a bad value is `400 VALIDATION_ERROR` naming the
+/// parameter (axum's own extractor answers in plain text).
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map(Query).map_err(|e| {
+            let text = e.to_string();
+            let field = text.split_once(':').map(|(f, _)| f.trim()).filter(|f| !f.contains(' ')).unwrap_or("query");
+            herald_core::service::HeraldError::validation(field, "INVALID", format!("query parameter: {text}")).into()
+        })
+    }
+}
+
 /// Parses a JSON body strictly: unknown fields and wrong types are `400 VALIDATION_ERROR`.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };

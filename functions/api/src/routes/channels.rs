@@ -13,10 +13,12 @@ fn channel(name: &str) -> Result<Channel, ApiError> {
     name.parse().map_err(|_| HeraldError::NotFound.into())
 }
 
+#[utoipa::path(get, path = "/v1/channels", tag = "channels", responses((status = 200, description = "The tenant's channels (no secrets)", body = [Object]), crate::openapi::Errors))]
 pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.services.channels.channels(&caller).await?)))
 }
 
+#[utoipa::path(put, path = "/v1/channels/{channel}", tag = "channels", params(("channel" = String, Path, description = "sms, email or whatsapp")), request_body = Object, responses((status = 200, description = "The channel (no secrets)", body = Object), crate::openapi::Errors))]
 pub async fn put_channel(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -35,14 +37,15 @@ fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option
     Option::<Provider>::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Switch {
+pub struct Switch {
     provider: Provider,
     #[serde(default, deserialize_with = "double_option")]
     backup_provider: Option<Option<Provider>>,
 }
 
+#[utoipa::path(patch, path = "/v1/channels/{channel}", tag = "channels", params(("channel" = String, Path)), request_body = Switch, responses((status = 200, description = "The channel", body = Object), crate::openapi::Errors))]
 pub async fn patch_channel(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -54,6 +57,7 @@ pub async fn patch_channel(
     Ok(Json(json!(app.services.channels.switch_provider(&caller, ch, req.provider, req.backup_provider).await?)))
 }
 
+#[utoipa::path(post, path = "/v1/numbers", tag = "numbers", request_body = herald_core::service::NumberRequest, responses((status = 201, description = "The number and its linking state", body = Object), crate::openapi::Errors))]
 pub async fn add_number(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -63,10 +67,12 @@ pub async fn add_number(
     Ok((StatusCode::CREATED, Json(json!(app.services.numbers.add_number(&caller, req).await?))))
 }
 
+#[utoipa::path(get, path = "/v1/numbers", tag = "numbers", responses((status = 200, description = "The tenant's numbers", body = [Object]), crate::openapi::Errors))]
 pub async fn list_numbers(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.services.numbers.numbers(&caller).await?)))
 }
 
+#[utoipa::path(delete, path = "/v1/numbers/{e164}", tag = "numbers", params(("e164" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
 pub async fn delete_number(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -76,6 +82,7 @@ pub async fn delete_number(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/numbers/{e164}/linking", tag = "numbers", params(("e164" = String, Path)), responses((status = 200, description = "Linking state", body = Object), crate::openapi::Errors))]
 pub async fn linking(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -84,6 +91,7 @@ pub async fn linking(
     Ok(Json(app.services.linking.linking_status(&caller, &e164).await?.view()))
 }
 
+#[utoipa::path(post, path = "/v1/numbers/{e164}/linking/retry", tag = "numbers", params(("e164" = String, Path)), responses((status = 200, description = "Linking state", body = Object), crate::openapi::Errors))]
 pub async fn retry_linking(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -92,15 +100,17 @@ pub async fn retry_linking(
     Ok(Json(app.services.linking.retry_linking(&caller, &e164).await?.view()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkingQuery {
     status: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/linking", tag = "numbers", params(LinkingQuery), responses((status = 200, description = "Numbers by linking status", body = [Object]), crate::openapi::Errors))]
 pub async fn admin_linking(
     State(app): State<AppState>,
     Auth(caller): Auth,
-    axum::extract::Query(q): axum::extract::Query<LinkingQuery>,
+    herald_http::Query(q): herald_http::Query<LinkingQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let status = match q.status.as_deref().unwrap_or("failed") {
         "pending" => herald_core::linking::LinkStatus::Pending,

@@ -2,10 +2,11 @@ use crate::error::ApiError;
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use herald_core::service::{Caller, DlqFilter, HeraldError};
 use herald_core::{Channel, ErrorCode};
+use herald_http::Query;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -17,7 +18,8 @@ fn check(caller: &Caller, admin: bool) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     channel: Option<String>,
     error_code: Option<String>,
@@ -68,6 +70,7 @@ async fn list(
     Ok(Json(json!({"messages": items, "next_cursor": next})))
 }
 
+#[utoipa::path(get, path = "/v1/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = Object), crate::openapi::Errors))]
 pub async fn tenant_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -75,6 +78,7 @@ pub async fn tenant_list(
 ) -> Result<Json<Value>, ApiError> {
     list(app, c, q, false, false).await
 }
+#[utoipa::path(get, path = "/v1/admin/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = Object), crate::openapi::Errors))]
 pub async fn admin_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -82,6 +86,7 @@ pub async fn admin_list(
 ) -> Result<Json<Value>, ApiError> {
     list(app, c, q, true, false).await
 }
+#[utoipa::path(get, path = "/v1/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = Object), crate::openapi::Errors))]
 pub async fn tenant_archive_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -89,6 +94,7 @@ pub async fn tenant_archive_list(
 ) -> Result<Json<Value>, ApiError> {
     list(app, c, q, false, true).await
 }
+#[utoipa::path(get, path = "/v1/admin/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = Object), crate::openapi::Errors))]
 pub async fn admin_archive_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -101,6 +107,7 @@ async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Resu
     check(&caller, admin)?;
     Ok(Json(json!(app.services.dead_letters.dlq_stats(&caller, q.tenant_id.as_deref()).await?)))
 }
+#[utoipa::path(get, path = "/v1/dlq/stats", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Counts by channel and error code", body = Vec<herald_core::service::DlqStat>), crate::openapi::Errors))]
 pub async fn tenant_stats(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -108,6 +115,7 @@ pub async fn tenant_stats(
 ) -> Result<Json<Value>, ApiError> {
     stats(app, c, q, false).await
 }
+#[utoipa::path(get, path = "/v1/admin/dlq/stats", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Counts by channel and error code", body = Vec<herald_core::service::DlqStat>), crate::openapi::Errors))]
 pub async fn admin_stats(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -124,16 +132,18 @@ async fn retry(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Resul
     }
     Ok(Json(json!(app.services.dead_letters.dlq_retry(&caller, &f).await?)))
 }
+#[utoipa::path(post, path = "/v1/dlq/retry", tag = "dead letters", request_body = DlqFilter, responses((status = 200, description = "Requeued; call again while done is false", body = herald_core::service::RetryReport), crate::openapi::Errors))]
 pub async fn tenant_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     retry(app, c, body, false).await
 }
+#[utoipa::path(post, path = "/v1/admin/dlq/retry", tag = "dead letters", request_body = DlqFilter, responses((status = 200, description = "Requeued; call again while done is false", body = herald_core::service::RetryReport), crate::openapi::Errors))]
 pub async fn admin_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     retry(app, c, body, true).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Archive {
+pub struct Archive {
     #[serde(default)]
     older_than_days: Option<u32>,
     #[serde(default)]
@@ -150,9 +160,11 @@ async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Res
         .await?;
     Ok(Json(json!({"archived": n})))
 }
+#[utoipa::path(post, path = "/v1/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Object), crate::openapi::Errors))]
 pub async fn tenant_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     archive(app, c, body, false).await
 }
+#[utoipa::path(post, path = "/v1/admin/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Object), crate::openapi::Errors))]
 pub async fn admin_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     archive(app, c, body, true).await
 }

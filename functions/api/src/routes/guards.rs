@@ -1,20 +1,22 @@
 use crate::error::ApiError;
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use herald_http::Query;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Reason {
+pub struct Reason {
     #[serde(default)]
     reason: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/pause", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Reason, responses((status = 200, description = "The paused tenant", body = Object), crate::openapi::Errors))]
 pub async fn admin_pause(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -25,6 +27,7 @@ pub async fn admin_pause(
     Ok(Json(json!(app.services.controls.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?)))
 }
 
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/resume", tag = "controls", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant and how many held messages were released", body = Object), crate::openapi::Errors))]
 pub async fn admin_resume(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -34,20 +37,24 @@ pub async fn admin_resume(
     Ok(Json(json!({"tenant": t, "released": released})))
 }
 
+#[utoipa::path(post, path = "/v1/tenant/pause", tag = "controls", request_body = Reason, responses((status = 200, description = "The paused tenant", body = Object), crate::openapi::Errors))]
 pub async fn pause(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     let r: Reason = parse_json(&body)?;
     Ok(Json(json!(app.services.controls.pause(&caller, None, r.reason.unwrap_or_default()).await?)))
 }
 
+#[utoipa::path(post, path = "/v1/tenant/resume", tag = "controls", responses((status = 200, description = "The tenant and released count", body = Object), crate::openapi::Errors))]
 pub async fn resume(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     let (t, released) = app.services.controls.resume(&caller, None).await?;
     Ok(Json(json!({"tenant": t, "released": released})))
 }
 
+#[utoipa::path(get, path = "/v1/tenant/budget", tag = "controls", responses((status = 200, description = "Spend and budgets", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
 pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.services.controls.budget(&caller).await?)))
 }
 
+#[utoipa::path(put, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path, description = "E.164 phone or email address")), request_body = Reason, responses((status = 200, description = "The entry", body = Object), crate::openapi::Errors))]
 pub async fn dnc_put(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -58,6 +65,7 @@ pub async fn dnc_put(
     Ok(Json(json!(app.services.dnc.put(&caller, &address, r.reason).await?)))
 }
 
+#[utoipa::path(get, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 200, description = "The entry", body = Object), crate::openapi::Errors))]
 pub async fn dnc_get(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -66,6 +74,7 @@ pub async fn dnc_get(
     Ok(Json(json!(app.services.dnc.get(&caller, &address).await?)))
 }
 
+#[utoipa::path(delete, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
 pub async fn dnc_delete(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -75,12 +84,14 @@ pub async fn dnc_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/dnc", tag = "dnc", params(Paging), responses((status = 200, description = "A page of entries", body = Object), crate::openapi::Errors))]
 pub async fn dnc_list(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -90,6 +101,7 @@ pub async fn dnc_list(
     Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
 }
 
+#[utoipa::path(get, path = "/v1/admin/features", tag = "controls", responses((status = 200, description = "Every flag and its state", body = [Object]), crate::openapi::Errors))]
 pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     let f = app.services.controls.features(&caller).await?;
     Ok(Json(json!(f
@@ -98,13 +110,14 @@ pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result
         .collect::<Vec<_>>())))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FeatureSet {
+pub struct FeatureSet {
     feature: String,
     enabled: bool,
 }
 
+#[utoipa::path(patch, path = "/v1/admin/features", tag = "controls", request_body = FeatureSet, responses((status = 200, description = "The flag and how many held messages were released", body = Object), crate::openapi::Errors))]
 pub async fn set_feature(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -115,15 +128,16 @@ pub async fn set_feature(
     Ok(Json(json!({"feature": f.feature, "enabled": f.enabled, "released": released})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Window {
+pub struct Window {
     phone: String,
     #[serde(default)]
     at: Option<DateTime<Utc>>,
 }
 
 /// Admin/test route: records an inbound WhatsApp message time (the webhook does the same).
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/whatsapp-window", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Window, responses((status = 200, description = "The window opened", body = Object), crate::openapi::Errors))]
 pub async fn open_window(
     State(app): State<AppState>,
     Auth(caller): Auth,

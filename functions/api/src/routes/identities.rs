@@ -9,9 +9,9 @@ use herald_core::identity::IdentityRecord;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewIdentity {
+pub struct NewIdentity {
     identity: String,
 }
 
@@ -19,6 +19,7 @@ fn view(r: &IdentityRecord) -> Value {
     json!({"identity": r.identity, "status": r.status, "dkim_records": r.dkim_records, "created_at": r.created_at, "updated_at": r.updated_at})
 }
 
+#[utoipa::path(post, path = "/v1/email/identities", tag = "email", request_body = NewIdentity, responses((status = 201, description = "The identity and its DKIM records", body = Object), crate::openapi::Errors))]
 pub async fn create(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -29,11 +30,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&record))))
 }
 
+#[utoipa::path(get, path = "/v1/email/identities", tag = "email", responses((status = 200, description = "The tenant's identities", body = Object), crate::openapi::Errors))]
 pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     let records = app.services.identities.list(&caller).await?;
     Ok(Json(json!({"identities": records.iter().map(view).collect::<Vec<_>>()})))
 }
 
+#[utoipa::path(get, path = "/v1/email/identities/{identity}", tag = "email", params(("identity" = String, Path)), responses((status = 200, description = "The identity", body = Object), crate::openapi::Errors))]
 pub async fn get(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -42,6 +45,7 @@ pub async fn get(
     Ok(Json(view(&app.services.identities.get(&caller, &identity).await?)))
 }
 
+#[utoipa::path(delete, path = "/v1/email/identities/{identity}", tag = "email", params(("identity" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
 pub async fn delete(
     State(app): State<AppState>,
     Auth(caller): Auth,

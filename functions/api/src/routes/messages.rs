@@ -2,15 +2,17 @@ use crate::error::ApiError;
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth, RequestContext};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use herald_core::ports::MessageFilter;
 use herald_core::service::{HeraldError, SendRequest};
 use herald_core::{Channel, Status};
+use herald_http::Query;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+#[utoipa::path(post, path = "/v1/messages", tag = "messages", params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")), request_body = SendRequest, responses((status = 202, description = "Accepted (or the answer already given to this Idempotency-Key)", body = herald_core::service::Acceptance), (status = 402, description = "BUDGET_EXCEEDED", body = crate::openapi::ErrorBody), (status = 422, description = "WHATSAPP_TEMPLATE_REQUIRED and other refusals", body = crate::openapi::ErrorBody), (status = 429, description = "RATE_LIMITED", body = crate::openapi::ErrorBody), crate::openapi::Errors))]
 pub async fn send(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -28,13 +30,14 @@ pub async fn send(
 
 pub const MAX_BATCH: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Batch {
+pub struct Batch {
     messages: Vec<Value>,
 }
 
 /// `POST /v1/messages/batch`: up to 100 messages, each accepted or refused on its own.
+#[utoipa::path(post, path = "/v1/messages/batch", tag = "messages", request_body = Batch, responses((status = 200, description = "One result per message", body = Object), crate::openapi::Errors))]
 pub async fn send_batch(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -70,6 +73,7 @@ pub async fn send_batch(
     Ok(Json(json!({"results": results})))
 }
 
+#[utoipa::path(get, path = "/v1/messages/{id}", tag = "messages", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "The message", body = crate::views::MessageView), crate::openapi::Errors))]
 pub async fn get_one(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -92,7 +96,8 @@ pub fn parse_channel(c: Option<&str>) -> Result<Option<Channel>, HeraldError> {
     .transpose()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     status: Option<String>,
     channel: Option<String>,
@@ -100,6 +105,7 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/messages", tag = "messages", params(ListQuery), responses((status = 200, description = "A page of messages", body = Object), crate::openapi::Errors))]
 pub async fn list(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -121,6 +127,7 @@ pub async fn list(
     Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
 }
 
+#[utoipa::path(post, path = "/v1/messages/{id}/cancel", tag = "messages", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "The canceled message", body = crate::views::MessageView), (status = 409, description = "Already sent", body = crate::openapi::ErrorBody), crate::openapi::Errors))]
 pub async fn cancel(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -129,12 +136,14 @@ pub async fn cancel(
     Ok(Json(json!(MessageView::from(app.services.reading.cancel(&caller, &id).await?))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboundQuery {
     since: Option<chrono::DateTime<chrono::Utc>>,
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/v1/inbound", tag = "messages", params(InboundQuery), responses((status = 200, description = "Inbound messages", body = Object), crate::openapi::Errors))]
 pub async fn inbound(
     State(app): State<AppState>,
     Auth(caller): Auth,

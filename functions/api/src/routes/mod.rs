@@ -1,12 +1,12 @@
 //! The route table. A new route: one line here, one handler calling one domain function.
-mod channels;
-mod dlq;
-mod guards;
-mod identities;
-mod messages;
-mod operations;
-mod system;
-mod tenants;
+pub(crate) mod channels;
+pub(crate) mod dlq;
+pub(crate) mod guards;
+pub(crate) mod identities;
+pub(crate) mod messages;
+pub(crate) mod operations;
+pub(crate) mod system;
+pub(crate) mod tenants;
 
 use crate::AppState;
 use axum::routing::{get, post, put};
@@ -15,6 +15,7 @@ use axum::Router;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(system::health))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
         .route("/v1/admin/tenants", post(tenants::create))
         .route("/v1/admin/tenants/{id}", get(tenants::get_by_id).patch(tenants::patch_by_id))
         .route("/v1/admin/tenants/{id}/keys", post(tenants::create_key))

@@ -6,11 +6,12 @@ use crate::error::ApiError;
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use herald_core::service::operations::AdminMessageQuery;
 use herald_core::service::HeraldError;
 use herald_core::{KeyMode, TenantId};
+use herald_http::Query;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,6 +20,7 @@ fn tenant_param(id: Option<&str>) -> Result<Option<TenantId>, HeraldError> {
         .transpose()
 }
 
+#[utoipa::path(get, path = "/v1/admin/messages/{id}", tag = "operations", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "Any tenant's message", body = crate::views::MessageView), crate::openapi::Errors))]
 pub async fn message(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -27,7 +29,8 @@ pub async fn message(
     Ok(Json(json!(MessageView::from(app.services.operations.message(&caller, &id).await?))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     tenant_id: Option<String>,
     status: Option<String>,
@@ -39,6 +42,7 @@ pub struct MessagesQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/messages", tag = "operations", params(MessagesQuery), responses((status = 200, description = "A page of messages", body = Object), crate::openapi::Errors))]
 pub async fn messages(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -62,14 +66,15 @@ pub async fn messages(
     Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RetryNow {
+pub struct RetryNow {
     tenant_id: Option<String>,
     channel: Option<String>,
     reason: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/admin/messages/retry-now", tag = "operations", request_body = RetryNow, responses((status = 200, description = "Back-offs ended", body = herald_core::service::operations::RetryNowReport), crate::openapi::Errors))]
 pub async fn retry_now(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     let r: RetryNow = if body.is_empty() { RetryNow::default() } else { parse_json(&body)? };
     let tenant = tenant_param(r.tenant_id.as_deref())?;
@@ -78,12 +83,13 @@ pub async fn retry_now(State(app): State<AppState>, Auth(caller): Auth, body: By
     Ok(Json(json!(report)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Reason {
+pub struct Reason {
     reason: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/admin/circuits/{provider}/{account}/{action}", tag = "operations", params(("provider" = String, Path), ("account" = String, Path, description = "as in the health view"), ("action" = String, Path, description = "open or close")), request_body = Reason, responses((status = 200, description = "The circuit as set", body = herald_core::service::operations::CircuitChange), crate::openapi::Errors))]
 pub async fn circuit(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -100,6 +106,7 @@ pub async fn circuit(
     Ok(Json(json!(change)))
 }
 
+#[utoipa::path(get, path = "/v1/admin/tenants/{id}/budget", tag = "operations", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "Spend and budgets", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
 pub async fn budget(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -108,13 +115,14 @@ pub async fn budget(
     Ok(Json(json!(app.services.operations.budget(&caller, &id).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BudgetReset {
+pub struct BudgetReset {
     period: String,
     reason: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/budget/reset", tag = "operations", params(("id" = String, Path, description = "tenant id")), request_body = BudgetReset, responses((status = 200, description = "Spend and budgets after the reset", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
 pub async fn reset_budget(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -125,11 +133,13 @@ pub async fn reset_budget(
     Ok(Json(json!(app.services.operations.reset_budget(&caller, &id, &r.period, r.reason.as_deref()).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QuotaQuery {
     tenant_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/whatsapp/quota", tag = "operations", params(QuotaQuery), responses((status = 200, description = "One tenant's quota, or every tenant's", body = Object), crate::openapi::Errors))]
 pub async fn whatsapp_quota(
     State(app): State<AppState>,
     Auth(caller): Auth,

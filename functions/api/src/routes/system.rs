@@ -1,14 +1,16 @@
 use crate::error::ApiError;
 use crate::{AppState, Auth};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use herald_core::ports::AuditFilter;
 use herald_core::service::{Caller, HeraldError};
 use herald_core::TenantId;
+use herald_http::Query;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+#[utoipa::path(get, path = "/health", tag = "system", security(()), responses((status = 200, description = "Alive, with the version", body = Object)))]
 pub async fn health(State(app): State<AppState>) -> Json<Value> {
     Json(json!({"status": "ok", "version": app.services.version}))
 }
@@ -31,12 +33,14 @@ pub fn time_param(app: &AppState, field: &str, v: &str) -> Result<chrono::DateTi
     })
 }
 
+#[utoipa::path(get, path = "/v1/system/health/providers", tag = "operations", responses((status = 200, description = "Each provider account's circuit and recent outcomes", body = Vec<herald_core::service::ProviderHealth>), crate::openapi::Errors))]
 pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.services.breakers.provider_health(&caller).await?)))
 }
 
 /// Each channel queue's depth, in-flight and dead-letter counts, and the messages held out
 /// of it per hold reason.
+#[utoipa::path(get, path = "/v1/system/queues", tag = "operations", responses((status = 200, description = "Per channel queue: depth, in flight, dead letters, held per reason", body = [Object]), crate::openapi::Errors))]
 pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     admin(&caller)?;
     let held = app.services.stats.held(&caller).await?;
@@ -55,7 +59,8 @@ pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<J
     Ok(Json(json!(out)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     window: Option<String>,
     tenant_id: Option<String>,
@@ -63,6 +68,7 @@ pub struct StatsQuery {
 }
 
 /// `GET /v1/admin/stats?window=1h&tenant_id=&channel=`.
+#[utoipa::path(get, path = "/v1/admin/stats", tag = "operations", params(StatsQuery), responses((status = 200, description = "Outcomes over the window", body = herald_core::stats::StatsView), crate::openapi::Errors))]
 pub async fn stats(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -81,7 +87,8 @@ pub async fn stats(
     Ok(Json(json!(app.services.stats.view(&caller, window, tenant.as_ref(), channel).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     tenant_id: Option<String>,
     action: Option<String>,
@@ -90,6 +97,7 @@ pub struct AuditQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "operations", params(AuditQuery), responses((status = 200, description = "A page of audit entries, newest first", body = Object), crate::openapi::Errors))]
 pub async fn audit(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -105,6 +113,7 @@ pub async fn audit(
     Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
 }
 
+#[utoipa::path(post, path = "/v1/admin/jobs/{job}/run", tag = "operations", params(("job" = String, Path, description = "dispatch, quota-reset, budget-reset, stale-recovery, linking-recovery")), responses((status = 200, description = "The job's report", body = herald_core::service::JobReport), crate::openapi::Errors))]
 pub async fn run_job(
     State(app): State<AppState>,
     Auth(caller): Auth,

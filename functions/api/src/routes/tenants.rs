@@ -9,6 +9,7 @@ use herald_core::KeyMode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+#[utoipa::path(post, path = "/v1/admin/tenants", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its live and test keys", body = Object), crate::openapi::Errors))]
 pub async fn create(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -19,6 +20,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
+#[utoipa::path(get, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant", body = Object), crate::openapi::Errors))]
 pub async fn get_by_id(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -27,6 +29,7 @@ pub async fn get_by_id(
     Ok(Json(json!(app.services.tenancy.tenant_by_id(&caller, &id).await?)))
 }
 
+#[utoipa::path(patch, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = TenantPatch, responses((status = 200, description = "The tenant", body = Object), crate::openapi::Errors))]
 pub async fn patch_by_id(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -37,22 +40,25 @@ pub async fn patch_by_id(
     Ok(Json(json!(app.services.tenancy.patch_tenant(&caller, Some(&id), patch).await?)))
 }
 
+#[utoipa::path(get, path = "/v1/tenant", tag = "tenants", responses((status = 200, description = "The calling tenant", body = Object), crate::openapi::Errors))]
 pub async fn own(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(app.services.tenancy.own_tenant(&caller).await?)))
 }
 
+#[utoipa::path(patch, path = "/v1/tenant", tag = "tenants", request_body = TenantPatch, responses((status = 200, description = "The calling tenant", body = Object), crate::openapi::Errors))]
 pub async fn patch_own(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
     Ok(Json(json!(app.services.tenancy.patch_tenant(&caller, None, patch).await?)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+pub struct NewKey {
     #[serde(default)]
     mode: Option<KeyMode>,
 }
 
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = NewKey, responses((status = 201, description = "A new key (shown once)", body = Object), crate::openapi::Errors))]
 pub async fn create_key(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -64,6 +70,7 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, Json(json!(key))))
 }
 
+#[utoipa::path(delete, path = "/v1/admin/tenants/{id}/keys/{key_id}", tag = "tenants", params(("id" = String, Path, description = "tenant id"), ("key_id" = String, Path)), responses((status = 204, description = "Revoked"), crate::openapi::Errors))]
 pub async fn delete_key(
     State(app): State<AppState>,
     Auth(caller): Auth,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 #[error("queue unavailable: {0}")]
 pub struct QueueError(pub String);
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueDepth {
     pub queue: Channel,

@@ -13,6 +13,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// What a scheduled job did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct JobReport {
     pub job: String,

@@ -20,6 +20,7 @@ pub const MAX_EMAIL_BYTES: usize = 256 * 1024;
 pub const MAX_METADATA_BYTES: usize = 2 * 1024;
 
 /// `POST /v1/messages` as the caller sends it. Unknown fields are refused.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
@@ -49,6 +50,7 @@ pub struct SendRequest {
     pub fallback_channels: Option<Vec<Channel>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateRequest {
@@ -59,6 +61,7 @@ pub struct TemplateRequest {
 }
 
 /// The 202 answer; also what a repeated idempotent request gets back.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Acceptance {
     pub id: MessageId,

@@ -44,6 +44,7 @@ pub enum Admission {
     },
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderHealth {
     pub provider: Provider,

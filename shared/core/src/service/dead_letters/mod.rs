@@ -17,6 +17,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DlqFilter {
@@ -33,6 +34,7 @@ pub struct DlqFilter {
     pub tenant_id: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DlqStat {
     pub channel: Channel,
@@ -41,6 +43,7 @@ pub struct DlqStat {
     pub last_occurrence: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct RetryReport {
     pub requeued: u32,
@@ -284,6 +287,9 @@ impl DeadLetters {
         older_than_days: u32,
         tenant_filter: Option<&str>,
     ) -> Result<u32, HeraldError> {
+        if older_than_days > 3650 {
+            return Err(HeraldError::validation("older_than_days", "INVALID", "0 to 3650 days"));
+        }
         let now = self.clock.now();
         let cutoff =
             (now - Duration::days(older_than_days.into())).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);

@@ -39,6 +39,7 @@ impl AdminMessageQuery {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetryNowReport {
     /// Back-offs ended: the queue gives these messages to a sender now.

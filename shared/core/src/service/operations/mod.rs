@@ -38,6 +38,7 @@ pub struct Operations {
 }
 
 /// What a manual circuit override did.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CircuitChange {
     pub provider: Provider,
@@ -49,6 +50,7 @@ pub struct CircuitChange {
 }
 
 /// `GET /v1/admin/whatsapp/quota`: one tenant's daily WhatsApp quota.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct QuotaView {
     pub tenant_id: TenantId,

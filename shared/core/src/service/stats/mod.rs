@@ -22,6 +22,7 @@ pub struct Change {
     pub new: Option<Message>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct HeldCount {
     pub channel: Channel,

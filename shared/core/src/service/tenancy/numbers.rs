@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NumberRequest {
