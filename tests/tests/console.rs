@@ -262,3 +262,24 @@ async fn stats_and_held_counts_come_from_the_change_stream_without_scans() {
     app.wait_status(&t.live_key, &held_id, "sent", WAIT).await;
     held(0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_describes_itself_including_the_providers_webhooks() {
+    let app = spawn_app(&[]).await;
+    let r = reqwest::get(format!("{}/openapi.json", app.url)).await.unwrap();
+    assert_eq!(r.status(), 200, "no key needed");
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for (path, method) in [
+        ("/v1/messages", "post"),
+        ("/v1/admin/stats", "get"),
+        ("/v1/admin/circuits/{provider}/{account}/{action}", "post"),
+        ("/webhooks/twilio/status", "post"),
+        ("/webhooks/whatsapp", "get"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
+    }
+    let send = &doc["paths"]["/v1/messages"]["post"];
+    assert!(send["responses"]["402"].is_object() && send["requestBody"].is_object(), "{send}");
+    assert!(doc["components"]["schemas"]["SendRequest"]["properties"]["channel"].is_object());
+}

@@ -91,8 +91,50 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
-/// The document itself.
+/// The provider webhooks (CONTRACT §9), from the provider registry: each registered
+/// provider's paths, signed by the provider instead of a bearer key.
+fn webhook_paths(doc: &mut utoipa::openapi::OpenApi, app: &crate::AppState) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, SecurityRequirement};
+    let refused = ResponseBuilder::new()
+        .description("INVALID_SIGNATURE: missing, wrong or stale signature; nothing is written")
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .build();
+    for (provider, webhook) in app.providers.webhooks() {
+        for path in webhook.paths() {
+            let op = |summary: String| {
+                OperationBuilder::new()
+                    .tag("webhooks")
+                    .summary(Some(summary))
+                    .security(SecurityRequirement::default())
+                    .response("200", ResponseBuilder::new().description("Applied (each event once)").build())
+                    .response("400", ResponseBuilder::new().description("Malformed request").build())
+                    .response("401", refused.clone())
+                    .response(
+                        "403",
+                        ResponseBuilder::new().description("Handshake: the verify token does not match").build(),
+                    )
+                    .response("404", ResponseBuilder::new().description("Unknown provider path").build())
+                    .response("413", ResponseBuilder::new().description("Over 64 KiB").build())
+                    .build()
+            };
+            let summary =
+                format!("{} webhook, signed with the tenant's {} credentials", provider.as_str(), provider.as_str());
+            doc.paths.add_path_operation(*path, vec![HttpMethod::Post], op(summary));
+            if webhook.has_handshake() {
+                let summary = format!("{} subscription handshake (verify token)", provider.as_str());
+                doc.paths.add_path_operation(*path, vec![HttpMethod::Get], op(summary));
+            }
+        }
+    }
+}
+
+/// The document itself: the annotated routes plus the registered providers' webhooks.
 #[utoipa::path(get, path = "/openapi.json", security(()), responses((status = 200, description = "This OpenAPI 3.1 document", body = Object)))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json(
+    axum::extract::State(app): axum::extract::State<crate::AppState>,
+) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    webhook_paths(&mut doc, &app);
+    Json(doc)
 }

@@ -227,6 +227,8 @@ impl Linking {
             }
             report.details.push(json!({"phone_number": mask_phone(&st.phone_number), "status": st.status, "retry_count": st.retry_count, "can_retry": st.can_retry()}));
         }
+        // The runbook's "pending linkings > 10" (due ones; the batch caps the count).
+        crate::metrics::emit("linking_pending", f64::from(report.examined), &[]);
         crate::metrics::emit("linking_job_success", 1.0, &[]);
         Ok(report)
     }
