@@ -86,6 +86,7 @@ impl Modify for BearerAuth {
         system::audit, system::run_job, system::queues, system::provider_health, system::stats,
         operations::message, operations::messages, operations::retry_now, operations::circuit,
         operations::budget, operations::reset_budget, operations::whatsapp_quota,
+        voice::settings, voice::put_settings, voice::calls, voice::call,
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

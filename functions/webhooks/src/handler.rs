@@ -80,12 +80,20 @@ pub(crate) async fn handle(
         }
         verified.push((account, tenant));
     }
+    let mut call_answer = None;
     for (account, tenant) in &verified {
         for event in webhook.events(&req, account, tenant) {
+            if let ProviderEvent::Call { event } = event {
+                call_answer = Some(app.services.voice.handle(tenant, event).await?);
+                continue;
+            }
             apply(&app, provider, event).await?;
         }
     }
-    let reply = webhook.reply(&req);
+    let reply = match &call_answer {
+        Some(answer) => webhook.answer_call(&req, answer),
+        None => webhook.reply(&req),
+    };
     let took = started.elapsed().as_secs_f64() * 1000.0;
     herald_core::metrics::emit("webhook_processing_ms", took.round(), &[("provider", provider.as_str())]);
     Ok(match reply.content_type {
@@ -105,6 +113,7 @@ async fn apply(app: &AppState, provider: Provider, event: ProviderEvent) -> Resu
         ProviderEvent::Inbound { event_id, message } => {
             receipts.once(provider, &event_id, || receipts.handle_inbound(message)).await?;
         }
+        ProviderEvent::Call { .. } => {}
     }
     Ok(())
 }

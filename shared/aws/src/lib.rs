@@ -1,5 +1,6 @@
 //! Adapters from Herald's ports to AWS, through the real SDK clients only.
 pub mod dynamo;
+pub mod s3;
 pub mod secrets;
 pub mod sns;
 pub mod sqs;

@@ -21,6 +21,7 @@ pub mod service;
 pub mod stats;
 pub mod status;
 pub mod tenant;
+pub mod voice;
 
 pub use address::{Address, EmailAddress, E164};
 pub use channel::{Channel, Provider};

@@ -44,8 +44,18 @@ pub enum Account {
 /// One thing a provider told Herald, with the provider's id for it (deduplication).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProviderEvent {
-    Receipt { event_id: String, receipt: Receipt },
-    Inbound { event_id: String, message: InboundMessage },
+    Receipt {
+        event_id: String,
+        receipt: Receipt,
+    },
+    Inbound {
+        event_id: String,
+        message: InboundMessage,
+    },
+    /// A call event: Herald's answer to it is the webhook's reply (`Webhook::answer_call`).
+    Call {
+        event: herald_core::voice::CallEvent,
+    },
 }
 
 /// Why a webhook was refused (logged; never a secret or the signature itself).
@@ -75,6 +85,10 @@ pub trait Webhook: Send + Sync {
     /// The events the request carries for `account`, which belongs to `tenant`.
     fn events(&self, req: &WebhookRequest<'_>, account: &Account, tenant: &TenantId) -> Vec<ProviderEvent>;
     fn reply(&self, _req: &WebhookRequest<'_>) -> Reply {
+        Reply::default()
+    }
+    /// Renders Herald's answer to a call event (voice carriers).
+    fn answer_call(&self, _req: &WebhookRequest<'_>, _answer: &herald_core::voice::CallAnswer) -> Reply {
         Reply::default()
     }
     /// Whether the provider subscribes its webhooks with a handshake over GET (Meta's).

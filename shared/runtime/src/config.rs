@@ -34,6 +34,8 @@ pub struct Config {
     pub whatsapp_api_base: String,
     pub whatsapp_api_version: String,
     pub public_url: Option<String>,
+    /// The S3 bucket voicemail recordings are kept in (`HERALD_RECORDINGS_BUCKET`).
+    pub recordings_bucket: String,
     pub provider_timeout: Duration,
     /// herald-local: provision the emulator's resources, emulator-only conveniences.
     pub local: bool,
@@ -107,6 +109,7 @@ impl Config {
             whatsapp_api_base: or("WHATSAPP_API_BASE", "https://graph.facebook.com"),
             whatsapp_api_version: or("WHATSAPP_API_VERSION", "v23.0"),
             public_url: get("HERALD_PUBLIC_URL"),
+            recordings_bucket: or("HERALD_RECORDINGS_BUCKET", "herald-recordings"),
             provider_timeout: env.dur("HERALD_PROVIDER_TIMEOUT", "10s")?,
             local: env.flag("HERALD_LOCAL"),
             ses_assume_verified: env.flag("HERALD_SES_ASSUME_VERIFIED"),

@@ -3,6 +3,7 @@ pub mod config;
 
 pub use config::Config;
 
+use herald_aws::s3::S3Recordings;
 use herald_aws::SetupError;
 use herald_aws::{DynamoStore, SecretsManager, SqsQueues};
 use herald_core::cache::CachedConfig;
@@ -88,6 +89,7 @@ pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
         let ses = aws_sdk_sesv2::Client::new(&sdk);
         let _ = ses.create_configuration_set().configuration_set_name(set).send().await;
     }
+    recordings(cfg, &sdk).ensure_bucket().await?;
     if let Some(name) = &cfg.admin_key_secret {
         let sm = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
         if sm.get(name).await.map_err(|e| e.to_string())?.is_none() {
@@ -97,6 +99,12 @@ pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
         }
     }
     Ok(())
+}
+
+/// The recordings bucket (path-style addressing against an emulator's endpoint).
+fn recordings(cfg: &Config, sdk: &aws_config::SdkConfig) -> herald_aws::s3::S3Recordings {
+    let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(cfg.aws_endpoint_url.is_some()).build();
+    herald_aws::s3::S3Recordings::new(aws_sdk_s3::Client::from_conf(s3), &cfg.recordings_bucket)
 }
 
 pub async fn build(cfg: Config) -> Result<App, SetupError> {
@@ -130,7 +138,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let ses_send = herald_providers::ses::SesEmail::send_client(&sdk, cfg.provider_timeout);
     let registry = herald_providers::registry(http.clone(), ses_send, cfg.ses_configuration_set.clone());
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
-    let clients = (http, ses, cfg.allow_http_callbacks);
+    let clients = (http, ses, cfg.allow_http_callbacks, recordings(&cfg, &sdk));
     let adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
     let settings = settings(&cfg, admin_key);
     Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
@@ -182,6 +190,7 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
         linking_retry_delays: cfg.linking_retry_delays.clone(),
         linking_search_delays: cfg.linking_search_delays.clone(),
         ses_assume_verified: cfg.ses_assume_verified,
+        public_url: cfg.public_url.clone(),
     }
 }
 
@@ -192,7 +201,7 @@ fn adapters(
     store: &DynamoStore,
     queues: &SqsQueues,
     secrets: Arc<dyn SecretStore>,
-    (http, ses, allow_http_callbacks): (HttpProviders, aws_sdk_sesv2::Client, bool),
+    (http, ses, allow_http_callbacks, recordings): (HttpProviders, aws_sdk_sesv2::Client, bool, S3Recordings),
     registry: &Registry,
     (alerts, clock, config_ttl): (Arc<herald_aws::sns::SnsAlerts>, Arc<dyn Clock>, std::time::Duration),
 ) -> Adapters {
@@ -229,10 +238,13 @@ fn adapters(
         wa_index: db.clone(),
         breakers: db.clone(),
         linking: db.clone(),
-        telnyx_numbers: Arc::new(http),
+        telnyx_numbers: Arc::new(http.clone()),
+        voice_carrier: Arc::new(http),
+        recordings: Arc::new(recordings),
         alerts,
         identities: db.clone(),
-        stats: db,
+        stats: db.clone(),
+        voice: db,
         email_identities: Arc::new(herald_providers::ses::SesIdentities::new(ses)),
         clock,
     }

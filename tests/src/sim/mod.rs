@@ -4,6 +4,7 @@
 pub mod numbers;
 mod telnyx;
 mod twilio;
+mod twilio_voice;
 pub mod webhooks;
 mod whatsapp;
 
@@ -26,6 +27,8 @@ pub enum SimProvider {
     TelnyxNumbers,
     /// Twilio's IncomingPhoneNumbers API, kept apart from message sends.
     TwilioNumbers,
+    /// Twilio Voice's REST side: number webhook updates, recordings.
+    TwilioVoice,
     Whatsapp,
     /// The Graph API's phone number object (access checks), kept apart from message sends.
     WhatsappNumbers,
@@ -92,6 +95,10 @@ pub struct SimState {
     pub whatsapp_webhook: Option<(String, String)>,
     /// Provider message ids to hand out next, instead of random ones.
     pub next_ids: HashMap<SimProvider, VecDeque<String>>,
+    /// IncomingPhoneNumber sid → the webhook URLs set on it.
+    pub twilio_number_urls: HashMap<String, BTreeMap<String, String>>,
+    /// Recording sid → (account sid, audio) until deleted.
+    pub twilio_recordings: HashMap<String, (String, Vec<u8>)>,
 }
 
 #[derive(Clone)]
@@ -123,6 +130,11 @@ impl Simulator {
             .route("/v2/messaging_phone_numbers/{id}", axum::routing::patch(numbers::link_profile))
             .route("/v2/number_orders", post(numbers::order))
             .route("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json", get(twilio::incoming_numbers))
+            .route("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{file}", post(twilio_voice::update_number))
+            .route(
+                "/2010-04-01/Accounts/{sid}/Recordings/{file}",
+                get(twilio_voice::get_recording).delete(twilio_voice::delete_recording),
+            )
             .route("/{version}/{phone_number_id}/messages", post(whatsapp::send_message))
             .route("/{version}/{phone_number_id}", get(whatsapp::phone_number))
             .route("/_sim/requests", get(control_requests))
@@ -245,6 +257,21 @@ impl Simulator {
     }
 
     /// Puts a Twilio number in one account only (another tenant's number, say).
+    /// A voicemail recording Twilio holds for the account (until Herald deletes it).
+    pub fn twilio_recording(&self, sid: &str, recording_sid: &str, audio: &[u8]) {
+        self.state.lock().unwrap().twilio_recordings.insert(recording_sid.into(), (sid.into(), audio.to_vec()));
+    }
+
+    pub fn twilio_recording_exists(&self, recording_sid: &str) -> bool {
+        self.state.lock().unwrap().twilio_recordings.contains_key(recording_sid)
+    }
+
+    /// The webhook URLs set on a number (`VoiceUrl`, `SmsUrl`, `StatusCallback`, …).
+    pub fn twilio_number_urls(&self, e164: &str) -> BTreeMap<String, String> {
+        let pn = twilio_voice::pn_sid(e164);
+        self.state.lock().unwrap().twilio_number_urls.get(&pn).cloned().unwrap_or_default()
+    }
+
     pub fn twilio_number_in(&self, sid: &str, token: &str, e164: &str) {
         let mut st = self.state.lock().unwrap();
         st.twilio_accounts.insert(sid.into(), token.into());

@@ -161,11 +161,12 @@ pub async fn incoming_numbers(
     }
     let owner = sim.state.lock().unwrap().twilio_numbers.get(&wanted).cloned();
     let numbers: Vec<Value> = if !wanted.is_empty() && owner.is_none_or(|o| o == sid) {
-        let pn = format!("PN{:032x}", wanted.bytes().fold(0u128, |a, b| a.wrapping_mul(31).wrapping_add(b as u128)));
+        let pn = super::twilio_voice::pn_sid(&wanted);
+        let urls = sim.state.lock().unwrap().twilio_number_urls.get(&pn).cloned().unwrap_or_default();
         vec![json!({
             "account_sid": sid, "sid": pn, "phone_number": wanted, "friendly_name": wanted,
             "capabilities": {"sms": true, "mms": true, "voice": true}, "status": "in-use",
-            "sms_url": null, "voice_url": null, "status_callback": null,
+            "sms_url": urls.get("SmsUrl"), "voice_url": urls.get("VoiceUrl"), "status_callback": urls.get("StatusCallback"),
             "uri": format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{pn}.json")
         })]
     } else {

@@ -7,6 +7,7 @@ pub(crate) mod messages;
 pub(crate) mod operations;
 pub(crate) mod system;
 pub(crate) mod tenants;
+pub(crate) mod voice;
 
 use crate::AppState;
 use axum::routing::{get, post, put};
@@ -48,6 +49,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/tenants/{id}/budget/reset", post(operations::reset_budget))
         .route("/v1/admin/whatsapp/quota", get(operations::whatsapp_quota))
         .route("/v1/admin/stats", get(system::stats))
+        .route("/v1/voice", get(voice::settings).put(voice::put_settings))
+        .route("/v1/calls", get(voice::calls))
+        .route("/v1/calls/{call_sid}", get(voice::call))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))
         .route("/v1/system/health/providers", get(system::provider_health))

@@ -13,6 +13,9 @@
 //! | email identity claims | `EMAILDOM#domain` | `CLAIMS` | | | |
 //! | email identity | `EIDENT#tenant` | identity | | | |
 //! | WhatsApp number claim | `WAPNID#id` | `WA` | | | |
+//! | voice settings | `TEN#id` | `VOICE` | | | |
+//! | call | `CALL#sid` | `CALL` | `TCALL#tenant` / `created#sid` | | |
+//! | text-back cool-down | `VCOOL#tenant` | caller | | | |
 //! | outcome counters | `STATS#YYYYMMDDHH` | `tenant#channel` | | | |
 //! | held per reason | `STATS#HELD` | `channel` | | | |
 mod breakers;
@@ -23,6 +26,7 @@ mod linking;
 mod messages;
 mod stats;
 mod tenants;
+mod voice;
 
 use crate::SetupError;
 use aws_sdk_dynamodb::types::{

@@ -21,6 +21,7 @@ mod queue;
 mod secrets;
 mod stats;
 mod tenants;
+mod voice;
 mod whatsapp;
 
 pub use audit::{AuditEntry, AuditFilter, AuditLog};
@@ -43,6 +44,7 @@ pub use queue::{QueueDepth, QueueError, SendQueue};
 pub use secrets::SecretStore;
 pub use stats::StatsStore;
 pub use tenants::TenantStore;
+pub use voice::{RecordingStore, VoiceCarrier, VoiceStore};
 pub use whatsapp::{QuotaStore, WindowStore};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]

@@ -48,6 +48,12 @@ pub enum HeraldError {
 }
 
 impl HeraldError {
+    /// A decision about the request (refused, by a guard or by validation), as opposed to
+    /// a failure of Herald or its dependencies that a retry may cure.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, HeraldError::Unavailable(_) | HeraldError::Conflict(_))
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             HeraldError::Unauthenticated => "UNAUTHENTICATED",

@@ -14,7 +14,9 @@
 //! | `Controls`, `DoNotContact`, `Reading` | pause/resume and flags, the DNC list, reading and canceling messages |
 //! | `DeadLetters`, `Linking`, `Jobs`, `Recovery` | the DLQ, Telnyx number linking, scheduled jobs, stale recovery |
 //! | `Stats` | outcome counters and metrics from the message change stream; the stats and held views |
+//! | `Voice` | missed-call text-back: settings, call events (forward, text back, voicemail, transcription), the calls API |
 //! | `Operations` | the operator's console: circuit overrides, budget resets, quota view, any message, retry-now |
+mod adapters;
 mod caller;
 mod error;
 mod support;
@@ -37,6 +39,7 @@ pub mod receipts;
 pub mod sending;
 pub mod stats;
 pub mod tenancy;
+pub mod voice;
 
 pub use accepting::{Acceptance, SendRequest};
 pub use breakers::{BreakerSettings, ProviderHealth};
@@ -75,6 +78,8 @@ pub struct Settings {
     pub linking_search_delays: Vec<Duration>,
     /// Locally (emulator only): count an identity created at SES as verified.
     pub ses_assume_verified: bool,
+    /// Herald's public base URL (`HERALD_PUBLIC_URL`): registered numbers' webhooks point here.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -94,6 +99,7 @@ impl Default for Settings {
             linking_retry_delays: vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)],
             linking_search_delays: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
             ses_assume_verified: false,
+            public_url: None,
         }
     }
 }

@@ -16,48 +16,12 @@ use super::sending::{Sending, SendingSettings};
 use super::stats::Stats;
 use super::support::{Audit, Outbox};
 use super::tenancy::{Channels, Identities, Numbers, ProviderAccounts, Tenancy};
+use super::voice::Voice;
 use super::Settings;
 use crate::ports::*;
 use std::sync::Arc;
 
-/// The adapters of one deployment (DynamoDB, SQS, Secrets Manager, providers, …). Only
-/// `Services::wire` reads this; no service sees more than its own ports.
-pub struct Adapters {
-    pub tenants: Arc<dyn TenantStore>,
-    pub keys: Arc<dyn KeyStore>,
-    pub channels: Arc<dyn ChannelStore>,
-    pub numbers: Arc<dyn NumberStore>,
-    pub messages: Arc<dyn MessageStore>,
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    pub work: Arc<dyn WorkIndex>,
-    pub dead_letters: Arc<dyn DeadLetterIndex>,
-    pub queue: Arc<dyn SendQueue>,
-    pub callback_queue: Arc<dyn CallbackQueue>,
-    pub callback_sender: Arc<dyn CallbackSender>,
-    pub callback_targets: Arc<dyn CallbackTargets>,
-    pub secrets: Arc<dyn SecretStore>,
-    pub providers: Arc<dyn ProviderGateway>,
-    pub audit: Arc<dyn AuditLog>,
-    pub dnc: Arc<dyn DncStore>,
-    pub budgets: Arc<dyn BudgetStore>,
-    pub counters: Arc<dyn Counters>,
-    pub windows: Arc<dyn WindowStore>,
-    pub quotas: Arc<dyn QuotaStore>,
-    pub features: Arc<dyn FeatureStore>,
-    pub releases: Arc<dyn PendingReleases>,
-    pub events: Arc<dyn EventLog>,
-    pub inbound: Arc<dyn InboundStore>,
-    pub orphans: Arc<dyn OrphanStore>,
-    pub wa_index: Arc<dyn WhatsappIndex>,
-    pub breakers: Arc<dyn BreakerStore>,
-    pub linking: Arc<dyn LinkingStore>,
-    pub telnyx_numbers: Arc<dyn TelnyxNumbers>,
-    pub alerts: Arc<dyn Alerts>,
-    pub identities: Arc<dyn IdentityStore>,
-    pub email_identities: Arc<dyn EmailIdentities>,
-    pub stats: Arc<dyn StatsStore>,
-    pub clock: Arc<dyn Clock>,
-}
+pub use super::adapters::Adapters;
 
 /// Every use case, wired.
 #[derive(Clone)]
@@ -84,6 +48,7 @@ pub struct Services {
     pub jobs: Arc<Jobs>,
     pub operations: Arc<Operations>,
     pub stats: Arc<Stats>,
+    pub voice: Arc<Voice>,
     /// The queue view of `GET /v1/system/queues`.
     pub queue: Arc<dyn SendQueue>,
 }
@@ -314,12 +279,31 @@ impl Base {
     }
 }
 
+impl Base {
+    fn voice(&self, a: &Adapters, accepting: Arc<Accepting>) -> Voice {
+        Voice {
+            store: a.voice.clone(),
+            recordings: a.recordings.clone(),
+            carrier: a.voice_carrier.clone(),
+            features: a.features.clone(),
+            channels: a.channels.clone(),
+            secrets: a.secrets.clone(),
+            accepting,
+            tenants: a.tenants.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
 impl Services {
     pub fn wire(a: Adapters, s: Settings) -> Services {
         let base = Base::new(&a, &s);
         let breakers =
             Arc::new(Breakers::new(a.breakers.clone(), base.audit.clone(), base.clock.clone(), s.breaker.clone()));
         let receipts = Arc::new(base.receipts(&a, &s));
+        let accepting = Arc::new(base.accepting(&a, &s));
+        let voice = Arc::new(base.voice(&a, accepting.clone()));
         let linking = Arc::new(base.linking(&a, &s));
         let dead_letters = Arc::new(base.dead_letters(&a, &s));
         let (clock, audit, policy) = (base.clock.clone(), base.audit.clone(), base.policy.clone());
@@ -344,6 +328,8 @@ impl Services {
             linking: linking.clone(),
             audit: audit.clone(),
             clock: clock.clone(),
+            voice: voice.clone(),
+            public_url: s.public_url.clone(),
         };
         let reading = Reading {
             messages: a.messages.clone(),
@@ -353,7 +339,8 @@ impl Services {
         };
         Services {
             version: s.version.clone(),
-            accepting: Arc::new(base.accepting(&a, &s)),
+            voice,
+            accepting,
             sending: Arc::new(base.sending(&a, &s, breakers.clone(), receipts.clone())),
             jobs: Arc::new(base.jobs(&a, &s, receipts.clone(), linking.clone(), dead_letters.clone())),
             tenancy: Arc::new(base.tenancy(&a, &s)),

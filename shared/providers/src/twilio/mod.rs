@@ -4,6 +4,8 @@ mod errors;
 mod numbers;
 mod send;
 mod signature;
+mod voice;
+mod voice_api;
 mod webhook;
 
 pub use errors::{status, ROWS};

@@ -3,6 +3,7 @@
 //! tenant is the owner of `From` (status) or `To` (inbound).
 use super::errors::{status, ROWS};
 use super::signature::twilio_valid;
+use super::voice;
 use crate::webhook::{rejected, Account, ProviderEvent, Rejected, Reply, Webhook, WebhookRequest};
 use herald_core::errors::classify;
 use herald_core::inbound::{InboundMessage, Receipt};
@@ -26,11 +27,14 @@ impl Webhook for TwilioWebhook {
     }
 
     fn paths(&self) -> &'static [&'static str] {
-        &[STATUS, INBOUND]
+        &[STATUS, INBOUND, voice::VOICE, voice::DIAL, voice::RECORDING, voice::TRANSCRIPTION, voice::CALL_STATUS]
     }
 
     fn accounts(&self, req: &WebhookRequest<'_>) -> Result<Vec<Account>, Rejected> {
         let p: HashMap<String, String> = params(req)?.into_iter().collect();
+        if voice::PATHS.contains(&req.path) {
+            return Ok(vec![voice::account(req, &p)]);
+        }
         let field = if req.path == INBOUND { "To" } else { "From" };
         Ok(vec![Account::Number(p.get(field).cloned().unwrap_or_default())])
     }
@@ -53,6 +57,9 @@ impl Webhook for TwilioWebhook {
     fn events(&self, req: &WebhookRequest<'_>, _account: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
         let p: HashMap<String, String> = params(req).unwrap_or_default().into_iter().collect();
         let get = |a: &str, b: &str| p.get(a).or_else(|| p.get(b)).cloned().unwrap_or_default();
+        if voice::PATHS.contains(&req.path) {
+            return voice::events(req, &p);
+        }
         if req.path == INBOUND {
             let sid = get("MessageSid", "SmsMessageSid");
             let message = InboundMessage {
@@ -86,6 +93,11 @@ impl Webhook for TwilioWebhook {
             message_id: crate::webhook::query_message_id(req),
         };
         vec![ProviderEvent::Receipt { event_id: format!("{sid}:{raw}"), receipt }]
+    }
+
+    fn answer_call(&self, req: &WebhookRequest<'_>, answer: &herald_core::voice::CallAnswer) -> Reply {
+        let p: HashMap<String, String> = params(req).unwrap_or_default().into_iter().collect();
+        voice::twiml(req, &p, answer)
     }
 
     fn reply(&self, req: &WebhookRequest<'_>) -> Reply {

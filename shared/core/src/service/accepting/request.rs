@@ -50,6 +50,27 @@ pub struct SendRequest {
     pub fallback_channels: Option<Vec<Channel>>,
 }
 
+impl SendRequest {
+    /// An SMS with nothing but its defaults (fill in `to`, `from`, `body`).
+    pub fn sms_defaults() -> SendRequest {
+        SendRequest {
+            channel: Channel::Sms,
+            to: String::new(),
+            from: None,
+            body: None,
+            subject: None,
+            html: None,
+            template: None,
+            priority: None,
+            recipient_timezone: None,
+            send_at: None,
+            metadata: None,
+            callback_url: None,
+            fallback_channels: None,
+        }
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]

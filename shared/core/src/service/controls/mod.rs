@@ -98,6 +98,7 @@ impl Controls {
     pub async fn features(&self, caller: &Caller) -> Result<BTreeMap<String, bool>, HeraldError> {
         caller.require_admin()?;
         let mut all: BTreeMap<String, bool> = Channel::ALL.iter().map(|c| (feature_for(*c), true)).collect();
+        all.extend(super::voice::VOICE_FEATURES.iter().map(|f| (f.to_string(), true)));
         all.extend(self.features.features().await?);
         Ok(all)
     }
@@ -105,17 +106,18 @@ impl Controls {
     /// Channel kill flags. Re-enabling releases what the flag held.
     pub async fn set_feature(&self, caller: &Caller, name: &str, enabled: bool) -> Result<u32, HeraldError> {
         caller.require_admin()?;
-        let Some(channel) = Channel::ALL.into_iter().find(|c| feature_for(*c) == name) else {
-            let known = Channel::ALL.map(feature_for).join(", ");
+        let channel = Channel::ALL.into_iter().find(|c| feature_for(*c) == name);
+        if channel.is_none() && !super::voice::VOICE_FEATURES.contains(&name) {
+            let mut known: Vec<String> = Channel::ALL.map(feature_for).to_vec();
+            known.extend(super::voice::VOICE_FEATURES.iter().map(|f| f.to_string()));
+            let known = known.join(", ");
             return Err(HeraldError::validation("feature", "UNKNOWN_FEATURE", format!("known features: {known}")));
-        };
+        }
         self.features.set_feature(name, enabled).await?;
         self.policy.forget_features();
         self.audit.record(caller, None, "feature.set", json!({"feature": name, "enabled": enabled})).await;
         tracing::warn!(feature = name, enabled, "feature flag changed");
-        if !enabled {
-            return Ok(0);
-        }
+        let Some(channel) = channel.filter(|_| enabled) else { return Ok(0) };
         self.holds.release_or_defer(&hold_key_channel(HoldReason::ChannelDisabled, channel)).await
     }
 

@@ -36,6 +36,9 @@ pub struct Numbers {
     pub(crate) linking: Arc<Linking>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Points a Twilio number's voice and SMS webhooks at Herald when it is registered.
+    pub(crate) voice: Arc<crate::service::voice::Voice>,
+    pub(crate) public_url: Option<String>,
 }
 
 impl Numbers {
@@ -71,6 +74,10 @@ impl Numbers {
             }
         };
         self.prove_in_account(&tenant.id, req.provider, &e164).await?;
+        // The number's calls and messages come to Herald (CONTRACT §14) before it is claimed.
+        if let Some(base) = &self.public_url {
+            self.voice.point_number(&tenant.id, e164.as_str(), base).await?;
+        }
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
             phone_number: e164.to_string(),
@@ -84,9 +91,12 @@ impl Numbers {
             Err(StoreError::Conflict) => return Err(claimed()),
             Err(e) => return Err(e.into()),
         }
-        let detail = json!({"phone_number": e164.masked(), "provider": req.provider});
+        let pointed = self.public_url.is_some();
+        let detail = json!({"phone_number": e164.masked(), "provider": req.provider, "webhooks_pointed": pointed});
         self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
-        Ok(serde_json::to_value(&number).unwrap_or_default())
+        let mut v = serde_json::to_value(&number).unwrap_or_default();
+        v["webhooks_pointed"] = json!(pointed);
+        Ok(v)
     }
 
     /// The provider, asked with the tenant's own credentials, has the number in that account.

@@ -41,6 +41,10 @@ pub struct State {
     pub identity_claims: HashMap<EmailIdentity, TenantId>,
     pub identities: HashMap<(TenantId, EmailIdentity), IdentityRecord>,
     pub stats: crate::stats::Tally,
+    pub voice_settings: HashMap<TenantId, crate::voice::VoiceSettings>,
+    pub calls: HashMap<String, crate::voice::Call>,
+    pub cooldowns: HashMap<(TenantId, String), (String, DateTime<Utc>)>,
+    pub recordings: Vec<String>,
 }
 
 #[derive(Default)]

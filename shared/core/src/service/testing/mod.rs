@@ -4,6 +4,7 @@
 mod fakes;
 mod guards;
 mod memory;
+mod voice;
 
 pub use fakes::{FakeProvider, FakeQueue, FixedClock};
 pub use memory::Memory;
@@ -66,6 +67,9 @@ impl Harness {
             identities: mem.clone(),
             email_identities: provider.clone(),
             stats: mem.clone(),
+            voice: mem.clone(),
+            recordings: mem.clone(),
+            voice_carrier: mem.clone(),
             clock: clock.clone(),
         };
         let settings = Settings { admin_key: "admin".into(), ..Settings::default() };

@@ -1,0 +1,85 @@
+//! Voicemail recordings in S3: one private, encrypted bucket whose objects expire after 30
+//! days (the template declares it; herald-local creates it the same way in the emulator).
+use crate::SetupError;
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+};
+use aws_sdk_s3::Client;
+use herald_core::ports::{RecordingStore, StoreError, StoreResult};
+
+pub const RECORDING_DAYS: i32 = 30;
+
+#[derive(Clone)]
+pub struct S3Recordings {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Recordings {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self { client, bucket: bucket.into() }
+    }
+
+    /// Creates the bucket when missing: SSE, public access blocked, expiry after 30 days.
+    pub async fn ensure_bucket(&self) -> Result<(), SetupError> {
+        let err = |what: &str, e: &dyn std::fmt::Debug| SetupError(format!("{what} {}: {e:?}", self.bucket));
+        if self.client.head_bucket().bucket(&self.bucket).send().await.is_ok() {
+            return Ok(());
+        }
+        self.client.create_bucket().bucket(&self.bucket).send().await.map_err(|e| err("create bucket", &e))?;
+        let sse = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .map_err(|e| err("encryption", &e))?;
+        let rules = ServerSideEncryptionConfiguration::builder()
+            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build())
+            .build()
+            .map_err(|e| err("encryption", &e))?;
+        let put = self.client.put_bucket_encryption().bucket(&self.bucket);
+        put.server_side_encryption_configuration(rules).send().await.map_err(|e| err("encryption", &e))?;
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .block_public_policy(true)
+            .ignore_public_acls(true)
+            .restrict_public_buckets(true)
+            .build();
+        let put = self.client.put_public_access_block().bucket(&self.bucket);
+        put.public_access_block_configuration(block).send().await.map_err(|e| err("public access block", &e))?;
+        let rule = LifecycleRule::builder()
+            .id("expire-recordings")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("recordings/").build())
+            .expiration(LifecycleExpiration::builder().days(RECORDING_DAYS).build())
+            .build()
+            .map_err(|e| err("lifecycle", &e))?;
+        let lifecycle =
+            BucketLifecycleConfiguration::builder().rules(rule).build().map_err(|e| err("lifecycle", &e))?;
+        let put = self.client.put_bucket_lifecycle_configuration().bucket(&self.bucket);
+        put.lifecycle_configuration(lifecycle).send().await.map_err(|e| err("lifecycle", &e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RecordingStore for S3Recordings {
+    async fn put_recording(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> StoreResult<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "s3 put failed");
+                StoreError::Unavailable(format!("s3 put: {e}"))
+            })?;
+        Ok(())
+    }
+}

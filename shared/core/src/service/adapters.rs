@@ -1,0 +1,45 @@
+//! What `Services::wire` is built from.
+use crate::ports::*;
+use std::sync::Arc;
+
+/// The adapters of one deployment (DynamoDB, SQS, Secrets Manager, providers, …). Only
+/// `Services::wire` reads this; no service sees more than its own ports.
+pub struct Adapters {
+    pub tenants: Arc<dyn TenantStore>,
+    pub keys: Arc<dyn KeyStore>,
+    pub channels: Arc<dyn ChannelStore>,
+    pub numbers: Arc<dyn NumberStore>,
+    pub messages: Arc<dyn MessageStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    pub work: Arc<dyn WorkIndex>,
+    pub dead_letters: Arc<dyn DeadLetterIndex>,
+    pub queue: Arc<dyn SendQueue>,
+    pub callback_queue: Arc<dyn CallbackQueue>,
+    pub callback_sender: Arc<dyn CallbackSender>,
+    pub callback_targets: Arc<dyn CallbackTargets>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub providers: Arc<dyn ProviderGateway>,
+    pub audit: Arc<dyn AuditLog>,
+    pub dnc: Arc<dyn DncStore>,
+    pub budgets: Arc<dyn BudgetStore>,
+    pub counters: Arc<dyn Counters>,
+    pub windows: Arc<dyn WindowStore>,
+    pub quotas: Arc<dyn QuotaStore>,
+    pub features: Arc<dyn FeatureStore>,
+    pub releases: Arc<dyn PendingReleases>,
+    pub events: Arc<dyn EventLog>,
+    pub inbound: Arc<dyn InboundStore>,
+    pub orphans: Arc<dyn OrphanStore>,
+    pub wa_index: Arc<dyn WhatsappIndex>,
+    pub breakers: Arc<dyn BreakerStore>,
+    pub linking: Arc<dyn LinkingStore>,
+    pub telnyx_numbers: Arc<dyn TelnyxNumbers>,
+    pub alerts: Arc<dyn Alerts>,
+    pub identities: Arc<dyn IdentityStore>,
+    pub email_identities: Arc<dyn EmailIdentities>,
+    pub stats: Arc<dyn StatsStore>,
+    pub voice: Arc<dyn VoiceStore>,
+    pub recordings: Arc<dyn RecordingStore>,
+    pub voice_carrier: Arc<dyn VoiceCarrier>,
+    pub clock: Arc<dyn Clock>,
+}

@@ -1,0 +1,148 @@
+//! Voice for the missed-call business (CONTRACT §14): a tenant's call settings, the call
+//! record and its outcome, the events a carrier reports about a call, and what Herald
+//! answers (rendered by the carrier's module: TwiML for Twilio).
+use crate::address::E164;
+use crate::{MessageId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `PUT /v1/voice`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoiceSettings {
+    /// Where incoming calls ring (E.164).
+    pub forward_to: String,
+    /// Seconds the forward rings before the call counts as missed (5 to 60).
+    pub ring_seconds: u32,
+    pub greeting: String,
+    pub missed_call_text: String,
+    pub record_voicemail: bool,
+    pub transcribe: bool,
+    pub text_back: bool,
+    /// At most one text-back per caller this often (`24h`).
+    pub text_back_cooldown: String,
+    /// Receives `call.missed`, `call.voicemail`, `call.transcribed` (signed like message callbacks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallOutcome {
+    Answered,
+    Missed,
+    Voicemail,
+    Rejected,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    pub s3_key: String,
+    pub duration_s: u32,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcription {
+    /// `pending`, `completed` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// One call to a tenant's number, as `GET /v1/calls/{call_sid}` shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub call_sid: String,
+    pub tenant_id: TenantId,
+    pub from: String,
+    pub to: String,
+    /// The carrier's last call status (`ringing`, `in-progress`, `completed`, `no-answer`, …).
+    pub status: String,
+    pub outcome: Option<CallOutcome>,
+    pub text_back_message_id: Option<MessageId>,
+    /// Why no text-back went out (cool-down, flag off, refused by a guard with its code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_back_skipped: Option<String>,
+    pub recording: Option<Recording>,
+    pub transcription: Option<Transcription>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// What a carrier reports about a call (parsed by its module from its webhook).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    Incoming {
+        call_sid: String,
+        from: String,
+        to: String,
+    },
+    /// The forward ended: `completed` (answered), `no-answer`, `busy`, `failed`, `canceled`.
+    DialStatus {
+        call_sid: String,
+        from: String,
+        to: String,
+        dial_status: String,
+    },
+    /// A voicemail recording is ready at the carrier.
+    Recording {
+        call_sid: String,
+        recording_sid: String,
+        media_url: String,
+        duration_s: u32,
+        status: String,
+    },
+    Transcription {
+        call_sid: String,
+        status: String,
+        text: Option<String>,
+    },
+    /// The carrier's call status callback (`completed`, `busy`, `failed`, `no-answer`, `canceled`).
+    Status {
+        call_sid: String,
+        status: String,
+    },
+}
+
+impl CallEvent {
+    pub fn call_sid(&self) -> &str {
+        match self {
+            CallEvent::Incoming { call_sid, .. }
+            | CallEvent::DialStatus { call_sid, .. }
+            | CallEvent::Recording { call_sid, .. }
+            | CallEvent::Transcription { call_sid, .. }
+            | CallEvent::Status { call_sid, .. } => call_sid,
+        }
+    }
+}
+
+/// Herald's answer to a call event; the carrier's module renders it (TwiML).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallAnswer {
+    Reject,
+    /// Ring `to` for `timeout` seconds; the carrier reports the outcome to the dial-status path.
+    Forward {
+        to: E164,
+        timeout: u32,
+    },
+    Hangup,
+    /// Say the greeting and record; transcribed when asked.
+    Voicemail {
+        greeting: String,
+        transcribe: bool,
+        max_seconds: u32,
+    },
+    /// Nothing to say (status callbacks).
+    Empty,
+}
+
+/// Whether a dial status means nobody answered.
+pub fn is_missed(dial_status: &str) -> bool {
+    matches!(dial_status, "no-answer" | "busy" | "failed" | "canceled")
+}

@@ -1,0 +1,118 @@
+//! Twilio's REST side of voice: point a number's webhooks at Herald
+//! (`POST …/IncomingPhoneNumbers/{PN…}.json`), fetch a recording with the account's
+//! credentials and delete it at Twilio once Herald keeps it (`DELETE …/Recordings/{RE…}.json`).
+use super::errors::ROWS;
+use super::voice::{CALL_STATUS, VOICE};
+use crate::common::{answer, failure, missing, transport, unreadable};
+use crate::HttpProviders;
+use async_trait::async_trait;
+use herald_core::ports::VoiceCarrier;
+use herald_core::tenant::{ChannelSecrets, TwilioCredentials};
+use herald_core::{Provider, ProviderFailure};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Listed {
+    sid: String,
+    phone_number: String,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    incoming_phone_numbers: Vec<Listed>,
+}
+
+fn creds(secrets: &ChannelSecrets) -> Result<&TwilioCredentials, ProviderFailure> {
+    secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))
+}
+
+fn refused(what: &str, status: reqwest::StatusCode, retry_after: Option<std::time::Duration>) -> ProviderFailure {
+    let message = format!("{what}: HTTP {status}");
+    failure(Provider::Twilio, ROWS, Some(status.as_u16()), None, message, retry_after)
+}
+
+impl HttpProviders {
+    fn account_url(&self, c: &TwilioCredentials, rest: &str) -> String {
+        let base = self.endpoints().twilio_base.trim_end_matches('/');
+        format!("{base}/2010-04-01/Accounts/{}/{rest}", c.account_sid)
+    }
+
+    async fn number_sid(&self, c: &TwilioCredentials, number: &str) -> Result<String, ProviderFailure> {
+        let url = self.account_url(c, "IncomingPhoneNumbers.json");
+        let req =
+            self.http().get(url).basic_auth(&c.account_sid, Some(&c.auth_token)).query(&[("PhoneNumber", number)]);
+        let a = answer(Provider::Twilio, req.send().await).await?;
+        if !a.status.is_success() {
+            return Err(refused("incoming phone numbers", a.status, a.retry_after));
+        }
+        let page: Page = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Twilio, a.status))?;
+        let found = page.incoming_phone_numbers.into_iter().find(|n| n.phone_number == number);
+        found.map(|n| n.sid).ok_or_else(|| refused("number not in the account", reqwest::StatusCode::NOT_FOUND, None))
+    }
+}
+
+#[async_trait]
+impl VoiceCarrier for HttpProviders {
+    async fn point_number(&self, secrets: &ChannelSecrets, number: &str, base: &str) -> Result<(), ProviderFailure> {
+        let c = creds(secrets)?;
+        let sid = self.number_sid(c, number).await?;
+        let base = base.trim_end_matches('/');
+        let form = [
+            ("VoiceUrl", format!("{base}{VOICE}")),
+            ("VoiceMethod", "POST".into()),
+            ("StatusCallback", format!("{base}{CALL_STATUS}")),
+            ("StatusCallbackMethod", "POST".into()),
+            ("SmsUrl", format!("{base}/webhooks/twilio/inbound")),
+            ("SmsMethod", "POST".into()),
+        ];
+        let url = self.account_url(c, &format!("IncomingPhoneNumbers/{sid}.json"));
+        let req = self.http().post(url).basic_auth(&c.account_sid, Some(&c.auth_token)).form(&form);
+        let a = answer(Provider::Twilio, req.send().await).await?;
+        if !a.status.is_success() {
+            return Err(refused("update incoming phone number", a.status, a.retry_after));
+        }
+        Ok(())
+    }
+
+    async fn fetch_recording(
+        &self,
+        secrets: &ChannelSecrets,
+        media_url: &str,
+    ) -> Result<(Vec<u8>, String), ProviderFailure> {
+        let c = creds(secrets)?;
+        // The account's credentials go to Twilio's API only, never to another host a
+        // callback names.
+        let base = self.endpoints().twilio_base.trim_end_matches('/');
+        if !media_url.starts_with(&format!("{base}/")) {
+            return Err(refused("recording URL outside the Twilio API", reqwest::StatusCode::BAD_REQUEST, None));
+        }
+        let res = self
+            .http()
+            .get(media_url)
+            .basic_auth(&c.account_sid, Some(&c.auth_token))
+            .send()
+            .await
+            .map_err(|e| transport(Provider::Twilio, e))?;
+        if !res.status().is_success() {
+            return Err(refused("recording", res.status(), None));
+        }
+        let content_type =
+            res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("audio/mpeg").to_string();
+        let bytes = res.bytes().await.map_err(|e| transport(Provider::Twilio, e))?;
+        Ok((bytes.to_vec(), content_type))
+    }
+
+    async fn delete_recording(&self, secrets: &ChannelSecrets, recording_sid: &str) -> Result<(), ProviderFailure> {
+        let c = creds(secrets)?;
+        let url = self.account_url(c, &format!("Recordings/{recording_sid}.json"));
+        let a = answer(
+            Provider::Twilio,
+            self.http().delete(url).basic_auth(&c.account_sid, Some(&c.auth_token)).send().await,
+        )
+        .await?;
+        if !a.status.is_success() && a.status != reqwest::StatusCode::NOT_FOUND {
+            return Err(refused("delete recording", a.status, a.retry_after));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! Issue 13: voice for the missed-call business through Twilio's signed webhooks, against
+//! moto (calls in DynamoDB, recordings in S3) and the simulator (texts, recordings, numbers).
+use herald_tests::sim::webhooks as wh;
+use herald_tests::sim::{SimProvider, TWILIO_SID, TWILIO_TOKEN};
+use herald_tests::{eventually, spawn_app, TestApp, TestTenant};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(40);
+const OURS: &str = "+14155550001";
+const CELL: &str = "+14155550199";
+
+async fn voice_tenant(app: &TestApp) -> TestTenant {
+    let t = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, OURS).await;
+    let settings = json!({"forward_to": "(415) 555-0199", "ring_seconds": 20, "greeting": "Sorry we missed you, leave a message",
+        "missed_call_text": "Sorry we missed your call - we'll call you right back", "record_voicemail": true,
+        "transcribe": true, "text_back": true, "text_back_cooldown": "24h"});
+    let r = app.put("/v1/voice", &t.live_key, settings).await;
+    assert_eq!((r.status.as_u16(), r.body["forward_to"].as_str()), (200, Some(CELL)), "{}", r.body);
+    t
+}
+
+/// A signed voice webhook; (status, TwiML).
+async fn post(app: &TestApp, path: &str, params: &[(&str, &str)]) -> (u16, String) {
+    let r = wh::twilio(&app.url, path, params, Some(TWILIO_TOKEN)).await;
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn incoming(app: &TestApp, sid: &str, from: &str) -> (u16, String) {
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", sid),
+        ("From", from),
+        ("To", OURS),
+        ("CallStatus", "ringing"),
+        ("Direction", "inbound"),
+    ];
+    post(app, "/webhooks/twilio/voice", &p).await
+}
+
+async fn dial_status(app: &TestApp, sid: &str, from: &str, status: &str) -> (u16, String) {
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", sid),
+        ("From", from),
+        ("To", OURS),
+        ("DialCallStatus", status),
+        ("CallStatus", "in-progress"),
+    ];
+    post(app, "/webhooks/twilio/voice/dial-status", &p).await
+}
+
+fn texts_to(app: &TestApp, to: &str) -> usize {
+    app.sim.requests_to(SimProvider::Twilio, to).iter().filter(|r| r.status == 201).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_call_is_texted_back_once_and_an_answered_call_never() {
+    let app = spawn_app(&[]).await;
+    let t = voice_tenant(&app).await;
+    let caller = "+14155550123";
+    let (status, twiml) = incoming(&app, "CA0001", caller).await;
+    assert_eq!(status, 200);
+    let dial = format!(
+        r#"<Dial timeout="20" action="{}/webhooks/twilio/voice/dial-status" method="POST">{CELL}</Dial>"#,
+        app.url
+    );
+    assert!(twiml.contains(&dial), "{twiml}");
+
+    let (status, twiml) = dial_status(&app, "CA0001", caller, "no-answer").await;
+    assert_eq!(status, 200);
+    assert!(twiml.contains("<Say>Sorry we missed you, leave a message</Say><Record "), "{twiml}");
+    assert!(
+        twiml.contains(r#"transcribe="true""#) && twiml.contains("/webhooks/twilio/voice/recording?to=%2B14155550001"),
+        "{twiml}"
+    );
+    eventually(WAIT, "the text-back reached Twilio", || async { (texts_to(&app, caller) == 1).then_some(()) }).await;
+    let sent = &app.sim.requests_to(SimProvider::Twilio, caller)[0];
+    assert_eq!(
+        (sent.form["From"].as_str(), sent.form["Body"].as_str()),
+        (OURS, "Sorry we missed your call - we'll call you right back")
+    );
+    // Twilio repeats the webhook: the same answer, no second text.
+    let (_, again) = dial_status(&app, "CA0001", caller, "no-answer").await;
+    assert!(again.contains("<Record "), "{again}");
+    // A second missed call within the cool-down: no text.
+    incoming(&app, "CA0002", caller).await;
+    dial_status(&app, "CA0002", caller, "busy").await;
+    // Answered: hang up, nothing sent.
+    incoming(&app, "CA0003", "+14155550124").await;
+    let (_, answered) = dial_status(&app, "CA0003", "+14155550124", "completed").await;
+    assert!(answered.contains("<Hangup/>") && !answered.contains("<Record"), "{answered}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!((texts_to(&app, caller), texts_to(&app, "+14155550124")), (1, 0));
+
+    let call = app.get("/v1/calls/CA0001", &t.live_key).await;
+    assert_eq!(
+        (call.body["outcome"].as_str(), call.body["from"].as_str()),
+        (Some("missed"), Some(caller)),
+        "{}",
+        call.body
+    );
+    let text_id = call.body["text_back_message_id"].as_str().unwrap();
+    assert_eq!(app.message(&t.live_key, text_id).await["to"], caller);
+    let second = app.get("/v1/calls/CA0002", &t.live_key).await;
+    assert_eq!(
+        (second.body["text_back_message_id"].is_null(), second.body["text_back_skipped"].as_str()),
+        (true, Some("cool-down"))
+    );
+    assert_eq!(app.get("/v1/calls/CA0003", &t.live_key).await.body["outcome"], "answered");
+    let list = app.get("/v1/calls", &t.live_key).await;
+    assert_eq!(list.body["calls"].as_array().map(Vec::len), Some(3), "{}", list.body);
+    let other = app.create_tenant(json!({})).await;
+    assert_eq!(app.get("/v1/calls/CA0001", &other.live_key).await.status, 404, "another tenant's call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voicemail_lands_in_s3_is_deleted_at_twilio_and_its_transcription_shows() {
+    let app = spawn_app(&[]).await;
+    let t = voice_tenant(&app).await;
+    let caller = "+14155550125";
+    incoming(&app, "CA0101", caller).await;
+    dial_status(&app, "CA0101", caller, "no-answer").await;
+    let audio = b"ID3\x04\x00fake mp3 frames".to_vec();
+    app.sim.twilio_recording(TWILIO_SID, "RE0101", &audio);
+    let url = format!("{}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE0101", app.sim.url());
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", "CA0101"),
+        ("RecordingSid", "RE0101"),
+        ("RecordingUrl", url.as_str()),
+        ("RecordingStatus", "completed"),
+        ("RecordingDuration", "7"),
+    ];
+    let (status, _) = post(&app, "/webhooks/twilio/voice/recording?to=%2B14155550001", &p).await;
+    assert_eq!(status, 200);
+    assert!(!app.sim.twilio_recording_exists("RE0101"), "deleted at Twilio once Herald keeps it");
+    let call = app.get("/v1/calls/CA0101", &t.live_key).await.body;
+    assert_eq!(
+        (call["outcome"].as_str(), call["recording"]["duration_s"].as_u64()),
+        (Some("voicemail"), Some(7)),
+        "{call}"
+    );
+    assert_eq!(call["transcription"]["status"], "pending");
+    let key = call["recording"]["s3_key"].as_str().unwrap();
+    assert_eq!(key, format!("recordings/{}/CA0101/RE0101.mp3", t.id));
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&herald_runtime::sdk_config(&app.running.app.config).await)
+            .force_path_style(true)
+            .build(),
+    );
+    let object =
+        s3.get_object().bucket(&app.running.app.config.recordings_bucket).key(key).send().await.expect("in S3");
+    assert_eq!(object.body.collect().await.unwrap().into_bytes().to_vec(), audio);
+
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", "CA0101"),
+        ("TranscriptionSid", "TR0101"),
+        ("TranscriptionStatus", "completed"),
+        ("TranscriptionText", "Hi, please call me back about the quote"),
+    ];
+    assert_eq!(post(&app, "/webhooks/twilio/voice/transcription?to=%2B14155550001", &p).await.0, 200);
+    let call = app.get("/v1/calls/CA0101", &t.live_key).await.body;
+    assert_eq!(
+        call["transcription"],
+        json!({"status": "completed", "text": "Hi, please call me back about the quote"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_can_be_turned_off_unsigned_webhooks_are_refused_and_dnc_callers_are_never_texted() {
+    let app = spawn_app(&[]).await;
+    let t = voice_tenant(&app).await;
+    // Unsigned: 401, nothing recorded.
+    let p = [("AccountSid", TWILIO_SID), ("CallSid", "CA0201"), ("From", "+14155550126"), ("To", OURS)];
+    let r = wh::twilio(&app.url, "/webhooks/twilio/voice", &p, None).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/voice", &p, Some("forged")).await.status(), 401);
+    assert_eq!(app.get("/v1/calls/CA0201", &t.live_key).await.status, 404, "nothing recorded");
+
+    // A caller on the DNC list is still forwarded, never texted.
+    assert_eq!(app.put("/v1/dnc/+14155550127", &t.live_key, json!({"reason": "asked"})).await.status, 200);
+    let (_, twiml) = incoming(&app, "CA0202", "+14155550127").await;
+    assert!(twiml.contains("<Dial "), "{twiml}");
+    dial_status(&app, "CA0202", "+14155550127", "no-answer").await;
+    let call: Value = app.get("/v1/calls/CA0202", &t.live_key).await.body;
+    assert_eq!(call["text_back_skipped"], "refused: RECIPIENT_OPTED_OUT", "{call}");
+    assert_eq!(texts_to(&app, "+14155550127"), 0);
+
+    let r =
+        app.patch("/v1/admin/features", &app.admin_key, json!({"feature": "incoming_calls", "enabled": false})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, twiml) = incoming(&app, "CA0203", "+14155550128").await;
+    assert_eq!(status, 200);
+    assert!(twiml.ends_with("<Response><Reject/></Response>"), "{twiml}");
+    assert_eq!(app.get("/v1/calls/CA0203", &t.live_key).await.body["outcome"], "rejected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_a_twilio_number_points_its_voice_and_sms_urls_at_herald() {
+    let app = spawn_app(&[("HERALD_PUBLIC_URL", "https://herald.example")]).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, OURS).await;
+    let urls = app.sim.twilio_number_urls(OURS);
+    assert_eq!(urls.get("VoiceUrl").map(String::as_str), Some("https://herald.example/webhooks/twilio/voice"));
+    assert_eq!(urls.get("SmsUrl").map(String::as_str), Some("https://herald.example/webhooks/twilio/inbound"));
+    assert_eq!(
+        urls.get("StatusCallback").map(String::as_str),
+        Some("https://herald.example/webhooks/twilio/voice/status")
+    );
+    let update = app.sim.requests(SimProvider::TwilioVoice);
+    assert!(
+        update[0].auth.as_deref().is_some_and(|a| a.starts_with(&format!("basic:{TWILIO_SID}:"))),
+        "with the tenant's credentials"
+    );
+}
