@@ -151,6 +151,7 @@ async fn every_function_can_do_its_work_and_nothing_more() {
         SqsQueues::ensure(aws_sdk_sqs::Client::new(&admin_sdk), "herald", Duration::from_secs(30), 1000).await.unwrap();
     let sns = aws_sdk_sns::Client::new(&admin_sdk);
     let topic = herald_aws::sns::SnsAlerts::ensure_topic(&sns, "herald-alerts").await.unwrap();
+    recordings(&admin_sdk).ensure_bucket().await.unwrap();
     let ses = aws_sdk_sesv2::Client::new(&admin_sdk);
     ses.create_email_identity().email_identity("grace.example").send().await.unwrap();
     let result = std::panic::AssertUnwindSafe(async {
@@ -185,10 +186,11 @@ async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues:
     api.queues.retry_later(Channel::Sms, &got[0].receipt_handle, Duration::ZERO).await.expect("api releases back-offs");
     assert!(sms.secrets.get("herald/tenants/t1/channels/sms").await.is_ok(), "reads credentials");
     let cb = herald_core::inbound::CallbackJob {
-        message_id: MessageId::generate(),
+        message_id: Some(MessageId::generate()),
         tenant_id: TenantId::generate(),
         status: herald_core::Status::Sent,
         at: chrono::Utc::now(),
+        call: None,
     };
     assert!(sms.queues.enqueue_callback(&cb).await.is_ok(), "queues status callbacks");
     assert!(
@@ -199,6 +201,7 @@ async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues:
     check_other_senders(url, keys, queues).await;
 
     let webhooks = stack(url, &keys["WebhooksFunction"], queues).await;
+    check_recordings(url, keys).await;
     assert!(webhooks.queues.enqueue(&job(Channel::Sms), "g", "d3").await.is_ok(), "replies go through the queue");
     assert!(webhooks.queues.receive(Channel::Sms, 1, Duration::ZERO).await.is_err());
 
@@ -223,6 +226,25 @@ async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues:
     );
     assert!(jobs.secrets.put("herald/tenants/t1/channels/sms", "{}").await.is_err(), "jobs never writes credentials");
     check_stats(url, keys, queues).await;
+}
+
+fn recordings(sdk: &aws_config::SdkConfig) -> herald_aws::s3::S3Recordings {
+    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
+    herald_aws::s3::S3Recordings::new(aws_sdk_s3::Client::from_conf(conf), "herald-recordings")
+}
+
+/// Only the webhooks function stores voicemail recordings (S3 is the one service moto checks
+/// resources for: the statement names the bucket's recordings/ prefix).
+async fn check_recordings(url: &str, keys: &BTreeMap<String, (String, String)>) {
+    use herald_core::ports::RecordingStore;
+    let webhooks = recordings(&sdk(url, &keys["WebhooksFunction"].0, &keys["WebhooksFunction"].1).await);
+    let put = webhooks.put_recording("recordings/ten_x/CA1/RE1.mp3", b"ID3".to_vec(), "audio/mpeg").await;
+    assert!(put.is_ok(), "webhooks stores recordings: {put:?}");
+    for f in ["ApiFunction", "SmsSenderFunction", "JobsFunction", "StatsFunction"] {
+        let other = recordings(&sdk(url, &keys[f].0, &keys[f].1).await);
+        let put = other.put_recording("recordings/ten_x/CA1/RE2.mp3", b"ID3".to_vec(), "audio/mpeg").await;
+        assert!(put.is_err(), "{f} never writes recordings");
+    }
 }
 
 /// The stats function reads the table's stream and adds to its counters; nothing else.

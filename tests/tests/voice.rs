@@ -169,6 +169,70 @@ async fn a_voicemail_lands_in_s3_is_deleted_at_twilio_and_its_transcription_show
     );
 }
 
+/// A tenant endpoint that records what it receives.
+async fn hook() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let router = axum::Router::new().route(
+        "/calls",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let s = s.clone();
+            async move {
+                let sig = headers.get("herald-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                s.lock().unwrap().push((sig, serde_json::from_str(&body).unwrap_or(Value::Null)));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/calls", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenant_is_told_of_missed_calls_voicemails_and_transcriptions_signed() {
+    let app = spawn_app(&[]).await;
+    let t = voice_tenant(&app).await;
+    let (url, seen) = hook().await;
+    let mut settings = app.get("/v1/voice", &t.live_key).await.body;
+    settings["callback_url"] = json!(url);
+    assert_eq!(app.put("/v1/voice", &t.live_key, settings).await.status, 200);
+    let caller = "+14155550131";
+    incoming(&app, "CA0301", caller).await;
+    dial_status(&app, "CA0301", caller, "no-answer").await;
+    app.sim.twilio_recording(TWILIO_SID, "RE0301", b"ID3 audio");
+    let media = format!("{}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE0301", app.sim.url());
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", "CA0301"),
+        ("RecordingSid", "RE0301"),
+        ("RecordingUrl", media.as_str()),
+        ("RecordingStatus", "completed"),
+        ("RecordingDuration", "3"),
+    ];
+    post(&app, "/webhooks/twilio/voice/recording?to=%2B14155550001", &p).await;
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", "CA0301"),
+        ("TranscriptionStatus", "completed"),
+        ("TranscriptionText", "call me"),
+    ];
+    post(&app, "/webhooks/twilio/voice/transcription?to=%2B14155550001", &p).await;
+    let events = eventually(WAIT, "three call callbacks", || async {
+        let got = seen.lock().unwrap().clone();
+        (got.len() >= 3).then_some(got)
+    })
+    .await;
+    let types: Vec<&str> = events.iter().map(|(_, b)| b["type"].as_str().unwrap()).collect();
+    for kind in ["call.missed", "call.voicemail", "call.transcribed"] {
+        assert!(types.contains(&kind), "{types:?}");
+    }
+    assert!(events.iter().all(|(sig, b)| sig.starts_with("t=") && b["call_sid"] == "CA0301"));
+    let transcribed = events.iter().find(|(_, b)| b["type"] == "call.transcribed").unwrap();
+    assert_eq!(transcribed.1["transcription"]["text"], "call me");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_can_be_turned_off_unsigned_webhooks_are_refused_and_dnc_callers_are_never_texted() {
     let app = spawn_app(&[]).await;

@@ -234,7 +234,7 @@ pub mod callbacks {
                 tracing::error!("unreadable callback record");
                 return None;
             };
-            let span = tracing::info_span!("callback", message_id = %job.message_id, tenant_id = %job.tenant_id);
+            let span = tracing::info_span!("callback", message_id = job.message_id.as_ref().map(|m| m.as_str()), call_sid = job.call.as_ref().map(|c| c.call_sid.as_str()), tenant_id = %job.tenant_id);
             let delivered = tracing::Instrument::instrument(callbacks.handle(&job, &receipt, count), span).await;
             (!delivered).then(|| record.message_id.clone().unwrap_or_default())
         }

@@ -47,6 +47,12 @@ mod tests {
     fn sample_events_parse() {
         let req = lambda_http::request::from_str(include_str!("../../../events/webhook-twilio-status.json")).unwrap();
         assert_eq!(req.uri().path(), "/webhooks/twilio/status");
+        for (file, path) in [
+            (include_str!("../../../events/webhook-twilio-voice.json"), "/webhooks/twilio/voice"),
+            (include_str!("../../../events/webhook-twilio-dial-status.json"), "/webhooks/twilio/voice/dial-status"),
+        ] {
+            assert_eq!(lambda_http::request::from_str(file).unwrap().uri().path(), path);
+        }
         let sns: aws_lambda_events::event::sns::SnsEvent =
             serde_json::from_str(include_str!("../../../events/sns-ses-bounce.json")).unwrap();
         let ses: serde_json::Value = serde_json::from_str(&sns.records[0].sns.message).unwrap();

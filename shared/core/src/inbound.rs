@@ -104,13 +104,24 @@ pub fn keyword(body: &str) -> Option<(Keyword, String)> {
     Some((kind, word))
 }
 
-/// A status change to POST to the tenant's `callback_url`.
+/// A status change to POST to the tenant's `callback_url`: a message's (`message_id`,
+/// `status`) or a call's (`call`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallbackJob {
-    pub message_id: MessageId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
     pub tenant_id: TenantId,
     pub status: Status,
     pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallNotice>,
+}
+
+/// `call.missed`, `call.voicemail`, `call.transcribed` for one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallNotice {
+    pub call_sid: String,
+    pub event: String,
 }
 
 #[cfg(test)]

@@ -145,16 +145,26 @@ impl Outbox {
         false
     }
 
+    /// Queues a call event for the tenant's voice callback URL.
+    pub async fn notify_call(&self, tenant: &TenantId, call_sid: &str, event: &str, at: chrono::DateTime<chrono::Utc>) {
+        let call = Some(crate::inbound::CallNotice { call_sid: call_sid.into(), event: event.into() });
+        let job = CallbackJob { message_id: None, tenant_id: tenant.clone(), status: crate::Status::Sent, at, call };
+        if let Err(e) = self.callbacks.enqueue_callback(&job).await {
+            tracing::error!(call_sid, error = %e, "could not queue the call callback");
+        }
+    }
+
     /// Queues a callback for the message's current status, if the tenant asked for them.
     pub async fn notify(&self, m: &Message) {
         if m.callback_url.is_none() {
             return;
         }
         let job = CallbackJob {
-            message_id: m.id.clone(),
+            message_id: Some(m.id.clone()),
             tenant_id: m.tenant_id.clone(),
             status: m.status,
             at: m.updated_at,
+            call: None,
         };
         if let Err(e) = self.callbacks.enqueue_callback(&job).await {
             tracing::error!(message_id = %m.id, error = %e, "could not queue the status callback");

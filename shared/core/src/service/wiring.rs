@@ -290,6 +290,8 @@ impl Base {
             secrets: a.secrets.clone(),
             accepting,
             tenants: a.tenants.clone(),
+            outbox: self.outbox.clone(),
+            targets: a.callback_targets.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
         }
@@ -318,6 +320,7 @@ impl Services {
             queue: a.callback_queue.clone(),
             sender: a.callback_sender.clone(),
             policy: policy.clone(),
+            voice: a.voice.clone(),
             clock: clock.clone(),
         };
         let numbers = Numbers {

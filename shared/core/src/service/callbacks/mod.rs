@@ -3,7 +3,7 @@
 use super::policy::Policy;
 use super::HeraldError;
 use crate::inbound::CallbackJob;
-use crate::ports::{CallbackQueue, CallbackSender, Clock, MessageStore};
+use crate::ports::{CallbackQueue, CallbackSender, Clock, MessageStore, VoiceStore};
 use crate::status::Status;
 use serde_json::json;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ pub struct Callbacks {
     pub(crate) queue: Arc<dyn CallbackQueue>,
     pub(crate) sender: Arc<dyn CallbackSender>,
     pub(crate) policy: Arc<Policy>,
+    pub(crate) voice: Arc<dyn VoiceStore>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -30,7 +31,7 @@ impl Callbacks {
             return true;
         }
         if let Err(e) = self.queue.delay_callback(receipt_handle, backoff(receive_count)).await {
-            tracing::warn!(message_id = %job.message_id, error = %e, "could not delay the callback retry");
+            tracing::warn!(message_id = ?job.message_id, error = %e, "could not delay the callback retry");
         }
         false
     }
@@ -38,7 +39,11 @@ impl Callbacks {
     /// POSTs one callback, signed. Ok(true) delivered (2xx, or nothing left to send),
     /// Ok(false) retry later.
     pub async fn deliver(&self, job: &CallbackJob) -> Result<bool, HeraldError> {
-        let Some(m) = self.messages.message(&job.message_id).await? else { return Ok(true) };
+        if let Some(notice) = &job.call {
+            return self.deliver_call(job, notice).await;
+        }
+        let Some(id) = &job.message_id else { return Ok(true) };
+        let Some(m) = self.messages.message(id).await? else { return Ok(true) };
         let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.policy.tenant_recent(&job.tenant_id).await?)
         else {
             return Ok(true);
@@ -56,14 +61,43 @@ impl Callbacks {
             "metadata": m.metadata,
         }))
         .unwrap_or_default();
-        match self.sender.post(&url, &body, &secret, self.clock.now().timestamp()).await {
+        self.post(&url, &body, &secret).await
+    }
+
+    /// `call.missed`, `call.voicemail`, `call.transcribed` to the voice settings' callback URL.
+    async fn deliver_call(&self, job: &CallbackJob, notice: &crate::inbound::CallNotice) -> Result<bool, HeraldError> {
+        let Some(call) = self.voice.call(&notice.call_sid).await?.filter(|c| c.tenant_id == job.tenant_id) else {
+            return Ok(true);
+        };
+        let url = self.voice.voice_settings(&job.tenant_id).await?.and_then(|s| s.callback_url);
+        let (Some(url), Some(tenant)) = (url, self.policy.tenant_recent(&job.tenant_id).await?) else {
+            return Ok(true);
+        };
+        let secret = tenant.callback_secret.clone().unwrap_or_default();
+        let body = serde_json::to_vec(&json!({
+            "type": notice.event,
+            "call_sid": call.call_sid,
+            "from": call.from,
+            "to": call.to,
+            "outcome": call.outcome,
+            "text_back_message_id": call.text_back_message_id,
+            "recording": call.recording,
+            "transcription": call.transcription,
+            "at": job.at,
+        }))
+        .unwrap_or_default();
+        self.post(&url, &body, &secret).await
+    }
+
+    async fn post(&self, url: &str, body: &[u8], secret: &str) -> Result<bool, HeraldError> {
+        match self.sender.post(url, body, secret, self.clock.now().timestamp()).await {
             Ok(status) if (200..300).contains(&status) => Ok(true),
             Ok(status) => {
-                tracing::warn!(message_id = %m.id, status, "callback endpoint refused; will retry");
+                tracing::warn!(status, "callback endpoint refused; will retry");
                 Ok(false)
             }
             Err(e) => {
-                tracing::warn!(message_id = %m.id, error = %e, "callback endpoint unreachable; will retry");
+                tracing::warn!(error = %e, "callback endpoint unreachable; will retry");
                 Ok(false)
             }
         }

@@ -37,6 +37,9 @@ impl Voice {
                 let t = Transcription { status, text };
                 self.update(tenant, &call_sid, |c| c.transcription = Some(t.clone())).await?;
                 crate::metrics::emit("transcriptions", 1.0, &[]);
+                if let Some(s) = &settings {
+                    self.notify(tenant, s, &call_sid, "call.transcribed").await;
+                }
                 Ok(CallAnswer::Empty)
             }
         }
@@ -128,6 +131,9 @@ impl Voice {
             }
             let metric = if missed { "calls_missed" } else { "calls_answered" };
             crate::metrics::emit(metric, 1.0, &[]);
+            if missed {
+                self.notify(tenant, &s, &call.call_sid, "call.missed").await;
+            }
             if dial_status == "failed" {
                 crate::metrics::emit("calls_failed", 1.0, &[]);
             }
@@ -199,8 +205,9 @@ impl Voice {
         if let Err(f) = self.carrier.delete_recording(&secrets, recording_sid).await {
             tracing::warn!(call_sid = %sid, error = %f.message, "recording stored; deleting it at the carrier failed");
         }
-        let settings = self.store.voice_settings(tenant).await?;
-        let transcribing = settings.is_some_and(|s| s.transcribe) && self.flag("voicemail_transcription").await?;
+        let settings_for_notice = self.store.voice_settings(tenant).await?;
+        let transcribing =
+            settings_for_notice.as_ref().is_some_and(|s| s.transcribe) && self.flag("voicemail_transcription").await?;
         self.update(tenant, sid, |c| {
             c.recording = Some(Recording { s3_key: key.clone(), duration_s });
             c.outcome = Some(CallOutcome::Voicemail);
@@ -210,7 +217,20 @@ impl Voice {
         })
         .await?;
         crate::metrics::emit("voicemails", 1.0, &[]);
+        if let Some(s) = &settings_for_notice {
+            self.notify(tenant, s, sid, "call.voicemail").await;
+        }
+        if transcribing {
+            crate::metrics::emit("transcriptions_requested", 1.0, &[]);
+        }
         Ok(())
+    }
+
+    /// A call event for the tenant's voice callback URL, if it set one.
+    async fn notify(&self, tenant: &TenantId, s: &VoiceSettings, sid: &str, event: &str) {
+        if s.callback_url.is_some() {
+            self.outbox.notify_call(tenant, sid, event, self.now()).await;
+        }
     }
 
     /// Read-modify-write of a call under its version, retried on a conflict.

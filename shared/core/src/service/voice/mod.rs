@@ -30,6 +30,8 @@ pub struct Voice {
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) accepting: Arc<Accepting>,
     pub(crate) tenants: Arc<dyn crate::ports::TenantStore>,
+    pub(crate) outbox: Arc<super::support::Outbox>,
+    pub(crate) targets: Arc<dyn crate::ports::CallbackTargets>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -57,8 +59,8 @@ fn validated(mut s: VoiceSettings, country: Option<&str>) -> Result<VoiceSetting
         Some(d) if d <= MAX_COOLDOWN => {}
         _ => return Err(invalid("text_back_cooldown", "a duration up to 30d, e.g. 24h")),
     }
-    if s.callback_url.as_deref().is_some_and(|u| !u.starts_with("https://") || u.len() > 2048) {
-        return Err(invalid("callback_url", "an https URL"));
+    if s.callback_url.as_deref().is_some_and(|u| u.len() > 2048) {
+        return Err(invalid("callback_url", "at most 2048 characters"));
     }
     Ok(s)
 }
@@ -90,6 +92,13 @@ impl Voice {
     pub async fn put_settings(&self, caller: &Caller, s: VoiceSettings) -> Result<VoiceSettings, HeraldError> {
         let tenant = caller.live_tenant()?;
         let s = validated(s, tenant.default_country.as_deref())?;
+        if let Some(url) = &s.callback_url {
+            // The same rules as message callbacks: https, never a private or metadata address.
+            self.targets
+                .check(url)
+                .await
+                .map_err(|e| HeraldError::validation("callback_url", "FORBIDDEN_TARGET", e.0))?;
+        }
         self.store.put_voice_settings(&tenant.id, &s).await?;
         let masked = crate::address::mask_phone(&s.forward_to);
         let detail = json!({"forward_to": masked, "ring_seconds": s.ring_seconds, "record_voicemail": s.record_voicemail, "transcribe": s.transcribe, "text_back": s.text_back});
