@@ -111,6 +111,10 @@ async fn every_command_group_works_against_the_local_stack() {
     // The generic call, with a tenant key; and errors come back with their code.
     let (code, out, _) = herald_as(&app, &key, "call GET /v1/tenant").await;
     assert!(code == 0 && out.contains("Grace"), "{out}");
+    let (code, out, _) = herald_as(&app, &key, "calls list").await;
+    assert_eq!((code, out.as_str()), (0, "(none)\n"));
+    let (code, _, err) = herald_as(&app, &key, "calls get CA404").await;
+    assert!(code == 1 && err.contains("NOT_FOUND"), "{err}");
     let (code, _, err) = herald(&app, "tenants budget-reset nope --period week --reason x").await;
     assert!(code == 1 && err.contains("error 4"), "{err}");
     let (code, _, err) = herald(&app, "tenants pause").await;

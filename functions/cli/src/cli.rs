@@ -55,6 +55,9 @@ pub enum Command {
     },
     /// The audit trail (who changed what, when).
     Audit(AuditArgs),
+    /// A tenant's calls (tenant key): missed calls, text-backs, voicemails, transcriptions.
+    #[command(subcommand)]
+    Calls(Calls),
     /// Any route: `herald call GET /v1/messages` (tenant routes with a tenant key).
     Call {
         method: String,
@@ -200,6 +203,20 @@ pub enum Dlq {
         #[arg(long, default_value_t = 7)]
         older_than_days: u32,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Calls {
+    List {
+        /// RFC 3339.
+        #[arg(long)]
+        since: Option<String>,
+    },
+    Get {
+        call_sid: String,
+    },
+    /// The voice settings.
+    Settings,
 }
 
 #[derive(Subcommand, Debug)]

@@ -143,6 +143,9 @@ pub fn call_for(c: &Command) -> Result<Call, String> {
         Command::Job { name } => Call::post(format!("/v1/admin/jobs/{name}/run"), json!({})),
         Command::Linking(Linking::Failed) => Call::get("/v1/admin/linking").q("status", Some("failed")),
         Command::Linking(Linking::List { status }) => Call::get("/v1/admin/linking").q("status", status.as_ref()),
+        Command::Calls(Calls::List { since }) => Call::get("/v1/calls").q("since", since.as_ref()),
+        Command::Calls(Calls::Get { call_sid }) => Call::get(format!("/v1/calls/{call_sid}")),
+        Command::Calls(Calls::Settings) => Call::get("/v1/voice"),
         Command::Quota { tenant } => Call::get("/v1/admin/whatsapp/quota").q("tenant_id", tenant.as_ref()),
         Command::Audit(a) => Call::get("/v1/admin/audit")
             .q("tenant_id", a.tenant.as_ref())
