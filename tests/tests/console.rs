@@ -283,3 +283,43 @@ async fn the_api_describes_itself_including_the_providers_webhooks() {
     assert!(send["responses"]["402"].is_object() && send["requestBody"].is_object(), "{send}");
     assert!(doc["components"]["schemas"]["SendRequest"]["properties"]["channel"].is_object());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_finds_a_requests_messages_by_its_correlation_id() {
+    let app = spawn_app(&[]).await;
+    let t = app.create_tenant(json!({})).await;
+    let send = |cid: Option<&'static str>, to: &'static str| {
+        let app = &app;
+        let key = t.test_key.clone();
+        async move {
+            let headers: Vec<(&str, &str)> = cid.map(|c| vec![("x-correlation-id", c)]).unwrap_or_default();
+            let body = json!({"channel": "sms", "to": to, "body": "hello"});
+            app.call(reqwest::Method::POST, "/v1/messages", Some(&key), Some(body), &headers).await
+        }
+    };
+    let a = send(Some("order-4711"), "+14155550141").await;
+    send(Some("order-4711"), "+14155550142").await;
+    let other = send(None, "+14155550143").await;
+    let generated = other.headers["x-correlation-id"].to_str().unwrap().to_string();
+    assert!(generated.starts_with("cor_"), "{generated}");
+
+    let find = |cid: String| {
+        let app = &app;
+        let tenant = t.id.clone();
+        async move {
+            let r = app
+                .get(&format!("/v1/admin/messages?tenant_id={tenant}&mode=test&correlation_id={cid}"), &app.admin_key)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let mut to: Vec<String> =
+                r.body["messages"].as_array().unwrap().iter().map(|m| m["to"].as_str().unwrap().to_string()).collect();
+            to.sort();
+            to
+        }
+    };
+    assert_eq!(find("order-4711".into()).await, vec!["+14155550141", "+14155550142"]);
+    assert_eq!(find(generated).await, vec!["+14155550143"]);
+    assert_eq!(a.body["correlation_id"].as_str().or(Some("order-4711")), Some("order-4711"));
+    let r = app.get("/v1/admin/messages?correlation_id=order-4711", &app.admin_key).await;
+    assert_eq!((r.status.as_u16(), r.body["error"]["fields"]["tenant_id"].as_str()), (400, Some("TENANT_REQUIRED")));
+}

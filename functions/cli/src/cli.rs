@@ -104,6 +104,9 @@ pub struct MessageFilter {
     pub min_attempts: Option<u32>,
     #[arg(long)]
     pub older_than: Option<String>,
+    /// With --tenant: the messages of one request.
+    #[arg(long)]
+    pub correlation_id: Option<String>,
     #[arg(long)]
     pub limit: Option<u32>,
     #[arg(long)]

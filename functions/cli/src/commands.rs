@@ -41,6 +41,7 @@ fn messages(m: &Messages) -> Call {
             .q("channel", f.channel.as_ref())
             .q("min_attempts", f.min_attempts)
             .q("older_than", f.older_than.as_ref())
+            .q("correlation_id", f.correlation_id.as_ref())
             .q("limit", f.limit)
             .q("cursor", f.cursor.as_ref()),
         Messages::Stuck { older_than, tenant } => Call::get("/v1/admin/messages")

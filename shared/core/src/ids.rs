@@ -27,6 +27,15 @@ macro_rules! prefixed_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+            /// The smallest id of this kind generated at `ms` (ids sort by creation time).
+            pub fn floor_at(ms: u64) -> Self {
+                Self(format!("{}{}", $prefix, ulid::Ulid::from_parts(ms, 0).to_string().to_lowercase()))
+            }
+            /// When a generated id was made (None for one a caller chose).
+            pub fn created_ms(&self) -> Option<u64> {
+                let rest = self.0.strip_prefix($prefix)?;
+                ulid::Ulid::from_string(&rest.to_uppercase()).ok().map(|u| u.timestamp_ms())
+            }
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -38,6 +38,8 @@ pub struct MessagesQuery {
     min_attempts: Option<u32>,
     older_than: Option<String>,
     mode: Option<String>,
+    /// With tenant_id: the messages of one request.
+    correlation_id: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -60,6 +62,13 @@ pub async fn messages(
         min_attempts: q.min_attempts,
         changed_before: q.older_than.as_deref().map(|v| time_param(&app, "older_than", v)).transpose()?,
         mode,
+        correlation_id: match q.correlation_id.as_deref() {
+            Some(c) => Some(
+                herald_core::CorrelationId::from_caller(c)
+                    .ok_or_else(|| HeraldError::validation("correlation_id", "INVALID", "a correlation id"))?,
+            ),
+            None => None,
+        },
     };
     let page = app.services.operations.messages(&caller, &query, q.limit.unwrap_or(50), q.cursor.as_deref()).await?;
     let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();

@@ -100,6 +100,32 @@ impl MessageStore for DynamoStore {
         self.messages_by_id(ids).await
     }
 
+    async fn created_between(
+        &self,
+        tenant: &TenantId,
+        mode: KeyMode,
+        from: &MessageId,
+        to: &MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        // The list index's sort key is the id (a ULID): a time range is a key range.
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi4")
+            .key_condition_expression("gsi4pk = :pk AND gsi4sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(format!("TMSG#{tenant}{}", mode.partition_suffix())))
+            .expression_attribute_values(":from", s(from.as_str()))
+            .expression_attribute_values(":to", s(to.as_str()))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let ids: Vec<MessageId> = page.items.unwrap_or_default().iter().filter_map(message_id_of).collect();
+        self.messages_by_id(&ids).await
+    }
+
     async fn replace(&self, msg: &Message) -> StoreResult<bool> {
         let res = self
             .client

@@ -62,6 +62,15 @@ pub trait MessageStore: Send + Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> StoreResult<Page<Message>>;
+    /// A tenant's messages created between two ids (ids sort by creation time), oldest first.
+    async fn created_between(
+        &self,
+        tenant: &TenantId,
+        mode: KeyMode,
+        from: &MessageId,
+        to: &MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
 }
 
 /// Answers already given to idempotent requests.

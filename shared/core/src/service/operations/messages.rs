@@ -26,6 +26,8 @@ pub struct AdminMessageQuery {
     /// Only messages whose last change is at or before this time (stuck: `now - 10m`).
     pub changed_before: Option<DateTime<Utc>>,
     pub mode: KeyMode,
+    /// The request's correlation id (with a tenant): the messages of that request.
+    pub correlation_id: Option<crate::CorrelationId>,
 }
 
 impl AdminMessageQuery {
@@ -36,6 +38,7 @@ impl AdminMessageQuery {
             && self.channel.is_none_or(|c| m.channel == c)
             && self.min_attempts.is_none_or(|n| m.attempts.len() as u32 >= n)
             && self.changed_before.is_none_or(|t| m.updated_at <= t)
+            && self.correlation_id.as_ref().is_none_or(|c| m.correlation_id == *c)
     }
 }
 
@@ -67,7 +70,12 @@ impl Operations {
     ) -> Result<Page<Message>, HeraldError> {
         caller.require_admin()?;
         let limit = limit.clamp(1, 100);
-        if let Some(state) = q.status.and_then(WorkState::of) {
+        if let (Some(cid), Some(tenant)) = (&q.correlation_id, &q.tenant) {
+            let mut items = self.by_correlation(tenant, cid, q).await?;
+            items.truncate(limit as usize);
+            return Ok(Page { items, next_cursor: None });
+        }
+        if let Some(state) = q.status.and_then(WorkState::of).filter(|_| q.correlation_id.is_none()) {
             let mut items = self.in_flight(state, q).await?;
             items.truncate(limit as usize);
             return Ok(Page { items, next_cursor: None });
@@ -76,13 +84,34 @@ impl Operations {
             return Err(HeraldError::validation(
                 "tenant_id",
                 "TENANT_REQUIRED",
-                "without tenant_id, status must be queued, sending, scheduled or deferred",
+                "without tenant_id, status must be queued, sending, scheduled or deferred (and no correlation_id)",
             ));
         };
         let filter = MessageFilter { status: q.status, channel: q.channel, mode: q.mode };
         let mut page = self.messages.list(tenant, &filter, limit, cursor).await?;
         page.items.retain(|m| q.keeps(m));
         Ok(page)
+    }
+
+    /// A request's messages without an index of correlation ids: a generated id (`cor_` + ULID)
+    /// says when the request came, and message ids sort by creation time, so the tenant's
+    /// list index is read over the five minutes after it; an id the caller chose is looked
+    /// for in the last 24 hours.
+    async fn by_correlation(
+        &self,
+        tenant: &TenantId,
+        cid: &crate::CorrelationId,
+        q: &AdminMessageQuery,
+    ) -> Result<Vec<Message>, HeraldError> {
+        let now = self.clock.now().timestamp_millis().max(0) as u64;
+        let (from, to) = match cid.created_ms() {
+            Some(ms) => (ms.saturating_sub(1_000), ms + 300_000),
+            None => (now.saturating_sub(86_400_000), now + 1_000),
+        };
+        let (from, to) = (MessageId::floor_at(from), MessageId::floor_at(to));
+        let mut found = self.messages.created_between(tenant, q.mode, &from, &to, IN_FLIGHT_READ).await?;
+        found.retain(|m| q.keeps(m));
+        Ok(found)
     }
 
     async fn in_flight(&self, state: WorkState, q: &AdminMessageQuery) -> Result<Vec<Message>, HeraldError> {

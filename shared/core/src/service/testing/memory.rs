@@ -151,6 +151,22 @@ impl MessageStore for Memory {
     async fn message(&self, id: &MessageId) -> StoreResult<Option<Message>> {
         Ok(self.with(|s| s.messages.get(id).cloned()))
     }
+    async fn created_between(
+        &self,
+        tenant: &TenantId,
+        mode: KeyMode,
+        from: &MessageId,
+        to: &MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let mut found: Vec<Message> = self.with(|s| {
+            let keep = |m: &&Message| m.tenant_id == *tenant && m.key_mode == mode && m.id >= *from && m.id <= *to;
+            s.messages.values().filter(keep).cloned().collect()
+        });
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found.truncate(limit as usize);
+        Ok(found)
+    }
     async fn messages(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
         Ok(self.with(|s| ids.iter().filter_map(|id| s.messages.get(id).cloned()).collect()))
     }
