@@ -113,6 +113,10 @@ async fn a_missed_call_is_texted_back_once_and_an_answered_call_never() {
     assert_eq!(list.body["calls"].as_array().map(Vec::len), Some(3), "{}", list.body);
     let other = app.create_tenant(json!({})).await;
     assert_eq!(app.get("/v1/calls/CA0001", &other.live_key).await.status, 404, "another tenant's call");
+    assert_eq!(app.get("/v1/calls/CA0001", &t.test_key).await.status, 404, "a test key sees no live call");
+    assert_eq!(app.get("/v1/calls", &t.test_key).await.body["calls"], json!([]));
+    let settings = app.get("/v1/voice", &t.test_key).await.body;
+    assert_eq!(app.put("/v1/voice", &t.test_key, settings).await.status, 403, "a test key changes no live setting");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
