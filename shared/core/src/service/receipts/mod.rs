@@ -71,10 +71,12 @@ impl Receipts {
     }
 
     pub async fn apply_receipt(&self, r: &Receipt) -> Result<ReceiptOutcome, HeraldError> {
-        // Provider event time → now: the webhook lag alarm (providers that give no event
-        // time report now, lag 0).
-        let lag = (self.clock.now() - r.at).num_milliseconds().max(0);
-        crate::metrics::emit("webhook_lag_ms", lag as f64, &[("provider", r.provider.as_str())]);
+        // Provider event time → now: the webhook lag alarm. Providers that give no event time
+        // (Twilio) stamp the receipt with now: lag 0, not worth a metric line.
+        let lag = (self.clock.now() - r.at).num_milliseconds();
+        if lag > 0 {
+            crate::metrics::emit("webhook_lag_ms", lag as f64, &[("provider", r.provider.as_str())]);
+        }
         // Herald's own id, echoed by the provider, finds the message without the index.
         let found = match &r.message_id {
             Some(id) => Some(id.clone()),
