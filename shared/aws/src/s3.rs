@@ -13,24 +13,31 @@ use herald_core::ports::{RecordingStore, StoreError, StoreResult};
 
 pub const RECORDING_DAYS: i32 = 30;
 
+/// The client is built on first use: only the webhooks function ever stores a recording,
+/// and no function pays for an S3 client at cold start.
 #[derive(Clone)]
 pub struct S3Recordings {
-    client: Client,
+    config: aws_sdk_s3::Config,
+    client: std::sync::Arc<std::sync::OnceLock<Client>>,
     bucket: String,
 }
 
 impl S3Recordings {
-    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into() }
+    pub fn new(config: aws_sdk_s3::Config, bucket: impl Into<String>) -> Self {
+        Self { config, client: Default::default(), bucket: bucket.into() }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| Client::from_conf(self.config.clone()))
     }
 
     /// Creates the bucket when missing: SSE, public access blocked, expiry after 30 days.
     pub async fn ensure_bucket(&self) -> Result<(), SetupError> {
         let err = |what: &str, e: &dyn std::fmt::Debug| SetupError(format!("{what} {}: {e:?}", self.bucket));
-        if self.client.head_bucket().bucket(&self.bucket).send().await.is_ok() {
+        if self.client().head_bucket().bucket(&self.bucket).send().await.is_ok() {
             return Ok(());
         }
-        self.client.create_bucket().bucket(&self.bucket).send().await.map_err(|e| err("create bucket", &e))?;
+        self.client().create_bucket().bucket(&self.bucket).send().await.map_err(|e| err("create bucket", &e))?;
         let sse = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::Aes256)
             .build()
@@ -39,7 +46,7 @@ impl S3Recordings {
             .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build())
             .build()
             .map_err(|e| err("encryption", &e))?;
-        let put = self.client.put_bucket_encryption().bucket(&self.bucket);
+        let put = self.client().put_bucket_encryption().bucket(&self.bucket);
         put.server_side_encryption_configuration(rules).send().await.map_err(|e| err("encryption", &e))?;
         let block = PublicAccessBlockConfiguration::builder()
             .block_public_acls(true)
@@ -47,7 +54,7 @@ impl S3Recordings {
             .ignore_public_acls(true)
             .restrict_public_buckets(true)
             .build();
-        let put = self.client.put_public_access_block().bucket(&self.bucket);
+        let put = self.client().put_public_access_block().bucket(&self.bucket);
         put.public_access_block_configuration(block).send().await.map_err(|e| err("public access block", &e))?;
         let rule = LifecycleRule::builder()
             .id("expire-recordings")
@@ -58,7 +65,7 @@ impl S3Recordings {
             .map_err(|e| err("lifecycle", &e))?;
         let lifecycle =
             BucketLifecycleConfiguration::builder().rules(rule).build().map_err(|e| err("lifecycle", &e))?;
-        let put = self.client.put_bucket_lifecycle_configuration().bucket(&self.bucket);
+        let put = self.client().put_bucket_lifecycle_configuration().bucket(&self.bucket);
         put.lifecycle_configuration(lifecycle).send().await.map_err(|e| err("lifecycle", &e))?;
         Ok(())
     }
@@ -67,7 +74,7 @@ impl S3Recordings {
 #[async_trait]
 impl RecordingStore for S3Recordings {
     async fn put_recording(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> StoreResult<()> {
-        self.client
+        self.client()
             .put_object()
             .bucket(&self.bucket)
             .key(key)
