@@ -229,8 +229,7 @@ async fn check_all(url: &str, keys: &BTreeMap<String, (String, String)>, queues:
 }
 
 fn recordings(sdk: &aws_config::SdkConfig) -> herald_aws::s3::S3Recordings {
-    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build();
-    herald_aws::s3::S3Recordings::new(conf, "herald-recordings")
+    herald_aws::s3::S3Recordings::new(sdk, true, "herald-recordings")
 }
 
 /// Only the webhooks function stores voicemail recordings (S3 is the one service moto checks

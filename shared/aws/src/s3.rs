@@ -17,18 +17,22 @@ pub const RECORDING_DAYS: i32 = 30;
 /// and no function pays for an S3 client at cold start.
 #[derive(Clone)]
 pub struct S3Recordings {
-    config: aws_sdk_s3::Config,
+    sdk: aws_config::SdkConfig,
+    /// Path-style addressing (an emulator's endpoint has no bucket subdomains).
+    path_style: bool,
     client: std::sync::Arc<std::sync::OnceLock<Client>>,
     bucket: String,
 }
 
 impl S3Recordings {
-    pub fn new(config: aws_sdk_s3::Config, bucket: impl Into<String>) -> Self {
-        Self { config, client: Default::default(), bucket: bucket.into() }
+    pub fn new(sdk: &aws_config::SdkConfig, path_style: bool, bucket: impl Into<String>) -> Self {
+        Self { sdk: sdk.clone(), path_style, client: Default::default(), bucket: bucket.into() }
     }
 
     fn client(&self) -> &Client {
-        self.client.get_or_init(|| Client::from_conf(self.config.clone()))
+        self.client.get_or_init(|| {
+            Client::from_conf(aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.path_style).build())
+        })
     }
 
     /// Creates the bucket when missing: SSE, public access blocked, expiry after 30 days.

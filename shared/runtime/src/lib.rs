@@ -103,8 +103,7 @@ pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
 
 /// The recordings bucket (path-style addressing against an emulator's endpoint).
 fn recordings(cfg: &Config, sdk: &aws_config::SdkConfig) -> herald_aws::s3::S3Recordings {
-    let s3 = aws_sdk_s3::config::Builder::from(sdk).force_path_style(cfg.aws_endpoint_url.is_some()).build();
-    herald_aws::s3::S3Recordings::new(s3, &cfg.recordings_bucket)
+    herald_aws::s3::S3Recordings::new(sdk, cfg.aws_endpoint_url.is_some(), &cfg.recordings_bucket)
 }
 
 pub async fn build(cfg: Config) -> Result<App, SetupError> {
