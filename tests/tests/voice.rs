@@ -267,6 +267,24 @@ async fn calls_can_be_turned_off_unsigned_webhooks_are_refused_and_dnc_callers_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_settings_need_only_the_forward_number_and_are_checked() {
+    let app = spawn_app(&[]).await;
+    let t = app.create_tenant(json!({})).await;
+    let r = app.put("/v1/voice", &t.live_key, json!({"forward_to": "+14155550199"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["ring_seconds"].as_u64(), r.body["text_back_cooldown"].as_str()), (Some(20), Some("24h")));
+    assert_eq!((r.body["record_voicemail"].as_bool(), r.body["text_back"].as_bool()), (Some(true), Some(true)));
+    let bad = app.put("/v1/voice", &t.live_key, json!({"forward_to": "not a number"})).await;
+    assert_eq!(bad.body["error"]["fields"]["forward_to"], "INVALID_PHONE_NUMBER_FORMAT", "{}", bad.body);
+    let bad = app.put("/v1/voice", &t.live_key, json!({"forward_to": "+14155550199", "ring_seconds": 600})).await;
+    assert_eq!(bad.status, 400);
+    let long = format!("https://example.com/{}", "x".repeat(2100));
+    let bad = app.put("/v1/voice", &t.live_key, json!({"forward_to": "+14155550199", "callback_url": long})).await;
+    assert_eq!(bad.status, 400, "callback URLs are bounded");
+    assert_eq!(app.get("/v1/voice", &t.live_key).await.body["forward_to"], "+14155550199");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registering_a_twilio_number_points_its_voice_and_sms_urls_at_herald() {
     let app = spawn_app(&[("HERALD_PUBLIC_URL", "https://herald.example")]).await;
     let t = app.create_tenant(json!({})).await;

@@ -6,24 +6,49 @@ use crate::{MessageId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// `PUT /v1/voice`.
+/// `PUT /v1/voice`: only `forward_to` is required.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VoiceSettings {
     /// Where incoming calls ring (E.164).
     pub forward_to: String,
     /// Seconds the forward rings before the call counts as missed (5 to 60).
+    #[serde(default = "defaults::ring_seconds")]
     pub ring_seconds: u32,
+    #[serde(default = "defaults::greeting")]
     pub greeting: String,
+    #[serde(default = "defaults::missed_call_text")]
     pub missed_call_text: String,
+    #[serde(default = "defaults::on")]
     pub record_voicemail: bool,
+    #[serde(default = "defaults::on")]
     pub transcribe: bool,
+    #[serde(default = "defaults::on")]
     pub text_back: bool,
     /// At most one text-back per caller this often (`24h`).
+    #[serde(default = "defaults::cooldown")]
     pub text_back_cooldown: String,
     /// Receives `call.missed`, `call.voicemail`, `call.transcribed` (signed like message callbacks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
+}
+
+mod defaults {
+    pub fn ring_seconds() -> u32 {
+        20
+    }
+    pub fn greeting() -> String {
+        "Sorry we missed your call. Please leave a message after the tone.".into()
+    }
+    pub fn missed_call_text() -> String {
+        "Sorry we missed your call. We'll get back to you shortly.".into()
+    }
+    pub fn on() -> bool {
+        true
+    }
+    pub fn cooldown() -> String {
+        "24h".into()
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
