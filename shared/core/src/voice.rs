@@ -135,18 +135,6 @@ pub enum CallEvent {
     },
 }
 
-impl CallEvent {
-    pub fn call_sid(&self) -> &str {
-        match self {
-            CallEvent::Incoming { call_sid, .. }
-            | CallEvent::DialStatus { call_sid, .. }
-            | CallEvent::Recording { call_sid, .. }
-            | CallEvent::Transcription { call_sid, .. }
-            | CallEvent::Status { call_sid, .. } => call_sid,
-        }
-    }
-}
-
 /// Herald's answer to a call event; the carrier's module renders it (TwiML).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallAnswer {

@@ -1,6 +1,6 @@
 //! One call event at a time, each applied once per call (the call record is versioned; a
 //! repeated webhook gets the same answer and changes nothing).
-use super::Voice;
+use super::{Flags, Voice};
 use crate::ids::{KeyId, KeyMode};
 use crate::service::{Caller, HeraldError, SendRequest};
 use crate::tenant::{ApiKeyRecord, Tenant};
@@ -21,7 +21,8 @@ impl Voice {
                 self.dial_status(tenant, settings, call, dial_status).await
             }
             CallEvent::Recording { call_sid, recording_sid, media_url, duration_s, status } => {
-                self.recording(tenant, &call_sid, &recording_sid, &media_url, duration_s, &status).await?;
+                let rec = (recording_sid.as_str(), media_url.as_str(), duration_s);
+                self.recording(tenant, settings.as_ref(), &call_sid, rec, &status).await?;
                 Ok(CallAnswer::Empty)
             }
             CallEvent::Status { call_sid, status } => {
@@ -82,7 +83,7 @@ impl Voice {
         to: String,
     ) -> Result<CallAnswer, HeraldError> {
         let mut call = self.new_call(tenant, &sid, &from, &to);
-        let forward = match (&settings, self.flag("incoming_calls").await?) {
+        let forward = match (&settings, self.flags().await?.on("incoming_calls")) {
             (Some(s), true) => crate::address::E164::parse(&s.forward_to, None).ok().map(|to| (to, s.ring_seconds)),
             _ => None,
         };
@@ -117,11 +118,12 @@ impl Voice {
     ) -> Result<CallAnswer, HeraldError> {
         let Some(s) = settings else { return Ok(CallAnswer::Hangup) };
         let missed = is_missed(&dial_status);
+        let flags = self.flags().await?;
         if call.outcome.is_none() {
             call.status = dial_status.clone();
             call.outcome = Some(if missed { CallOutcome::Missed } else { CallOutcome::Answered });
             if missed {
-                self.text_back(tenant, &s, &mut call).await?;
+                self.text_back(tenant, &s, &flags, &mut call).await?;
             }
             call.updated_at = self.now();
             call.version += 1;
@@ -142,15 +144,19 @@ impl Voice {
         if call.outcome == Some(CallOutcome::Answered) {
             return Ok(CallAnswer::Hangup);
         }
-        let recording_on = self.flag("call_recording").await?;
-        let transcribe_on = self.flag("voicemail_transcription").await?;
-        Ok(self.voicemail_answer(&s, recording_on, transcribe_on))
+        Ok(self.voicemail_answer(&s, flags.on("call_recording"), flags.on("voicemail_transcription")))
     }
 
     /// The missed caller gets one text from the called number, through acceptance (kill
     /// switch, DNC, quiet hours, budgets, rate limits), at most once per cool-down.
-    async fn text_back(&self, tenant_id: &TenantId, s: &VoiceSettings, call: &mut Call) -> Result<(), HeraldError> {
-        if !s.text_back || !self.flag("sms_automation").await? {
+    async fn text_back(
+        &self,
+        tenant_id: &TenantId,
+        s: &VoiceSettings,
+        flags: &Flags,
+        call: &mut Call,
+    ) -> Result<(), HeraldError> {
+        if !s.text_back || !flags.on("sms_automation") {
             call.text_back_skipped = Some("text-back off".into());
             return Ok(());
         }
@@ -180,13 +186,13 @@ impl Voice {
         Ok(())
     }
 
+    /// `(recording_sid, media_url, duration_s)` of a recording the carrier reported.
     async fn recording(
         &self,
         tenant: &TenantId,
+        settings: Option<&VoiceSettings>,
         sid: &str,
-        recording_sid: &str,
-        media_url: &str,
-        duration_s: u32,
+        (recording_sid, media_url, duration_s): (&str, &str, u32),
         status: &str,
     ) -> Result<(), HeraldError> {
         let Some(call) = self.store.call(sid).await?.filter(|c| c.tenant_id == *tenant) else {
@@ -205,9 +211,7 @@ impl Voice {
         if let Err(f) = self.carrier.delete_recording(&secrets, recording_sid).await {
             tracing::warn!(call_sid = %sid, error = %f.message, "recording stored; deleting it at the carrier failed");
         }
-        let settings_for_notice = self.store.voice_settings(tenant).await?;
-        let transcribing =
-            settings_for_notice.as_ref().is_some_and(|s| s.transcribe) && self.flag("voicemail_transcription").await?;
+        let transcribing = settings.is_some_and(|s| s.transcribe) && self.flags().await?.on("voicemail_transcription");
         self.update(tenant, sid, |c| {
             c.recording = Some(Recording { s3_key: key.clone(), duration_s });
             c.outcome = Some(CallOutcome::Voicemail);
@@ -217,7 +221,7 @@ impl Voice {
         })
         .await?;
         crate::metrics::emit("voicemails", 1.0, &[]);
-        if let Some(s) = &settings_for_notice {
+        if let Some(s) = settings {
             self.notify(tenant, s, sid, "call.voicemail").await;
         }
         if transcribing {

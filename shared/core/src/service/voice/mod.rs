@@ -19,6 +19,15 @@ use std::sync::Arc;
 /// The voice feature flags (`/v1/admin/features`), on unless turned off.
 pub const VOICE_FEATURES: [&str; 4] = ["incoming_calls", "call_recording", "voicemail_transcription", "sms_automation"];
 
+/// Feature flags as one call event sees them: on unless an operator turned one off.
+struct Flags(std::collections::BTreeMap<String, bool>);
+
+impl Flags {
+    fn on(&self, name: &str) -> bool {
+        self.0.get(name).copied().unwrap_or(true)
+    }
+}
+
 const MAX_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 pub struct Voice {
@@ -70,9 +79,9 @@ impl Voice {
         self.clock.now()
     }
 
-    /// Flags default to on; an operator turns one off in `/v1/admin/features`.
-    async fn flag(&self, name: &str) -> Result<bool, HeraldError> {
-        Ok(self.features.features().await?.get(name).copied().unwrap_or(true))
+    /// The feature flags, read once per call event.
+    async fn flags(&self) -> Result<Flags, HeraldError> {
+        Ok(Flags(self.features.features().await?))
     }
 
     async fn twilio_secrets(&self, tenant: &TenantId) -> Result<ChannelSecrets, HeraldError> {
