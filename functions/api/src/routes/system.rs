@@ -50,9 +50,7 @@ pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<J
         .map(|d| {
             let mut v = json!(d);
             let mine = held.iter().filter(|h| h.channel == d.queue);
-            v["held"] = json!(mine
-                .map(|h| (json!(h.reason).as_str().unwrap_or_default().to_string(), h.count))
-                .collect::<std::collections::BTreeMap<_, _>>());
+            v["held"] = json!(mine.map(|h| (h.reason.as_str(), h.count)).collect::<std::collections::BTreeMap<_, _>>());
             v
         })
         .collect();

@@ -14,10 +14,6 @@ const HELD_PK: &str = "STATS#HELD";
 /// The dead-letter count's attribute in the `STATS#HELD` items.
 const DEAD_LETTERS: &str = "DEAD_LETTERS";
 
-fn reason_name(r: HoldReason) -> String {
-    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 /// The numbers of an item, without its keys.
 fn numbers(item: &Item) -> Counters {
     item.iter()
@@ -67,7 +63,7 @@ impl StatsStore for DynamoStore {
         }
         let mut held: BTreeMap<Channel, Vec<(String, i64)>> = BTreeMap::new();
         for ((channel, reason), v) in tally.held.iter().filter(|(_, v)| **v != 0) {
-            held.entry(*channel).or_default().push((reason_name(*reason), *v));
+            held.entry(*channel).or_default().push((reason.as_str().to_string(), *v));
         }
         for (channel, v) in tally.dead_letters.iter().filter(|(_, v)| **v != 0) {
             held.entry(*channel).or_default().push((DEAD_LETTERS.into(), *v));
@@ -104,7 +100,7 @@ impl StatsStore for DynamoStore {
                 continue;
             };
             for (reason, v) in numbers(&item) {
-                if let Ok(r) = serde_json::from_value::<HoldReason>(serde_json::Value::String(reason)) {
+                if let Some(r) = HoldReason::ALL.into_iter().find(|r| r.as_str() == reason) {
                     out.insert((ch, r), v);
                 }
             }

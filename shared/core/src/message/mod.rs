@@ -38,6 +38,31 @@ pub enum HoldReason {
     NumberNotLinked,
 }
 
+impl HoldReason {
+    pub const ALL: [HoldReason; 7] = [
+        HoldReason::TenantPaused,
+        HoldReason::QuietHours,
+        HoldReason::QuotaExceeded,
+        HoldReason::WarmupCap,
+        HoldReason::ChannelDisabled,
+        HoldReason::ProviderCircuitOpen,
+        HoldReason::NumberNotLinked,
+    ];
+
+    /// The contract's name (as serialized), for keys, metric dimensions and views.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::TenantPaused => "TENANT_PAUSED",
+            HoldReason::QuietHours => "QUIET_HOURS",
+            HoldReason::QuotaExceeded => "QUOTA_EXCEEDED",
+            HoldReason::WarmupCap => "WARMUP_CAP",
+            HoldReason::ChannelDisabled => "CHANNEL_DISABLED",
+            HoldReason::ProviderCircuitOpen => "PROVIDER_CIRCUIT_OPEN",
+            HoldReason::NumberNotLinked => "NUMBER_NOT_LINKED",
+        }
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
@@ -254,13 +279,11 @@ impl Message {
 }
 
 pub fn hold_key_channel(reason: HoldReason, channel: Channel) -> String {
-    let r = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    format!("HOLD#*#{r}#{channel}")
+    format!("HOLD#*#{}#{channel}", reason.as_str())
 }
 
 pub fn hold_key_tenant(reason: HoldReason, tenant: &TenantId) -> String {
-    let r = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    format!("HOLD#{tenant}#{r}")
+    format!("HOLD#{tenant}#{}", reason.as_str())
 }
 
 /// What travels on the queue: a pointer to the message record, never the content.

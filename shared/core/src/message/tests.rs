@@ -83,3 +83,10 @@ fn a_receipt_settles_only_a_plausible_price_and_only_for_its_own_tenant() {
     assert_eq!(m.clone().apply_receipt(&receipt(5_000, None), now), Some(None), "far above the estimate");
     assert_eq!(m.apply_receipt(&receipt(2, Some(m.tenant_id.clone())), now), Some(Some((2, 1))));
 }
+
+#[test]
+fn hold_reason_names_are_their_serialized_names() {
+    for r in HoldReason::ALL {
+        assert_eq!(serde_json::to_value(r).unwrap(), serde_json::json!(r.as_str()));
+    }
+}

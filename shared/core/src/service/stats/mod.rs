@@ -121,8 +121,7 @@ impl Stats {
         }
         if tally.held.values().any(|v| *v != 0) {
             for ((channel, reason), n) in self.store.held_counts().await? {
-                let reason = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string));
-                let dims = [("channel", channel.as_str()), ("reason", reason.as_deref().unwrap_or("UNKNOWN"))];
+                let dims = [("channel", channel.as_str()), ("reason", reason.as_str())];
                 crate::metrics::emit("messages_held", n.max(0) as f64, &dims);
             }
         }
