@@ -1,5 +1,5 @@
 //! `GET /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber=`: whether a number
-//! is in the account the tenant's credentials open.
+//! is in the account the tenant's credentials open, and its `PN…` sid.
 use super::errors::ROWS;
 use crate::common::{answer, failure, missing};
 use crate::HttpProviders;
@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct Listed {
+    sid: String,
     phone_number: String,
 }
 
@@ -18,6 +19,15 @@ struct Page {
 }
 
 pub async fn in_account(p: &HttpProviders, secrets: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
+    Ok(number_sid(p, secrets, number).await?.is_some())
+}
+
+/// The number's IncomingPhoneNumber sid in the tenant's account, if it is there.
+pub async fn number_sid(
+    p: &HttpProviders,
+    secrets: &ChannelSecrets,
+    number: &str,
+) -> Result<Option<String>, ProviderFailure> {
     let creds = secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))?;
     let base = p.endpoints().twilio_base.trim_end_matches('/');
     let url = format!("{base}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", creds.account_sid);
@@ -35,5 +45,5 @@ pub async fn in_account(p: &HttpProviders, secrets: &ChannelSecrets, number: &st
     }
     let page: Page =
         serde_json::from_str(&a.text).map_err(|_| crate::common::unreadable(Provider::Twilio, a.status))?;
-    Ok(page.incoming_phone_numbers.iter().any(|n| n.phone_number == number))
+    Ok(page.incoming_phone_numbers.into_iter().find(|n| n.phone_number == number).map(|n| n.sid))
 }

@@ -3,24 +3,12 @@
 //! credentials and delete it at Twilio once Herald keeps it (`DELETE …/Recordings/{RE…}.json`).
 use super::errors::ROWS;
 use super::voice::{CALL_STATUS, VOICE};
-use crate::common::{answer, failure, missing, transport, unreadable};
+use crate::common::{answer, failure, missing, transport};
 use crate::HttpProviders;
 use async_trait::async_trait;
 use herald_core::ports::VoiceCarrier;
 use herald_core::tenant::{ChannelSecrets, TwilioCredentials};
 use herald_core::{Provider, ProviderFailure};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Listed {
-    sid: String,
-    phone_number: String,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    incoming_phone_numbers: Vec<Listed>,
-}
 
 fn creds(secrets: &ChannelSecrets) -> Result<&TwilioCredentials, ProviderFailure> {
     secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))
@@ -36,26 +24,14 @@ impl HttpProviders {
         let base = self.endpoints().twilio_base.trim_end_matches('/');
         format!("{base}/2010-04-01/Accounts/{}/{rest}", c.account_sid)
     }
-
-    async fn number_sid(&self, c: &TwilioCredentials, number: &str) -> Result<String, ProviderFailure> {
-        let url = self.account_url(c, "IncomingPhoneNumbers.json");
-        let req =
-            self.http().get(url).basic_auth(&c.account_sid, Some(&c.auth_token)).query(&[("PhoneNumber", number)]);
-        let a = answer(Provider::Twilio, req.send().await).await?;
-        if !a.status.is_success() {
-            return Err(refused("incoming phone numbers", a.status, a.retry_after));
-        }
-        let page: Page = serde_json::from_str(&a.text).map_err(|_| unreadable(Provider::Twilio, a.status))?;
-        let found = page.incoming_phone_numbers.into_iter().find(|n| n.phone_number == number);
-        found.map(|n| n.sid).ok_or_else(|| refused("number not in the account", reqwest::StatusCode::NOT_FOUND, None))
-    }
 }
 
 #[async_trait]
 impl VoiceCarrier for HttpProviders {
     async fn point_number(&self, secrets: &ChannelSecrets, number: &str, base: &str) -> Result<(), ProviderFailure> {
         let c = creds(secrets)?;
-        let sid = self.number_sid(c, number).await?;
+        let not_found = || refused("number not in the account", reqwest::StatusCode::NOT_FOUND, None);
+        let sid = super::numbers::number_sid(self, secrets, number).await?.ok_or_else(not_found)?;
         let base = base.trim_end_matches('/');
         let form = [
             ("VoiceUrl", format!("{base}{VOICE}")),
