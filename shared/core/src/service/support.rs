@@ -25,6 +25,15 @@ pub struct JobReport {
     pub details: Vec<serde_json::Value>,
 }
 
+/// A reason, required for every operator change (kept in the audit log): not blank, at most
+/// 500 characters. Returned trimmed.
+pub fn require_reason(reason: Option<&str>) -> Result<String, HeraldError> {
+    match reason {
+        Some(r) if !r.trim().is_empty() && r.len() <= 500 => Ok(r.trim().to_string()),
+        _ => Err(HeraldError::validation("reason", "REQUIRED", "a reason (up to 500 characters) is required")),
+    }
+}
+
 /// Read-modify-write of a message under its version check, retried on conflicts.
 /// `f` returns false to leave the message as it is.
 pub async fn update_message<F>(store: &dyn MessageStore, id: &MessageId, f: F) -> Result<Option<Message>, HeraldError>

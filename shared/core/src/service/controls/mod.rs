@@ -26,6 +26,24 @@ pub struct Budget {
     pub month: String,
 }
 
+/// A tenant's spend in its current day and month, with its budgets.
+pub(crate) async fn budget_of(
+    budgets: &dyn BudgetStore,
+    policy: &Policy,
+    tenant: &Tenant,
+) -> Result<Budget, HeraldError> {
+    let period = policy.budget_period(tenant);
+    let spend = budgets.spend(&tenant.id, &period).await?;
+    Ok(Budget {
+        daily_spent_cents: spend.daily_spent_cents,
+        daily_budget_cents: tenant.daily_budget_cents,
+        monthly_spent_cents: spend.monthly_spent_cents,
+        monthly_budget_cents: tenant.monthly_budget_cents,
+        day: period.day,
+        month: period.month,
+    })
+}
+
 pub struct Controls {
     pub(crate) tenants: Arc<dyn TenantStore>,
     pub(crate) features: Arc<dyn FeatureStore>,
@@ -52,9 +70,7 @@ impl Controls {
     pub async fn pause(&self, caller: &Caller, id: Option<&str>, reason: String) -> Result<Tenant, HeraldError> {
         caller.require_live()?;
         let mut t = self.target_tenant(caller, id).await?;
-        if reason.trim().is_empty() || reason.len() > 500 {
-            return Err(HeraldError::validation("reason", "REQUIRED", "a reason (up to 500 characters) is required"));
-        }
+        super::support::require_reason(Some(&reason))?;
         let now = self.clock.now();
         t.paused = Some(Pause { reason: reason.clone(), at: now, by: caller.actor() });
         t.updated_at = now;
@@ -83,16 +99,7 @@ impl Controls {
     /// `GET /v1/tenant/budget`.
     pub async fn budget(&self, caller: &Caller) -> Result<Budget, HeraldError> {
         let tenant = self.target_tenant(caller, None).await?;
-        let period = self.policy.budget_period(&tenant);
-        let spend = self.budgets.spend(&tenant.id, &period).await?;
-        Ok(Budget {
-            daily_spent_cents: spend.daily_spent_cents,
-            daily_budget_cents: tenant.daily_budget_cents,
-            monthly_spent_cents: spend.monthly_spent_cents,
-            monthly_budget_cents: tenant.monthly_budget_cents,
-            day: period.day,
-            month: period.month,
-        })
+        budget_of(self.budgets.as_ref(), &self.policy, &tenant).await
     }
 
     pub async fn features(&self, caller: &Caller) -> Result<BTreeMap<String, bool>, HeraldError> {

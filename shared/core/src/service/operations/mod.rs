@@ -6,8 +6,9 @@ mod messages;
 pub use messages::{AdminMessageQuery, RetryNowReport};
 
 use super::breakers::Breakers;
-use super::controls::Budget;
+use super::controls::{budget_of, Budget};
 use super::policy::{Holds, Policy};
+use super::support::require_reason;
 use super::support::Audit;
 use super::{Caller, HeraldError};
 use crate::guards::{BreakerState, ProviderAccount};
@@ -62,14 +63,6 @@ pub struct QuotaView {
     pub throttle_until: Option<DateTime<Utc>>,
 }
 
-/// A reason is required for every operator change, and kept in the audit log.
-pub(crate) fn require_reason(reason: Option<&str>) -> Result<String, HeraldError> {
-    match reason.map(str::trim) {
-        Some(r) if !r.is_empty() && r.len() <= 500 => Ok(r.to_string()),
-        _ => Err(HeraldError::validation("reason", "REQUIRED", "a reason (up to 500 characters) is required")),
-    }
-}
-
 /// Where the contract leaves the reason out, one is still recorded when given.
 pub(crate) fn optional_reason(reason: Option<&str>) -> Result<Option<String>, HeraldError> {
     reason.filter(|r| !r.trim().is_empty()).map(|r| require_reason(Some(r))).transpose()
@@ -120,16 +113,7 @@ impl Operations {
     pub async fn budget(&self, caller: &Caller, id: &str) -> Result<Budget, HeraldError> {
         caller.require_admin()?;
         let tenant = self.tenant(id).await?;
-        let period = self.policy.budget_period(&tenant);
-        let spend = self.budgets.spend(&tenant.id, &period).await?;
-        Ok(Budget {
-            daily_spent_cents: spend.daily_spent_cents,
-            daily_budget_cents: tenant.daily_budget_cents,
-            monthly_spent_cents: spend.monthly_spent_cents,
-            monthly_budget_cents: tenant.monthly_budget_cents,
-            day: period.day,
-            month: period.month,
-        })
+        budget_of(self.budgets.as_ref(), &self.policy, &tenant).await
     }
 
     /// `POST /v1/admin/tenants/{id}/budget/reset`: the day's or the month's spend back to
