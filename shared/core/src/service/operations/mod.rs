@@ -133,14 +133,14 @@ impl Operations {
             _ => return Err(HeraldError::validation("period", "INVALID_PERIOD", "day or month")),
         };
         let tenant = self.tenant(id).await?;
-        let before = self.budget(caller, id).await?;
+        let before = budget_of(self.budgets.as_ref(), &self.policy, &tenant).await?;
         let current = self.policy.budget_period(&tenant);
         self.budgets.reset_budget(&tenant.id, &current, month).await?;
         let spent = if month { before.monthly_spent_cents } else { before.daily_spent_cents };
         let detail = json!({"period": period, "day": current.day, "month": current.month, "spent_cents_before": spent, "reason": reason});
         self.audit.record(caller, Some(&tenant.id), "budget.reset", detail).await;
         tracing::warn!(tenant_id = %tenant.id, period, by = %caller.actor(), "budget reset by an operator");
-        self.budget(caller, id).await
+        budget_of(self.budgets.as_ref(), &self.policy, &tenant).await
     }
 
     /// `GET /v1/admin/whatsapp/quota?tenant_id=`: one tenant, or every tenant with a quota.
