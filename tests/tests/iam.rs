@@ -120,6 +120,7 @@ fn job(channel: Channel) -> SendJob {
         channel,
         generation: 0,
         correlation_id: CorrelationId::generate(),
+        to: Some("+14155550100".into()),
     }
 }
 

@@ -66,6 +66,50 @@ async fn twilio_receipts_move_forward_once_and_map_failures() {
     assert_eq!(post_unknown(&app).await, 200);
 }
 
+/// Receipts naming Herald's id (the per-message callback URL) are one conditional update:
+/// applied once, only to the tenant's own message, and the full path still takes the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_by_id_apply_once_and_only_to_the_owner() {
+    const PUBLIC: &str = "https://herald.example";
+    let app = spawn_app(&[("HERALD_PUBLIC_URL", PUBLIC)]).await;
+    let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
+    app.configure_twilio(&a, OURS).await;
+    app.configure_twilio(&b, "+14155550002").await;
+    let id = sent_sms(&app, &a, "+14155550100", "SM1001").await;
+    let path = format!("/webhooks/twilio/status?herald_message_id={id}");
+    let receipt = |from: &'static str, status: &'static str| {
+        let mut p = status_params("SM1001", status, "+14155550100");
+        p[2] = ("From", from);
+        p
+    };
+    // Tenant B's credentials naming A's message: refused by the write's condition.
+    let foreign = receipt("+14155550002", "delivered");
+    assert_eq!(wh::twilio_via(PUBLIC, &app.url, &path, &foreign, Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(app.message(&a.live_key, &id).await["status"], "sent", "another tenant's receipt is ignored");
+
+    let delivered = receipt(OURS, "delivered");
+    for _ in 0..2 {
+        assert_eq!(wh::twilio_via(PUBLIC, &app.url, &path, &delivered, Some(TWILIO_TOKEN)).await.status(), 200);
+    }
+    let m = app.message(&a.live_key, &id).await;
+    assert_eq!(m["status"], "delivered", "{m}");
+    assert!(m["sent_at"].is_string() && m["delivered_at"].is_string());
+    let latency = m["delivery_latency_ms"].as_i64().unwrap();
+    assert!((0..30_000).contains(&latency), "created → delivered: {latency}");
+    let entries = m["history"].as_array().unwrap();
+    assert_eq!(entries.iter().filter(|h| h["status"] == "delivered").count(), 1, "applied once: {m}");
+    assert_eq!(entries.last().unwrap()["status"], "delivered");
+
+    // A failure for a delivered message is not a step: the full transition ignores it.
+    let mut failed = receipt(OURS, "undelivered");
+    failed.push(("ErrorCode", "30003"));
+    assert_eq!(wh::twilio_via(PUBLIC, &app.url, &path, &failed, Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(app.message(&a.live_key, &id).await["status"], "delivered");
+    // A forged one changes nothing.
+    let r = wh::twilio_via(PUBLIC, &app.url, &path, &receipt(OURS, "read"), Some("forged")).await;
+    assert_eq!(r.status(), 401);
+}
+
 async fn post_unknown(app: &TestApp) -> u16 {
     wh::twilio(
         &app.url,

@@ -214,6 +214,7 @@ fn adapters(
         channels: config.clone(),
         numbers: config,
         messages: db.clone(),
+        send_reads: db.clone(),
         idempotency: db.clone(),
         work: db.clone(),
         dead_letters: db.clone(),

@@ -40,12 +40,25 @@ pub fn meta_sign(secret: &str, body: &str) -> String {
 
 /// POSTs a form-encoded Twilio webhook signed with `token` (None: no signature header).
 pub async fn twilio(base: &str, path: &str, params: &[(&str, &str)], token: Option<&str>) -> reqwest::Response {
-    let url = format!("{base}{path}");
+    twilio_via(base, base, path, params, token).await
+}
+
+/// As `twilio`, signed over the public URL Twilio was given (`HERALD_PUBLIC_URL`) while
+/// posted to `base`.
+pub async fn twilio_via(
+    public: &str,
+    base: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    token: Option<&str>,
+) -> reqwest::Response {
     let body = serde_urlencoded::to_string(params).unwrap();
-    let mut req =
-        reqwest::Client::new().post(&url).header("content-type", "application/x-www-form-urlencoded").body(body);
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
     if let Some(t) = token {
-        req = req.header("X-Twilio-Signature", twilio_sign(&url, params, t));
+        req = req.header("X-Twilio-Signature", twilio_sign(&format!("{public}{path}"), params, t));
     }
     req.send().await.unwrap()
 }

@@ -1,9 +1,11 @@
 use super::*;
 use async_trait::async_trait;
+use herald_core::guards::DncEntry;
 use herald_core::ids::{KeyMode, MessageId, TenantId};
-use herald_core::message::Message;
+use herald_core::message::{Message, StatusStep};
 use herald_core::ports::{
-    DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, Page, StoreResult, WorkIndex, WorkState,
+    DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, Page, SendReads, Stepped, StoreResult,
+    WorkIndex, WorkState,
 };
 use herald_core::tenant::IdempotencyRecord;
 use herald_core::Provider;
@@ -140,6 +142,10 @@ impl MessageStore for DynamoStore {
         Ok(conditional(res)?.is_some())
     }
 
+    async fn step(&self, id: &MessageId, step: &StatusStep) -> StoreResult<Stepped> {
+        self.apply_step(&msg_pk(id), step).await
+    }
+
     async fn list(
         &self,
         tenant: &TenantId,
@@ -181,31 +187,63 @@ impl MessageStore for DynamoStore {
     }
 }
 
+#[async_trait]
+impl SendReads for DynamoStore {
+    async fn message_and_dnc(
+        &self,
+        id: &MessageId,
+        tenant: &TenantId,
+        to: &str,
+    ) -> StoreResult<(Option<Message>, Option<DncEntry>)> {
+        let dnc_pk = format!("DNC#{tenant}");
+        let keys = vec![key(msg_pk(id), "MSG"), key(dnc_pk.clone(), to)];
+        let (mut msg, mut dnc) = (None, None);
+        for item in self.batch_read(keys, true).await? {
+            match item.get("pk").and_then(|v| v.as_s().ok()) {
+                Some(pk) if *pk == dnc_pk => dnc = Some(from_item(item)?),
+                Some(_) => msg = Some(from_item(item)?),
+                None => {}
+            }
+        }
+        Ok((msg, dnc))
+    }
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    [("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))].into()
+}
+
 impl DynamoStore {
+    /// Items by key (≤ 100), unprocessed keys (throttling) asked for again.
+    async fn batch_read(&self, keys: Vec<Item>, consistent: bool) -> StoreResult<Vec<Item>> {
+        let mut found = Vec::new();
+        let mut request = Some(
+            aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(consistent)
+                .build()
+                .map_err(unavailable)?,
+        );
+        for _ in 0..5 {
+            let Some(req) = request.take() else { break };
+            let out = self.client.batch_get_item().request_items(&self.table, req).send().await.map_err(unavailable)?;
+            found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+            request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+        }
+        if request.is_some() {
+            return Err(StoreError::Unavailable("dynamodb: keys left unprocessed".into()));
+        }
+        Ok(found)
+    }
+
     /// Messages by id in that order (missing ones left out), ≤ 100 per batch read.
     async fn messages_by_id(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
         let mut found: std::collections::HashMap<String, Message> = std::collections::HashMap::new();
         for chunk in ids.chunks(100) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|id| [("pk".to_string(), s(msg_pk(id))), ("sk".to_string(), s("MSG"))].into())
-                .collect();
-            let mut request = Some(
-                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .build()
-                    .map_err(unavailable)?,
-            );
-            // Unprocessed keys (throttling) are asked for again.
-            for _ in 0..5 {
-                let Some(req) = request.take() else { break };
-                let out =
-                    self.client.batch_get_item().request_items(&self.table, req).send().await.map_err(unavailable)?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                    let m: Message = from_item(item)?;
-                    found.insert(m.id.to_string(), m);
-                }
-                request = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+            let keys = chunk.iter().map(|id| key(msg_pk(id), "MSG")).collect();
+            for item in self.batch_read(keys, false).await? {
+                let m: Message = from_item(item)?;
+                found.insert(m.id.to_string(), m);
             }
         }
         Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).collect())

@@ -25,6 +25,7 @@ mod identities;
 mod linking;
 mod messages;
 mod stats;
+mod steps;
 mod tenants;
 mod voice;
 

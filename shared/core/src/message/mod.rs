@@ -10,9 +10,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod step;
 #[cfg(test)]
 pub(crate) mod tests;
 mod transitions;
+
+pub use step::StatusStep;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -286,12 +289,30 @@ pub fn hold_key_tenant(reason: HoldReason, tenant: &TenantId) -> String {
     format!("HOLD#{tenant}#{}", reason.as_str())
 }
 
-/// What travels on the queue: a pointer to the message record, never the content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What travels on the queue: a pointer to the message record, never the content. The
+/// recipient's address rides along (the queue is encrypted) so the sender reads the message
+/// and the recipient's do-not-contact entry in one batch read.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendJob {
     pub message_id: MessageId,
     pub tenant_id: TenantId,
     pub channel: Channel,
     pub generation: u32,
     pub correlation_id: CorrelationId,
+    /// The normalised recipient (absent in jobs queued before it was added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// Without the recipient: a job may be logged.
+impl std::fmt::Debug for SendJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendJob")
+            .field("message_id", &self.message_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("channel", &self.channel)
+            .field("generation", &self.generation)
+            .field("correlation_id", &self.correlation_id)
+            .finish_non_exhaustive()
+    }
 }

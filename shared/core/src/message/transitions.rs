@@ -197,6 +197,7 @@ impl Message {
             channel: self.channel,
             generation: self.generation,
             correlation_id: self.correlation_id.clone(),
+            to: Some(self.to.as_str().to_string()),
         }
     }
 

@@ -1,7 +1,8 @@
 use super::{Page, StoreResult};
 use crate::channel::{Channel, Provider};
+use crate::guards::DncEntry;
 use crate::ids::{KeyMode, MessageId, TenantId};
-use crate::message::Message;
+use crate::message::{Message, StatusStep};
 use crate::status::Status;
 use crate::tenant::IdempotencyRecord;
 use async_trait::async_trait;
@@ -55,6 +56,9 @@ pub trait MessageStore: Send + Sync {
     async fn messages(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>>;
     /// Writes `msg` if the stored version is still `msg.version - 1`; false when it is not.
     async fn replace(&self, msg: &Message) -> StoreResult<bool>;
+    /// Applies a receipt's step in one conditional write without reading first (see
+    /// `StatusStep::applies_to`).
+    async fn step(&self, id: &MessageId, step: &StatusStep) -> StoreResult<Stepped>;
     async fn list(
         &self,
         tenant: &TenantId,
@@ -71,6 +75,28 @@ pub trait MessageStore: Send + Sync {
         to: &MessageId,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
+}
+
+/// The sender's first read: a queued message and its recipient's do-not-contact entry,
+/// together (one batch read, both strongly consistent).
+#[async_trait]
+pub trait SendReads: Send + Sync {
+    async fn message_and_dnc(
+        &self,
+        id: &MessageId,
+        tenant: &TenantId,
+        to: &str,
+    ) -> StoreResult<(Option<Message>, Option<DncEntry>)>;
+}
+
+/// What a `MessageStore::step` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stepped {
+    /// Written: the message after the step.
+    Applied(Message),
+    /// The step does not apply: the current copy when the store returned it with the
+    /// refusal (None: no such message).
+    Refused(Option<Message>),
 }
 
 /// Answers already given to idempotent requests.

@@ -37,7 +37,9 @@ pub use features::{FeatureStore, PendingReleases};
 pub use identities::{EmailIdentities, IdentityCallError, IdentityStore};
 pub use keys::KeyStore;
 pub use linking::{AlertError, Alerts, LinkingStore, TelnyxNumbers};
-pub use messages::{DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, WorkIndex, WorkState};
+pub use messages::{
+    DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, SendReads, Stepped, WorkIndex, WorkState,
+};
 pub use numbers::NumberStore;
 pub use provider::{Accepted, Lookup, Outbound, ProviderGateway};
 pub use queue::{QueueDepth, QueueError, SendQueue};

@@ -10,6 +10,7 @@ pub struct Adapters {
     pub channels: Arc<dyn ChannelStore>,
     pub numbers: Arc<dyn NumberStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub send_reads: Arc<dyn SendReads>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub work: Arc<dyn WorkIndex>,
     pub dead_letters: Arc<dyn DeadLetterIndex>,

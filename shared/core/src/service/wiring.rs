@@ -141,6 +141,7 @@ impl Base {
     fn sending(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>, receipts: Arc<Receipts>) -> Sending {
         Sending {
             messages: a.messages.clone(),
+            reads: a.send_reads.clone(),
             channels: a.channels.clone(),
             numbers: a.numbers.clone(),
             linking: a.linking.clone(),

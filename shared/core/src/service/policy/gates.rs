@@ -1,6 +1,6 @@
 //! Guards checked again just before a send, with the freshest data this container has.
 use super::{tz, Policy};
-use crate::guards::QuotaState;
+use crate::guards::{DncEntry, QuotaState};
 use crate::ids::TenantId;
 use crate::message::{HoldReason, Message, Priority};
 use crate::quiet;
@@ -26,7 +26,8 @@ pub const NOTE_DNC_BYPASS: &str = "dnc_bypass:opt_out_confirmation";
 
 impl Policy {
     /// Pause, channel flag, do-not-contact and quiet hours.
-    pub async fn send_gate(&self, msg: &Message) -> Result<Option<Gate>, HeraldError> {
+    /// `dnc`: the recipient's do-not-contact entry when the caller read it already.
+    pub async fn send_gate(&self, msg: &Message, dnc: Option<Option<DncEntry>>) -> Result<Option<Gate>, HeraldError> {
         let Some(tenant) = self.tenant_recent(&msg.tenant_id).await? else { return Ok(Some(Gate::Suppress)) };
         if tenant.paused.is_some() {
             return Ok(Gate::held(HoldReason::TenantPaused));
@@ -35,7 +36,12 @@ impl Policy {
             return Ok(Gate::held(HoldReason::ChannelDisabled));
         }
         let bypass = msg.notes.iter().any(|n| n == NOTE_DNC_BYPASS);
-        if !bypass && self.blocked(&msg.tenant_id, &msg.to).await?.is_some() {
+        let entry = match dnc {
+            _ if bypass => None,
+            Some(known) => known,
+            None => self.blocked(&msg.tenant_id, &msg.to).await?,
+        };
+        if entry.is_some() {
             return Ok(Some(Gate::Suppress));
         }
         if let Some(until) = self.quiet_until(&tenant, msg, self.now()) {

@@ -8,11 +8,12 @@ mod tests;
 
 use super::dnc::DoNotContact;
 use super::policy::Policy;
-use super::support::{update_message, Outbox};
+use super::support::{update_message_from, Outbox};
 use super::HeraldError;
 use crate::channel::Provider;
 use crate::inbound::Receipt;
-use crate::ports::{Clock, EventLog, IdempotencyStore, InboundStore, MessageStore, OrphanStore};
+use crate::message::{Message, StatusStep};
+use crate::ports::{Clock, EventLog, IdempotencyStore, InboundStore, MessageStore, OrphanStore, Stepped};
 use crate::ports::{TenantStore, WindowStore, WorkIndex};
 use crate::status::Status;
 use std::sync::Arc;
@@ -91,8 +92,17 @@ impl Receipts {
             return Ok(ReceiptOutcome::Unknown);
         };
         let now = self.now();
+        // The common receipt (delivered / read for a recorded send) is one conditional write;
+        // when it does not apply, the copy the store returned starts the full transition.
+        let mut known = None;
+        if let Some(step) = StatusStep::of(r, now) {
+            match self.messages.step(&id, &step).await? {
+                Stepped::Applied(m) => return Ok(self.applied(&m, r, None).await),
+                Stepped::Refused(current) => known = current,
+            }
+        }
         let (mut settle, mut applied): (Option<(i64, u64)>, bool) = (None, false);
-        let updated = update_message(self.messages.as_ref(), &id, |m| match m.apply_receipt(r, now) {
+        let updated = update_message_from(self.messages.as_ref(), &id, known, |m| match m.apply_receipt(r, now) {
             Some(s) => {
                 (settle, applied) = (s, true);
                 true
@@ -101,16 +111,18 @@ impl Receipts {
         })
         .await?;
         match updated {
-            Some(m) if applied && m.status == r.status => {
-                if let Some((actual, reserved)) = settle {
-                    self.policy.settle(&m, actual, reserved).await;
-                }
-                tracing::info!(message_id = %m.id, provider = %r.provider, status = %r.status, "receipt applied");
-                self.outbox.notify(&m).await;
-                Ok(ReceiptOutcome::Applied(r.status))
-            }
+            Some(m) if applied && m.status == r.status => Ok(self.applied(&m, r, settle).await),
             _ => Ok(ReceiptOutcome::Ignored),
         }
+    }
+
+    async fn applied(&self, m: &Message, r: &Receipt, settle: Option<(i64, u64)>) -> ReceiptOutcome {
+        if let Some((actual, reserved)) = settle {
+            self.policy.settle(m, actual, reserved).await;
+        }
+        tracing::info!(message_id = %m.id, provider = %r.provider, status = %r.status, "receipt applied");
+        self.outbox.notify(m).await;
+        ReceiptOutcome::Applied(r.status)
     }
 
     /// Receipts kept because their message was not found yet: applied once the index

@@ -15,8 +15,11 @@ use super::receipts::Receipts;
 use super::support::Outbox;
 use super::HeraldError;
 use crate::channel::Provider;
+use crate::guards::DncEntry;
 use crate::guards::ProviderAccount;
+use crate::message::Message;
 use crate::message::SendJob;
+use crate::ports::SendReads;
 use crate::ports::{ChannelStore, Clock, LinkingStore, MessageStore, NumberStore, ProviderGateway, SecretStore};
 use crate::retry::RetryPolicy;
 use crate::status::Status;
@@ -62,6 +65,7 @@ pub struct SendingSettings {
 
 pub struct Sending {
     pub(crate) messages: Arc<dyn MessageStore>,
+    pub(crate) reads: Arc<dyn SendReads>,
     pub(crate) channels: Arc<dyn ChannelStore>,
     pub(crate) numbers: Arc<dyn NumberStore>,
     pub(crate) linking: Arc<dyn LinkingStore>,
@@ -91,8 +95,19 @@ impl Sending {
         Ok(())
     }
 
+    /// The message, and its recipient's do-not-contact entry when the job names the
+    /// recipient (read together; None: the send policy reads it itself).
+    async fn read(&self, job: &SendJob) -> Result<(Option<Message>, Option<Option<DncEntry>>), HeraldError> {
+        let Some(to) = &job.to else { return Ok((self.messages.message(&job.message_id).await?, None)) };
+        let (msg, dnc) = self.reads.message_and_dnc(&job.message_id, &job.tenant_id, to).await?;
+        // Only an entry for this message's own tenant and recipient answers for it.
+        let same = msg.as_ref().is_some_and(|m| m.tenant_id == job.tenant_id && m.to.as_str() == to.as_str());
+        Ok((msg, same.then_some(dnc)))
+    }
+
     pub async fn process(&self, job: &SendJob) -> Result<JobOutcome, HeraldError> {
-        let Some(msg) = self.messages.message(&job.message_id).await? else {
+        let (msg, dnc) = self.read(job).await?;
+        let Some(msg) = msg else {
             tracing::warn!(message_id = %job.message_id, "queued job for an unknown message; dropping the job");
             return Ok(JobOutcome::Done);
         };
@@ -104,7 +119,7 @@ impl Sending {
             );
             return Ok(JobOutcome::Done);
         }
-        if let Some(gate) = self.policy.send_gate(&msg).await? {
+        if let Some(gate) = self.policy.send_gate(&msg, dnc).await? {
             self.holds.apply_gate(&msg, gate).await?;
             return Ok(JobOutcome::Done);
         }

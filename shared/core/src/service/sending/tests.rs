@@ -85,6 +85,38 @@ async fn a_paused_tenant_is_held_and_an_opted_out_recipient_suppressed() {
     assert!(h.provider.calls().is_empty(), "nothing reached the provider");
 }
 
+/// The sender reads the recipient's entry with the message when the job names the
+/// recipient; a job without one (queued before) or naming another address reads it apart.
+#[tokio::test]
+async fn the_send_time_opt_out_check_holds_for_any_job() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let tenant_id = t.tenant().unwrap().id.clone();
+    let stop = |address: &str| DncEntry {
+        tenant_id: tenant_id.clone(),
+        address: address.into(),
+        reason: "STOP".into(),
+        source: "api".into(),
+        created_at: chrono::Utc::now(),
+    };
+    let a = h.accept(&t, sms("+14155550102")).await.unwrap();
+    let b = h.accept(&t, sms("+14155550103")).await.unwrap();
+    for e in [stop("+14155550102"), stop("+14155550103")] {
+        h.mem.with(|s| s.dnc.insert((e.tenant_id.clone(), e.address.clone()), e));
+    }
+    let mut legacy = h.queue.pop().unwrap();
+    assert_eq!(legacy.to.as_deref(), Some("+14155550102"), "the job names its recipient");
+    legacy.to = None;
+    h.services.sending.process(&legacy).await.unwrap();
+    let mut forged = h.queue.pop().unwrap();
+    forged.to = Some("+14155550199".into());
+    h.services.sending.process(&forged).await.unwrap();
+    assert_eq!(h.message(&a).status, Status::Suppressed);
+    assert_eq!(h.message(&b).status, Status::Suppressed, "a job naming another address is not trusted");
+    assert!(h.provider.calls().is_empty());
+}
+
 fn open_breaker(h: &Harness, account: ProviderAccount) {
     let rec = BreakerRecord {
         state: BreakerState::Open,

@@ -1,14 +1,27 @@
 //! In-memory guard, event, breaker and linking stores.
 use super::memory::Memory;
 use crate::guards::*;
-use crate::ids::TenantId;
+use crate::ids::{MessageId, TenantId};
 use crate::inbound::{InboundMessage, Receipt};
 use crate::linking::{LinkStatus, LinkingState};
+use crate::message::Message;
 use crate::ports::*;
 use crate::Provider;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+
+#[async_trait]
+impl SendReads for Memory {
+    async fn message_and_dnc(
+        &self,
+        id: &MessageId,
+        tenant: &TenantId,
+        to: &str,
+    ) -> StoreResult<(Option<Message>, Option<DncEntry>)> {
+        Ok(self.with(|s| (s.messages.get(id).cloned(), s.dnc.get(&(tenant.clone(), to.to_string())).cloned())))
+    }
+}
 
 #[async_trait]
 impl DncStore for Memory {

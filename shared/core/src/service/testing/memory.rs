@@ -6,7 +6,7 @@ use crate::identity::{EmailIdentity, IdentityRecord};
 use crate::ids::{KeyId, KeyMode, MessageId, TenantId};
 use crate::inbound::{InboundMessage, Receipt};
 use crate::linking::LinkingState;
-use crate::message::Message;
+use crate::message::{Message, StatusStep};
 use crate::ports::*;
 use crate::tenant::*;
 use crate::{Channel, Provider};
@@ -169,6 +169,15 @@ impl MessageStore for Memory {
     }
     async fn messages(&self, ids: &[MessageId]) -> StoreResult<Vec<Message>> {
         Ok(self.with(|s| ids.iter().filter_map(|id| s.messages.get(id).cloned()).collect()))
+    }
+    async fn step(&self, id: &MessageId, step: &StatusStep) -> StoreResult<Stepped> {
+        Ok(self.with(|s| match s.messages.get_mut(id) {
+            Some(m) if step.applies_to(m) => {
+                step.apply(m);
+                Stepped::Applied(m.clone())
+            }
+            other => Stepped::Refused(other.cloned()),
+        }))
     }
     async fn replace(&self, msg: &Message) -> StoreResult<bool> {
         Ok(self.with(|s| match s.messages.get(&msg.id) {

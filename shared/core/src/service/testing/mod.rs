@@ -39,6 +39,7 @@ impl Harness {
             channels: mem.clone(),
             numbers: mem.clone(),
             messages: mem.clone(),
+            send_reads: mem.clone(),
             idempotency: mem.clone(),
             work: mem.clone(),
             dead_letters: mem.clone(),
