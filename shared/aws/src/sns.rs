@@ -2,17 +2,24 @@
 use crate::SetupError;
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
+use herald_core::lazy::OnFirstUse;
 use herald_core::ports::{AlertError, Alerts};
 
 #[derive(Clone)]
 pub struct SnsAlerts {
-    client: Client,
+    client: OnFirstUse<Client>,
     topic_arn: Option<String>,
 }
 
 impl SnsAlerts {
     pub fn new(client: Client, topic_arn: Option<String>) -> Self {
-        Self { client, topic_arn }
+        Self { client: OnFirstUse::ready(client), topic_arn }
+    }
+
+    /// The SNS client is built with the first alert (most containers never send one).
+    pub fn on_first_use(sdk: &aws_config::SdkConfig, topic_arn: Option<String>) -> Self {
+        let sdk = sdk.clone();
+        Self { client: OnFirstUse::new(move || Client::new(&sdk)), topic_arn }
     }
 
     /// Creates (or finds: CreateTopic is idempotent) the topic by name (herald-local).

@@ -8,6 +8,7 @@ pub mod guards;
 pub mod identity;
 pub mod ids;
 pub mod inbound;
+pub mod lazy;
 pub mod linking;
 pub mod message;
 pub mod metrics;

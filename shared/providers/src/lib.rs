@@ -125,12 +125,12 @@ impl Registry {
 }
 
 /// The registry of every provider Herald speaks to.
-pub fn registry(http: HttpProviders, ses: aws_sdk_sesv2::Client, ses_configuration_set: Option<String>) -> Registry {
+pub fn registry(http: HttpProviders, ses: ses::SesEmail) -> Registry {
     Registry::default()
         .register(Provider::Twilio, twilio::Twilio::new(http.clone()))
         .register(Provider::Telnyx, telnyx::Telnyx::new(http.clone()))
         .register(Provider::Whatsapp, whatsapp::Whatsapp::new(http))
-        .register(Provider::Ses, ses::Ses::new(ses, ses_configuration_set))
+        .register(Provider::Ses, ses::Ses::new(ses))
         .register(Provider::Smtp, smtp::Smtp)
         .register(Provider::Simulator, simulator::Simulator)
 }

@@ -10,6 +10,7 @@ use herald_core::cache::CachedConfig;
 use herald_core::ports::{Clock, SecretStore, SystemClock};
 use herald_core::secrets::CachedSecrets;
 use herald_core::service::{Adapters, Services, Settings};
+use herald_providers::ses::SesIdentities;
 use herald_providers::{Endpoints, HttpCallbacks, HttpProviders, Registry};
 use std::sync::Arc;
 
@@ -25,29 +26,16 @@ pub struct App {
     pub sdk: aws_config::SdkConfig,
 }
 
-/// Amazon Trust Services' roots among Mozilla's, matched on the issuer name (a root's issuer
-/// is its subject, within the first 256 bytes of the certificate).
-fn amazon_roots() -> impl Iterator<Item = &'static [u8]> {
-    let amazon = |der: &[u8]| {
-        let head = &der[..der.len().min(256)];
-        [&b"Amazon Root CA"[..], b"Starfield Services Root"].iter().any(|n| head.windows(n.len()).any(|w| w == *n))
-    };
-    webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref()).filter(move |c| amazon(c))
-}
+/// Amazon Trust Services' roots (Amazon Root CA 1–4, cross-signed by Starfield Services Root
+/// G2), as Mozilla's set (`webpki-root-certs`) has them; a test keeps the file equal to it.
+/// Compiled in: a cold start reads no certificate file and searches no list of 150 roots.
+const AMAZON_ROOTS_PEM: &str = include_str!("amazon-roots.pem");
 
-/// The SDK's HTTPS client. AWS endpoints chain to Amazon Trust Services (Amazon Root CA 1–4,
-/// cross-signed by Starfield Services Root G2): those roots, compiled in from Mozilla's set,
-/// are all it trusts. A cold start reads no certificate files and parses five roots, not 150.
+/// The SDK's HTTPS client. AWS endpoints chain to Amazon Trust Services: those five roots are
+/// all it trusts.
 fn sdk_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
-    use base64::Engine;
-    let mut pem = String::new();
-    for cert in amazon_roots() {
-        pem.push_str("-----BEGIN CERTIFICATE-----\n");
-        pem.push_str(&base64::engine::general_purpose::STANDARD.encode(cert));
-        pem.push_str("\n-----END CERTIFICATE-----\n");
-    }
-    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(pem.into_bytes());
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_ROOTS_PEM.as_bytes());
     let ctx = TlsContext::builder().with_trust_store(trust).build().expect("a valid TLS context");
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
@@ -61,6 +49,10 @@ pub async fn sdk_config(cfg: &Config) -> aws_config::SdkConfig {
         .region(aws_config::Region::new(cfg.aws_region.clone()));
     if let Some(creds) = &cfg.credentials {
         loader = loader.credentials_provider(creds.clone());
+    } else if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some() {
+        // Lambda gives the role's credentials in the environment: read them there instead of
+        // building the default chain (profile files, web identity through STS, IMDS) at init.
+        loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
     }
     if let Some(url) = &cfg.aws_endpoint_url {
         loader = loader.endpoint_url(url);
@@ -125,19 +117,22 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
         public_url: cfg.public_url.clone(),
     };
     let http = HttpProviders::new(endpoints, cfg.provider_timeout);
-    let sns = aws_sdk_sns::Client::new(&sdk);
     let alert_topic = match (&cfg.alert_topic_arn, cfg.local) {
         (Some(arn), _) => Some(arn.clone()),
         (None, true) => {
+            let sns = aws_sdk_sns::Client::new(&sdk);
             herald_aws::sns::SnsAlerts::ensure_topic(&sns, &format!("{}-alerts", cfg.queue_prefix)).await.ok()
         }
         (None, false) => None,
     };
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
-    let ses_send = herald_providers::ses::SesEmail::send_client(&sdk, cfg.provider_timeout);
-    let registry = herald_providers::registry(http.clone(), ses_send, cfg.ses_configuration_set.clone());
-    let alerts = Arc::new(herald_aws::sns::SnsAlerts::new(sns, alert_topic));
-    let clients = (http, ses, cfg.allow_http_callbacks, recordings(&cfg, &sdk));
+    // SNS and SES clients are built on first use: most containers never alert, and only
+    // the API and email sends call SES.
+    let ses_send =
+        herald_providers::ses::SesEmail::on_first_use(&sdk, cfg.provider_timeout, cfg.ses_configuration_set.clone());
+    let registry = herald_providers::registry(http.clone(), ses_send);
+    let alerts = Arc::new(herald_aws::sns::SnsAlerts::on_first_use(&sdk, alert_topic));
+    let identities = herald_providers::ses::SesIdentities::on_first_use(&sdk);
+    let clients = (http, identities, cfg.allow_http_callbacks, recordings(&cfg, &sdk));
     let adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
     let settings = settings(&cfg, admin_key);
     Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
@@ -200,7 +195,7 @@ fn adapters(
     store: &DynamoStore,
     queues: &SqsQueues,
     secrets: Arc<dyn SecretStore>,
-    (http, ses, allow_http_callbacks, recordings): (HttpProviders, aws_sdk_sesv2::Client, bool, S3Recordings),
+    (http, identities, allow_http_callbacks, recordings): (HttpProviders, SesIdentities, bool, S3Recordings),
     registry: &Registry,
     (alerts, clock, config_ttl): (Arc<herald_aws::sns::SnsAlerts>, Arc<dyn Clock>, std::time::Duration),
 ) -> Adapters {
@@ -245,7 +240,7 @@ fn adapters(
         identities: db.clone(),
         stats: db.clone(),
         voice: db,
-        email_identities: Arc::new(herald_providers::ses::SesIdentities::new(ses)),
+        email_identities: Arc::new(identities),
         clock,
     }
 }
@@ -263,9 +258,39 @@ pub fn init_tracing() {
 
 #[cfg(test)]
 mod tests {
+    /// Amazon Trust Services' roots among Mozilla's, matched on the issuer name (a root's
+    /// issuer is its subject, within the first 256 bytes of the certificate), as PEM.
+    fn amazon_roots_pem() -> String {
+        use base64::Engine;
+        let amazon = |der: &[u8]| {
+            let head = &der[..der.len().min(256)];
+            [&b"Amazon Root CA"[..], b"Starfield Services Root"].iter().any(|n| head.windows(n.len()).any(|w| w == *n))
+        };
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| c.as_ref()).filter(|c| amazon(c));
+        let mut pem = String::new();
+        for cert in roots {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(cert);
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            for line in b64.as_bytes().chunks(64) {
+                pem.push_str(std::str::from_utf8(line).unwrap());
+                pem.push('\n');
+            }
+            pem.push_str("-----END CERTIFICATE-----\n");
+        }
+        pem
+    }
+
+    /// `HERALD_WRITE_ROOTS=1 cargo test -p herald-runtime` rewrites the file after a
+    /// `webpki-root-certs` update.
     #[test]
     fn the_sdk_trusts_amazon_trust_services_roots_only() {
+        let expected = amazon_roots_pem();
+        if std::env::var("HERALD_WRITE_ROOTS").is_ok() {
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/src/amazon-roots.pem"), &expected).unwrap();
+        }
         // Amazon Root CA 1–4 and Starfield Services Root G2.
-        assert_eq!(super::amazon_roots().count(), 5);
+        assert_eq!(expected.matches("BEGIN CERTIFICATE").count(), 5);
+        assert_eq!(super::AMAZON_ROOTS_PEM, expected, "amazon-roots.pem differs from Mozilla's set");
+        let _ = super::sdk_http_client();
     }
 }

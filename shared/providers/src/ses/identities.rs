@@ -3,16 +3,23 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::types::DkimStatus;
 use aws_sdk_sesv2::Client;
 use herald_core::identity::{DkimRecord, EmailIdentity, IdentityState, IdentityStatus};
+use herald_core::lazy::OnFirstUse;
 use herald_core::ports::{EmailIdentities, IdentityCallError};
 
 #[derive(Clone)]
 pub struct SesIdentities {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl SesIdentities {
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self { client: OnFirstUse::ready(client) }
+    }
+
+    /// The client is built with the first identity call (only the API makes them).
+    pub fn on_first_use(sdk: &aws_config::SdkConfig) -> Self {
+        let sdk = sdk.clone();
+        Self { client: OnFirstUse::new(move || Client::new(&sdk)) }
     }
 }
 

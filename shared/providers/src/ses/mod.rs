@@ -19,8 +19,8 @@ pub struct Ses {
 }
 
 impl Ses {
-    pub fn new(client: aws_sdk_sesv2::Client, configuration_set: Option<String>) -> Self {
-        Self { client: SesEmail::new(client, configuration_set) }
+    pub fn new(client: SesEmail) -> Self {
+        Self { client }
     }
 }
 

@@ -4,11 +4,12 @@ use crate::common::failure;
 use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message as SesMessage, MessageTag};
 use aws_sdk_sesv2::Client;
+use herald_core::lazy::OnFirstUse;
 use herald_core::{Provider, ProviderFailure};
 
 #[derive(Clone)]
 pub struct SesEmail {
-    client: Client,
+    client: OnFirstUse<Client>,
     /// Bounces, complaints and deliveries are published only for mail sent with it.
     configuration_set: Option<String>,
 }
@@ -25,7 +26,17 @@ pub struct Email<'a> {
 
 impl SesEmail {
     pub fn new(client: Client, configuration_set: Option<String>) -> Self {
-        Self { client, configuration_set }
+        Self { client: OnFirstUse::ready(client), configuration_set }
+    }
+
+    /// `send_client` built with the first email (a container may send none).
+    pub fn on_first_use(
+        sdk: &aws_config::SdkConfig,
+        timeout: std::time::Duration,
+        configuration_set: Option<String>,
+    ) -> Self {
+        let sdk = sdk.clone();
+        Self { client: OnFirstUse::new(move || Self::send_client(&sdk, timeout)), configuration_set }
     }
 
     /// The client `SendEmail` goes through: each call bounded by the provider timeout, and no
