@@ -54,14 +54,14 @@ fn step_request(
         .expression_attribute_values(":entry", AttributeValue::L(vec![entry]))
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":pmid", s(&step.provider_message_id));
-    if let Some(at) = step.delivered_at {
+    if let Some(at) = step.progress.delivered_at {
         sets.push("delivered_at = :dat, delivery_latency_ms = :dat - created_at");
         req = req.expression_attribute_values(":dat", ms(&at));
-    } else if let Some(at) = step.delivered_at_if_absent {
+    } else if let Some(at) = step.progress.delivered_at_if_absent {
         sets.push("delivered_at = if_not_exists(delivered_at, :dat)");
         req = req.expression_attribute_values(":dat", ms(&at));
     }
-    if let Some(at) = step.sent_at_if_absent {
+    if let Some(at) = step.progress.sent_at_if_absent {
         sets.push("sent_at = if_not_exists(sent_at, :sat)");
         req = req.expression_attribute_values(":sat", ms(&at));
     }

@@ -15,7 +15,7 @@ mod step;
 pub(crate) mod tests;
 mod transitions;
 
-pub use step::StatusStep;
+pub use step::{Progress, StatusStep};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -8,6 +8,41 @@ use crate::inbound::Receipt;
 use crate::status::Status;
 use chrono::{DateTime, Utc};
 
+/// The times a receipt's status records: the one rule the full transition
+/// (`Message::apply_receipt`) and the one-write step both follow.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    /// Set, with the created → delivered latency.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Set only where there is none yet.
+    pub sent_at_if_absent: Option<DateTime<Utc>>,
+    pub delivered_at_if_absent: Option<DateTime<Utc>>,
+}
+
+impl Progress {
+    pub fn of(status: Status, at: DateTime<Utc>) -> Progress {
+        match status {
+            Status::Delivered => Progress { delivered_at: Some(at), sent_at_if_absent: Some(at), ..Default::default() },
+            Status::Read => Progress { delivered_at_if_absent: Some(at), ..Default::default() },
+            Status::Sent => Progress { sent_at_if_absent: Some(at), ..Default::default() },
+            _ => Progress::default(),
+        }
+    }
+
+    pub fn apply(&self, m: &mut Message) {
+        if let Some(at) = self.delivered_at {
+            m.delivered_at = Some(at);
+            m.delivery_latency_ms = Some((at - m.created_at).num_milliseconds());
+        }
+        if let Some(at) = self.sent_at_if_absent {
+            m.sent_at.get_or_insert(at);
+        }
+        if let Some(at) = self.delivered_at_if_absent {
+            m.delivered_at.get_or_insert(at);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusStep {
     /// Only that tenant's message (the credentials that verified the receipt).
@@ -19,40 +54,26 @@ pub struct StatusStep {
     pub to: Status,
     /// When Herald applies it (`updated_at`, the history entry).
     pub now: DateTime<Utc>,
-    /// Set, with the created → delivered latency.
-    pub delivered_at: Option<DateTime<Utc>>,
-    /// Set only where there is none yet.
-    pub sent_at_if_absent: Option<DateTime<Utc>>,
-    pub delivered_at_if_absent: Option<DateTime<Utc>>,
+    pub progress: Progress,
 }
 
 impl StatusStep {
     /// The step of a receipt that needs no more than a condition on the stored message.
     pub fn of(r: &Receipt, now: DateTime<Utc>) -> Option<StatusStep> {
-        if r.message_id.is_none() || r.price_cents.is_some() {
+        let progressing = matches!(r.status, Status::Delivered | Status::Read);
+        if !progressing || r.message_id.is_none() || r.price_cents.is_some() {
             return None;
         }
         let from: Vec<Status> =
             [Status::Sent, Status::Delivered].into_iter().filter(|s| s.accepts_receipt(r.status)).collect();
-        let mut step = StatusStep {
+        Some(StatusStep {
             tenant_id: r.tenant_id.clone(),
             provider_message_id: r.provider_message_id.clone(),
             from,
             to: r.status,
             now,
-            delivered_at: None,
-            sent_at_if_absent: None,
-            delivered_at_if_absent: None,
-        };
-        match r.status {
-            Status::Delivered => {
-                step.delivered_at = Some(r.at);
-                step.sent_at_if_absent = Some(r.at);
-            }
-            Status::Read => step.delivered_at_if_absent = Some(r.at),
-            _ => return None,
-        }
-        Some(step)
+            progress: Progress::of(r.status, r.at),
+        })
     }
 
     /// The store's condition: the message is in a state the step applies to, and the step
@@ -72,16 +93,7 @@ impl StatusStep {
 
     /// The step applied to a copy, as the store writes it (the version moves by one).
     pub fn apply(&self, m: &mut Message) {
-        if let Some(at) = self.delivered_at {
-            m.delivered_at = Some(at);
-            m.delivery_latency_ms = Some((at - m.created_at).num_milliseconds());
-        }
-        if let Some(at) = self.sent_at_if_absent {
-            m.sent_at.get_or_insert(at);
-        }
-        if let Some(at) = self.delivered_at_if_absent {
-            m.delivered_at.get_or_insert(at);
-        }
+        self.progress.apply(m);
         m.set_status(self.to, self.now);
         m.version += 1;
     }

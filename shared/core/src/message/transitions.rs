@@ -238,17 +238,6 @@ impl Message {
             return linked.then_some(None);
         }
         match r.status {
-            Status::Delivered => {
-                self.delivered_at = Some(r.at);
-                self.delivery_latency_ms = Some((r.at - self.created_at).num_milliseconds());
-                self.sent_at.get_or_insert(r.at);
-            }
-            Status::Read => {
-                self.delivered_at.get_or_insert(r.at);
-            }
-            Status::Sent => {
-                self.sent_at.get_or_insert(r.at);
-            }
             Status::Failed => {
                 self.error_code = Some(r.error.unwrap_or(ErrorCode::Undeliverable));
                 self.error_message = r
@@ -258,7 +247,7 @@ impl Message {
                 self.dead_lettered = true;
                 self.due_at = None;
             }
-            _ => {}
+            other => super::Progress::of(other, r.at).apply(self),
         }
         let settle = match (self.sane_price(r.price_cents), r.status) {
             (Some(price), _) => Some((price, std::mem::take(&mut self.reserved_cents))),
