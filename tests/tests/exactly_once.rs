@@ -128,3 +128,40 @@ async fn a_request_that_stopped_between_its_writes_is_completed_by_its_retry() {
         assert_eq!(app.sim.requests_to(SimProvider::Twilio, to).len(), n, "one provider call per message to {to}");
     }
 }
+
+/// A sender that died mid-call leaves its message claimed and its job unacknowledged (a claim
+/// writes no work-index entry). SQS redelivers the job; the redelivery indexes the claim at
+/// `claim + HERALD_STALE_AFTER`, and stale recovery finds it at the provider: never re-sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_job_of_a_dead_senders_claim_leads_to_a_lookup_not_a_resend() {
+    use herald_core::ports::{MessageStore, SendQueue};
+    let app = spawn_app(&[("HERALD_STALE_AFTER", "1s")]).await;
+    let t = app.create_tenant(json!({})).await;
+    app.configure_twilio(&t, "+14155550001").await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let body = json!({"channel": "sms", "to": "+14155557101", "body": "sent before the crash", "send_at": later});
+    let r = app.send(&t.live_key, body).await;
+    let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
+    let store: &dyn MessageStore = &app.running.app.store;
+    let mut m = store.message(&id).await.unwrap().unwrap();
+    m.status = herald_core::Status::Queued;
+    m.begin_attempt(herald_core::Provider::Twilio, chrono::Utc::now() - chrono::Duration::seconds(30));
+    m.version += 1;
+    assert!(store.replace(&m).await.unwrap());
+    assert_eq!(app.run_job("stale-recovery").await["examined"], 0, "a claim alone is in no index");
+    app.sim.seed_twilio_message("+14155557101", "+14155550001", "sent before the crash", "SMcrash");
+    // The job the dead sender never acknowledged, delivered again.
+    app.running.app.queues.enqueue(&m.job(), &m.group_id(), &format!("{}-redelivered", m.dedup_id())).await.unwrap();
+    herald_tests::eventually(WAIT, "the redelivery indexes the claim", || async {
+        store.message(&id).await.unwrap().unwrap().due_at.map(|_| ())
+    })
+    .await;
+    let report = app.run_job("stale-recovery").await;
+    assert_eq!(report["details"][0]["action"], "found", "{report}");
+    let m = app.message(&t.live_key, id.as_str()).await;
+    assert_eq!(m["provider_message_id"], "SMcrash", "{m}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sends =
+        app.sim.requests_to(SimProvider::Twilio, "+14155557101").into_iter().filter(|r| r.path != "seeded").count();
+    assert_eq!(sends, 0, "found at the provider: not sent again");
+}

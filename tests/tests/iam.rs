@@ -113,9 +113,12 @@ async fn stack(url: &str, (key, secret): &(String, String), queues: &SqsQueues) 
     }
 }
 
+/// A job whose message was never written (its request stopped an hour ago): the sender
+/// drops it.
 fn job(channel: Channel) -> SendJob {
+    let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).timestamp_millis() as u64;
     SendJob {
-        message_id: MessageId::generate(),
+        message_id: MessageId::floor_at(hour_ago),
         tenant_id: TenantId::generate(),
         channel,
         generation: 0,

@@ -110,15 +110,8 @@ async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMes
     let span = tracing::info_span!("send", message_id = %job.message_id, tenant_id = %job.tenant_id, correlation_id = %job.correlation_id);
     match sending.process(&job).instrument(span).await {
         Ok(JobOutcome::Done) => Verdict::Done,
-        Ok(JobOutcome::RetryAfter(delay)) => {
-            let receipt = record.receipt_handle.as_deref().unwrap_or_default();
-            if let Err(e) = queue.retry_later(job.channel, receipt, delay).await {
-                tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
-            } else if let Err(e) = sending.note_backoff(&job, receipt).await {
-                tracing::warn!(error = %e, "could not note the back-off; retry-now will not find this message");
-            }
-            Verdict::RetryAfter(delay)
-        }
+        Ok(JobOutcome::RetryAfter(delay)) => later(sending, queue, record, &job, delay, true).await,
+        Ok(JobOutcome::NotYet(delay)) => later(sending, queue, record, &job, delay, false).await,
         Ok(JobOutcome::DeadLetter { reason }) => {
             // The message record is the dead letter (see GET /v1/dlq); the queue copy goes.
             tracing::warn!(message_id = %job.message_id, error_code = %reason, "message failed and was dead-lettered");
@@ -129,6 +122,27 @@ async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMes
             Verdict::Failed
         }
     }
+}
+
+/// Keeps the record, invisible for `delay`; a back-off (not a message still being written)
+/// is noted on the message, so an operator's retry-now finds it.
+async fn later(
+    sending: &Sending,
+    queue: &dyn SendQueue,
+    record: &SqsMessage,
+    job: &SendJob,
+    delay: Duration,
+    backoff: bool,
+) -> Verdict {
+    let receipt = record.receipt_handle.as_deref().unwrap_or_default();
+    if let Err(e) = queue.retry_later(job.channel, receipt, delay).await {
+        tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+    } else if backoff {
+        if let Err(e) = sending.note_backoff(job, receipt).await {
+            tracing::warn!(error = %e, "could not note the back-off; retry-now will not find this message");
+        }
+    }
+    Verdict::RetryAfter(delay)
 }
 
 #[cfg(test)]

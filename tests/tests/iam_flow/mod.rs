@@ -115,7 +115,7 @@ pub async fn message_path(url: &str, keys: &Keys, queues: &SqsQueues, topic: &st
     let id = b["id"].as_str().unwrap().to_string();
 
     let sender = function(&vars, &keys["SmsSenderFunction"]).await;
-    // The queue also holds the first test's jobs for messages that do not exist (dropped).
+    // The queue also holds the first test's jobs for messages never written (dropped).
     assert!(poll_sender(&sender, Channel::Sms).await >= 1);
     assert_eq!(sim.accepted(SimProvider::Twilio).len(), 1, "the sender called Twilio once");
     let (_, m) = call(reqwest::Method::GET, format!("{api}/v1/messages/{id}"), &key, None).await;

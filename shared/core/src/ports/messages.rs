@@ -21,9 +21,10 @@ pub struct MessageFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkState {
-    /// Queued or sending: due = when to look again (re-enqueue a message the queue lost,
-    /// recover one a sender left in `sending`). The claim keeps the entry as it is, so a
-    /// normal send writes the index twice: at acceptance and when the send is recorded.
+    /// Queued or sending: due = when to look again (re-enqueue a message written before
+    /// its job, recover one a dead sender left in `sending`, settle an unknown attempt). A
+    /// normal send never enters it: acceptance enqueues before it writes, and a claim is
+    /// indexed only when SQS redelivers its job (see `Sending::index_claim`).
     Active,
     /// Kept back (scheduled, deferred, held); due = when to release it, if known.
     Held,

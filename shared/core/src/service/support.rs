@@ -141,17 +141,30 @@ impl Outbox {
     /// Puts the message's current generation on its channel queue. A failure is logged and
     /// left to the dispatch job, which finds the message through its due time.
     pub async fn enqueue(&self, msg: &Message) -> bool {
+        match self.try_enqueue(msg).await {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::error!(message_id = %msg.id, "enqueue failed; the dispatch job will enqueue it when due");
+                false
+            }
+        }
+    }
+
+    /// Puts the message's current generation on its channel queue (three tries), or says
+    /// why not: for a message that is enqueued before it is written (see `Accepting`).
+    pub async fn try_enqueue(&self, msg: &Message) -> Result<(), HeraldError> {
+        let mut last = String::new();
         for attempt in 0..3 {
             match self.queue.enqueue(&msg.job(), &msg.group_id(), &msg.dedup_id()).await {
-                Ok(()) => return true,
+                Ok(()) => return Ok(()),
                 Err(e) => {
                     tracing::warn!(message_id = %msg.id, attempt, error = %e, "enqueue failed");
+                    last = e.to_string();
                     tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
                 }
             }
         }
-        tracing::error!(message_id = %msg.id, "enqueue failed; the dispatch job will enqueue it when due");
-        false
+        Err(HeraldError::Unavailable(format!("send queue: {last}")))
     }
 
     /// Queues a call event for the tenant's voice callback URL.

@@ -3,7 +3,6 @@
 use super::{Accepting, Intake};
 use crate::guards::BudgetPeriod;
 use crate::message::{HistoryEntry, HoldReason, Message, Priority, Template};
-use crate::service::support::duration;
 use crate::status::Status;
 
 impl Accepting {
@@ -29,7 +28,8 @@ impl Accepting {
         msg.segments = valid.segments;
         msg.encoding = valid.encoding;
         msg.estimated_cost_cents = cost;
-        msg.due_at = if scheduled { req.send_at } else { Some(now + duration(self.enqueue_grace)) };
+        // Scheduled: due when it is to go. Queued: none (enqueued before it is written).
+        msg.due_at = if scheduled { req.send_at } else { None };
         msg.idempotency_key = idempotency_key;
         msg.notes = notes;
         msg.reserved_cents = if period.is_some() { cost } else { 0 };

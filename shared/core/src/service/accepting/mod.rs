@@ -1,9 +1,11 @@
-//! Accepting a message: validate, check the policy, price, record, then enqueue. With an
-//! Idempotency-Key the key's record (naming the message) is written first, then the message,
-//! each one conditional write (no transaction): a retry completes a request that stopped
-//! between them. The record is the source of truth: if the enqueue fails the
-//! message stays `queued` with a due time, and the dispatch job enqueues it — nothing
-//! accepted is lost.
+//! Accepting a message: validate, check the policy, price, enqueue, then record. With an
+//! Idempotency-Key the key's record (naming the message) is written first, then the job, then
+//! the message, each one write (no transaction): a retry completes a request that stopped
+//! between them. The job goes first so that no accepted message can miss its queue: a
+//! request that stops after the enqueue leaves a job whose message never appears (the sender
+//! waits briefly, then drops it — the client got no answer), and a failed enqueue is a `503`
+//! with nothing written. So a normal message needs no work-index entry (no due time) to be
+//! found again — see `Sending::process` for the sender that dies mid-call.
 mod draft;
 mod request;
 #[cfg(test)]
@@ -12,7 +14,7 @@ mod tests;
 pub use request::{validate, Acceptance, SendRequest, TemplateRequest, Validated, MAX_IDEMPOTENCY_KEY, MAX_SMS_CHARS};
 
 use super::policy::Policy;
-use super::support::{complete, insert_once, Once, Outbox};
+use super::support::{complete, Once, Outbox};
 use super::{Caller, HeraldError};
 use crate::address::Address;
 use crate::channel::Channel;
@@ -73,6 +75,11 @@ impl Accepting {
     ) -> Result<Acceptance, HeraldError> {
         let acceptance = replay(prev.clone(), hash)?;
         msg.correlation_id = acceptance.correlation_id.clone();
+        if msg.status == Status::Queued && msg.hold_reason.is_none() {
+            // Written before its job here (the first request's job may be gone): a due time
+            // lets the dispatch job enqueue it if this enqueue fails or SQS drops the copy.
+            msg.due_at = Some(self.clock.now() + super::support::duration(self.enqueue_grace));
+        }
         if let Some(m) = complete(self.messages.as_ref(), &prev, msg).await? {
             if m.status == Status::Queued && m.hold_reason.is_none() {
                 self.outbox.enqueue(&m).await;
@@ -192,12 +199,13 @@ impl Accepting {
             created_at: msg.created_at,
             message_id: Some(msg.id.clone()),
         });
-        let written = match &idem {
-            Some(record) => insert_once(self.idempotency.as_ref(), self.messages.as_ref(), record, &msg).await,
-            None => self.messages.insert(&msg).await.map(|i| Once::Created(i == Inserted::Created)).map_err(Into::into),
-        };
-        let written = match written {
-            Ok(Once::Created(true)) => msg.clone(),
+        // A message to send now is on its queue before it is written: a request that stops
+        // between the two leaves a job without a message (the sender waits for it, then drops
+        // it; the client had no answer), never a message without a job.
+        let enqueue_first = msg.status == Status::Queued && msg.hold_reason.is_none();
+        let written = self.write(idem.as_ref(), &msg, enqueue_first).await;
+        match written {
+            Ok(Once::Created(true)) => {}
             Ok(Once::Created(false)) => return Ok(acceptance),
             Ok(Once::Taken(prev)) => {
                 self.policy.release_reservation(&msg, msg.reserved_cents).await;
@@ -207,15 +215,32 @@ impl Accepting {
                 self.policy.release_reservation(&msg, msg.reserved_cents).await;
                 return Err(e);
             }
-        };
-        let msg = written;
+        }
         tracing::info!(
             message_id = %msg.id, tenant_id = %tenant.id, channel = %msg.channel, correlation_id = %msg.correlation_id,
             segments = msg.segments, status = %msg.status, "message accepted"
         );
-        if msg.status == Status::Queued && msg.hold_reason.is_none() {
-            self.outbox.enqueue(&msg).await;
-        }
         Ok(acceptance)
+    }
+
+    /// The idempotency key's record (if any), the job (when `enqueue_first`), the message.
+    async fn write(
+        &self,
+        idem: Option<&IdempotencyRecord>,
+        msg: &Message,
+        enqueue_first: bool,
+    ) -> Result<Once, HeraldError> {
+        if let Some(record) = idem {
+            if !self.idempotency.claim_idempotency(record).await? {
+                let prev = self.idempotency.idempotency(&record.tenant_id, &record.key).await?;
+                return prev
+                    .map(Once::Taken)
+                    .ok_or_else(|| HeraldError::Conflict("idempotency record vanished".into()));
+            }
+        }
+        if enqueue_first {
+            self.outbox.try_enqueue(msg).await?;
+        }
+        Ok(Once::Created(self.messages.insert(msg).await? == Inserted::Created))
     }
 }

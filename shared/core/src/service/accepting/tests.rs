@@ -48,3 +48,38 @@ async fn whatsapp_outside_the_window_falls_back_to_sms_when_asked() {
     assert_eq!(m.channel, crate::Channel::Sms);
     assert!(m.notes.iter().any(|n| n.starts_with("fallback:whatsapp->sms")));
 }
+
+#[tokio::test]
+async fn a_message_is_on_its_queue_before_it_is_written_and_a_failed_enqueue_writes_nothing() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let id = h.accept(&t, json!({"channel": "sms", "to": "+14155550100", "body": "a"})).await.unwrap();
+    assert_eq!(h.queue.pop().map(|j| j.message_id), Some(id.clone()));
+    assert_eq!(h.message(&id).due_at, None, "no work-index entry: the job is already queued");
+    // SQS down: a clear 503 and nothing accepted (no message left without its job).
+    h.queue.failing.store(3, std::sync::atomic::Ordering::SeqCst);
+    let err = h.accept(&t, json!({"channel": "sms", "to": "+14155550101", "body": "b"})).await.unwrap_err();
+    assert_eq!(err.code(), "SERVICE_UNAVAILABLE");
+    assert_eq!(h.mem.with(|s| s.messages.len()), 1);
+    assert_eq!(h.queue.len(), 0);
+}
+
+#[tokio::test]
+async fn a_keyed_request_whose_enqueue_failed_is_completed_by_its_retry_with_a_due_time() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let req = || -> SendRequest {
+        serde_json::from_value(json!({"channel": "sms", "to": "+14155550100", "body": "k"})).unwrap()
+    };
+    let accept = || h.services.accepting.accept(&t, req(), Some("k-9".into()), CorrelationId::generate());
+    h.queue.failing.store(3, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(accept().await.unwrap_err().code(), "SERVICE_UNAVAILABLE");
+    assert_eq!(h.mem.with(|s| s.messages.len()), 0);
+    let again = accept().await.unwrap();
+    let m = h.message(&again.id);
+    assert!(m.notes.iter().any(|n| n == "idempotency:completed_by_retry"), "{:?}", m.notes);
+    assert!(m.due_at.is_some(), "written before its job: the dispatch job can still find it");
+    assert_eq!(h.queue.pop().map(|j| j.message_id), Some(again.id));
+}

@@ -1,5 +1,7 @@
 //! Stale recovery: a message left in `sending` (the sender died between the provider call
-//! and the status write) is looked up at the provider before anything is re-sent.
+//! and the status write) is looked up at the provider before anything is re-sent. It finds
+//! such a message in the work index, where the redelivery of its unacknowledged job put it
+//! (`sending/recover.rs`).
 //!
 //! Guarantee: with Twilio, at most once — the message is re-sent only when the provider's
 //! message list (by recipient, sender and day, matched on the body) does not have it. With

@@ -5,6 +5,7 @@
 //! condition and never calls the provider a second time.
 mod admit;
 mod record;
+mod recover;
 mod route;
 #[cfg(test)]
 mod tests;
@@ -34,6 +35,8 @@ pub enum JobOutcome {
     Done,
     /// Keep the record, invisible for this long (retry back-off).
     RetryAfter(Duration),
+    /// Keep the record, invisible for this long: its message is not written yet.
+    NotYet(Duration),
     /// Terminal failure: recorded as a dead letter, delete the record.
     DeadLetter { reason: String },
 }
@@ -107,10 +110,11 @@ impl Sending {
 
     pub async fn process(&self, job: &SendJob) -> Result<JobOutcome, HeraldError> {
         let (msg, dnc) = self.read(job).await?;
-        let Some(msg) = msg else {
-            tracing::warn!(message_id = %job.message_id, "queued job for an unknown message; dropping the job");
-            return Ok(JobOutcome::Done);
-        };
+        let Some(msg) = msg else { return self.not_written(job).await };
+        if msg.generation == job.generation && msg.status == Status::Sending {
+            // Redelivered while claimed: the sender holding it died, or is still calling.
+            return self.index_claim(&msg).await;
+        }
         if msg.generation != job.generation || msg.status != Status::Queued {
             // An older enqueue, a duplicate delivery, or a message already handled.
             tracing::info!(

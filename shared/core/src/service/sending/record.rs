@@ -23,10 +23,10 @@ impl Sending {
         if msg.channel == Channel::Sms {
             claimed.from = plan.from.clone().map(|f| Address::Phone(E164::from_stored(f))).or(claimed.from.clone());
         }
-        // If this sender dies mid-call, the stale-recovery job finds the message by the due
-        // time it was queued with (the index entry stays as it is: no index write), and waits
-        // until `stale_after` past this claim.
-        claimed.due_at = msg.due_at.or(Some(now + duration(self.settings.stale_after)));
+        // No index write: if this sender dies mid-call, SQS redelivers the job and that puts
+        // the claim in the work index (`recover.rs`). A message queued with a due time (a
+        // release, a retry) keeps it: stale recovery waits until `stale_after` past the claim.
+        claimed.due_at = msg.due_at;
         claimed.version += 1;
         if !self.messages.replace(&claimed).await? {
             tracing::info!(message_id = %msg.id, "another sender claimed this message first");

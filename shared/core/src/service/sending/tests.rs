@@ -46,6 +46,59 @@ async fn a_retryable_failure_backs_off_and_a_permanent_one_dead_letters() {
 }
 
 #[tokio::test]
+async fn a_job_before_its_message_comes_back_and_one_never_written_is_dropped() {
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    let mut job = h.queue.pop().unwrap();
+    let written = h.mem.with(|s| s.messages.remove(&id)).unwrap();
+    // Its request is still writing it: the job comes back in a second.
+    let outcome = h.services.sending.process(&job).await.unwrap();
+    assert_eq!(outcome, JobOutcome::NotYet(std::time::Duration::from_secs(1)));
+    h.mem.with(|s| s.messages.insert(id.clone(), written));
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    assert_eq!(h.message(&id).status, Status::Sent);
+    // A job older than the wait whose message never came: its request stopped; dropped.
+    let old = h.clock.now_value() - chrono::Duration::minutes(3);
+    job.message_id = crate::MessageId::floor_at(old.timestamp_millis() as u64);
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    assert_eq!(h.provider.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_job_redelivered_while_claimed_puts_the_claim_in_the_work_index_once() {
+    use crate::ports::{WorkIndex, WorkState};
+    let h = Harness::new();
+    let t = h.tenant(|_| {});
+    h.sms_channel(&t, false);
+    let id = h.accept(&t, sms("+14155550100")).await.unwrap();
+    let job = h.queue.pop().unwrap();
+    // What a sender that died mid-call leaves: claimed, no due time (the claim writes none).
+    let claimed_at = h.clock.now_value();
+    h.mem.with(|s| {
+        let m = s.messages.get_mut(&id).unwrap();
+        m.begin_attempt(Provider::Twilio, claimed_at);
+        m.version += 1;
+    });
+    let mem = h.mem.clone();
+    let work = |at| {
+        let mem = mem.clone();
+        async move { WorkIndex::due(mem.as_ref(), WorkState::Active, at, 10).await.unwrap() }
+    };
+    let far = claimed_at + chrono::Duration::days(1);
+    assert!(work(far).await.is_empty(), "a claim alone is in no index");
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    let m = h.message(&id);
+    assert_eq!(m.due_at, Some(claimed_at + chrono::Duration::minutes(10)), "claim + HERALD_STALE_AFTER");
+    assert_eq!(work(far).await, vec![id.clone()]);
+    let version = m.version;
+    assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
+    assert_eq!(h.message(&id).version, version, "indexed once");
+    assert!(h.provider.calls().is_empty(), "never called again blindly");
+}
+
+#[tokio::test]
 async fn a_stale_generation_is_dropped_without_a_call() {
     let h = Harness::new();
     let t = h.tenant(|_| {});

@@ -17,6 +17,8 @@ pub struct FakeQueue {
     pub jobs: Mutex<VecDeque<SendJob>>,
     pub callbacks: Mutex<Vec<CallbackJob>>,
     pub delays: Mutex<Vec<std::time::Duration>>,
+    /// Enqueues that fail before the next one succeeds.
+    pub failing: std::sync::atomic::AtomicU32,
 }
 
 impl FakeQueue {
@@ -31,6 +33,10 @@ impl FakeQueue {
 #[async_trait]
 impl SendQueue for FakeQueue {
     async fn enqueue(&self, job: &SendJob, _: &str, _: &str) -> Result<(), QueueError> {
+        use std::sync::atomic::Ordering;
+        if self.failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(QueueError("sqs: service unavailable".into()));
+        }
         self.jobs.lock().unwrap().push_back(job.clone());
         Ok(())
     }
