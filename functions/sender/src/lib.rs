@@ -136,10 +136,10 @@ async fn later(
 ) -> Verdict {
     let receipt = record.receipt_handle.as_deref().unwrap_or_default();
     if let Err(e) = queue.retry_later(job.channel, receipt, delay).await {
-        tracing::warn!(error = %e, "could not set the retry delay; the queue's visibility timeout applies");
+        tracing::warn!(message_id = %job.message_id, error = %e, "could not set the retry delay; the queue's visibility timeout applies");
     } else if backoff {
         if let Err(e) = sending.note_backoff(job, receipt).await {
-            tracing::warn!(error = %e, "could not note the back-off; retry-now will not find this message");
+            tracing::warn!(message_id = %job.message_id, error = %e, "could not note the back-off; retry-now will not find this message");
         }
     }
     Verdict::RetryAfter(delay)

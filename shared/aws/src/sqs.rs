@@ -104,7 +104,7 @@ impl SqsQueues {
                 .queue_name(format!("{prefix}-{ch}.fifo"))
                 .attributes(QueueAttributeName::FifoQueue, "true")
                 .attributes(QueueAttributeName::VisibilityTimeout, visibility.as_secs().to_string())
-                .attributes(QueueAttributeName::MessageRetentionPeriod, "345600")
+                .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
                 .attributes(QueueAttributeName::RedrivePolicy, redrive)
                 .send()
                 .await;

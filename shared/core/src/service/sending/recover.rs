@@ -21,16 +21,21 @@ pub(crate) const UNWRITTEN_WAIT: Duration = Duration::from_secs(120);
 /// Re-reads within one invocation before the job goes back to the queue.
 const REREADS: [u64; 2] = [50, 200];
 
+/// How long the job stays away before the next look: 1 s while its request may still be
+/// writing, then a quarter of its age (≤ 30 s), so a job whose request stopped blocks its
+/// group for `UNWRITTEN_WAIT` with about a dozen receives, not a hundred.
+pub(crate) fn not_yet_delay(age: Duration) -> Duration {
+    (age / 4).clamp(Duration::from_secs(1), Duration::from_secs(30))
+}
+
 impl Sending {
     /// A job whose message is missing: read again briefly (the accepting request is usually
     /// writing it right now), then let the queue bring the job back, and drop it once it is
     /// older than `UNWRITTEN_WAIT`.
     pub(crate) async fn not_written(&self, job: &SendJob) -> Result<JobOutcome, HeraldError> {
-        let age = |now: chrono::DateTime<chrono::Utc>| {
-            let created = job.message_id.created_ms().unwrap_or(0) as i64;
-            Duration::from_millis((now.timestamp_millis() - created).max(0) as u64)
-        };
-        if age(self.clock.now()) >= UNWRITTEN_WAIT {
+        let created = job.message_id.created_ms().unwrap_or(0) as i64;
+        let age = Duration::from_millis((self.clock.now().timestamp_millis() - created).max(0) as u64);
+        if age >= UNWRITTEN_WAIT {
             tracing::warn!(message_id = %job.message_id, "job for a message never written (its request stopped); dropping the job");
             return Ok(JobOutcome::Done);
         }
@@ -42,7 +47,7 @@ impl Sending {
             }
         }
         tracing::info!(message_id = %job.message_id, "job arrived before its message; trying again shortly");
-        Ok(JobOutcome::NotYet(Duration::from_secs(1)))
+        Ok(JobOutcome::NotYet(not_yet_delay(age)))
     }
 
     /// A redelivered job of a claimed message: indexes the claim for stale recovery at

@@ -56,6 +56,8 @@ async fn a_job_before_its_message_comes_back_and_one_never_written_is_dropped() 
     // Its request is still writing it: the job comes back in a second.
     let outcome = h.services.sending.process(&job).await.unwrap();
     assert_eq!(outcome, JobOutcome::NotYet(std::time::Duration::from_secs(1)));
+    let delay = |s| super::recover::not_yet_delay(std::time::Duration::from_secs(s)).as_millis();
+    assert_eq!((delay(0), delay(10), delay(60), delay(119)), (1000, 2500, 15000, 29750), "backs off with age");
     h.mem.with(|s| s.messages.insert(id.clone(), written));
     assert_eq!(h.services.sending.process(&job).await.unwrap(), JobOutcome::Done);
     assert_eq!(h.message(&id).status, Status::Sent);
