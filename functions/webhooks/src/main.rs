@@ -1,7 +1,9 @@
 //! The webhooks Lambda: its own HttpApi routes under /webhooks.
 use std::sync::Arc;
 
-#[tokio::main]
+// One event at a time per execution environment: one thread (no worker threads to start,
+// no cross-thread wake-ups); the work is I/O, run concurrently on it.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     herald_runtime::init_tracing();
     let app = herald_runtime::build(herald_runtime::Config::from_env()?).await?;

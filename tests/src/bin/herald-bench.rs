@@ -13,15 +13,27 @@ use std::io::BufRead;
 #[path = "herald-bench/load.rs"]
 mod load;
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("serve") => serve(&args[1]).await,
-        Some("load") => load::run(arg(&args, 1, 300), arg(&args, 2, 8)).await,
-        Some("init") => init(arg(&args, 1, 20)).await,
-        _ => cost(arg(&args, 0, 200)).await,
-    }
+    let sub = args.first().map(String::as_str);
+    // The cost run hosts the functions' handlers: one thread, as each Lambda runs them (see
+    // the functions' `main`s). The proxy, the simulator and herald-local use two.
+    let mut runtime = match sub {
+        Some("serve" | "load" | "init") => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    runtime.enable_all().build().expect("tokio runtime").block_on(async {
+        match sub {
+            Some("serve") => serve(&args[1]).await,
+            Some("load") => load::run(arg(&args, 1, 300), arg(&args, 2, 8)).await,
+            Some("init") => init(arg(&args, 1, 20)).await,
+            _ => cost(arg(&args, 0, 200)).await,
+        }
+    })
 }
 
 fn arg(args: &[String], i: usize, default: usize) -> usize {
