@@ -211,9 +211,13 @@ impl Accepting {
                 self.policy.release_reservation(&msg, msg.reserved_cents).await;
                 return self.answer_again(prev, hash, msg).await;
             }
-            Err(e) => {
-                self.policy.release_reservation(&msg, msg.reserved_cents).await;
-                return Err(e);
+            Err(Unwritten { error, key_claimed }) => {
+                // With its key taken, the request is half done, as after a crash: the retry
+                // completes the message without reserving again, so the reservation stays.
+                if !key_claimed {
+                    self.policy.release_reservation(&msg, msg.reserved_cents).await;
+                }
+                return Err(error);
             }
         }
         tracing::info!(
@@ -229,18 +233,28 @@ impl Accepting {
         idem: Option<&IdempotencyRecord>,
         msg: &Message,
         enqueue_first: bool,
-    ) -> Result<Once, HeraldError> {
+    ) -> Result<Once, Unwritten> {
+        let before = |error: HeraldError| Unwritten { error, key_claimed: false };
         if let Some(record) = idem {
-            if !self.idempotency.claim_idempotency(record).await? {
-                let prev = self.idempotency.idempotency(&record.tenant_id, &record.key).await?;
+            if !self.idempotency.claim_idempotency(record).await.map_err(|e| before(e.into()))? {
+                let prev = self.idempotency.idempotency(&record.tenant_id, &record.key).await;
+                let prev = prev.map_err(|e| before(e.into()))?;
                 return prev
                     .map(Once::Taken)
-                    .ok_or_else(|| HeraldError::Conflict("idempotency record vanished".into()));
+                    .ok_or_else(|| before(HeraldError::Conflict("idempotency record vanished".into())));
             }
         }
+        let after = |error: HeraldError| Unwritten { error, key_claimed: idem.is_some() };
         if enqueue_first {
-            self.outbox.try_enqueue(msg).await?;
+            self.outbox.try_enqueue(msg).await.map_err(after)?;
         }
-        Ok(Once::Created(self.messages.insert(msg).await? == Inserted::Created))
+        let inserted = self.messages.insert(msg).await.map_err(|e| after(e.into()))?;
+        Ok(Once::Created(inserted == Inserted::Created))
     }
+}
+
+/// Why `write` stopped, and whether this request had taken its idempotency key by then.
+struct Unwritten {
+    error: HeraldError,
+    key_claimed: bool,
 }

@@ -83,3 +83,21 @@ async fn a_keyed_request_whose_enqueue_failed_is_completed_by_its_retry_with_a_d
     assert!(m.due_at.is_some(), "written before its job: the dispatch job can still find it");
     assert_eq!(h.queue.pop().map(|j| j.message_id), Some(again.id));
 }
+
+#[tokio::test]
+async fn a_keyed_request_that_failed_after_taking_its_key_keeps_one_reservation_for_its_retry() {
+    let h = Harness::new();
+    let t = h.tenant(|t| t.daily_budget_cents = Some(2));
+    h.sms_channel(&t, false);
+    let sms = json!({"channel": "sms", "to": "+14155550100", "body": "hi"});
+    let keyed = || {
+        let req: SendRequest = serde_json::from_value(sms.clone()).unwrap();
+        h.services.accepting.accept(&t, req, Some("k-b".into()), CorrelationId::generate())
+    };
+    h.queue.failing.store(3, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(keyed().await.unwrap_err().code(), "SERVICE_UNAVAILABLE");
+    keyed().await.expect("the retry completes it");
+    // One reservation for the keyed message, whichever request wrote it: room for one more.
+    h.accept(&t, sms.clone()).await.unwrap();
+    assert!(matches!(h.accept(&t, sms).await, Err(HeraldError::BudgetExceeded(_))));
+}
