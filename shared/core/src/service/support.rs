@@ -81,20 +81,45 @@ pub enum Once {
     Taken(IdempotencyRecord),
 }
 
-/// Writes `msg` under an idempotency key without a transaction: first the key's record
-/// (naming the message), then the message. A request that stops between the two leaves a
-/// record without its message: the retry finds the key taken and `complete`s it.
+/// Why `insert_once` stopped, and whether the request had taken its idempotency key by then
+/// (then it is half done, as after a crash: its retry completes the message).
+#[derive(Debug)]
+pub struct Unwritten {
+    pub error: HeraldError,
+    pub key_claimed: bool,
+}
+
+impl From<Unwritten> for HeraldError {
+    fn from(u: Unwritten) -> Self {
+        u.error
+    }
+}
+
+/// Writes a new message once, without a transaction: first the idempotency key's record if
+/// there is one (naming the message), then the job when `enqueue_first` is given, then the
+/// message. A request that stops between them leaves a record without its message: the retry
+/// finds the key taken and `complete`s it.
 pub async fn insert_once(
     idem: &dyn IdempotencyStore,
     messages: &dyn MessageStore,
-    record: &IdempotencyRecord,
+    record: Option<&IdempotencyRecord>,
     msg: &Message,
-) -> Result<Once, HeraldError> {
-    if !idem.claim_idempotency(record).await? {
-        let prev = idem.idempotency(&record.tenant_id, &record.key).await?;
-        return prev.map(Once::Taken).ok_or_else(|| HeraldError::Conflict("idempotency record vanished".into()));
+    enqueue_first: Option<&Outbox>,
+) -> Result<Once, Unwritten> {
+    let before = |error: HeraldError| Unwritten { error, key_claimed: false };
+    if let Some(record) = record {
+        if !idem.claim_idempotency(record).await.map_err(|e| before(e.into()))? {
+            let prev = idem.idempotency(&record.tenant_id, &record.key).await.map_err(|e| before(e.into()))?;
+            let vanished = || before(HeraldError::Conflict("idempotency record vanished".into()));
+            return prev.map(Once::Taken).ok_or_else(vanished);
+        }
     }
-    Ok(Once::Created(messages.insert(msg).await? == Inserted::Created))
+    let after = |error: HeraldError| Unwritten { error, key_claimed: record.is_some() };
+    if let Some(outbox) = enqueue_first {
+        outbox.try_enqueue(msg).await.map_err(after)?;
+    }
+    let inserted = messages.insert(msg).await.map_err(|e| after(e.into()))?;
+    Ok(Once::Created(inserted == Inserted::Created))
 }
 
 /// The message a taken key names, written now from this retry's copy of the request if the

@@ -14,13 +14,13 @@ mod tests;
 pub use request::{validate, Acceptance, SendRequest, TemplateRequest, Validated, MAX_IDEMPOTENCY_KEY, MAX_SMS_CHARS};
 
 use super::policy::Policy;
-use super::support::{complete, Once, Outbox};
+use super::support::{complete, insert_once, Once, Outbox, Unwritten};
 use super::{Caller, HeraldError};
 use crate::address::Address;
 use crate::channel::Channel;
 use crate::ids::{CorrelationId, KeyMode};
 use crate::message::Message;
-use crate::ports::{CallbackTargets, Clock, IdempotencyStore, Inserted, MessageStore, NumberStore};
+use crate::ports::{CallbackTargets, Clock, IdempotencyStore, MessageStore, NumberStore};
 use crate::pricing::Pricing;
 use crate::status::Status;
 use crate::tenant::{ApiKeyRecord, IdempotencyRecord, Tenant};
@@ -203,7 +203,8 @@ impl Accepting {
         // between the two leaves a job without a message (the sender waits for it, then drops
         // it; the client had no answer), never a message without a job.
         let enqueue_first = msg.status == Status::Queued && msg.hold_reason.is_none();
-        let written = self.write(idem.as_ref(), &msg, enqueue_first).await;
+        let first = enqueue_first.then_some(self.outbox.as_ref());
+        let written = insert_once(self.idempotency.as_ref(), self.messages.as_ref(), idem.as_ref(), &msg, first).await;
         match written {
             Ok(Once::Created(true)) => {}
             Ok(Once::Created(false)) => return Ok(acceptance),
@@ -226,35 +227,4 @@ impl Accepting {
         );
         Ok(acceptance)
     }
-
-    /// The idempotency key's record (if any), the job (when `enqueue_first`), the message.
-    async fn write(
-        &self,
-        idem: Option<&IdempotencyRecord>,
-        msg: &Message,
-        enqueue_first: bool,
-    ) -> Result<Once, Unwritten> {
-        let before = |error: HeraldError| Unwritten { error, key_claimed: false };
-        if let Some(record) = idem {
-            if !self.idempotency.claim_idempotency(record).await.map_err(|e| before(e.into()))? {
-                let prev = self.idempotency.idempotency(&record.tenant_id, &record.key).await;
-                let prev = prev.map_err(|e| before(e.into()))?;
-                return prev
-                    .map(Once::Taken)
-                    .ok_or_else(|| before(HeraldError::Conflict("idempotency record vanished".into())));
-            }
-        }
-        let after = |error: HeraldError| Unwritten { error, key_claimed: idem.is_some() };
-        if enqueue_first {
-            self.outbox.try_enqueue(msg).await.map_err(after)?;
-        }
-        let inserted = self.messages.insert(msg).await.map_err(|e| after(e.into()))?;
-        Ok(Once::Created(inserted == Inserted::Created))
-    }
-}
-
-/// Why `write` stopped, and whether this request had taken its idempotency key by then.
-struct Unwritten {
-    error: HeraldError,
-    key_claimed: bool,
 }

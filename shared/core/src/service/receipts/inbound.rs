@@ -81,11 +81,12 @@ impl Receipts {
             message_id: Some(msg.id.clone()),
         };
         use crate::service::support::{complete, insert_once, Once};
-        let written = match insert_once(self.idempotency.as_ref(), self.messages.as_ref(), &once, &msg).await? {
-            Once::Created(true) => Some(msg),
-            Once::Created(false) => None,
-            Once::Taken(prev) => complete(self.messages.as_ref(), &prev, msg).await?,
-        };
+        let written =
+            match insert_once(self.idempotency.as_ref(), self.messages.as_ref(), Some(&once), &msg, None).await? {
+                Once::Created(true) => Some(msg),
+                Once::Created(false) => None,
+                Once::Taken(prev) => complete(self.messages.as_ref(), &prev, msg).await?,
+            };
         if let Some(msg) = written {
             self.outbox.enqueue(&msg).await;
         }

@@ -109,8 +109,19 @@ impl Sending {
     }
 
     pub async fn process(&self, job: &SendJob) -> Result<JobOutcome, HeraldError> {
-        let (msg, dnc) = self.read(job).await?;
-        let Some(msg) = msg else { return self.not_written(job).await };
+        match self.read(job).await? {
+            (Some(msg), dnc) => self.proceed(job, msg, dnc).await,
+            (None, _) => self.not_written(job).await,
+        }
+    }
+
+    /// The pipeline, from the message (and do-not-contact entry) just read.
+    async fn proceed(
+        &self,
+        job: &SendJob,
+        msg: Message,
+        dnc: Option<Option<DncEntry>>,
+    ) -> Result<JobOutcome, HeraldError> {
         if msg.generation == job.generation && msg.status == Status::Sending {
             // Redelivered while claimed: the sender holding it died, or is still calling.
             return self.index_claim(&msg).await;

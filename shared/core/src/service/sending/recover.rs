@@ -10,7 +10,7 @@
 //! the console's stuck list) find it — the provider is never called blindly again.
 use super::{JobOutcome, Sending};
 use crate::message::{AttemptOutcome, Message, SendJob};
-use crate::service::support::{duration, update_message};
+use crate::service::support::{duration, update_message_from};
 use crate::service::HeraldError;
 use crate::status::Status;
 use std::time::Duration;
@@ -41,9 +41,9 @@ impl Sending {
         }
         for ms in REREADS {
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            if self.messages.message(&job.message_id).await?.is_some() {
-                // Written now: the full pipeline from the start (with its own reads).
-                return Box::pin(self.process(job)).await;
+            if let (Some(msg), dnc) = self.read(job).await? {
+                // Written now: the pipeline goes on from this read.
+                return self.proceed(job, msg, dnc).await;
             }
         }
         tracing::info!(message_id = %job.message_id, "job arrived before its message; trying again shortly");
@@ -53,26 +53,28 @@ impl Sending {
     /// A redelivered job of a claimed message: indexes the claim for stale recovery at
     /// `claim + stale_after` (once; an attempt already settled or indexed is left alone).
     pub(crate) async fn index_claim(&self, msg: &Message) -> Result<JobOutcome, HeraldError> {
-        let Some(attempt) = msg.open_attempt().filter(|a| a.outcome == AttemptOutcome::InProgress) else {
+        let Some(claimed_at) = msg.open_attempt().filter(|a| a.outcome == AttemptOutcome::InProgress).map(|a| a.at)
+        else {
             return Ok(JobOutcome::Done);
         };
-        if msg.due_at.is_some() {
-            return Ok(JobOutcome::Done);
-        }
-        let stale_at = attempt.at + duration(self.settings.stale_after);
-        let (generation, claimed_at) = (msg.generation, attempt.at);
-        update_message(self.messages.as_ref(), &msg.id, |m| {
-            let same_claim = m.status == Status::Sending
+        let stale_at = claimed_at + duration(self.settings.stale_after);
+        let generation = msg.generation;
+        let mut indexed = false;
+        // From the copy just read: an uncontended update is one write and no read.
+        update_message_from(self.messages.as_ref(), &msg.id, Some(msg.clone()), |m| {
+            indexed = m.status == Status::Sending
                 && m.generation == generation
                 && m.due_at.is_none()
                 && m.open_attempt().is_some_and(|a| a.at == claimed_at && a.outcome == AttemptOutcome::InProgress);
-            if same_claim {
+            if indexed {
                 m.due_at = Some(stale_at);
             }
-            same_claim
+            indexed
         })
         .await?;
-        tracing::warn!(message_id = %msg.id, stale_at = %stale_at, "job redelivered while its message is claimed; stale recovery will look at it");
+        if indexed {
+            tracing::warn!(message_id = %msg.id, stale_at = %stale_at, "job redelivered while its message is claimed; stale recovery will look at it");
+        }
         Ok(JobOutcome::Done)
     }
 }
