@@ -54,11 +54,22 @@ fn template_policies() -> BTreeMap<String, serde_json::Value> {
 /// AWS authorizes a DynamoDB transaction by its items' own actions (PutItem, UpdateItem,
 /// DeleteItem, ConditionCheckItem; "Using IAM with DynamoDB transactions"); moto checks a
 /// `dynamodb:TransactWriteItems` action instead, which real IAM does not have. Granted to
-/// a policy that holds all the item actions a transaction may use, and to no other.
+/// a policy that holds all the item actions a transaction may use, and to no other. In
+/// the same way SQS authorizes `DeleteMessageBatch` by `sqs:DeleteMessage` (there is no
+/// batch action in IAM; cfn-lint rejects one), where moto checks the batch's own name.
 fn moto_actions(mut actions: Vec<String>) -> Vec<String> {
     let items = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"];
     if items.iter().all(|a| actions.iter().any(|x| x == a)) {
         actions.push("dynamodb:TransactWriteItems".into());
+    }
+    for (one, batch) in [
+        ("sqs:DeleteMessage", "sqs:DeleteMessageBatch"),
+        ("sqs:SendMessage", "sqs:SendMessageBatch"),
+        ("sqs:ChangeMessageVisibility", "sqs:ChangeMessageVisibilityBatch"),
+    ] {
+        if actions.iter().any(|x| x == one) {
+            actions.push(batch.into());
+        }
     }
     actions
 }

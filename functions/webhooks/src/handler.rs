@@ -27,17 +27,21 @@ pub(crate) async fn unauthorized(
 }
 
 /// The URL the provider signed: `HERALD_PUBLIC_URL` + path + query, or this request's own.
-fn public_url(app: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
+/// In Lambda the request's URI is absolute (lambda_http builds it from the event's host and
+/// `x-forwarded-proto`, https by default: a function URL or API Gateway); a local server's
+/// URI is a path, completed from the `Host` and `X-Forwarded-Proto` headers.
+pub(crate) fn public_url(base: Option<&str>, headers: &HeaderMap, uri: &Uri) -> String {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    match &app.config.public_url {
-        Some(base) => format!("{}{}", base.trim_end_matches('/'), path),
-        None => {
-            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            let proto = header("x-forwarded-proto").unwrap_or("http");
-            let host = header("host").unwrap_or("localhost");
-            format!("{proto}://{host}{path}")
-        }
+    if let Some(base) = base {
+        return format!("{}{}", base.trim_end_matches('/'), path);
     }
+    if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
+        return format!("{scheme}://{authority}{path}");
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let proto = header("x-forwarded-proto").unwrap_or("http");
+    let host = header("host").unwrap_or("localhost");
+    format!("{proto}://{host}{path}")
 }
 
 fn webhook(app: &AppState, provider: Provider) -> Result<&dyn Webhook, ApiError> {
@@ -62,7 +66,7 @@ pub(crate) async fn handle(
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     let webhook = webhook(&app, provider)?;
-    let url = public_url(&app, &headers, &uri);
+    let url = public_url(app.config.public_url.as_deref(), &headers, &uri);
     let now = app.services.clock.now();
     let req = WebhookRequest { path: uri.path(), public_url: &url, headers: &headers, body: &body, now };
     let accounts = match webhook.accounts(&req) {

@@ -58,4 +58,30 @@ mod tests {
         let ses: serde_json::Value = serde_json::from_str(&sns.records[0].sns.message).unwrap();
         assert_eq!(ses["eventType"], "Bounce");
     }
+
+    /// A receipt through the function URL is checked against the URL Twilio was given as the
+    /// StatusCallback: the function URL (with its trailing slash) + path + Herald's id.
+    #[test]
+    fn a_function_url_receipt_is_checked_against_the_url_twilio_signed() {
+        let req = lambda_http::request::from_str(include_str!("../../../events/webhook-twilio-status.json")).unwrap();
+        let signed = "https://abc123example.lambda-url.us-east-1.on.aws/webhooks/twilio/status?herald_message_id=01KAZ0000000000000000000SM";
+        assert_eq!(crate::handler::public_url(None, req.headers(), req.uri()), signed);
+        // Without X-Forwarded-Proto the event is still HTTPS (function URLs and API Gateway
+        // take nothing else): Lambda's absolute URI says so.
+        let bare = include_str!("../../../events/webhook-twilio-status.json").replace("x-forwarded-proto", "x-other");
+        let req2 = lambda_http::request::from_str(&bare).unwrap();
+        assert_eq!(crate::handler::public_url(None, req2.headers(), req2.uri()), signed);
+        let base = Some("https://abc123example.lambda-url.us-east-1.on.aws/");
+        assert_eq!(crate::handler::public_url(base, req.headers(), req.uri()), signed);
+        let custom = crate::handler::public_url(Some("https://hooks.example.org"), req.headers(), req.uri());
+        assert_eq!(
+            custom,
+            "https://hooks.example.org/webhooks/twilio/status?herald_message_id=01KAZ0000000000000000000SM"
+        );
+        // Behind herald-local the URI is a path: the Host and X-Forwarded-Proto headers complete it.
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("host", "127.0.0.1:3000".parse().unwrap());
+        let local = crate::handler::public_url(None, &headers, &"/webhooks/telnyx".parse().unwrap());
+        assert_eq!(local, "http://127.0.0.1:3000/webhooks/telnyx");
+    }
 }
