@@ -24,6 +24,14 @@ pub fn cpu_ms() -> f64 {
     ticks * 10.0
 }
 
+/// How the bench's SMS are accepted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Accept {
+    One,
+    Keyed,
+    Batch,
+}
+
 pub struct Phase {
     pub name: &'static str,
     pub tally: Tally,
@@ -114,24 +122,37 @@ impl Bench {
         Phase { name, tally, cpu_ms }
     }
 
-    /// Accept `n` 160-character SMS (with Idempotency-Keys when `idempotent`), send them,
-    /// deliver them.
-    pub async fn sms(&self, key: &str, n: usize, idempotent: bool) -> Vec<Phase> {
+    /// Accept `n` 160-character SMS (`how`: one request each, with Idempotency-Keys, or in
+    /// batches of 100), send them, deliver them.
+    pub async fn sms(&self, key: &str, n: usize, how: Accept) -> Vec<Phase> {
         let mut ids = Vec::with_capacity(n);
+        let sms = |i: usize| {
+            let text = format!("{i:06} {}", "x".repeat(153));
+            json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": text})
+        };
         let accept = self
             .phase("accept", async {
+                if how == Accept::Batch {
+                    for start in (0..n).step_by(100) {
+                        let messages: Vec<Value> = (start..n.min(start + 100)).map(sms).collect();
+                        let (s, v) = self.call("POST", "/v1/messages/batch", key, json!({"messages": messages})).await;
+                        assert_eq!(s, 200, "{v}");
+                        for r in v["results"].as_array().unwrap() {
+                            ids.push(r["id"].as_str().unwrap_or_else(|| panic!("refused: {r}")).to_string());
+                        }
+                    }
+                    return;
+                }
                 for i in 0..n {
-                    let text = format!("{i:06} {}", "x".repeat(153));
-                    let body = json!({"channel": "sms", "to": format!("+1415555{:04}", i % 10_000), "body": text});
                     let mut req = Request::builder()
                         .method("POST")
                         .uri("/v1/messages")
                         .header("authorization", format!("Bearer {key}"));
-                    if idempotent {
+                    if how == Accept::Keyed {
                         req = req.header("idempotency-key", format!("bench-{i}"));
                     }
                     let resp =
-                        self.router.clone().oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+                        self.router.clone().oneshot(req.body(Body::from(sms(i).to_string())).unwrap()).await.unwrap();
                     assert_eq!(resp.status().as_u16(), 202);
                     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
                     let v: Value = serde_json::from_slice(&bytes).unwrap();

@@ -364,6 +364,15 @@ async fn a_batch_accepts_and_refuses_each_message_on_its_own() {
     for i in [0, 2] {
         app.wait_status(&t.test_key, results[i]["id"].as_str().unwrap(), "delivered", WAIT).await;
     }
+    // Twelve for one channel: their jobs go to moto's SQS in two SendMessageBatch requests.
+    let twelve: Vec<_> =
+        (0..12).map(|i| json!({"channel": "sms", "to": format!("+141555502{i:02}"), "body": "b"})).collect();
+    let r = app.post("/v1/messages/batch", &t.test_key, json!({"messages": twelve})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for res in r.body["results"].as_array().unwrap() {
+        let id = res["id"].as_str().unwrap_or_else(|| panic!("refused: {res}"));
+        app.wait_status(&t.test_key, id, "delivered", WAIT).await;
+    }
     let too_many: Vec<_> = (0..101).map(|_| json!({"channel": "sms", "to": "+14155550100", "body": "x"})).collect();
     let r = app.post("/v1/messages/batch", &t.test_key, json!({"messages": too_many})).await;
     assert_eq!((r.status.as_u16(), r.code()), (400, "VALIDATION_ERROR"));

@@ -1,10 +1,12 @@
 //! SQS FIFO adapter: one queue per channel, each with its own FIFO dead-letter queue.
 use crate::SetupError;
 use async_trait::async_trait;
-use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+};
 use aws_sdk_sqs::Client;
 use herald_core::message::SendJob;
-use herald_core::ports::{CallbackQueue, QueueDepth, QueueError, SendQueue};
+use herald_core::ports::{CallbackQueue, Enqueued, QueueDepth, QueueError, SendQueue};
 use herald_core::Channel;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -233,6 +235,19 @@ impl SqsQueues {
     }
 }
 
+fn batch_entry(i: usize, j: &Enqueued) -> Result<SendMessageBatchRequestEntry, QueueError> {
+    let correlation =
+        MessageAttributeValue::builder().data_type("String").string_value(j.job.correlation_id.as_str()).build();
+    SendMessageBatchRequestEntry::builder()
+        .id(i.to_string())
+        .message_body(serde_json::to_string(&j.job).map_err(err)?)
+        .message_group_id(&j.group_id)
+        .message_deduplication_id(&j.dedup_id)
+        .message_attributes("correlation_id", correlation.map_err(err)?)
+        .build()
+        .map_err(err)
+}
+
 #[async_trait]
 impl SendQueue for SqsQueues {
     async fn enqueue(&self, job: &SendJob, group_id: &str, dedup_id: &str) -> Result<(), QueueError> {
@@ -256,6 +271,44 @@ impl SendQueue for SqsQueues {
             .await
             .map_err(err)?;
         Ok(())
+    }
+
+    /// One `SendMessageBatch` (authorized by `sqs:SendMessage`) for up to ten jobs of one
+    /// channel; each entry succeeds or fails on its own.
+    async fn enqueue_batch(&self, jobs: &[Enqueued]) -> Vec<Result<(), QueueError>> {
+        let Some(first) = jobs.first() else { return vec![] };
+        let all = |e: QueueError| jobs.iter().map(|_| Err(e.clone())).collect::<Vec<_>>();
+        if jobs.len() > 10 || jobs.iter().any(|j| j.job.channel != first.job.channel) {
+            return all(QueueError("a batch holds up to ten jobs of one channel".into()));
+        }
+        let url = match self.pair(first.job.channel) {
+            Ok(p) => p.url.clone(),
+            Err(e) => return all(e),
+        };
+        let mut req = self.client.send_message_batch().queue_url(url);
+        for (i, j) in jobs.iter().enumerate() {
+            match batch_entry(i, j) {
+                Ok(entry) => req = req.entries(entry),
+                Err(e) => return all(e),
+            }
+        }
+        let out = match req.send().await {
+            Ok(out) => out,
+            Err(e) => return all(err(e)),
+        };
+        let mut results: Vec<Result<(), QueueError>> =
+            jobs.iter().map(|_| Err(QueueError("no answer for this entry".into()))).collect();
+        for ok in out.successful() {
+            if let Some(r) = ok.id().parse::<usize>().ok().and_then(|i| results.get_mut(i)) {
+                *r = Ok(());
+            }
+        }
+        for f in out.failed() {
+            if let Some(r) = f.id().parse::<usize>().ok().and_then(|i| results.get_mut(i)) {
+                *r = Err(QueueError(format!("{}: {}", f.code(), f.message().unwrap_or_default())));
+            }
+        }
+        results
     }
 
     async fn retry_later(&self, channel: Channel, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {

@@ -6,7 +6,7 @@
 //!                             lambda_runtime hello (`cargo build --release` them first)
 //!   herald-bench load [N] [C] accept latency and throughput through herald-local
 //!   herald-bench serve MOTO   (internal) the metering proxy and the simulator
-use herald_tests::bench::{Bench, Cost, Phase};
+use herald_tests::bench::{Accept, Bench, Cost, Phase};
 use herald_tests::meter::Tally;
 use std::io::BufRead;
 
@@ -66,13 +66,16 @@ async fn cost(n: usize) {
     let bench = Bench::start(proxy, sim).await;
     let key = bench.tenant().await;
     // Warm the containers (caches, connections), as a steady stream of messages finds them.
-    bench.sms(&key, 10, false).await;
-    let phases = bench.sms(&key, n, false).await;
+    bench.sms(&key, 10, Accept::One).await;
+    let phases = bench.sms(&key, n, Accept::One).await;
     // One API Gateway request per SMS: the receipt reaches the webhooks function through its
     // own function URL (template.yaml), which has no per-request price.
     report(&format!("{n} SMS, Twilio, live key, one signed delivered receipt each"), &phases, n, 1.0, 2.1);
-    let idem = bench.sms(&key, n, true).await;
+    let idem = bench.sms(&key, n, Accept::Keyed).await;
     report(&format!("the same {n} SMS with Idempotency-Keys"), &idem, n, 1.0, 2.1);
+    // One API request and one API invocation per 100 messages.
+    let batched = bench.sms(&key, n, Accept::Batch).await;
+    report(&format!("the same {n} SMS through POST /v1/messages/batch (100 a request)"), &batched, n, 0.01, 1.11);
     bench.email_channel(&key).await;
     bench.email(&key, 10).await;
     let email = bench.email(&key, n).await;

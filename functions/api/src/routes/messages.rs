@@ -53,16 +53,26 @@ pub async fn send_batch(
         )
         .into());
     }
-    let mut results = Vec::with_capacity(batch.messages.len());
-    for (index, raw) in batch.messages.into_iter().enumerate() {
-        let outcome = match serde_json::from_value::<SendRequest>(raw) {
-            Ok(req) => app
-                .services
-                .accepting
-                .accept(&caller, req, None, ctx.correlation_id.clone())
-                .await
-                .map_err(ApiError::from),
-            Err(e) => Err(crate::error::json_error(&e)),
+    // Each message is parsed on its own; those that parse are accepted together (their jobs
+    // go to SQS ten to a request). `unparsed[i]` holds message i's parse error.
+    let (mut reqs, mut unparsed) = (Vec::new(), Vec::with_capacity(batch.messages.len()));
+    for raw in batch.messages {
+        match serde_json::from_value::<SendRequest>(raw) {
+            Ok(req) => {
+                reqs.push(req);
+                unparsed.push(None);
+            }
+            Err(e) => unparsed.push(Some(crate::error::json_error(&e))),
+        }
+    }
+    let mut accepted = app.services.accepting.accept_batch(&caller, reqs, ctx.correlation_id.clone()).await.into_iter();
+    let mut results = Vec::with_capacity(unparsed.len());
+    for (index, parse_error) in unparsed.into_iter().enumerate() {
+        let outcome = match parse_error {
+            None => {
+                accepted.next().unwrap_or(Err(HeraldError::Unavailable("no result".into()))).map_err(ApiError::from)
+            }
+            Some(e) => Err(e),
         };
         results.push(match outcome {
             Ok(a) => json!({"index": index, "id": a.id, "status": a.status, "segments": a.segments, "estimated_cost_cents": a.estimated_cost_cents}),

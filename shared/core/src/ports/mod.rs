@@ -42,7 +42,7 @@ pub use messages::{
 };
 pub use numbers::NumberStore;
 pub use provider::{Accepted, Lookup, Outbound, ProviderGateway};
-pub use queue::{QueueDepth, QueueError, SendQueue};
+pub use queue::{Enqueued, QueueDepth, QueueError, SendQueue};
 pub use secrets::SecretStore;
 pub use stats::StatsStore;
 pub use tenants::TenantStore;

@@ -16,10 +16,27 @@ pub struct QueueDepth {
     pub dlq_depth: u64,
 }
 
+/// One job for `SendQueue::enqueue_batch`.
+#[derive(Debug, Clone)]
+pub struct Enqueued {
+    pub job: SendJob,
+    pub group_id: String,
+    pub dedup_id: String,
+}
+
 /// The per-channel FIFO send queues and their dead-letter queues.
 #[async_trait]
 pub trait SendQueue: Send + Sync {
     async fn enqueue(&self, job: &SendJob, group_id: &str, dedup_id: &str) -> Result<(), QueueError>;
+    /// Up to ten jobs of one channel in one request (SQS `SendMessageBatch`); one result per
+    /// job, in order. By default one `enqueue` each.
+    async fn enqueue_batch(&self, jobs: &[Enqueued]) -> Vec<Result<(), QueueError>> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            out.push(self.enqueue(&j.job, &j.group_id, &j.dedup_id).await);
+        }
+        out
+    }
     /// Keeps a received message invisible for `delay` (the retry back-off).
     async fn retry_later(
         &self,

@@ -7,7 +7,7 @@ use crate::message::Message;
 use crate::ports::{
     AuditEntry, AuditFilter, AuditLog, CallbackQueue, Clock, IdempotencyStore, Inserted, MessageStore, Page,
 };
-use crate::ports::{SecretStore, SendQueue};
+use crate::ports::{Enqueued, SecretStore, SendQueue};
 use crate::tenant::{ChannelConfig, ChannelSecrets, IdempotencyRecord};
 use serde::Serialize;
 use std::sync::Arc;
@@ -190,6 +190,45 @@ impl Outbox {
             }
         }
         Err(HeraldError::Unavailable(format!("send queue: {last}")))
+    }
+
+    /// `try_enqueue` for many messages: ten of one channel per request, each failed entry
+    /// tried again (three tries in all). One result per message, in order.
+    pub async fn try_enqueue_batch(&self, msgs: &[&Message]) -> Vec<Result<(), HeraldError>> {
+        let mut results: Vec<Option<String>> = vec![Some("not tried".into()); msgs.len()];
+        for attempt in 0..3 {
+            let pending: Vec<usize> = (0..msgs.len()).filter(|&i| results[i].is_some()).collect();
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
+            }
+            for ch in crate::Channel::ALL {
+                let of_channel: Vec<usize> = pending.iter().copied().filter(|&i| msgs[i].channel == ch).collect();
+                for chunk in of_channel.chunks(10) {
+                    let jobs: Vec<Enqueued> = chunk
+                        .iter()
+                        .map(|&i| Enqueued {
+                            job: msgs[i].job(),
+                            group_id: msgs[i].group_id(),
+                            dedup_id: msgs[i].dedup_id(),
+                        })
+                        .collect();
+                    for (&i, r) in chunk.iter().zip(self.queue.enqueue_batch(&jobs).await) {
+                        results[i] = r.err().map(|e| e.to_string());
+                    }
+                }
+            }
+        }
+        let failed = |(i, r): (usize, Option<String>)| match r {
+            None => Ok(()),
+            Some(e) => {
+                tracing::warn!(message_id = %msgs[i].id, error = %e, "enqueue failed");
+                Err(HeraldError::Unavailable(format!("send queue: {e}")))
+            }
+        };
+        results.into_iter().enumerate().map(failed).collect()
     }
 
     /// Queues a call event for the tenant's voice callback URL.

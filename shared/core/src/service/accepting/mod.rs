@@ -6,6 +6,7 @@
 //! waits briefly, then drops it — the client got no answer), and a failed enqueue is a `503`
 //! with nothing written. So a normal message needs no work-index entry (no due time) to be
 //! found again — see `Sending::process` for the sender that dies mid-call.
+mod batch;
 mod draft;
 mod request;
 #[cfg(test)]
@@ -175,12 +176,11 @@ impl Accepting {
         Ok(intake)
     }
 
-    /// Reserves the budget, writes the idempotency record and the message, enqueues it.
-    async fn record(&self, intake: Intake<'_>, hash: &str) -> Result<Acceptance, HeraldError> {
+    /// Reserves the budget and drafts the message and its answer (nothing written yet).
+    async fn reserve_and_draft(&self, intake: Intake<'_>) -> Result<(Message, Acceptance), HeraldError> {
         let (tenant, mode) = (intake.tenant, intake.key.mode);
         let cost = self.pricing.estimate(intake.req.channel, intake.valid.region.as_deref(), intake.valid.segments);
         let period = if mode == KeyMode::Live { self.policy.reserve(tenant, cost).await? } else { None };
-        let key = intake.idempotency_key.clone();
         let msg = self.draft(intake, cost, period);
         let acceptance = Acceptance {
             id: msg.id.clone(),
@@ -191,6 +191,14 @@ impl Accepting {
             estimated_cost_cents: cost,
             correlation_id: msg.correlation_id.clone(),
         };
+        Ok((msg, acceptance))
+    }
+
+    /// Reserves the budget, writes the idempotency record and the message, enqueues it.
+    async fn record(&self, intake: Intake<'_>, hash: &str) -> Result<Acceptance, HeraldError> {
+        let tenant = intake.tenant;
+        let key = intake.idempotency_key.clone();
+        let (msg, acceptance) = self.reserve_and_draft(intake).await?;
         let idem = key.as_ref().map(|k| IdempotencyRecord {
             tenant_id: tenant.id.clone(),
             key: k.clone(),
@@ -202,8 +210,7 @@ impl Accepting {
         // A message to send now is on its queue before it is written: a request that stops
         // between the two leaves a job without a message (the sender waits for it, then drops
         // it; the client had no answer), never a message without a job.
-        let enqueue_first = msg.status == Status::Queued && msg.hold_reason.is_none();
-        let first = enqueue_first.then_some(self.outbox.as_ref());
+        let first = goes_now(&msg).then_some(self.outbox.as_ref());
         let written = insert_once(self.idempotency.as_ref(), self.messages.as_ref(), idem.as_ref(), &msg, first).await;
         match written {
             Ok(Once::Created(true)) => {}
@@ -221,10 +228,19 @@ impl Accepting {
                 return Err(error);
             }
         }
-        tracing::info!(
-            message_id = %msg.id, tenant_id = %tenant.id, channel = %msg.channel, correlation_id = %msg.correlation_id,
-            segments = msg.segments, status = %msg.status, "message accepted"
-        );
+        accepted(&msg);
         Ok(acceptance)
     }
+}
+
+/// A message that goes on its queue at acceptance (not held, not deferred).
+fn goes_now(msg: &Message) -> bool {
+    msg.status == Status::Queued && msg.hold_reason.is_none()
+}
+
+fn accepted(msg: &Message) {
+    tracing::info!(
+        message_id = %msg.id, tenant_id = %msg.tenant_id, channel = %msg.channel, correlation_id = %msg.correlation_id,
+        segments = msg.segments, status = %msg.status, "message accepted"
+    );
 }

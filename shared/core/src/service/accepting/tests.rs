@@ -101,3 +101,33 @@ async fn a_keyed_request_that_failed_after_taking_its_key_keeps_one_reservation_
     h.accept(&t, sms.clone()).await.unwrap();
     assert!(matches!(h.accept(&t, sms).await, Err(HeraldError::BudgetExceeded(_))));
 }
+
+#[tokio::test]
+async fn a_batch_queues_its_jobs_ten_to_a_request_and_refuses_alone_what_it_could_not_queue() {
+    let h = Harness::new();
+    let t = h.tenant(|t| t.daily_budget_cents = Some(14));
+    h.sms_channel(&t, false);
+    let sms = |to: String| -> SendRequest {
+        serde_json::from_value(json!({"channel": "sms", "to": to, "body": "hi"})).unwrap()
+    };
+    let mut reqs: Vec<SendRequest> = (0..12).map(|i| sms(format!("+141555501{i:02}"))).collect();
+    reqs.insert(5, sms("12".into()));
+    let results = h.services.accepting.accept_batch(&t, reqs, CorrelationId::generate()).await;
+    assert_eq!(results.len(), 13);
+    assert_eq!(results[5].as_ref().unwrap_err().code(), "INVALID_PHONE_NUMBER_FORMAT");
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 12);
+    assert_eq!(*h.queue.batches.lock().unwrap(), vec![10, 2], "two SendMessageBatch requests");
+    assert_eq!(h.queue.len(), 12);
+    let ids: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).map(|a| a.id.clone()).collect();
+    assert!(ids.iter().all(|id| h.message(id).due_at.is_none()), "queued first: no work-index entry");
+    // SQS refuses every try: those messages are refused 503, nothing is written and their
+    // reservations are released (the budget of 14 still has room for two more).
+    h.queue.failing.store(100, std::sync::atomic::Ordering::SeqCst);
+    let two = || vec![sms("+14155550190".into()), sms("+14155550191".into())];
+    let refused = h.services.accepting.accept_batch(&t, two(), CorrelationId::generate()).await;
+    assert!(refused.iter().all(|r| r.as_ref().is_err_and(|e| e.code() == "SERVICE_UNAVAILABLE")), "{refused:?}");
+    assert_eq!(h.mem.with(|s| s.messages.len()), 12);
+    h.queue.failing.store(0, std::sync::atomic::Ordering::SeqCst);
+    let later = h.services.accepting.accept_batch(&t, two(), CorrelationId::generate()).await;
+    assert!(later.iter().all(|r| r.is_ok()), "{later:?}");
+}

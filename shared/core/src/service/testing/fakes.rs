@@ -19,6 +19,8 @@ pub struct FakeQueue {
     pub delays: Mutex<Vec<std::time::Duration>>,
     /// Enqueues that fail before the next one succeeds.
     pub failing: std::sync::atomic::AtomicU32,
+    /// The size of each `enqueue_batch` call.
+    pub batches: Mutex<Vec<usize>>,
 }
 
 impl FakeQueue {
@@ -39,6 +41,14 @@ impl SendQueue for FakeQueue {
         }
         self.jobs.lock().unwrap().push_back(job.clone());
         Ok(())
+    }
+    async fn enqueue_batch(&self, jobs: &[Enqueued]) -> Vec<Result<(), QueueError>> {
+        self.batches.lock().unwrap().push(jobs.len());
+        let mut out = Vec::new();
+        for j in jobs {
+            out.push(self.enqueue(&j.job, &j.group_id, &j.dedup_id).await);
+        }
+        out
     }
     async fn retry_later(&self, _: Channel, _: &str, delay: std::time::Duration) -> Result<(), QueueError> {
         self.delays.lock().unwrap().push(delay);
