@@ -235,15 +235,18 @@ impl SqsQueues {
     }
 }
 
+/// The job's correlation id as a message attribute (a consumer can read it without the body).
+fn correlation_attribute(job: &SendJob) -> Result<MessageAttributeValue, QueueError> {
+    MessageAttributeValue::builder().data_type("String").string_value(job.correlation_id.as_str()).build().map_err(err)
+}
+
 fn batch_entry(i: usize, j: &Enqueued) -> Result<SendMessageBatchRequestEntry, QueueError> {
-    let correlation =
-        MessageAttributeValue::builder().data_type("String").string_value(j.job.correlation_id.as_str()).build();
     SendMessageBatchRequestEntry::builder()
         .id(i.to_string())
         .message_body(serde_json::to_string(&j.job).map_err(err)?)
         .message_group_id(&j.group_id)
         .message_deduplication_id(&j.dedup_id)
-        .message_attributes("correlation_id", correlation.map_err(err)?)
+        .message_attributes("correlation_id", correlation_attribute(&j.job)?)
         .build()
         .map_err(err)
 }
@@ -259,14 +262,7 @@ impl SendQueue for SqsQueues {
             .message_body(body)
             .message_group_id(group_id)
             .message_deduplication_id(dedup_id)
-            .message_attributes(
-                "correlation_id",
-                MessageAttributeValue::builder()
-                    .data_type("String")
-                    .string_value(job.correlation_id.as_str())
-                    .build()
-                    .map_err(err)?,
-            )
+            .message_attributes("correlation_id", correlation_attribute(job)?)
             .send()
             .await
             .map_err(err)?;

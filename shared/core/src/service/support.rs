@@ -180,12 +180,15 @@ impl Outbox {
     pub async fn try_enqueue(&self, msg: &Message) -> Result<(), HeraldError> {
         let mut last = String::new();
         for attempt in 0..3 {
+            if attempt > 0 {
+                // Before a retry only: the last failure answers at once.
+                tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
+            }
             match self.queue.enqueue(&msg.job(), &msg.group_id(), &msg.dedup_id()).await {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     tracing::warn!(message_id = %msg.id, attempt, error = %e, "enqueue failed");
                     last = e.to_string();
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
                 }
             }
         }

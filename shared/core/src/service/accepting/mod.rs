@@ -76,13 +76,13 @@ impl Accepting {
     ) -> Result<Acceptance, HeraldError> {
         let acceptance = replay(prev.clone(), hash)?;
         msg.correlation_id = acceptance.correlation_id.clone();
-        if msg.status == Status::Queued && msg.hold_reason.is_none() {
+        if goes_now(&msg) {
             // Written before its job here (the first request's job may be gone): a due time
             // lets the dispatch job enqueue it if this enqueue fails or SQS drops the copy.
             msg.due_at = Some(self.clock.now() + super::support::duration(self.enqueue_grace));
         }
         if let Some(m) = complete(self.messages.as_ref(), &prev, msg).await? {
-            if m.status == Status::Queued && m.hold_reason.is_none() {
+            if goes_now(&m) {
                 self.outbox.enqueue(&m).await;
             }
         }
