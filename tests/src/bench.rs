@@ -16,12 +16,12 @@ use tower::ServiceExt;
 pub const PUBLIC_URL: &str = "https://herald.bench.invalid";
 const FROM: &str = "+15005550006";
 
-/// CPU time (user + system) this process used so far, in milliseconds.
-pub fn cpu_ms() -> f64 {
+/// CPU time this process used so far in milliseconds: (user, system).
+pub fn cpu_ms() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-    ticks * 10.0
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) * 10.0;
+    (ticks(11), ticks(12))
 }
 
 /// How the bench's SMS are accepted.
@@ -35,7 +35,10 @@ pub enum Accept {
 pub struct Phase {
     pub name: &'static str,
     pub tally: Tally,
+    /// User + system CPU time of the phase.
     pub cpu_ms: f64,
+    /// The system (kernel) part of it: mostly the loopback sockets to the emulator.
+    pub sys_ms: f64,
 }
 
 pub struct Bench {
@@ -82,6 +85,36 @@ impl Bench {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// What one request costs this process in CPU on this machine, whatever Herald does
+    /// around it: a bare SDK `GetItem` (a missing key) and a bare HTTP POST through the
+    /// same proxy, `n` of each; (user ms, system ms) per request.
+    pub async fn request_floor(&self, n: usize) -> [(&'static str, f64, f64); 2] {
+        use aws_sdk_dynamodb::types::AttributeValue as A;
+        let ddb = aws_sdk_dynamodb::Client::new(&self.app.sdk);
+        let table = self.app.config.table.clone();
+        let get = || ddb.get_item().table_name(&table).key("pk", A::S("floor".into())).key("sk", A::S("floor".into()));
+        let http = reqwest::Client::new();
+        let post = || {
+            http.post(&self.proxy)
+                .header("x-amz-target", "DynamoDB_20120810.DescribeLimits")
+                .header("content-type", "application/x-amz-json-1.0")
+                .body("{}")
+        };
+        get().send().await.expect("warm-up GetItem");
+        post().send().await.expect("warm-up POST");
+        let (u0, s0) = cpu_ms();
+        for _ in 0..n {
+            get().send().await.expect("GetItem");
+        }
+        let (u1, s1) = cpu_ms();
+        for _ in 0..n {
+            post().send().await.expect("POST").bytes().await.expect("body");
+        }
+        let (u2, s2) = cpu_ms();
+        let per = n as f64;
+        [("SDK GetItem", (u1 - u0) / per, (s1 - s0) / per), ("bare HTTP POST", (u2 - u1) / per, (s2 - s1) / per)]
+    }
+
     /// A tenant with a Twilio SMS channel and a number; returns its live key.
     pub async fn tenant(&self) -> String {
         let (s, t) = self
@@ -106,9 +139,10 @@ impl Bench {
     async fn phase<F: std::future::Future<Output = ()>>(&self, name: &'static str, run: F) -> Phase {
         meter::set_phase(&self.proxy, name).await;
         let before_tally = meter::tallies(&self.proxy).await.remove(name).unwrap_or_default();
-        let cpu = cpu_ms();
+        let (user, sys) = cpu_ms();
         run.await;
-        let cpu_ms = cpu_ms() - cpu;
+        let (user_after, sys_after) = cpu_ms();
+        let (cpu_ms, sys_ms) = (user_after - user + sys_after - sys, sys_after - sys);
         meter::set_phase(&self.proxy, "idle").await;
         let mut tally = meter::tallies(&self.proxy).await.remove(name).unwrap_or_default();
         for (op, n) in before_tally.requests {
@@ -119,7 +153,7 @@ impl Bench {
         }
         tally.wru -= before_tally.wru;
         tally.rru -= before_tally.rru;
-        Phase { name, tally, cpu_ms }
+        Phase { name, tally, cpu_ms, sys_ms }
     }
 
     /// Accept `n` 160-character SMS (`how`: one request each, with Idempotency-Keys, or in

@@ -81,6 +81,10 @@ async fn cost(n: usize) {
     let email = bench.email(&key, n).await;
     // The SES event reaches the ses-events function through SNS, not API Gateway.
     report(&format!("{n} emails through SES, one Delivery event each"), &email, n, 1.0, 2.1);
+    println!("\nCPU of one request alone, this process (2,000 each; user + system ms):");
+    for (what, user, sys) in bench.request_floor(2000).await {
+        println!("  {what}: {:.3} ({user:.3} + {sys:.3})", user + sys);
+    }
     proc.kill().ok();
 }
 
@@ -98,6 +102,7 @@ fn report(title: &str, phases: &[Phase], n: usize, http: f64, invocations: f64) 
     row("DynamoDB WRU", &|p| p.tally.wru / per);
     row("DynamoDB RRU", &|p| p.tally.rru / per);
     row("Herald CPU ms", &|p| p.cpu_ms / per);
+    row("  of which kernel", &|p| p.sys_ms / per);
     let mut all = Tally::default();
     for p in phases {
         for (op, c) in &p.tally.requests {
