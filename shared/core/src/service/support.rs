@@ -152,6 +152,17 @@ pub fn duration(d: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or_default()
 }
 
+/// How often `Outbox::try_enqueue` and `try_enqueue_batch` try a job before answering 503.
+const ENQUEUE_TRIES: u32 = 3;
+
+/// The back-off before enqueue try `attempt` (50 ms, then 100 ms): none before the first, and
+/// none after the last failure, which answers at once.
+async fn pause_before_retry(attempt: u32) {
+    if attempt > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
+    }
+}
+
 /// Where messages and status changes leave the service: the send queue and the callbacks.
 pub struct Outbox {
     queue: Arc<dyn SendQueue>,
@@ -179,11 +190,8 @@ impl Outbox {
     /// why not: for a message that is enqueued before it is written (see `Accepting`).
     pub async fn try_enqueue(&self, msg: &Message) -> Result<(), HeraldError> {
         let mut last = String::new();
-        for attempt in 0..3 {
-            if attempt > 0 {
-                // Before a retry only: the last failure answers at once.
-                tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
-            }
+        for attempt in 0..ENQUEUE_TRIES {
+            pause_before_retry(attempt).await;
             match self.queue.enqueue(&msg.job(), &msg.group_id(), &msg.dedup_id()).await {
                 Ok(()) => return Ok(()),
                 Err(e) => {
@@ -199,14 +207,12 @@ impl Outbox {
     /// tried again (three tries in all). One result per message, in order.
     pub async fn try_enqueue_batch(&self, msgs: &[&Message]) -> Vec<Result<(), HeraldError>> {
         let mut results: Vec<Option<String>> = vec![Some("not tried".into()); msgs.len()];
-        for attempt in 0..3 {
+        for attempt in 0..ENQUEUE_TRIES {
             let pending: Vec<usize> = (0..msgs.len()).filter(|&i| results[i].is_some()).collect();
             if pending.is_empty() {
                 break;
             }
-            if attempt > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(50 << (attempt - 1))).await;
-            }
+            pause_before_retry(attempt).await;
             for ch in crate::Channel::ALL {
                 let of_channel: Vec<usize> = pending.iter().copied().filter(|&i| msgs[i].channel == ch).collect();
                 for chunk in of_channel.chunks(10) {
