@@ -101,3 +101,17 @@ pub fn whatsapp_envelope(phone_number_id: &str, value: Value) -> Value {
     value["metadata"] = json!({"display_phone_number": "15550783881", "phone_number_id": phone_number_id});
     json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]})
 }
+
+/// A Twilio message status callback's form, as Twilio posts it from `+14155550001`.
+pub fn twilio_status<'a>(sid: &'a str, status: &'a str, to: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("AccountSid", super::TWILIO_SID),
+        ("ApiVersion", "2010-04-01"),
+        ("From", "+14155550001"),
+        ("MessageSid", sid),
+        ("MessageStatus", status),
+        ("SmsSid", sid),
+        ("SmsStatus", status),
+        ("To", to),
+    ]
+}

@@ -29,7 +29,7 @@ const FUNCTIONS: &[&str] = &[
 
 /// Each function's policy statements in template.yaml, as an IAM policy document.
 fn template_policies() -> BTreeMap<String, serde_json::Value> {
-    let raw = include_str!("../../template.yaml");
+    let raw = include_str!("../../../template.yaml");
     let doc: Value = serde_yaml::from_str(raw).expect("template.yaml parses");
     let mut out = BTreeMap::new();
     for f in FUNCTIONS {

@@ -1,6 +1,7 @@
 //! Issue 12: the operator's console (CONTRACT §13) through the API, against moto and the
 //! simulator: circuit overrides, budget resets, message lookups and lists, retry-now, the
 //! WhatsApp quota view and the audit trail's filters and cursor.
+use herald_tests::sim::webhooks as wh;
 use herald_tests::sim::{Fault, SimProvider, TWILIO_SID};
 use herald_tests::{eventually, spawn_app};
 use serde_json::json;
@@ -181,19 +182,6 @@ async fn the_whatsapp_quota_view_shows_use_limit_and_throttling() {
     assert_eq!(app.get("/v1/admin/whatsapp/quota", &t.live_key).await.status, 403);
 }
 
-fn twilio_status<'a>(sid: &'a str, status: &'a str, to: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("AccountSid", TWILIO_SID),
-        ("ApiVersion", "2010-04-01"),
-        ("From", "+14155550001"),
-        ("MessageSid", sid),
-        ("MessageStatus", status),
-        ("SmsSid", sid),
-        ("SmsStatus", status),
-        ("To", to),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_and_held_counts_come_from_the_change_stream_without_scans() {
     let app = spawn_app(&[("HERALD_PAUSE_RECHECK", "0s")]).await;
@@ -212,7 +200,7 @@ async fn stats_and_held_counts_come_from_the_change_stream_without_scans() {
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155559099", "body": "bad number"})).await;
     app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "failed", WAIT).await;
     for (sid, to) in &sent[..2] {
-        let params = twilio_status(sid, "delivered", to);
+        let params = wh::twilio_status(sid, "delivered", to);
         let status = herald_tests::sim::webhooks::twilio(
             &app.url,
             "/webhooks/twilio/status",

@@ -17,19 +17,6 @@ async fn sent_sms(app: &TestApp, t: &TestTenant, to: &str, sid: &str) -> String 
     id
 }
 
-fn status_params<'a>(sid: &'a str, status: &'a str, to: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("AccountSid", TWILIO_SID),
-        ("ApiVersion", "2010-04-01"),
-        ("From", OURS),
-        ("MessageSid", sid),
-        ("MessageStatus", status),
-        ("SmsSid", sid),
-        ("SmsStatus", status),
-        ("To", to),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_receipts_move_forward_once_and_map_failures() {
     let app = spawn_app(&[]).await;
@@ -37,11 +24,11 @@ async fn twilio_receipts_move_forward_once_and_map_failures() {
     app.configure_twilio(&t, OURS).await;
     let id = sent_sms(&app, &t, "+14155550100", "SM0001").await;
     let post = |status: &'static str| {
-        let (url, p) = (app.url.clone(), status_params("SM0001", status, "+14155550100"));
+        let (url, p) = (app.url.clone(), wh::twilio_status("SM0001", status, "+14155550100"));
         async move { wh::twilio(&url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await }
     };
     // A provider that adds a parameter Herald has never heard of: still signed over all.
-    let mut extra = status_params("SM0001", "delivered", "+14155550100");
+    let mut extra = wh::twilio_status("SM0001", "delivered", "+14155550100");
     extra.push(("RawDlrDoneDate", "2611240615"));
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &extra, Some(TWILIO_TOKEN)).await.status(), 200);
     assert_eq!(post("delivered").await.status(), 200, "a duplicate is answered 200");
@@ -55,7 +42,7 @@ async fn twilio_receipts_move_forward_once_and_map_failures() {
     assert_eq!(app.message(&t.live_key, &id).await["status"], "delivered", "a late sent is ignored");
 
     let id2 = sent_sms(&app, &t, "+14155550101", "SM0002").await;
-    let mut failed = status_params("SM0002", "undelivered", "+14155550101");
+    let mut failed = wh::twilio_status("SM0002", "undelivered", "+14155550101");
     failed.push(("ErrorCode", "30003"));
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &failed, Some(TWILIO_TOKEN)).await.status(), 200);
     let m = app.message(&t.live_key, &id2).await;
@@ -78,7 +65,7 @@ async fn receipts_by_id_apply_once_and_only_to_the_owner() {
     let id = sent_sms(&app, &a, "+14155550100", "SM1001").await;
     let path = format!("/webhooks/twilio/status?herald_message_id={id}");
     let receipt = |from: &'static str, status: &'static str| {
-        let mut p = status_params("SM1001", status, "+14155550100");
+        let mut p = wh::twilio_status("SM1001", status, "+14155550100");
         p[2] = ("From", from);
         p
     };
@@ -114,7 +101,7 @@ async fn post_unknown(app: &TestApp) -> u16 {
     wh::twilio(
         &app.url,
         "/webhooks/twilio/status",
-        &status_params("SMnever", "delivered", "+14155550199"),
+        &wh::twilio_status("SMnever", "delivered", "+14155550199"),
         Some(TWILIO_TOKEN),
     )
     .await
@@ -128,7 +115,7 @@ async fn forged_stale_or_altered_webhooks_are_refused_and_write_nothing() {
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, OURS).await;
     let id = sent_sms(&app, &t, "+14155550100", "SM0100").await;
-    let params = status_params("SM0100", "delivered", "+14155550100");
+    let params = wh::twilio_status("SM0100", "delivered", "+14155550100");
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &params, Some("wrong-token")).await.status(), 401);
     assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &params, None).await.status(), 401);
     // Signed, then a parameter altered in transit.
@@ -287,13 +274,13 @@ async fn token_rotation_accepts_both_tokens_until_the_old_one_is_removed() {
         app.put("/v1/channels/sms", &t.live_key, json!({"provider": "twilio", "credentials": {"twilio": creds}}))
     };
     assert_eq!(rotate(Some(TWILIO_TOKEN)).await.status, 200);
-    let p = status_params("SMrot", "sent", "+14155550100");
+    let p = wh::twilio_status("SMrot", "sent", "+14155550100");
     assert_eq!(
         wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await.status(),
         200,
         "old token"
     );
-    let p = status_params("SMrot", "delivered", "+14155550100");
+    let p = wh::twilio_status("SMrot", "delivered", "+14155550100");
     assert_eq!(
         wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some("a1b2c3d4e5f60718293a4b5c6d7e8f90")).await.status(),
         200,
@@ -301,7 +288,7 @@ async fn token_rotation_accepts_both_tokens_until_the_old_one_is_removed() {
     );
     assert_eq!(app.message(&t.live_key, &id).await["status"], "delivered");
     assert_eq!(rotate(None).await.status, 200);
-    let p = status_params("SMrot", "read", "+14155550100");
+    let p = wh::twilio_status("SMrot", "read", "+14155550100");
     assert_eq!(
         wh::twilio(&app.url, "/webhooks/twilio/status", &p, Some(TWILIO_TOKEN)).await.status(),
         401,
@@ -323,7 +310,7 @@ async fn a_receipt_that_beats_the_sender_is_not_lost() {
         wh::twilio(
             &app.url,
             "/webhooks/twilio/status",
-            &status_params("SMearly", "delivered", "+14155550100"),
+            &wh::twilio_status("SMearly", "delivered", "+14155550100"),
             Some(TWILIO_TOKEN)
         )
         .await
@@ -391,7 +378,7 @@ async fn whatsapp_verification_statuses_and_inbound_window() {
     let id2 = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(&t.live_key, &id2, "sent", WAIT).await;
     let fixture: Value =
-        serde_json::from_str(include_str!("../../shared/providers/fixtures/wa_status_body.json")).unwrap();
+        serde_json::from_str(include_str!("../../../shared/providers/fixtures/wa_status_body.json")).unwrap();
     let mut fixture = fixture;
     fixture["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("106540352242922");
     assert_eq!(wh::whatsapp(&app.url, &fixture, "TEST_APP_SECRET").await.status(), 200);
@@ -461,7 +448,7 @@ async fn tenants_get_signed_callbacks_retried_without_delaying_webhooks() {
     let resp = wh::twilio(
         &app.url,
         "/webhooks/twilio/status",
-        &status_params("SMcb", "delivered", "+14155550100"),
+        &wh::twilio_status("SMcb", "delivered", "+14155550100"),
         Some(TWILIO_TOKEN),
     )
     .await;
