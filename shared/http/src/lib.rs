@@ -15,6 +15,7 @@ use herald_core::service::Caller;
 use herald_runtime::App;
 use http_body_util::BodyExt;
 use std::sync::Arc;
+use tracing::Instrument;
 
 pub const MAX_BODY: usize = 256 * 1024;
 
@@ -54,9 +55,13 @@ async fn request_context(mut req: Request, next: Next, limit: usize) -> Response
             Some(bytes) => {
                 req = Request::from_parts(parts, Body::from(bytes));
                 req.extensions_mut().insert(ctx.clone());
-                let span = tracing::info_span!("request", request_id = %request_id, correlation_id = %correlation_id);
-                let _ = span.enter();
-                next.run(req).await
+                // The whole request runs inside its span (instrumented, not entered: a guard
+                // held across an await would leak into whatever the thread polls next).
+                let span = tracing::info_span!(
+                    "request", request_id = %request_id, correlation_id = %correlation_id,
+                    method = %req.method()
+                );
+                next.run(req).instrument(span).await
             }
             None => axum::response::IntoResponse::into_response(ApiError::PayloadTooLarge),
         }

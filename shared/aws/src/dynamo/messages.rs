@@ -52,7 +52,7 @@ fn message_item(m: &Message) -> Result<Item, StoreError> {
     }
     if let Some(key) = m.hold_key() {
         // gsi3 doubles as the hold index: a held message has no provider id yet.
-        item.insert("gsi3pk".into(), s(key));
+        item.insert("gsi3pk".into(), s(key.to_string()));
         item.insert("gsi3sk".into(), s(format!("{}#{}", ts(&m.created_at), m.id)));
     } else if let (Some(p), Some(pmid), false) = (m.provider, &m.provider_message_id, m.receipts_by_id) {
         item.insert("gsi3pk".into(), s(format!("PMID#{p}#{pmid}")));

@@ -10,12 +10,26 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod hold_key;
 mod step;
 #[cfg(test)]
 pub(crate) mod tests;
 mod transitions;
 
+pub use hold_key::HoldKey;
+
 pub use step::{Progress, StatusStep};
+
+/// How long a message written before its job waits for that job before the dispatch job
+/// enqueues it again (`HERALD_ENQUEUE_GRACE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnqueueGrace(pub chrono::Duration);
+
+impl From<std::time::Duration> for EnqueueGrace {
+    fn from(d: std::time::Duration) -> Self {
+        EnqueueGrace(chrono::Duration::from_std(d).unwrap_or_default())
+    }
+}
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -279,14 +293,6 @@ impl Message {
             backoff_handle: None,
         }
     }
-}
-
-pub fn hold_key_channel(reason: HoldReason, channel: Channel) -> String {
-    format!("HOLD#*#{}#{channel}", reason.as_str())
-}
-
-pub fn hold_key_tenant(reason: HoldReason, tenant: &TenantId) -> String {
-    format!("HOLD#{tenant}#{}", reason.as_str())
 }
 
 /// What travels on the queue: a pointer to the message record, never the content. The

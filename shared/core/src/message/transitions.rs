@@ -153,20 +153,24 @@ impl Message {
         self.set_status(status, now);
     }
 
-    /// The index partition under which an open-ended hold waits for its release; holds
-    /// with a known end (quiet hours, warmup) are found by their due time instead.
-    pub fn hold_key(&self) -> Option<String> {
+    /// The key under which an open-ended hold waits for its release; holds with a known
+    /// end (quiet hours, warmup) are found by their due time instead.
+    pub fn hold_key(&self) -> Option<HoldKey> {
         if !self.status.is_pending() {
             return None;
         }
         Some(match self.hold_reason? {
-            HoldReason::TenantPaused => format!("HOLD#{}#TENANT_PAUSED", self.tenant_id),
-            HoldReason::QuotaExceeded => format!("HOLD#{}#QUOTA_EXCEEDED", self.tenant_id),
-            HoldReason::ChannelDisabled => hold_key_channel(HoldReason::ChannelDisabled, self.channel),
-            HoldReason::ProviderCircuitOpen => hold_key_channel(HoldReason::ProviderCircuitOpen, self.channel),
-            HoldReason::NumberNotLinked => format!("HOLD#NUMBER#{}", self.from.as_deref().unwrap_or_default()),
+            r @ (HoldReason::TenantPaused | HoldReason::QuotaExceeded) => HoldKey::Tenant(self.tenant_id.clone(), r),
+            r @ (HoldReason::ChannelDisabled | HoldReason::ProviderCircuitOpen) => HoldKey::Channel(r, self.channel),
+            HoldReason::NumberNotLinked => HoldKey::Number(self.from.as_deref().unwrap_or_default().to_string()),
             HoldReason::QuietHours | HoldReason::WarmupCap => return None,
         })
+    }
+
+    /// Written before its job: if the job is not picked up within `grace` after `at`, the
+    /// dispatch job finds the message by this due time and enqueues it again.
+    pub fn await_job(&mut self, at: DateTime<Utc>, grace: EnqueueGrace) {
+        self.due_at = Some(at + grace.0);
     }
 
     /// Back into the queue as a fresh enqueue (new generation, new dedup id).

@@ -6,7 +6,8 @@
 //! |---|---|
 //! | `Accepting` | `POST /v1/messages`: validate, refuse or hold, reserve, record, enqueue |
 //! | `Sending` | one queued message: route → admit → claim → call → record |
-//! | `Policy`, `Holds` | the guards (kill switch, DNC, quiet hours, budgets, rates, quotas) and held messages |
+//! | `Policy`, `Holds` | the send policy: the guards (`policy/guards/`, one file each) in the one order `Policy::new` lists; held messages |
+//! | `Budgets` | the ledgers: budget spend (reserve, release, settle, reset) and the WhatsApp quota |
 //! | `Breakers` | the shared circuit breaker per provider |
 //! | `Receipts` | provider receipts, inbound messages, mail events; each applied once |
 //! | `Callbacks` | signed tenant status callbacks |
@@ -26,6 +27,7 @@ mod wiring;
 
 pub mod accepting;
 pub mod breakers;
+pub mod budget;
 pub mod callbacks;
 pub mod controls;
 pub mod dead_letters;

@@ -2,6 +2,7 @@
 //! the ports it uses.
 use super::accepting::Accepting;
 use super::breakers::Breakers;
+use super::budget::Budgets;
 use super::callbacks::Callbacks;
 use super::controls::Controls;
 use super::dead_letters::DeadLetters;
@@ -32,6 +33,7 @@ pub struct Services {
     pub accepting: Arc<Accepting>,
     pub sending: Arc<Sending>,
     pub policy: Arc<Policy>,
+    pub budgets: Arc<Budgets>,
     pub receipts: Arc<Receipts>,
     pub callbacks: Arc<Callbacks>,
     pub tenancy: Arc<Tenancy>,
@@ -60,6 +62,7 @@ struct Base {
     audit: Arc<Audit>,
     outbox: Arc<Outbox>,
     policy: Arc<Policy>,
+    budgets: Arc<Budgets>,
     holds: Arc<Holds>,
     dnc: Arc<DoNotContact>,
 }
@@ -69,27 +72,27 @@ impl Base {
         let clock = a.clock.clone();
         let audit = Arc::new(Audit::new(a.audit.clone(), clock.clone()));
         let outbox = Arc::new(Outbox::new(a.queue.clone(), a.callback_queue.clone()));
+        let budgets = Arc::new(Budgets::new(a.budgets.clone(), a.quotas.clone(), a.tenants.clone(), clock.clone()));
         let ports = PolicyPorts {
             tenants: a.tenants.clone(),
             numbers: a.numbers.clone(),
             dnc: a.dnc.clone(),
-            budgets: a.budgets.clone(),
             counters: a.counters.clone(),
             windows: a.windows.clone(),
-            quotas: a.quotas.clone(),
             features: a.features.clone(),
+            linking: a.linking.clone(),
             clock: clock.clone(),
         };
-        let policy = Arc::new(Policy::new(ports, s.pause_recheck));
+        let policy = Arc::new(Policy::new(ports, budgets.clone(), s.pricing.clone(), s.pause_recheck));
         let (messages, work, releases) = (a.messages.clone(), a.work.clone(), a.releases.clone());
         let holds = Arc::new(Holds::new(
             messages,
             work,
             releases,
             outbox.clone(),
-            policy.clone(),
+            budgets.clone(),
             clock.clone(),
-            s.enqueue_grace,
+            s.enqueue_grace.into(),
         ));
         let dnc = Arc::new(DoNotContact::new(a.dnc.clone(), clock.clone()));
         let identities = Arc::new(Identities {
@@ -99,7 +102,7 @@ impl Base {
             clock: clock.clone(),
             assume_verified: s.ses_assume_verified,
         });
-        Base { identities, clock, audit, outbox, policy, holds, dnc }
+        Base { identities, clock, audit, outbox, policy, budgets, holds, dnc }
     }
 
     fn receipts(&self, a: &Adapters, s: &Settings) -> Receipts {
@@ -113,10 +116,10 @@ impl Base {
             windows: a.windows.clone(),
             tenants: a.tenants.clone(),
             dnc: self.dnc.clone(),
-            policy: self.policy.clone(),
+            budgets: self.budgets.clone(),
             outbox: self.outbox.clone(),
             clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace,
+            enqueue_grace: s.enqueue_grace.into(),
         }
     }
 
@@ -144,10 +147,10 @@ impl Base {
             reads: a.send_reads.clone(),
             channels: a.channels.clone(),
             numbers: a.numbers.clone(),
-            linking: a.linking.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
             policy: self.policy.clone(),
+            budgets: self.budgets.clone(),
             holds: self.holds.clone(),
             breakers,
             receipts,
@@ -156,7 +159,7 @@ impl Base {
             settings: SendingSettings {
                 retry: s.retry.clone(),
                 stale_after: s.stale_after,
-                enqueue_grace: s.enqueue_grace,
+                enqueue_grace: s.enqueue_grace.into(),
                 ambiguous_wait: s.ambiguous_wait,
                 ses_region: s.ses_region.clone(),
             },
@@ -181,22 +184,21 @@ impl Base {
             outbox: self.outbox.clone(),
             clock: self.clock.clone(),
             stale_after: s.stale_after,
-            enqueue_grace: s.enqueue_grace,
+            enqueue_grace: s.enqueue_grace.into(),
         };
         Jobs {
             messages: a.messages.clone(),
             work: a.work.clone(),
             tenants: a.tenants.clone(),
-            budgets: a.budgets.clone(),
+            budgets: self.budgets.clone(),
             outbox: self.outbox.clone(),
-            policy: self.policy.clone(),
             holds: self.holds.clone(),
             dead_letters,
             receipts: recovery.receipts.clone(),
             recovery: Arc::new(recovery),
             linking,
             clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace,
+            enqueue_grace: s.enqueue_grace.into(),
         }
     }
 
@@ -209,8 +211,8 @@ impl Base {
             outbox: self.outbox.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace,
-            policy: self.policy.clone(),
+            enqueue_grace: s.enqueue_grace.into(),
+            budgets: self.budgets.clone(),
         }
     }
 
@@ -220,12 +222,12 @@ impl Base {
             idempotency: a.idempotency.clone(),
             numbers: a.numbers.clone(),
             policy: self.policy.clone(),
+            budgets: self.budgets.clone(),
             identities: self.identities.clone(),
             targets: a.callback_targets.clone(),
             outbox: self.outbox.clone(),
             clock: self.clock.clone(),
-            pricing: s.pricing.clone(),
-            enqueue_grace: s.enqueue_grace,
+            enqueue_grace: s.enqueue_grace.into(),
         }
     }
 
@@ -233,7 +235,7 @@ impl Base {
         Controls {
             tenants: a.tenants.clone(),
             features: a.features.clone(),
-            budgets: a.budgets.clone(),
+            budgets: self.budgets.clone(),
             windows: a.windows.clone(),
             policy: self.policy.clone(),
             holds: self.holds.clone(),
@@ -265,17 +267,16 @@ impl Base {
     fn operations(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>) -> Operations {
         Operations {
             tenants: a.tenants.clone(),
-            budgets: a.budgets.clone(),
+            budgets: self.budgets.clone(),
             quotas: a.quotas.clone(),
             messages: a.messages.clone(),
             work: a.work.clone(),
             queue: a.queue.clone(),
             breakers,
-            policy: self.policy.clone(),
             holds: self.holds.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace,
+            enqueue_grace: s.enqueue_grace.into(),
         }
     }
 }
@@ -320,7 +321,7 @@ impl Services {
             messages: a.messages.clone(),
             queue: a.callback_queue.clone(),
             sender: a.callback_sender.clone(),
-            policy: policy.clone(),
+            tenants: a.tenants.clone(),
             voice: a.voice.clone(),
             clock: clock.clone(),
         };
@@ -337,7 +338,7 @@ impl Services {
         };
         let reading = Reading {
             messages: a.messages.clone(),
-            policy: policy.clone(),
+            budgets: base.budgets.clone(),
             audit: audit.clone(),
             clock: clock.clone(),
         };
@@ -360,6 +361,7 @@ impl Services {
             queue: a.queue,
             dnc: base.dnc,
             policy,
+            budgets: base.budgets,
             receipts,
             breakers,
             dead_letters,

@@ -12,6 +12,7 @@ use crate::tenant::{ApiKeyRecord, Tenant};
 
 impl Accepting {
     /// One result per request, in order. Batches carry no Idempotency-Key.
+    #[tracing::instrument(name = "accept_batch", skip_all, fields(count = reqs.len()))]
     pub async fn accept_batch(
         &self,
         caller: &Caller,
@@ -42,7 +43,7 @@ impl Accepting {
             out.push(match (d, refusal) {
                 (Err(e), _) => Err(e),
                 (Ok((msg, _)), Some(e)) => {
-                    self.policy.release_reservation(&msg, msg.reserved_cents).await;
+                    self.budgets.release(&msg, msg.reserved_cents).await;
                     Err(e)
                 }
                 (Ok((msg, acceptance)), None) => self.write(&msg).await.map(|()| acceptance),
@@ -59,16 +60,16 @@ impl Accepting {
         correlation_id: CorrelationId,
     ) -> Result<(Message, Acceptance), HeraldError> {
         let valid = self.validated(tenant, key.mode, &req).await?;
-        let intake = Intake { tenant, key, req, valid, notes: vec![], idempotency_key: None, correlation_id };
+        let intake = Intake::new(tenant, key, req, valid, None, correlation_id);
         let intake = self.admit(intake).await?;
-        self.reserve_and_draft(intake).await
+        Ok(self.draft_answer(intake))
     }
 
     /// Writes a message whose job (if it has one now) is queued. A failed write leaves that
     /// job without a message (the sender drops it) and releases the reservation.
     async fn write(&self, msg: &Message) -> Result<(), HeraldError> {
         if let Err(e) = self.messages.insert(msg).await {
-            self.policy.release_reservation(msg, msg.reserved_cents).await;
+            self.budgets.release(msg, msg.reserved_cents).await;
             return Err(e.into());
         }
         accepted(msg);

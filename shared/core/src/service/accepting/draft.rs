@@ -1,14 +1,14 @@
-//! Turns an admitted request into the message record, held when the tenant is paused or
-//! the recipient is in quiet hours.
+//! Turns an admitted request into the message record, held when the send policy said so
+//! (the tenant is paused, the recipient is in quiet hours).
 use super::{Accepting, Intake};
-use crate::guards::BudgetPeriod;
-use crate::message::{HistoryEntry, HoldReason, Message, Priority, Template};
+use crate::message::{HistoryEntry, Message, Template};
 use crate::status::Status;
 
 impl Accepting {
-    pub(crate) fn draft(&self, intake: Intake<'_>, cost: u64, period: Option<BudgetPeriod>) -> Message {
+    pub(crate) fn draft(&self, intake: Intake<'_>) -> Message {
         let now = self.clock.now();
-        let Intake { tenant, key, req, valid, notes, idempotency_key, correlation_id } = intake;
+        let Intake { tenant, key, req, valid, notes, idempotency_key, correlation_id, admitted } = intake;
+        let (cost, period) = (admitted.cost, admitted.reserved);
         let scheduled = req.send_at.is_some_and(|t| t > now + chrono::Duration::seconds(1));
         let status = if scheduled { Status::Scheduled } else { Status::Queued };
         let mut msg = Message::draft(tenant.id.clone(), req.channel, valid.to, correlation_id, key.mode, now);
@@ -34,19 +34,8 @@ impl Accepting {
         msg.notes = notes;
         msg.reserved_cents = if period.is_some() { cost } else { 0 };
         msg.budget_period = period;
-        if tenant.paused.is_some() {
-            msg.hold(HoldReason::TenantPaused, None, Status::Queued, now);
-        } else if !scheduled {
-            // Quiet hours as they would be for a normal message; urgent ones go, noted.
-            let mut normal = msg.clone();
-            normal.priority = Priority::Normal;
-            if let Some(until) = self.policy.quiet_until(tenant, &normal, now) {
-                if msg.priority == Priority::Urgent {
-                    msg.notes.push(format!("quiet_hours_bypassed:urgent (quiet until {})", until.to_rfc3339()));
-                } else {
-                    msg.hold(HoldReason::QuietHours, Some(until), Status::Deferred, now);
-                }
-            }
+        if let Some(h) = admitted.hold {
+            msg.hold(h.reason, h.until, h.status, now);
         }
         msg
     }

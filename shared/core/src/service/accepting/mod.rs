@@ -14,15 +14,15 @@ mod tests;
 
 pub use request::{validate, Acceptance, SendRequest, TemplateRequest, Validated, MAX_IDEMPOTENCY_KEY, MAX_SMS_CHARS};
 
-use super::policy::Policy;
+use super::budget::Budgets;
+use super::policy::{AcceptCheck, Hold, Policy, Revalidate};
 use super::support::{complete, insert_once, Once, Outbox, Unwritten};
 use super::{Caller, HeraldError};
 use crate::address::Address;
-use crate::channel::Channel;
+use crate::guards::BudgetPeriod;
 use crate::ids::{CorrelationId, KeyMode};
 use crate::message::Message;
 use crate::ports::{CallbackTargets, Clock, IdempotencyStore, MessageStore, NumberStore};
-use crate::pricing::Pricing;
 use crate::status::Status;
 use crate::tenant::{ApiKeyRecord, IdempotencyRecord, Tenant};
 use sha2::{Digest, Sha256};
@@ -33,12 +33,12 @@ pub struct Accepting {
     pub(crate) idempotency: Arc<dyn IdempotencyStore>,
     pub(crate) numbers: Arc<dyn NumberStore>,
     pub(crate) policy: Arc<Policy>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) identities: Arc<super::tenancy::Identities>,
     pub(crate) targets: Arc<dyn CallbackTargets>,
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) pricing: Pricing,
-    pub(crate) enqueue_grace: std::time::Duration,
+    pub(crate) enqueue_grace: crate::message::EnqueueGrace,
 }
 
 /// One accepted request, before it is written.
@@ -50,6 +50,37 @@ pub(crate) struct Intake<'a> {
     pub notes: Vec<String>,
     pub idempotency_key: Option<String>,
     pub correlation_id: CorrelationId,
+    pub admitted: Admitted,
+}
+
+/// What the send policy decided for an admitted request.
+#[derive(Default)]
+pub(crate) struct Admitted {
+    pub hold: Option<Hold>,
+    pub cost: u64,
+    pub reserved: Option<BudgetPeriod>,
+}
+
+impl<'a> Intake<'a> {
+    fn new(
+        tenant: &'a Tenant,
+        key: &'a ApiKeyRecord,
+        req: SendRequest,
+        valid: Validated,
+        idempotency_key: Option<String>,
+        correlation_id: CorrelationId,
+    ) -> Self {
+        Intake {
+            tenant,
+            key,
+            req,
+            valid,
+            notes: vec![],
+            idempotency_key,
+            correlation_id,
+            admitted: Admitted::default(),
+        }
+    }
 }
 
 fn request_hash(req: &SendRequest) -> String {
@@ -79,7 +110,7 @@ impl Accepting {
         if goes_now(&msg) {
             // Written before its job here (the first request's job may be gone): a due time
             // lets the dispatch job enqueue it if this enqueue fails or SQS drops the copy.
-            msg.due_at = Some(self.clock.now() + super::support::duration(self.enqueue_grace));
+            msg.await_job(self.clock.now(), self.enqueue_grace);
         }
         if let Some(m) = complete(self.messages.as_ref(), &prev, msg).await? {
             if goes_now(&m) {
@@ -89,6 +120,7 @@ impl Accepting {
         Ok(acceptance)
     }
 
+    #[tracing::instrument(name = "accept", skip_all, fields(channel = %req.channel))]
     pub async fn accept(
         &self,
         caller: &Caller,
@@ -121,7 +153,7 @@ impl Accepting {
             }
         }
         let valid = self.validated(tenant, key.mode, &req).await?;
-        let intake = Intake { tenant, key, req, valid, notes: vec![], idempotency_key, correlation_id };
+        let intake = Intake::new(tenant, key, req, valid, idempotency_key, correlation_id);
         let intake = self.admit(intake).await?;
         self.record(intake, &hash).await
     }
@@ -149,56 +181,46 @@ impl Accepting {
         Ok(valid)
     }
 
-    /// The policy checks that refuse at once: channel flag, rate limit, WhatsApp window
-    /// (falling back to SMS when asked), do-not-contact.
+    /// Asks the send policy (`Policy::at_acceptance`): refused with its code, or admitted
+    /// (perhaps to be held, perhaps falling back to SMS), priced and its budget reserved.
     async fn admit<'a>(&self, mut intake: Intake<'a>) -> Result<Intake<'a>, HeraldError> {
-        let (tenant, channel) = (intake.tenant, intake.req.channel);
-        if !self.policy.channel_enabled(channel).await? {
-            return Err(HeraldError::ChannelDisabled(channel));
-        }
-        self.policy.check_rate(tenant).await?;
-        let needs_window = channel == Channel::Whatsapp && intake.req.template.is_none();
-        if needs_window && !self.policy.whatsapp_window_open(&tenant.id, &intake.valid.to).await? {
-            if !intake.req.fallback_channels.as_ref().is_some_and(|f| f.contains(&Channel::Sms)) {
-                return Err(HeraldError::WhatsappTemplateRequired);
-            }
-            if !self.policy.channel_enabled(Channel::Sms).await? {
-                return Err(HeraldError::ChannelDisabled(Channel::Sms));
-            }
-            intake.req.channel = Channel::Sms;
-            intake.req.fallback_channels = None;
-            intake.valid = self.validated(tenant, intake.key.mode, &intake.req).await?;
-            intake.notes.push("fallback:whatsapp->sms:outside_24h_window".to_string());
-        }
-        if self.policy.blocked(&tenant.id, &intake.valid.to).await?.is_some() {
-            return Err(HeraldError::RecipientOptedOut);
-        }
+        let mut check = AcceptCheck {
+            tenant: intake.tenant,
+            mode: intake.key.mode,
+            req: &mut intake.req,
+            valid: &mut intake.valid,
+            notes: &mut intake.notes,
+            revalidate: self,
+            now: self.clock.now(),
+            hold: None,
+            cost: 0,
+            reserved: None,
+        };
+        self.policy.at_acceptance(&mut check).await?;
+        intake.admitted = Admitted { hold: check.hold, cost: check.cost, reserved: check.reserved };
         Ok(intake)
     }
 
-    /// Reserves the budget and drafts the message and its answer (nothing written yet).
-    async fn reserve_and_draft(&self, intake: Intake<'_>) -> Result<(Message, Acceptance), HeraldError> {
-        let (tenant, mode) = (intake.tenant, intake.key.mode);
-        let cost = self.pricing.estimate(intake.req.channel, intake.valid.region.as_deref(), intake.valid.segments);
-        let period = if mode == KeyMode::Live { self.policy.reserve(tenant, cost).await? } else { None };
-        let msg = self.draft(intake, cost, period);
+    /// Drafts the admitted message and its answer (nothing written yet).
+    fn draft_answer(&self, intake: Intake<'_>) -> (Message, Acceptance) {
+        let msg = self.draft(intake);
         let acceptance = Acceptance {
             id: msg.id.clone(),
             status: msg.status,
             deferred_until: msg.deferred_until,
             segments: msg.segments,
             encoding: msg.encoding,
-            estimated_cost_cents: cost,
+            estimated_cost_cents: msg.estimated_cost_cents,
             correlation_id: msg.correlation_id.clone(),
         };
-        Ok((msg, acceptance))
+        (msg, acceptance)
     }
 
-    /// Reserves the budget, writes the idempotency record and the message, enqueues it.
+    /// Writes the idempotency record and the message, enqueued first when it goes now.
     async fn record(&self, intake: Intake<'_>, hash: &str) -> Result<Acceptance, HeraldError> {
         let tenant = intake.tenant;
         let key = intake.idempotency_key.clone();
-        let (msg, acceptance) = self.reserve_and_draft(intake).await?;
+        let (msg, acceptance) = self.draft_answer(intake);
         let idem = key.as_ref().map(|k| IdempotencyRecord {
             tenant_id: tenant.id.clone(),
             key: k.clone(),
@@ -216,14 +238,14 @@ impl Accepting {
             Ok(Once::Created(true)) => {}
             Ok(Once::Created(false)) => return Ok(acceptance),
             Ok(Once::Taken(prev)) => {
-                self.policy.release_reservation(&msg, msg.reserved_cents).await;
+                self.budgets.release(&msg, msg.reserved_cents).await;
                 return self.answer_again(prev, hash, msg).await;
             }
             Err(Unwritten { error, key_claimed }) => {
                 // With its key taken, the request is half done, as after a crash: the retry
                 // completes the message without reserving again, so the reservation stays.
                 if !key_claimed {
-                    self.policy.release_reservation(&msg, msg.reserved_cents).await;
+                    self.budgets.release(&msg, msg.reserved_cents).await;
                 }
                 return Err(error);
             }
@@ -236,6 +258,13 @@ impl Accepting {
 /// A message that goes on its queue at acceptance (not held, not deferred).
 fn goes_now(msg: &Message) -> bool {
     msg.status == Status::Queued && msg.hold_reason.is_none()
+}
+
+#[async_trait::async_trait]
+impl Revalidate for Accepting {
+    async fn revalidate(&self, tenant: &Tenant, mode: KeyMode, req: &SendRequest) -> Result<Validated, HeraldError> {
+        self.validated(tenant, mode, req).await
+    }
 }
 
 fn accepted(msg: &Message) {

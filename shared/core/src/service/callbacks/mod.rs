@@ -1,8 +1,8 @@
 //! Tenant status callbacks: a standard queue, delivered signed, retried with back-off
 //! (2, 4, 8 … s, capped at 15 minutes) until the redrive policy moves them to their DLQ.
-use super::policy::Policy;
 use super::HeraldError;
 use crate::inbound::CallbackJob;
+use crate::ports::TenantStore;
 use crate::ports::{CallbackQueue, CallbackSender, Clock, MessageStore, VoiceStore};
 use crate::status::Status;
 use serde_json::json;
@@ -13,7 +13,7 @@ pub struct Callbacks {
     pub(crate) messages: Arc<dyn MessageStore>,
     pub(crate) queue: Arc<dyn CallbackQueue>,
     pub(crate) sender: Arc<dyn CallbackSender>,
-    pub(crate) policy: Arc<Policy>,
+    pub(crate) tenants: Arc<dyn TenantStore>,
     pub(crate) voice: Arc<dyn VoiceStore>,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -44,8 +44,7 @@ impl Callbacks {
         }
         let Some(id) = &job.message_id else { return Ok(true) };
         let Some(m) = self.messages.message(id).await? else { return Ok(true) };
-        let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.policy.tenant_recent(&job.tenant_id).await?)
-        else {
+        let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.tenants.tenant(&job.tenant_id).await?) else {
             return Ok(true);
         };
         let secret = tenant.callback_secret.clone().unwrap_or_default();
@@ -70,7 +69,7 @@ impl Callbacks {
             return Ok(true);
         };
         let url = self.voice.voice_settings(&job.tenant_id).await?.and_then(|s| s.callback_url);
-        let (Some(url), Some(tenant)) = (url, self.policy.tenant_recent(&job.tenant_id).await?) else {
+        let (Some(url), Some(tenant)) = (url, self.tenants.tenant(&job.tenant_id).await?) else {
             return Ok(true);
         };
         let secret = tenant.callback_secret.clone().unwrap_or_default();

@@ -1,53 +1,25 @@
 //! Operator and tenant controls: the kill switch (pause / resume), channel kill flags, the
 //! budget view and the WhatsApp window override. Every change is audited.
+pub use super::budget::Budget;
+use super::budget::Budgets;
 use super::policy::{feature_for, Holds, Policy};
 use super::support::Audit;
 use super::{Caller, HeraldError};
 use crate::address::E164;
 use crate::channel::Channel;
 use crate::ids::TenantId;
-use crate::message::{hold_key_channel, hold_key_tenant, HoldReason};
-use crate::ports::{BudgetStore, Clock, FeatureStore, TenantStore, WindowStore};
+use crate::message::{HoldKey, HoldReason};
+use crate::ports::{Clock, FeatureStore, TenantStore, WindowStore};
 use crate::tenant::{Pause, Tenant};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
-pub struct Budget {
-    pub daily_spent_cents: i64,
-    pub daily_budget_cents: Option<u64>,
-    pub monthly_spent_cents: i64,
-    pub monthly_budget_cents: Option<u64>,
-    pub day: String,
-    pub month: String,
-}
-
-/// A tenant's spend in its current day and month, with its budgets.
-pub(crate) async fn budget_of(
-    budgets: &dyn BudgetStore,
-    policy: &Policy,
-    tenant: &Tenant,
-) -> Result<Budget, HeraldError> {
-    let period = policy.budget_period(tenant);
-    let spend = budgets.spend(&tenant.id, &period).await?;
-    Ok(Budget {
-        daily_spent_cents: spend.daily_spent_cents,
-        daily_budget_cents: tenant.daily_budget_cents,
-        monthly_spent_cents: spend.monthly_spent_cents,
-        monthly_budget_cents: tenant.monthly_budget_cents,
-        day: period.day,
-        month: period.month,
-    })
-}
-
 pub struct Controls {
     pub(crate) tenants: Arc<dyn TenantStore>,
     pub(crate) features: Arc<dyn FeatureStore>,
-    pub(crate) budgets: Arc<dyn BudgetStore>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) windows: Arc<dyn WindowStore>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) holds: Arc<Holds>,
@@ -90,7 +62,7 @@ impl Controls {
         t.paused = None;
         t.updated_at = self.clock.now();
         self.tenants.save_tenant(&t).await?;
-        let released = self.holds.release_or_defer(&hold_key_tenant(HoldReason::TenantPaused, &t.id)).await?;
+        let released = self.holds.release_or_defer(&HoldKey::Tenant(t.id.clone(), HoldReason::TenantPaused)).await?;
         tracing::warn!(tenant_id = %t.id, by = %caller.actor(), released, "tenant resumed");
         self.audit.record(caller, Some(&t.id), "tenant.resume", json!({"released": released})).await;
         Ok((t, released))
@@ -99,7 +71,7 @@ impl Controls {
     /// `GET /v1/tenant/budget`.
     pub async fn budget(&self, caller: &Caller) -> Result<Budget, HeraldError> {
         let tenant = self.target_tenant(caller, None).await?;
-        budget_of(self.budgets.as_ref(), &self.policy, &tenant).await
+        self.budgets.view(&tenant).await
     }
 
     pub async fn features(&self, caller: &Caller) -> Result<BTreeMap<String, bool>, HeraldError> {
@@ -125,7 +97,7 @@ impl Controls {
         self.audit.record(caller, None, "feature.set", json!({"feature": name, "enabled": enabled})).await;
         tracing::warn!(feature = name, enabled, "feature flag changed");
         let Some(channel) = channel.filter(|_| enabled) else { return Ok(0) };
-        self.holds.release_or_defer(&hold_key_channel(HoldReason::ChannelDisabled, channel)).await
+        self.holds.release_or_defer(&HoldKey::Channel(HoldReason::ChannelDisabled, channel)).await
     }
 
     /// Admin override: opens the 24 h window as if `phone` had just written in.

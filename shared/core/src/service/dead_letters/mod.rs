@@ -3,7 +3,7 @@
 //! The SQS DLQs only catch what the redrive policy moves there (records that crashed the
 //! sender over and over); `drain_dead_letter_queues` turns those into dead-letter records
 //! too and deletes them, so retrying from the API never leaves a stale copy behind.
-use super::support::{duration, update_message, Audit, Outbox};
+use super::support::{update_message, Audit, Outbox};
 use super::{Caller, HeraldError};
 use crate::channel::Channel;
 use crate::errors::ErrorCode;
@@ -84,8 +84,8 @@ pub struct DeadLetters {
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) enqueue_grace: std::time::Duration,
-    pub(crate) policy: Arc<super::policy::Policy>,
+    pub(crate) enqueue_grace: crate::message::EnqueueGrace,
+    pub(crate) budgets: Arc<super::budget::Budgets>,
 }
 
 impl DeadLetters {
@@ -233,14 +233,14 @@ impl DeadLetters {
         let Some(current) = self.messages.message(id).await?.filter(|m| eligible(m)) else { return Ok(false) };
         // The send costs again: it is reserved again, or the message stays a dead letter.
         let Some(reservation) = self.reserve_again(&current).await? else { return Ok(false) };
-        let (now, grace) = (self.clock.now(), duration(self.enqueue_grace));
+        let (now, grace) = (self.clock.now(), self.enqueue_grace);
         let mut changed = false;
         let m = update_message(self.messages.as_ref(), id, |m| {
             if !eligible(m) {
                 return false;
             }
             m.retry_from_dlq(actor, now);
-            m.due_at = Some(now + grace);
+            m.await_job(now, grace);
             (m.reserved_cents, m.budget_period) = (reservation.0, reservation.1.clone());
             changed = true;
             true
@@ -254,7 +254,7 @@ impl DeadLetters {
             _ => {
                 let mut released = current.clone();
                 released.budget_period = reservation.1;
-                self.policy.release_reservation(&released, reservation.0).await;
+                self.budgets.release(&released, reservation.0).await;
                 Ok(false)
             }
         }
@@ -270,7 +270,7 @@ impl DeadLetters {
             return Ok(Some((0, None)));
         }
         let Some(tenant) = self.tenants.tenant(&m.tenant_id).await? else { return Ok(None) };
-        match self.policy.reserve(&tenant, m.estimated_cost_cents).await {
+        match self.budgets.reserve(&tenant, m.estimated_cost_cents).await {
             Ok(period) => Ok(Some((if period.is_some() { m.estimated_cost_cents } else { 0 }, period))),
             Err(HeraldError::BudgetExceeded(_)) => {
                 tracing::warn!(message_id = %m.id, "dead letter not retried: the budget has no room for it");

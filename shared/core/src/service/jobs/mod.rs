@@ -6,13 +6,14 @@ mod stale;
 
 pub use stale::Recovery;
 
+use super::budget::Budgets;
 use super::dead_letters::DeadLetters;
 use super::linking::Linking;
-use super::policy::{Holds, Policy};
-use super::support::{duration, update_message, JobReport, Outbox};
+use super::policy::Holds;
+use super::support::{update_message, JobReport, Outbox};
 use super::HeraldError;
-use crate::message::{hold_key_tenant, HoldReason};
-use crate::ports::{BudgetStore, Clock, MessageStore, TenantStore, WorkIndex, WorkState};
+use crate::message::{HoldKey, HoldReason};
+use crate::ports::{Clock, MessageStore, TenantStore, WorkIndex, WorkState};
 use crate::status::Status;
 use serde_json::json;
 use std::sync::Arc;
@@ -25,20 +26,20 @@ pub struct Jobs {
     pub(crate) messages: Arc<dyn MessageStore>,
     pub(crate) work: Arc<dyn WorkIndex>,
     pub(crate) tenants: Arc<dyn TenantStore>,
-    pub(crate) budgets: Arc<dyn BudgetStore>,
     pub(crate) outbox: Arc<Outbox>,
-    pub(crate) policy: Arc<Policy>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) holds: Arc<Holds>,
     pub(crate) dead_letters: Arc<DeadLetters>,
     pub(crate) recovery: Arc<Recovery>,
     pub(crate) receipts: Arc<super::receipts::Receipts>,
     pub(crate) linking: Arc<Linking>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) enqueue_grace: std::time::Duration,
+    pub(crate) enqueue_grace: crate::message::EnqueueGrace,
 }
 
 impl Jobs {
     /// Runs a scheduled job by its contract name.
+    #[tracing::instrument(name = "job", skip(self))]
     pub async fn run(&self, job: &str) -> Result<JobReport, HeraldError> {
         match job {
             "dispatch" => self.dispatch().await,
@@ -72,7 +73,7 @@ impl Jobs {
         // Messages held by an open circuit wait without a due time: one per channel goes
         // back each run, to carry the probe once the cool-down is over (or to be held again).
         for channel in crate::Channel::ALL {
-            let key = crate::message::hold_key_channel(crate::message::HoldReason::ProviderCircuitOpen, channel);
+            let key = HoldKey::Channel(HoldReason::ProviderCircuitOpen, channel);
             report.released += self.holds.release_holds(&key, 1).await?;
         }
         let swept = self.receipts.sweep_orphans(chrono::Duration::minutes(1)).await?;
@@ -116,7 +117,7 @@ impl Jobs {
     /// Re-enqueues one due message (a new generation); false when it was not due any more.
     async fn release_due(&self, id: &crate::MessageId) -> Result<bool, HeraldError> {
         let now = self.clock.now();
-        let grace = duration(self.enqueue_grace);
+        let grace = self.enqueue_grace;
         let updated = update_message(self.messages.as_ref(), id, |m| {
             let due = m.due_at.is_some_and(|d| d <= now);
             let releasable = matches!(m.status, Status::Scheduled | Status::Deferred | Status::Queued);
@@ -124,7 +125,7 @@ impl Jobs {
                 return false;
             }
             m.requeue(now);
-            m.due_at = Some(now + grace);
+            m.await_job(now, grace);
             true
         })
         .await?;
@@ -141,10 +142,10 @@ impl Jobs {
     /// the quota held.
     pub async fn quota_reset(&self) -> Result<JobReport, HeraldError> {
         let mut report = JobReport { job: "quota-reset".into(), ..Default::default() };
-        for tenant_id in self.policy.quota_tenants().await? {
+        for tenant_id in self.budgets.quota_tenants().await? {
             report.examined += 1;
-            let Some(old) = self.policy.reset_quota(&tenant_id).await? else { continue };
-            let n = self.holds.release_or_defer(&hold_key_tenant(HoldReason::QuotaExceeded, &tenant_id)).await?;
+            let Some(old) = self.budgets.reset_quota(&tenant_id).await? else { continue };
+            let n = self.holds.release_or_defer(&HoldKey::Tenant(tenant_id.clone(), HoldReason::QuotaExceeded)).await?;
             report.released += n;
             report
                 .details
@@ -160,9 +161,7 @@ impl Jobs {
         let mut report = JobReport { job: "budget-reset".into(), ..Default::default() };
         for tenant in self.tenants.all_tenants().await? {
             report.examined += 1;
-            let period = self.policy.budget_period(&tenant);
-            self.budgets.adjust_budget(&tenant.id, &period, 0).await?;
-            let spend = self.budgets.spend(&tenant.id, &period).await?;
+            let (period, spend) = self.budgets.open_period(&tenant).await?;
             report.details.push(json!({
                 "tenant_id": tenant.id, "day": period.day, "month": period.month,
                 "daily_spent_cents": spend.daily_spent_cents, "monthly_spent_cents": spend.monthly_spent_cents

@@ -29,7 +29,7 @@ pub struct Recovery {
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) stale_after: std::time::Duration,
-    pub(crate) enqueue_grace: std::time::Duration,
+    pub(crate) enqueue_grace: crate::message::EnqueueGrace,
 }
 
 impl Recovery {
@@ -139,7 +139,7 @@ impl Recovery {
         report: &mut JobReport,
     ) -> Result<(), HeraldError> {
         let (now, n) = (self.clock.now(), attempt.n);
-        let grace = duration(self.enqueue_grace);
+        let grace = self.enqueue_grace;
         let m = update_message(self.messages.as_ref(), &msg.id, |m| {
             if m.status != Status::Sending || m.attempts.len() as u32 != n {
                 return false;
@@ -155,7 +155,7 @@ impl Recovery {
             }
             m.notes.push(format!("stale_recovery:{why}"));
             m.requeue(now);
-            m.due_at = Some(now + grace);
+            m.await_job(now, grace);
             true
         })
         .await?;

@@ -5,6 +5,7 @@
 use super::{step, Linking};
 use crate::address::mask_phone;
 use crate::linking::*;
+use crate::message::HoldKey;
 use crate::service::support::duration;
 use crate::service::{Caller, HeraldError};
 use chrono::{DateTime, Utc};
@@ -148,7 +149,7 @@ impl Linking {
             self.audit.record(&Caller::Admin, Some(&st.tenant_id), "linking.max_retries_exceeded", body).await;
         }
         if st.status == LinkStatus::Linked {
-            let released = self.holds.release_holds(&format!("HOLD#NUMBER#{}", st.phone_number), 10_000).await?;
+            let released = self.holds.release_holds(&HoldKey::Number(st.phone_number.clone()), 10_000).await?;
             if released > 0 {
                 tracing::info!(phone_number = %mask_phone(&st.phone_number), released, "held messages released after linking");
             }

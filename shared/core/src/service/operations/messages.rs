@@ -4,7 +4,7 @@ use super::{optional_reason, Operations};
 use crate::ids::{KeyMode, MessageId, TenantId};
 use crate::message::Message;
 use crate::ports::{MessageFilter, Page, WorkState};
-use crate::service::support::{duration, update_message};
+use crate::service::support::update_message;
 use crate::service::{Caller, HeraldError};
 use crate::status::Status;
 use crate::Channel;
@@ -144,12 +144,12 @@ impl Operations {
             }
             report.released += 1;
             let now = self.clock.now();
-            let grace = duration(self.enqueue_grace);
+            let grace = self.enqueue_grace;
             update_message(self.messages.as_ref(), &m.id, |msg| {
                 let same = msg.backoff_handle.as_deref() == Some(handle.as_str());
                 if same {
                     msg.backoff_handle = None;
-                    msg.due_at = Some(now + grace);
+                    msg.await_job(now, grace);
                     msg.notes.push(format!("retry-now by {} at {}", caller.actor(), now.to_rfc3339()));
                 }
                 same

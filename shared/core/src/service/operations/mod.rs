@@ -6,15 +6,15 @@ mod messages;
 pub use messages::{AdminMessageQuery, RetryNowReport};
 
 use super::breakers::Breakers;
-use super::controls::{budget_of, Budget};
-use super::policy::{Holds, Policy};
+use super::budget::{Budget, Budgets};
+use super::policy::Holds;
 use super::support::require_reason;
 use super::support::Audit;
 use super::{Caller, HeraldError};
 use crate::guards::{BreakerState, ProviderAccount};
 use crate::ids::TenantId;
-use crate::message::{hold_key_channel, HoldReason};
-use crate::ports::{BudgetStore, Clock, MessageStore, QuotaStore, SendQueue, TenantStore, WorkIndex};
+use crate::message::{HoldKey, HoldReason};
+use crate::ports::{Clock, MessageStore, QuotaStore, SendQueue, TenantStore, WorkIndex};
 use crate::tenant::Tenant;
 use crate::{Channel, Provider};
 use chrono::{DateTime, Utc};
@@ -24,18 +24,17 @@ use std::sync::Arc;
 
 pub struct Operations {
     pub(crate) tenants: Arc<dyn TenantStore>,
-    pub(crate) budgets: Arc<dyn BudgetStore>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) quotas: Arc<dyn QuotaStore>,
     pub(crate) messages: Arc<dyn MessageStore>,
     pub(crate) work: Arc<dyn WorkIndex>,
     pub(crate) queue: Arc<dyn SendQueue>,
     pub(crate) breakers: Arc<Breakers>,
-    pub(crate) policy: Arc<Policy>,
     pub(crate) holds: Arc<Holds>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
     /// How long after it was due a queued message is looked at again (see `Settings`).
-    pub(crate) enqueue_grace: std::time::Duration,
+    pub(crate) enqueue_grace: crate::message::EnqueueGrace,
 }
 
 /// What a manual circuit override did.
@@ -99,7 +98,7 @@ impl Operations {
         let mut released = 0;
         if !open {
             for ch in Channel::ALL.into_iter().filter(|c| provider.serves(*c)) {
-                released += self.holds.release_or_defer(&hold_key_channel(HoldReason::ProviderCircuitOpen, ch)).await?;
+                released += self.holds.release_or_defer(&HoldKey::Channel(HoldReason::ProviderCircuitOpen, ch)).await?;
             }
         }
         tracing::warn!(account = %target, state = ?state, by = %caller.actor(), "circuit set by an operator");
@@ -113,7 +112,7 @@ impl Operations {
     pub async fn budget(&self, caller: &Caller, id: &str) -> Result<Budget, HeraldError> {
         caller.require_admin()?;
         let tenant = self.tenant(id).await?;
-        budget_of(self.budgets.as_ref(), &self.policy, &tenant).await
+        self.budgets.view(&tenant).await
     }
 
     /// `POST /v1/admin/tenants/{id}/budget/reset`: the day's or the month's spend back to
@@ -133,14 +132,14 @@ impl Operations {
             _ => return Err(HeraldError::validation("period", "INVALID_PERIOD", "day or month")),
         };
         let tenant = self.tenant(id).await?;
-        let before = budget_of(self.budgets.as_ref(), &self.policy, &tenant).await?;
-        let current = self.policy.budget_period(&tenant);
-        self.budgets.reset_budget(&tenant.id, &current, month).await?;
+        let before = self.budgets.view(&tenant).await?;
+        let current = self.budgets.period(&tenant);
+        self.budgets.reset(&tenant, month).await?;
         let spent = if month { before.monthly_spent_cents } else { before.daily_spent_cents };
         let detail = json!({"period": period, "day": current.day, "month": current.month, "spent_cents_before": spent, "reason": reason});
         self.audit.record(caller, Some(&tenant.id), "budget.reset", detail).await;
         tracing::warn!(tenant_id = %tenant.id, period, by = %caller.actor(), "budget reset by an operator");
-        budget_of(self.budgets.as_ref(), &self.policy, &tenant).await
+        self.budgets.view(&tenant).await
     }
 
     /// `GET /v1/admin/whatsapp/quota?tenant_id=`: one tenant, or every tenant with a quota.

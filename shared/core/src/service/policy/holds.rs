@@ -1,10 +1,11 @@
 //! Holding messages out of the queue and releasing them. A held message waits in DynamoDB
 //! (never as an SQS visibility timeout), under a hold key when its end is open.
-use super::{Gate, Policy};
+use super::Gate;
 use crate::ids::MessageId;
-use crate::message::Message;
+use crate::message::{HoldKey, Message};
 use crate::ports::{Clock, MessageStore, PendingReleases, WorkIndex};
-use crate::service::support::{duration, update_message, JobReport, Outbox};
+use crate::service::budget::Budgets;
+use crate::service::support::{update_message, JobReport, Outbox};
 use crate::service::HeraldError;
 use crate::status::Status;
 use crate::ErrorCode;
@@ -19,9 +20,9 @@ pub struct Holds {
     work: Arc<dyn WorkIndex>,
     releases: Arc<dyn PendingReleases>,
     outbox: Arc<Outbox>,
-    policy: Arc<Policy>,
+    budgets: Arc<Budgets>,
     clock: Arc<dyn Clock>,
-    enqueue_grace: std::time::Duration,
+    enqueue_grace: crate::message::EnqueueGrace,
 }
 
 impl Holds {
@@ -30,11 +31,11 @@ impl Holds {
         work: Arc<dyn WorkIndex>,
         releases: Arc<dyn PendingReleases>,
         outbox: Arc<Outbox>,
-        policy: Arc<Policy>,
+        budgets: Arc<Budgets>,
         clock: Arc<dyn Clock>,
-        enqueue_grace: std::time::Duration,
+        enqueue_grace: crate::message::EnqueueGrace,
     ) -> Self {
-        Self { messages, work, releases, outbox, policy, clock, enqueue_grace }
+        Self { messages, work, releases, outbox, budgets, clock, enqueue_grace }
     }
 
     /// Applies a gate's decision to the message; it leaves the queue and waits in DynamoDB.
@@ -66,17 +67,17 @@ impl Holds {
                 message_id = %m.id, status = %m.status, hold_reason = ?m.hold_reason, deferred_until = ?m.deferred_until,
                 "message held by the send policy"
             );
-            self.policy.release_reservation(&m, released).await;
+            self.budgets.release(&m, released).await;
             self.outbox.notify(&m).await;
         }
         Ok(())
     }
 
     /// Re-queues, oldest first, the messages waiting under `hold_key`. Returns how many.
-    pub async fn release_holds(&self, hold_key: &str, max: u32) -> Result<u32, HeraldError> {
+    pub async fn release_holds(&self, hold_key: &HoldKey, max: u32) -> Result<u32, HeraldError> {
         let mut released = 0;
         while released < max {
-            let ids = self.work.held(hold_key, RELEASE_PAGE.min(max - released)).await?;
+            let ids = self.work.held(&hold_key.to_string(), RELEASE_PAGE.min(max - released)).await?;
             if ids.is_empty() {
                 break;
             }
@@ -94,15 +95,15 @@ impl Holds {
         Ok(released)
     }
 
-    async fn release_one(&self, id: &MessageId, hold_key: &str) -> Result<bool, HeraldError> {
+    async fn release_one(&self, id: &MessageId, hold_key: &HoldKey) -> Result<bool, HeraldError> {
         let now = self.clock.now();
-        let grace = duration(self.enqueue_grace);
+        let grace = self.enqueue_grace;
         let m = update_message(self.messages.as_ref(), id, |m| {
-            if m.hold_key().as_deref() != Some(hold_key) {
+            if m.hold_key().as_ref() != Some(hold_key) {
                 return false;
             }
             m.requeue(now);
-            m.due_at = Some(now + grace);
+            m.await_job(now, grace);
             true
         })
         .await?;
@@ -116,21 +117,26 @@ impl Holds {
     }
 
     /// Releases now what fits in one call and leaves the rest to the dispatch job.
-    pub async fn release_or_defer(&self, hold_key: &str) -> Result<u32, HeraldError> {
+    pub async fn release_or_defer(&self, hold_key: &HoldKey) -> Result<u32, HeraldError> {
         let n = self.release_holds(hold_key, RELEASE_PAGE).await?;
         if n >= RELEASE_PAGE {
-            self.releases.set_pending_release(hold_key, true).await?;
+            self.releases.set_pending_release(&hold_key.to_string(), true).await?;
         }
         Ok(n)
     }
 
     /// The dispatch job's part: goes on with releases a call left unfinished.
     pub async fn continue_releases(&self, report: &mut JobReport) -> Result<(), HeraldError> {
-        for key in self.releases.pending_releases().await? {
+        for stored in self.releases.pending_releases().await? {
+            let Some(key) = HoldKey::parse(&stored) else {
+                tracing::warn!(key = %stored, "pending release under a key that names no hold; dropped");
+                self.releases.set_pending_release(&stored, false).await?;
+                continue;
+            };
             let n = self.release_holds(&key, JOB_RELEASES).await?;
             report.released += n;
             if n < JOB_RELEASES {
-                self.releases.set_pending_release(&key, false).await?;
+                self.releases.set_pending_release(&stored, false).await?;
             }
         }
         Ok(())

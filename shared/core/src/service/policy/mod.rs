@@ -1,199 +1,146 @@
 //! The send policy: guards that refuse at the API with a clear code, or hold a message
-//! visibly and release it later. Never a silent drop. A new guard goes here (`gates.rs`
-//! for checks made just before a send).
-mod gates;
+//! visibly and release it later. Never a silent drop.
+//!
+//! The guards and their order are listed once, in `Policy::new`. A new guard is one file in
+//! `guards/` (implementing `Guard`) and one line in that list, plus its error code if it
+//! refuses.
+#[cfg(test)]
+mod added;
+mod guard;
+pub mod guards;
 mod holds;
 #[cfg(test)]
 mod tests;
 
-pub use gates::{Gate, NOTE_DNC_BYPASS};
+pub use guard::{AcceptCheck, Guard, Hold, Revalidate, Route, SendCheck, Verdict};
+pub use guards::{feature_for, NOTE_DNC_BYPASS};
 pub use holds::Holds;
 
+use super::budget::Budgets;
 use super::HeraldError;
-use crate::address::E164;
-use crate::channel::Channel;
-use crate::guards::{BudgetPeriod, DncEntry};
-use crate::ids::TenantId;
-use crate::message::{Message, Priority};
-use crate::ports::{
-    BudgetStore, Clock, Counters, DncStore, FeatureStore, NumberStore, QuotaStore, TenantStore, WindowStore,
-};
-use crate::quiet;
+use crate::guards::DncEntry;
+use crate::message::{HoldReason, Message};
+use crate::ports::{Clock, Counters, DncStore, FeatureStore, LinkingStore, NumberStore, TenantStore, WindowStore};
+use crate::pricing::Pricing;
+use crate::status::Status;
 use crate::tenant::Tenant;
-use chrono::{DateTime, Duration, Utc};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-pub fn feature_for(channel: Channel) -> String {
-    format!("{channel}_sending")
-}
+use chrono::{DateTime, Utc};
+use guards::*;
+use std::sync::Arc;
 
 pub(crate) fn tz(t: &Tenant) -> chrono_tz::Tz {
     t.timezone.parse().unwrap_or(chrono_tz::UTC)
 }
 
-/// The ports the send policy reads and counts with.
+/// What the send policy decided for a message about to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    Hold { reason: HoldReason, until: Option<DateTime<Utc>>, status: Status },
+    Suppress,
+}
+
+impl Gate {
+    /// Held until something releases it (no end known).
+    pub fn held(reason: HoldReason) -> Gate {
+        Gate::Hold { reason, until: None, status: Status::Queued }
+    }
+}
+
+/// The ports the guards read and count with.
 pub struct PolicyPorts {
     pub tenants: Arc<dyn TenantStore>,
     pub numbers: Arc<dyn NumberStore>,
     pub dnc: Arc<dyn DncStore>,
-    pub budgets: Arc<dyn BudgetStore>,
     pub counters: Arc<dyn Counters>,
     pub windows: Arc<dyn WindowStore>,
-    pub quotas: Arc<dyn QuotaStore>,
     pub features: Arc<dyn FeatureStore>,
+    pub linking: Arc<dyn LinkingStore>,
     pub clock: Arc<dyn Clock>,
 }
 
 pub struct Policy {
+    guards: Vec<Arc<dyn Guard>>,
     tenants: Arc<dyn TenantStore>,
-    numbers: Arc<dyn NumberStore>,
-    dnc: Arc<dyn DncStore>,
-    budgets: Arc<dyn BudgetStore>,
-    counters: Arc<dyn Counters>,
-    windows: Arc<dyn WindowStore>,
-    quotas: Arc<dyn QuotaStore>,
-    features: Arc<dyn FeatureStore>,
+    flags: Arc<Flags>,
     clock: Arc<dyn Clock>,
-    /// How stale this container's view of the feature flags may be (tenants come through the
-    /// per-container configuration cache, `cache::CachedConfig`, with the same bound).
-    recheck: std::time::Duration,
-    feature_cache: Mutex<Option<(BTreeMap<String, bool>, Instant)>>,
 }
 
 impl Policy {
-    pub fn new(p: PolicyPorts, recheck: std::time::Duration) -> Self {
-        Self {
-            tenants: p.tenants,
-            numbers: p.numbers,
-            dnc: p.dnc,
-            budgets: p.budgets,
-            counters: p.counters,
-            windows: p.windows,
-            quotas: p.quotas,
-            features: p.features,
-            clock: p.clock,
-            recheck,
-            feature_cache: Default::default(),
-        }
+    pub fn new(p: PolicyPorts, budgets: Arc<Budgets>, pricing: Pricing, recheck: std::time::Duration) -> Self {
+        let flags = Arc::new(Flags::new(p.features, recheck));
+        // The send policy, in the order it is asked (at acceptance, then before each send).
+        let guards: Vec<Arc<dyn Guard>> = vec![
+            Arc::new(KillSwitch),
+            Arc::new(ChannelFlag::new(flags.clone())),
+            Arc::new(Rate::new(p.counters.clone())),
+            Arc::new(WhatsappWindow::new(p.windows, flags.clone())),
+            Arc::new(DoNotContact::new(p.dnc)),
+            Arc::new(QuietHours),
+            Arc::new(NumberLinked::new(p.linking)),
+            Arc::new(Warmup::new(p.numbers, p.counters)),
+            Arc::new(WhatsappQuota::new(budgets.clone())),
+            Arc::new(BudgetGuard::new(budgets, pricing)),
+        ];
+        Self { guards, tenants: p.tenants, flags, clock: p.clock }
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    /// The same policy with `guard` asked just before the budget (tests, and the shape a new
+    /// guard takes in the list).
+    #[cfg(test)]
+    pub(crate) fn with_guard(mut self, guard: Arc<dyn Guard>) -> Self {
+        let at = self.guards.len() - 1;
+        self.guards.insert(at, guard);
+        self
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.guards.iter().map(|g| g.name()).collect()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
-    /// The tenant as this container last saw it: the tenant store is the per-container
-    /// configuration cache (at most `pause_recheck` old, this container's writes at once).
-    pub async fn tenant_recent(&self, id: &TenantId) -> Result<Option<Tenant>, HeraldError> {
-        Ok(self.tenants.tenant(id).await?)
-    }
-
+    /// Forgets the feature flags this container cached (after a change through it).
     pub fn forget_features(&self) {
-        *self.feature_cache.lock().unwrap() = None;
+        self.flags.forget();
     }
 
-    pub async fn channel_enabled(&self, channel: Channel) -> Result<bool, HeraldError> {
-        let cached = self
-            .feature_cache
-            .lock()
-            .unwrap()
-            .as_ref()
-            .filter(|(_, at)| at.elapsed() < self.recheck)
-            .map(|(f, _)| f.clone());
-        let features = match cached {
-            Some(f) => f,
-            None => {
-                let f = self.features.features().await?;
-                *self.feature_cache.lock().unwrap() = Some((f.clone(), Instant::now()));
-                f
+    /// Asks every guard about a request: the first refusal is the answer; otherwise the
+    /// first hold decided (if any) is in `c.hold`, the estimated cost and any reservation in
+    /// `c.cost` and `c.reserved`.
+    pub async fn at_acceptance(&self, c: &mut AcceptCheck<'_>) -> Result<(), HeraldError> {
+        for guard in &self.guards {
+            match guard.at_acceptance(c).await? {
+                Verdict::Pass => {}
+                Verdict::Refuse(e) => return Err(e),
+                Verdict::Hold(h) => {
+                    c.hold.get_or_insert(h);
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Asks the guards about a message about to be sent: without a route, those that need
+    /// none (before routing); with one, those that do. The first that stops it answers.
+    /// `dnc`: the recipient's do-not-contact entry when the caller read it already.
+    pub async fn before_send(
+        &self,
+        msg: &Message,
+        dnc: Option<Option<DncEntry>>,
+        route: Option<Route<'_>>,
+    ) -> Result<Option<Gate>, HeraldError> {
+        let Some(tenant) = self.tenants.tenant(&msg.tenant_id).await? else {
+            // A message whose tenant is gone is never sent.
+            return Ok(route.is_none().then_some(Gate::Suppress));
         };
-        Ok(features.get(&feature_for(channel)).copied().unwrap_or(true))
-    }
-
-    pub fn budget_period(&self, tenant: &Tenant) -> BudgetPeriod {
-        let local = self.now().with_timezone(&tz(tenant));
-        BudgetPeriod { month: local.format("%Y-%m").to_string(), day: local.format("%Y-%m-%d").to_string() }
-    }
-
-    /// Fixed one-minute windows: `429` with the seconds left in the window.
-    pub async fn check_rate(&self, tenant: &Tenant) -> Result<(), HeraldError> {
-        let Some(limit) = tenant.rate_limit_per_minute else { return Ok(()) };
-        let now = self.now();
-        let window = now.format("%Y-%m-%dT%H:%M").to_string();
-        if self.counters.take_rate(&tenant.id, &window, limit, now.timestamp() + 120).await? {
-            return Ok(());
-        }
-        let retry_after_secs = 60 - u64::from(chrono::Timelike::second(&now)).min(59);
-        Err(HeraldError::RateLimited { limit, retry_after_secs })
-    }
-
-    /// The do-not-contact entry that blocks `to`, if any (a phone entry blocks SMS and
-    /// WhatsApp alike).
-    pub async fn blocked(&self, tenant: &TenantId, to: &str) -> Result<Option<DncEntry>, HeraldError> {
-        Ok(self.dnc.dnc_recent(tenant, to).await?)
-    }
-
-    /// Reserves the estimated cost in one conditional update; `402` when it does not fit.
-    /// Without a daily or monthly budget nothing is written (spend is tracked while a budget
-    /// is set: a tenant without one pays no write per message for it).
-    pub async fn reserve(&self, tenant: &Tenant, cost: u64) -> Result<Option<BudgetPeriod>, HeraldError> {
-        if cost == 0 || (tenant.daily_budget_cents.is_none() && tenant.monthly_budget_cents.is_none()) {
-            return Ok(None);
-        }
-        let period = self.budget_period(tenant);
-        let (daily, monthly) = (tenant.daily_budget_cents, tenant.monthly_budget_cents);
-        if let Some(spend) = self.budgets.reserve_budget(&tenant.id, &period, cost, daily, monthly).await? {
-            // The fuller of the two budgets, for the 90 % alarm (per tenant: the alarm names it).
-            let pct =
-                |spent: i64, limit: Option<u64>| limit.filter(|l| *l > 0).map(|l| spent as f64 * 100.0 / l as f64);
-            let usage = pct(spend.daily_spent_cents, daily).into_iter().chain(pct(spend.monthly_spent_cents, monthly));
-            if let Some(max) = usage.reduce(f64::max) {
-                crate::metrics::emit("budget_usage_percent", max.round(), &[("tenant_id", tenant.id.as_str())]);
-            }
-            Ok(Some(period))
-        } else {
-            Err(HeraldError::BudgetExceeded(format!(
-                "an estimated {cost} cents does not fit the remaining daily or monthly budget"
-            )))
-        }
-    }
-
-    /// Gives back what a message reserved (permanent failure, suppression, cancel).
-    pub async fn release_reservation(&self, msg: &Message, reserved: u64) {
-        let Some(period) = &msg.budget_period else { return };
-        if reserved == 0 {
-            return;
-        }
-        if let Err(e) = self.budgets.adjust_budget(&msg.tenant_id, period, -(reserved as i64)).await {
-            tracing::error!(message_id = %msg.id, error = %e, "budget release failed");
-        }
-    }
-
-    /// Settles a reservation against what the provider charged.
-    pub async fn settle(&self, msg: &Message, actual: i64, reserved: u64) {
-        let (Some(period), delta) = (&msg.budget_period, actual - reserved as i64) else { return };
-        if delta != 0 {
-            if let Err(e) = self.budgets.adjust_budget(&msg.tenant_id, period, delta).await {
-                tracing::error!(message_id = %msg.id, error = %e, "budget settlement failed");
+        let check = SendCheck { msg, tenant: &tenant, dnc, route, now: self.clock.now() };
+        for guard in self.guards.iter().filter(|g| g.needs_route() == route.is_some()) {
+            if let Some(gate) = guard.before_send(&check).await? {
+                return Ok(Some(gate));
             }
         }
-    }
-
-    /// When the recipient's quiet hours end, if they are in them now.
-    pub fn quiet_until(&self, tenant: &Tenant, msg: &Message, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if msg.channel == Channel::Email || msg.priority == Priority::Urgent {
-            return None;
-        }
-        let q = tenant.quiet_hours.as_ref()?;
-        let region = msg.to.phone().and_then(E164::region);
-        let zone = quiet::recipient_zone(msg.recipient_timezone.as_deref(), region.as_deref(), &tenant.timezone);
-        quiet::quiet_until(now, zone, q)
-    }
-
-    pub async fn whatsapp_window_open(&self, tenant: &TenantId, phone: &str) -> Result<bool, HeraldError> {
-        let last = self.windows.whatsapp_window(tenant, phone).await?;
-        Ok(last.is_some_and(|at| self.now() - at < Duration::hours(24)))
+        Ok(None)
     }
 }

@@ -1,7 +1,7 @@
-//! Guards, on in-memory ports.
+//! Guards, on in-memory ports (`added.rs`: a guard added the documented way).
 use crate::guards::QuotaState;
 use crate::message::HoldReason;
-use crate::service::policy::Gate;
+use crate::service::policy::{Gate, Route};
 use crate::service::testing::Harness;
 use crate::service::HeraldError;
 use crate::tenant::QuietHours;
@@ -12,14 +12,15 @@ use serde_json::json;
 async fn the_rate_limit_refuses_with_the_seconds_left() {
     let h = Harness::new();
     let t = h.tenant(|t| t.rate_limit_per_minute = Some(2));
-    let tenant = t.tenant().unwrap().clone();
+    h.sms_channel(&t, false);
+    let sms = json!({"channel": "sms", "to": "+14155550100", "body": "hi"});
     h.clock.advance(chrono::Duration::seconds(10));
-    h.services.policy.check_rate(&tenant).await.unwrap();
-    h.services.policy.check_rate(&tenant).await.unwrap();
-    let refused = h.services.policy.check_rate(&tenant).await.unwrap_err();
+    h.accept(&t, sms.clone()).await.unwrap();
+    h.accept(&t, sms.clone()).await.unwrap();
+    let refused = h.accept(&t, sms.clone()).await.unwrap_err();
     assert_eq!(refused, HeraldError::RateLimited { limit: 2, retry_after_secs: 50 });
     h.clock.advance(chrono::Duration::minutes(1));
-    h.services.policy.check_rate(&tenant).await.unwrap();
+    h.accept(&t, sms).await.unwrap();
 }
 
 #[tokio::test]
@@ -67,16 +68,18 @@ async fn the_whatsapp_quota_keeps_the_last_tenth_for_urgent_messages() {
         )
     });
     let mut msg = crate::message::tests::sample(h.clock.now_value());
-    msg.tenant_id = tenant.clone();
-    assert_eq!(h.services.policy.quota_gate(&msg, 10).await.unwrap(), None, "9th of 10 passes");
-    let gate = h.services.policy.quota_gate(&msg, 10).await.unwrap();
+    (msg.tenant_id, msg.channel) = (tenant.clone(), crate::Channel::Whatsapp);
+    let route = Some(Route { provider: crate::Provider::Whatsapp, from: None, daily_quota: Some(10) });
+    let policy = &h.services.policy;
+    assert_eq!(policy.before_send(&msg, None, route).await.unwrap(), None, "9th of 10 passes");
+    let gate = policy.before_send(&msg, None, route).await.unwrap();
     assert_eq!(
         gate,
         Some(Gate::Hold { reason: HoldReason::QuotaExceeded, until: Some(reset_at), status: Status::Deferred })
     );
     msg.priority = crate::message::Priority::Urgent;
-    assert_eq!(h.services.policy.quota_gate(&msg, 10).await.unwrap(), None, "urgent may use the last 10 %");
-    assert!(h.services.policy.quota_gate(&msg, 10).await.unwrap().is_some(), "at 100 % nothing passes");
+    assert_eq!(policy.before_send(&msg, None, route).await.unwrap(), None, "urgent may use the last 10 %");
+    assert!(policy.before_send(&msg, None, route).await.unwrap().is_some(), "at 100 % nothing passes");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Messages read back by their tenant, and canceled before they are sent. Another tenant's
 //! message answers exactly as a missing one does.
-use super::policy::Policy;
+use super::budget::Budgets;
 use super::support::{update_message, Audit};
 use super::{Caller, HeraldError};
 use crate::ids::MessageId;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub struct Reading {
     pub(crate) messages: Arc<dyn MessageStore>,
-    pub(crate) policy: Arc<Policy>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -60,7 +60,7 @@ impl Reading {
             let message = format!("the message is {} and can no longer be canceled", updated.status);
             return Err(HeraldError::Conflict(message));
         }
-        self.policy.release_reservation(&updated, released).await;
+        self.budgets.release(&updated, released).await;
         self.audit.record(caller, Some(&updated.tenant_id), "message.cancel", json!({"message_id": updated.id})).await;
         Ok(updated)
     }

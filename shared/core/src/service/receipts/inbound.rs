@@ -6,13 +6,13 @@ use crate::channel::Channel;
 use crate::inbound::{keyword, InboundMessage, Keyword};
 use crate::message::{Message, Priority};
 use crate::service::policy::NOTE_DNC_BYPASS;
-use crate::service::support::duration;
 use crate::service::{Caller, HeraldError};
 use chrono::{DateTime, Utc};
 
 impl Receipts {
     /// Stores an inbound message, applies STOP / START / HELP, and sends the reply through
     /// the normal pipeline. Returns the reply text, if any.
+    #[tracing::instrument(name = "inbound", skip_all, fields(provider = %m.provider))]
     pub async fn handle_inbound(&self, mut m: InboundMessage) -> Result<Option<String>, HeraldError> {
         let kw = keyword(&m.body);
         m.keyword = kw.as_ref().map(|(_, w)| w.clone());
@@ -65,7 +65,7 @@ impl Receipts {
         let info = crate::segments::count(body);
         msg.segments = info.segments;
         msg.encoding = Some(info.encoding);
-        msg.due_at = Some(now + duration(self.enqueue_grace));
+        msg.await_job(now, self.enqueue_grace);
         msg.notes.push(format!("reply_to:{}", to.id));
         if bypass_dnc {
             msg.notes.push(NOTE_DNC_BYPASS.to_string());

@@ -7,6 +7,7 @@ use crate::service::HeraldError;
 use crate::status::Status;
 
 impl Receipts {
+    #[tracing::instrument(name = "mail_event", skip_all)]
     pub async fn apply_mail_event(&self, event: &MailEvent) -> Result<ReceiptOutcome, HeraldError> {
         if event.kind == MailEventKind::Delivery {
             // A delivery is a receipt: the message's state applies it once, no event log.

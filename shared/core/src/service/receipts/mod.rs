@@ -6,8 +6,8 @@ mod mail;
 #[cfg(test)]
 mod tests;
 
+use super::budget::Budgets;
 use super::dnc::DoNotContact;
-use super::policy::Policy;
 use super::support::{update_message_from, Outbox};
 use super::HeraldError;
 use crate::channel::Provider;
@@ -41,10 +41,10 @@ pub struct Receipts {
     pub(crate) windows: Arc<dyn WindowStore>,
     pub(crate) tenants: Arc<dyn TenantStore>,
     pub(crate) dnc: Arc<DoNotContact>,
-    pub(crate) policy: Arc<Policy>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) outbox: Arc<Outbox>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) enqueue_grace: std::time::Duration,
+    pub(crate) enqueue_grace: crate::message::EnqueueGrace,
 }
 
 impl Receipts {
@@ -71,6 +71,7 @@ impl Receipts {
         Ok(Some(v))
     }
 
+    #[tracing::instrument(name = "receipt", skip_all, fields(provider = %r.provider))]
     pub async fn apply_receipt(&self, r: &Receipt) -> Result<ReceiptOutcome, HeraldError> {
         // Provider event time → now: the webhook lag alarm. Providers that give no event time
         // (Twilio) stamp the receipt with now: lag 0, not worth a metric line.
@@ -118,7 +119,7 @@ impl Receipts {
 
     async fn applied(&self, m: &Message, r: &Receipt, settle: Option<(i64, u64)>) -> ReceiptOutcome {
         if let Some((actual, reserved)) = settle {
-            self.policy.settle(m, actual, reserved).await;
+            self.budgets.settle(m, actual, reserved).await;
         }
         tracing::info!(message_id = %m.id, provider = %r.provider, status = %r.status, "receipt applied");
         self.outbox.notify(m).await;

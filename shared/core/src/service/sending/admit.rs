@@ -1,11 +1,10 @@
-//! Admission: the policy gates that depend on the route (number linking, warmup, WhatsApp
-//! quota) and the circuit breaker, which fails over to the backup provider or holds.
+//! Admission: the send policy's guards that depend on the route (number linking, warmup,
+//! WhatsApp quota) and the circuit breaker, which fails over to the backup provider or holds.
 use super::{Plan, Sending};
-use crate::channel::{Channel, Provider};
-use crate::linking::LinkStatus;
+use crate::channel::Channel;
 use crate::message::{HoldReason, Message};
 use crate::service::breakers::Admission;
-use crate::service::policy::Gate;
+use crate::service::policy::{Gate, Route};
 use crate::service::HeraldError;
 use crate::status::Status;
 
@@ -40,33 +39,11 @@ impl Sending {
         }
     }
 
+    /// The guards that need the route (number linked, warmup, WhatsApp quota).
     async fn route_gate(&self, msg: &Message, plan: &Plan) -> Result<Option<Gate>, HeraldError> {
-        if let Some(gate) = self.number_gate(msg, plan.provider, plan.from.as_deref()).await? {
-            return Ok(Some(gate));
-        }
-        let quota = plan.config.as_ref().and_then(|c| c.daily_quota);
-        match (msg.channel, plan.from.as_deref(), quota) {
-            (Channel::Sms, Some(f), _) if plan.provider != Provider::Simulator => self.policy.warmup_gate(msg, f).await,
-            (Channel::Whatsapp, _, Some(limit)) if limit > 0 => self.policy.quota_gate(msg, limit).await,
-            _ => Ok(None),
-        }
-    }
-
-    /// Sending from a Telnyx number that is not linked yet would fail at Telnyx: hold it.
-    async fn number_gate(
-        &self,
-        msg: &Message,
-        provider: Provider,
-        from: Option<&str>,
-    ) -> Result<Option<Gate>, HeraldError> {
-        let (Provider::Telnyx, Some(from)) = (provider, from) else { return Ok(None) };
-        match self.linking.linking(from).await? {
-            Some(st) if st.status != LinkStatus::Linked => {
-                tracing::info!(message_id = %msg.id, "sending number not linked yet; held");
-                Ok(Some(Gate::Hold { reason: HoldReason::NumberNotLinked, until: None, status: Status::Queued }))
-            }
-            _ => Ok(None),
-        }
+        let daily_quota = plan.config.as_ref().and_then(|c| c.daily_quota);
+        let route = Route { provider: plan.provider, from: plan.from.as_deref(), daily_quota };
+        self.policy.before_send(msg, None, Some(route)).await
     }
 
     /// The backup provider's plan when it has credentials, a sender and a closed breaker.

@@ -11,6 +11,7 @@ mod route;
 mod tests;
 
 use super::breakers::Breakers;
+use super::budget::Budgets;
 use super::policy::{Holds, Policy};
 use super::receipts::Receipts;
 use super::support::Outbox;
@@ -21,7 +22,7 @@ use crate::guards::ProviderAccount;
 use crate::message::Message;
 use crate::message::SendJob;
 use crate::ports::SendReads;
-use crate::ports::{ChannelStore, Clock, LinkingStore, MessageStore, NumberStore, ProviderGateway, SecretStore};
+use crate::ports::{ChannelStore, Clock, MessageStore, NumberStore, ProviderGateway, SecretStore};
 use crate::retry::RetryPolicy;
 use crate::status::Status;
 use crate::tenant::{ChannelConfig, ChannelSecrets};
@@ -59,7 +60,7 @@ pub(crate) struct Plan {
 pub struct SendingSettings {
     pub retry: RetryPolicy,
     pub stale_after: Duration,
-    pub enqueue_grace: Duration,
+    pub enqueue_grace: crate::message::EnqueueGrace,
     /// How long an ambiguous attempt waits for its receipt before recovery looks it up.
     pub ambiguous_wait: Duration,
     /// The SES account's region (its breaker's key).
@@ -71,7 +72,7 @@ pub struct Sending {
     pub(crate) reads: Arc<dyn SendReads>,
     pub(crate) channels: Arc<dyn ChannelStore>,
     pub(crate) numbers: Arc<dyn NumberStore>,
-    pub(crate) linking: Arc<dyn LinkingStore>,
+    pub(crate) budgets: Arc<Budgets>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) providers: Arc<dyn ProviderGateway>,
     pub(crate) policy: Arc<Policy>,
@@ -134,7 +135,7 @@ impl Sending {
             );
             return Ok(JobOutcome::Done);
         }
-        if let Some(gate) = self.policy.send_gate(&msg, dnc).await? {
+        if let Some(gate) = self.policy.before_send(&msg, dnc, None).await? {
             self.holds.apply_gate(&msg, gate).await?;
             return Ok(JobOutcome::Done);
         }

@@ -3,7 +3,7 @@
 use super::{JobOutcome, Plan, Sending};
 use crate::address::{Address, E164};
 use crate::errors::ProviderFailure;
-use crate::message::{hold_key_channel, HoldReason, Message};
+use crate::message::{HoldKey, HoldReason, Message};
 use crate::ports::{Accepted, Outbound};
 use crate::service::support::{duration, update_message_from};
 use crate::service::HeraldError;
@@ -56,7 +56,7 @@ impl Sending {
         }
         if plan.probe && result.is_ok() {
             // The probe closed the circuit: what it held goes back to the queue, oldest first.
-            let key = hold_key_channel(HoldReason::ProviderCircuitOpen, claimed.channel);
+            let key = HoldKey::Channel(HoldReason::ProviderCircuitOpen, claimed.channel);
             match self.holds.release_or_defer(&key).await {
                 Ok(n) => tracing::info!(released = n, "circuit closed: held messages released"),
                 Err(e) => tracing::warn!(error = %e, "could not release the circuit's holds; the dispatch job will"),
@@ -120,11 +120,11 @@ impl Sending {
                 self.settings.retry.delay(counted, failure.retry_after, &mut rand::thread_rng())
             };
             let next = self.clock.now() + duration(delay);
-            let grace = duration(self.settings.enqueue_grace);
+            let grace = self.settings.enqueue_grace;
             self.finish_attempt(msg, attempt_no, |m, now| {
                 m.record_retry(class.code, provider_code.clone(), failure.message.clone(), now, next);
                 // The work index looks again only if the queue loses the message.
-                m.due_at = Some(next + grace);
+                m.await_job(next, grace);
             })
             .await?;
             return Ok(JobOutcome::RetryAfter(delay));
@@ -137,7 +137,7 @@ impl Sending {
             })
             .await?;
         if let Some(m) = m {
-            self.policy.release_reservation(&m, released.load(std::sync::atomic::Ordering::SeqCst)).await;
+            self.budgets.release(&m, released.load(std::sync::atomic::Ordering::SeqCst)).await;
             self.outbox.notify(&m).await;
         }
         Ok(JobOutcome::DeadLetter { reason: class.code.as_str().into() })

@@ -64,7 +64,7 @@ impl Sending {
         .await?;
         Ok(match failed {
             Some(m) if m.status == Status::Failed => {
-                self.policy.release_reservation(&m, released).await;
+                self.budgets.release(&m, released).await;
                 self.outbox.notify(&m).await;
                 JobOutcome::DeadLetter { reason: why.code.as_str().into() }
             }

@@ -243,7 +243,7 @@ impl WorkIndex for Memory {
     }
     async fn held(&self, hold_key: &str, limit: u32) -> StoreResult<Vec<MessageId>> {
         let mut held: Vec<(DateTime<Utc>, MessageId)> = self.with(|s| {
-            let is_held = |m: &&Message| m.hold_key().as_deref() == Some(hold_key);
+            let is_held = |m: &&Message| m.hold_key().is_some_and(|k| k.to_string() == hold_key);
             s.messages.values().filter(is_held).map(|m| (m.created_at, m.id.clone())).collect()
         });
         held.sort();

@@ -12,6 +12,7 @@ const VOICEMAIL_SECONDS: u32 = 120;
 
 impl Voice {
     /// What to answer the carrier for `event` on a call to one of `tenant`'s numbers.
+    #[tracing::instrument(name = "call_event", skip_all, fields(tenant_id = %tenant))]
     pub async fn handle(&self, tenant: &TenantId, event: CallEvent) -> Result<CallAnswer, HeraldError> {
         let settings = self.store.voice_settings(tenant).await?;
         match event {
