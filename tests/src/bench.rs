@@ -270,7 +270,7 @@ impl Bench {
             }
             let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
             event.records = got.iter().map(|r| herald_local::to_record(r, &arn, "us-east-1")).collect();
-            let resp = herald_sender::handle(&self.app.services.sending, &self.app.queues, event).await;
+            let resp = herald_sender::handle(&self.app.services.sending, event).await;
             assert!(resp.batch_item_failures.is_empty(), "no send fails in the bench");
             let handles: Vec<String> = got.into_iter().map(|r| r.receipt_handle).collect();
             done += handles.len();

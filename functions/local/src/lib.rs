@@ -105,7 +105,7 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
         }
         let mut event = SqsEvent::default();
         event.records = received.iter().map(|r| to_record(r, &arn, &app.config.aws_region)).collect();
-        let response = herald_sender::handle(&app.services.sending, &app.queues, event).await;
+        let response = herald_sender::handle(&app.services.sending, event).await;
         let failed: std::collections::HashSet<String> =
             response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         let done: Vec<String> =

@@ -4,15 +4,14 @@
 //! the batch is reported failed too (unprocessed), so the group's order holds.
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use herald_core::message::SendJob;
-use herald_core::ports::SendQueue;
 use herald_core::service::sending::Sending;
 use herald_core::service::JobOutcome;
 use std::time::Duration;
 use tracing::Instrument;
 
-pub async fn handle(sending: &Sending, queue: &dyn SendQueue, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(sending: &Sending, event: SqsEvent) -> SqsBatchResponse {
     let records = event.records;
-    let unfinished = fifo_batch(&records, |r| handle_record(sending, queue, r)).await;
+    let unfinished = fifo_batch(&records, |r| handle_record(sending, r)).await;
     // A follower reported failed behind its head was not tried: it is made visible at once.
     // The head, still in flight for its back-off, keeps the group closed (FIFO), so the
     // followers come back right behind it instead of after the queue's visibility timeout.
@@ -21,9 +20,7 @@ pub async fn handle(sending: &Sending, queue: &dyn SendQueue, event: SqsEvent) -
         let job = record.and_then(|r| r.body.as_deref()).and_then(|b| serde_json::from_str::<SendJob>(b).ok());
         let (Some(record), Some(job)) = (record, job) else { continue };
         let receipt = record.receipt_handle.as_deref().unwrap_or_default();
-        if let Err(e) = queue.retry_later(job.channel, receipt, Duration::ZERO).await {
-            tracing::warn!(error = %e, "could not release a follower behind its head");
-        }
+        sending.release_untried(&job, receipt).await;
     }
     batch_response(unfinished.into_iter().map(|u| u.id).collect())
 }
@@ -100,7 +97,7 @@ where
 }
 
 /// What to do with the record, after the send.
-async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMessage) -> Verdict {
+async fn handle_record(sending: &Sending, record: &SqsMessage) -> Verdict {
     let Some(job) = record.body.as_deref().and_then(|b| serde_json::from_str::<SendJob>(b).ok()) else {
         // Unreadable: fail it, so the redrive policy parks it in the DLQ for a human.
         tracing::error!(sqs_message_id = ?record.message_id, "unreadable queue record");
@@ -110,8 +107,8 @@ async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMes
     let span = tracing::info_span!("send", message_id = %job.message_id, tenant_id = %job.tenant_id, correlation_id = %job.correlation_id);
     match sending.process(&job).instrument(span).await {
         Ok(JobOutcome::Done) => Verdict::Done,
-        Ok(JobOutcome::RetryAfter(delay)) => later(sending, queue, record, &job, delay, true).await,
-        Ok(JobOutcome::NotYet(delay)) => later(sending, queue, record, &job, delay, false).await,
+        Ok(JobOutcome::RetryAfter(delay)) => later(sending, record, &job, delay, true).await,
+        Ok(JobOutcome::NotYet(delay)) => later(sending, record, &job, delay, false).await,
         Ok(JobOutcome::DeadLetter { reason }) => {
             // The message record is the dead letter (see GET /v1/dlq); the queue copy goes.
             tracing::warn!(message_id = %job.message_id, error_code = %reason, "message failed and was dead-lettered");
@@ -124,24 +121,10 @@ async fn handle_record(sending: &Sending, queue: &dyn SendQueue, record: &SqsMes
     }
 }
 
-/// Keeps the record, invisible for `delay`; a back-off (not a message still being written)
-/// is noted on the message, so an operator's retry-now finds it.
-async fn later(
-    sending: &Sending,
-    queue: &dyn SendQueue,
-    record: &SqsMessage,
-    job: &SendJob,
-    delay: Duration,
-    backoff: bool,
-) -> Verdict {
+/// Keeps the record, invisible for `delay` (a back-off is noted on its message).
+async fn later(sending: &Sending, record: &SqsMessage, job: &SendJob, delay: Duration, backoff: bool) -> Verdict {
     let receipt = record.receipt_handle.as_deref().unwrap_or_default();
-    if let Err(e) = queue.retry_later(job.channel, receipt, delay).await {
-        tracing::warn!(message_id = %job.message_id, error = %e, "could not set the retry delay; the queue's visibility timeout applies");
-    } else if backoff {
-        if let Err(e) = sending.note_backoff(job, receipt).await {
-            tracing::warn!(message_id = %job.message_id, error = %e, "could not note the back-off; retry-now will not find this message");
-        }
-    }
+    sending.wait_out(job, receipt, delay, backoff).await;
     Verdict::RetryAfter(delay)
 }
 

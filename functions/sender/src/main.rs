@@ -10,11 +10,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let app = herald_runtime::build(herald_runtime::Config::from_env()?).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
-        async move {
-            Ok::<_, lambda_runtime::Error>(
-                herald_sender::handle(&app.services.sending, &app.queues, event.payload).await,
-            )
-        }
+        async move { Ok::<_, lambda_runtime::Error>(herald_sender::handle(&app.services.sending, event.payload).await) }
     }))
     .await
 }

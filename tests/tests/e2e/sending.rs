@@ -310,10 +310,8 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     record.attributes.insert("MessageGroupId".into(), msg.group_id());
     let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
     event.records = vec![record];
-    let (a, b) = tokio::join!(
-        herald_sender::handle(sending, &app.running.app.queues, event.clone()),
-        herald_sender::handle(sending, &app.running.app.queues, event.clone())
-    );
+    let (a, b) =
+        tokio::join!(herald_sender::handle(sending, event.clone()), herald_sender::handle(sending, event.clone()));
     assert!(a.batch_item_failures.is_empty() && b.batch_item_failures.is_empty());
     assert_eq!(app.sim.requests_to(SimProvider::Twilio, "+14155550100").len(), 1);
     assert_eq!(app.message(&t.live_key, id.as_str()).await["status"], "sent");

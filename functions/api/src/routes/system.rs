@@ -4,7 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use herald_core::ports::AuditFilter;
-use herald_core::service::{Caller, HeraldError};
+use herald_core::service::stats::QueueView;
+use herald_core::service::HeraldError;
 use herald_core::TenantId;
 use herald_http::Query;
 use serde::Deserialize;
@@ -17,13 +18,6 @@ pub async fn health(State(app): State<AppState>) -> Json<Value> {
 
 pub async fn not_found() -> ApiError {
     ApiError::Coded { status: StatusCode::NOT_FOUND, code: "NOT_FOUND", message: "no such route".into() }
-}
-
-fn admin(caller: &Caller) -> Result<(), ApiError> {
-    match caller {
-        Caller::Admin => Ok(()),
-        _ => Err(HeraldError::Forbidden.into()),
-    }
 }
 
 /// A time query parameter: RFC 3339 or a duration ago (`10m`, `24h`).
@@ -40,21 +34,9 @@ pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) ->
 
 /// Each channel queue's depth, in-flight and dead-letter counts, and the messages held out
 /// of it per hold reason.
-#[utoipa::path(get, path = "/v1/system/queues", tag = "operations", responses((status = 200, description = "Per channel queue: depth, in flight, dead letters, held per reason", body = [Object]), crate::openapi::Errors))]
-pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    admin(&caller)?;
-    let held = app.services.stats.held(&caller).await?;
-    let depths = app.services.queue.depths().await.map_err(HeraldError::from)?;
-    let out: Vec<Value> = depths
-        .into_iter()
-        .map(|d| {
-            let mut v = json!(d);
-            let mine = held.iter().filter(|h| h.channel == d.queue);
-            v["held"] = json!(mine.map(|h| (h.reason.as_str(), h.count)).collect::<std::collections::BTreeMap<_, _>>());
-            v
-        })
-        .collect();
-    Ok(Json(json!(out)))
+#[utoipa::path(get, path = "/v1/system/queues", tag = "operations", responses((status = 200, description = "Per channel queue: depth, in flight, dead letters, held per reason", body = Vec<herald_core::service::stats::QueueView>), crate::openapi::Errors))]
+pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Vec<QueueView>>, ApiError> {
+    Ok(Json(app.services.stats.queues(&caller).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -117,7 +99,7 @@ pub async fn run_job(
     Auth(caller): Auth,
     Path(job): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    admin(&caller)?;
+    caller.require_admin()?;
     let report = match app.services.jobs.run(&job).await {
         Err(HeraldError::NotFound) => {
             return Err(ApiError::Coded {

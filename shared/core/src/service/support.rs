@@ -174,6 +174,17 @@ impl Outbox {
         Self { queue, callbacks }
     }
 
+    /// Keeps a received job on its queue, invisible for `delay` (zero: visible at once).
+    pub async fn retry_later(&self, channel: crate::Channel, receipt_handle: &str, delay: std::time::Duration) -> bool {
+        match self.queue.retry_later(channel, receipt_handle, delay).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not set a job's visibility; the queue's visibility timeout applies");
+                false
+            }
+        }
+    }
+
     /// Puts the message's current generation on its channel queue. A failure is logged and
     /// left to the dispatch job, which finds the message through its due time.
     pub async fn enqueue(&self, msg: &Message) -> bool {

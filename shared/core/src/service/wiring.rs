@@ -51,8 +51,6 @@ pub struct Services {
     pub operations: Arc<Operations>,
     pub stats: Arc<Stats>,
     pub voice: Arc<Voice>,
-    /// The queue view of `GET /v1/system/queues`.
-    pub queue: Arc<dyn SendQueue>,
 }
 
 /// The services others are built on, shared by all of them.
@@ -352,13 +350,12 @@ impl Services {
             channels: Arc::new(base.channels(&a, &s)),
             controls: Arc::new(base.controls(&a)),
             operations: Arc::new(base.operations(&a, &s, breakers.clone())),
-            stats: Arc::new(Stats::new(a.stats.clone(), clock.clone())),
+            stats: Arc::new(Stats::new(a.stats.clone(), a.queue.clone(), clock.clone())),
             callbacks: Arc::new(callbacks),
             numbers: Arc::new(numbers),
             identities: base.identities.clone(),
             accounts: Arc::new(accounts),
             reading: Arc::new(reading),
-            queue: a.queue,
             dnc: base.dnc,
             policy,
             budgets: base.budgets,

@@ -87,7 +87,9 @@ impl Operations {
         caller.require_admin()?;
         let reason = optional_reason(reason)?;
         let provider = Provider::ALL.iter().copied().find(|p| p.as_str() == provider).ok_or_else(|| {
-            HeraldError::validation("provider", "UNKNOWN_PROVIDER", "one of twilio, telnyx, ses, smtp, whatsapp")
+            let known: Vec<&str> =
+                Provider::ALL.iter().filter(|p| **p != Provider::Simulator).map(|p| p.as_str()).collect();
+            HeraldError::validation("provider", "UNKNOWN_PROVIDER", format!("one of {}", known.join(", ")))
         })?;
         if account.is_empty() || account.len() > 200 {
             return Err(HeraldError::validation("account", "INVALID", "the provider account (as in the health view)"));

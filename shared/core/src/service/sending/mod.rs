@@ -85,9 +85,25 @@ pub struct Sending {
 }
 
 impl Sending {
+    /// Keeps the job on its queue, invisible for `delay`; a back-off (not a message still
+    /// being written) is noted on the message, so an operator's retry-now finds it.
+    pub async fn wait_out(&self, job: &SendJob, receipt_handle: &str, delay: Duration, backoff: bool) {
+        if !self.outbox.retry_later(job.channel, receipt_handle, delay).await || !backoff {
+            return;
+        }
+        if let Err(e) = self.note_backoff(job, receipt_handle).await {
+            tracing::warn!(message_id = %job.message_id, error = %e, "could not note the back-off; retry-now will not find this message");
+        }
+    }
+
+    /// Makes a job that was not tried (behind its group's failed head) visible at once.
+    pub async fn release_untried(&self, job: &SendJob, receipt_handle: &str) {
+        self.outbox.retry_later(job.channel, receipt_handle, Duration::ZERO).await;
+    }
+
     /// Keeps the queue record's receipt handle on a message waiting out a back-off, so an
     /// operator's retry-now can make it visible at once.
-    pub async fn note_backoff(&self, job: &SendJob, receipt_handle: &str) -> Result<(), HeraldError> {
+    async fn note_backoff(&self, job: &SendJob, receipt_handle: &str) -> Result<(), HeraldError> {
         super::support::update_message(self.messages.as_ref(), &job.message_id, |m| {
             let waiting = m.status == Status::Queued && m.generation == job.generation;
             if waiting {

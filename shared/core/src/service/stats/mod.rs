@@ -4,7 +4,7 @@
 //! metric and dimension set per batch).
 use super::{Caller, HeraldError};
 use crate::message::{HoldReason, Message};
-use crate::ports::{Clock, StatsStore};
+use crate::ports::{Clock, SendQueue, StatsStore};
 use crate::stats::{outcomes, summarize, window_hours, Outcome, StatsView, Tally};
 use crate::{Channel, TenantId};
 use serde::Serialize;
@@ -32,7 +32,20 @@ pub struct HeldCount {
 
 pub struct Stats {
     store: Arc<dyn StatsStore>,
+    queue: Arc<dyn SendQueue>,
     clock: Arc<dyn Clock>,
+}
+
+/// One channel queue: its depth, in-flight and dead-letter counts, and the messages held out
+/// of it per hold reason (`GET /v1/system/queues`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QueueView {
+    pub queue: Channel,
+    pub depth: u64,
+    pub in_flight: u64,
+    pub dlq_depth: u64,
+    pub held: BTreeMap<String, i64>,
 }
 
 /// A metric's name and dimensions.
@@ -84,8 +97,8 @@ impl Metrics {
 }
 
 impl Stats {
-    pub fn new(store: Arc<dyn StatsStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn StatsStore>, queue: Arc<dyn SendQueue>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, queue, clock }
     }
 
     /// Applies a batch of changes; returns how many outcomes it counted. A batch the stream
@@ -164,6 +177,20 @@ impl Stats {
             .into_iter()
             .filter(|(_, n)| *n > 0)
             .map(|((channel, reason), count)| HeldCount { channel, reason, count })
+            .collect())
+    }
+
+    /// `GET /v1/system/queues`: each channel queue with what is held out of it.
+    pub async fn queues(&self, caller: &Caller) -> Result<Vec<QueueView>, HeraldError> {
+        let held = self.held(caller).await?;
+        let depths = self.queue.depths().await?;
+        Ok(depths
+            .into_iter()
+            .map(|d| {
+                let mine = held.iter().filter(|h| h.channel == d.queue);
+                let held = mine.map(|h| (h.reason.as_str().to_string(), h.count)).collect();
+                QueueView { queue: d.queue, depth: d.depth, in_flight: d.in_flight, dlq_depth: d.dlq_depth, held }
+            })
             .collect())
     }
 }

@@ -69,7 +69,7 @@ async fn poll_sender(app: &App, channel: Channel) -> usize {
     let received = app.queues.receive(channel, 10, Duration::from_secs(1)).await.expect("the sender receives");
     let mut event = SqsEvent::default();
     event.records = received.iter().map(|r| herald_local::to_record(r, "arn", "us-east-1")).collect();
-    let response = herald_sender::handle(&app.services.sending, &app.queues, event).await;
+    let response = herald_sender::handle(&app.services.sending, event).await;
     assert!(response.batch_item_failures.is_empty(), "every record handled");
     let handles: Vec<String> = received.iter().map(|r| r.receipt_handle.clone()).collect();
     app.queues.delete(channel, &handles).await.expect("the sender deletes what it handled");
