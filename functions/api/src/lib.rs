@@ -1,6 +1,7 @@
 //! Herald's HTTP API. The same router runs behind API Gateway (lambda_http) and in
 //! herald-local (hyper), so what the tests call is what AWS runs.
 pub mod openapi;
+mod responses;
 mod routes;
 mod views;
 
@@ -57,6 +58,41 @@ mod tests {
         routed.dedup();
         assert_eq!(documented, routed);
         assert!(serde_json::to_value(&doc).unwrap()["openapi"].as_str().unwrap().starts_with("3.1"));
+    }
+
+    /// Every success answer with a body names its schema (no untyped `Object`), and every
+    /// schema it names is in the document.
+    #[test]
+    fn every_success_response_has_a_schema() {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(crate::openapi::ApiDoc::openapi()).unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let mut untyped = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    // The document itself is an OpenAPI document, described by its own spec.
+                    if !status.starts_with('2') || status == "204" || path == "/openapi.json" {
+                        continue;
+                    }
+                    let schema = &response["content"]["application/json"]["schema"];
+                    let text = schema.to_string();
+                    let typed = schema.get("$ref").is_some()
+                        || schema.get("items").is_some_and(|i| i.get("$ref").is_some() || i.get("type").is_some())
+                        || schema.get("type").is_some_and(|t| t != "object")
+                        || schema.get("oneOf").is_some()
+                        || schema.get("properties").is_some();
+                    if !typed {
+                        untyped.push(format!("{method} {path} {status}: {text}"));
+                    }
+                    for name in text.split("#/components/schemas/").skip(1) {
+                        let name = name.split('"').next().unwrap();
+                        assert!(schemas.contains_key(name), "{method} {path} names {name}, not in the document");
+                    }
+                }
+            }
+        }
+        assert!(untyped.is_empty(), "responses without a schema:\n{}", untyped.join("\n"));
     }
 
     #[test]

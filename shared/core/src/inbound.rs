@@ -59,6 +59,7 @@ pub enum MailEventKind {
 }
 
 /// A message someone sent to one of the tenant's numbers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InboundMessage {
     pub id: String,

@@ -4,6 +4,7 @@ use crate::ids::TenantId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LinkStatus {
@@ -22,6 +23,7 @@ impl LinkStatus {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LinkMethod {
@@ -32,6 +34,7 @@ pub enum LinkMethod {
 }
 
 /// The runbook's error categories.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LinkErrorCategory {
@@ -66,6 +69,7 @@ impl LinkErrorCategory {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkError {
     pub category: LinkErrorCategory,
@@ -108,19 +112,38 @@ impl LinkingState {
     }
 
     /// The view of CONTRACT §8.
-    pub fn view(&self) -> serde_json::Value {
-        serde_json::json!({
-            "phone_number": self.phone_number,
-            "status": self.status,
-            "method": self.method,
-            "last_attempt": self.last_attempt,
-            "retry_count": self.retry_count,
-            "error": self.error.as_ref().map(|e| serde_json::json!({"category": e.category, "detail": e.detail})),
-            "can_retry": self.can_retry(),
-            "next_attempt_at": self.next_attempt_at,
-            "messaging_profile_id": self.messaging_profile_id,
-        })
+    pub fn view(&self) -> LinkingView {
+        LinkingView {
+            phone_number: self.phone_number.clone(),
+            status: self.status,
+            method: self.method,
+            last_attempt: self.last_attempt,
+            retry_count: self.retry_count,
+            error: self.error.clone(),
+            can_retry: self.can_retry(),
+            next_attempt_at: self.next_attempt_at,
+            messaging_profile_id: self.messaging_profile_id.clone(),
+            tenant_id: None,
+        }
     }
+}
+
+/// A number's linking state as CONTRACT §8 shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkingView {
+    pub phone_number: String,
+    pub status: LinkStatus,
+    pub method: Option<LinkMethod>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub retry_count: u32,
+    pub error: Option<LinkError>,
+    pub can_retry: bool,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub messaging_profile_id: String,
+    /// In the operator's list only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<TenantId>,
 }
 
 pub type Invalid = (&'static str, &'static str, &'static str);

@@ -1,14 +1,14 @@
 use crate::error::ApiError;
+use crate::responses::{Archived, MessagesPage};
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
-use herald_core::service::{Caller, DlqFilter, HeraldError};
+use herald_core::service::{Caller, DlqFilter, DlqStat, HeraldError, RetryReport};
 use herald_core::{Channel, ErrorCode};
 use herald_http::Query;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 /// `/v1/dlq…` is the tenant's own; `/v1/admin/dlq…` spans tenants (optionally one).
 fn check(caller: &Caller, admin: bool) -> Result<(), ApiError> {
@@ -51,68 +51,59 @@ async fn list(
     q: ListQuery,
     admin: bool,
     archived: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     check(&caller, admin)?;
     let (items, next) = app
         .services
         .dead_letters
         .dlq_list(&caller, &filter(&q)?, archived, q.limit.unwrap_or(100), q.cursor.as_deref())
         .await?;
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|m| {
-            let tenant = m.tenant_id.clone();
-            let mut v = json!(MessageView::from(m));
-            v["tenant_id"] = json!(tenant);
-            v
-        })
-        .collect();
-    Ok(Json(json!({"messages": items, "next_cursor": next})))
+    Ok(Json(MessagesPage { messages: items.into_iter().map(MessageView::from).collect(), next_cursor: next }))
 }
 
-#[utoipa::path(get, path = "/v1/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = MessagesPage), crate::openapi::Errors))]
 pub async fn tenant_list(
     State(app): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     list(app, c, q, false, false).await
 }
-#[utoipa::path(get, path = "/v1/admin/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/admin/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = MessagesPage), crate::openapi::Errors))]
 pub async fn admin_list(
     State(app): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     list(app, c, q, true, false).await
 }
-#[utoipa::path(get, path = "/v1/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = MessagesPage), crate::openapi::Errors))]
 pub async fn tenant_archive_list(
     State(app): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     list(app, c, q, false, true).await
 }
-#[utoipa::path(get, path = "/v1/admin/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/admin/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = MessagesPage), crate::openapi::Errors))]
 pub async fn admin_archive_list(
     State(app): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     list(app, c, q, true, true).await
 }
 
-async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Result<Json<Value>, ApiError> {
+async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Result<Json<Vec<DlqStat>>, ApiError> {
     check(&caller, admin)?;
-    Ok(Json(json!(app.services.dead_letters.dlq_stats(&caller, q.tenant_id.as_deref()).await?)))
+    Ok(Json(app.services.dead_letters.dlq_stats(&caller, q.tenant_id.as_deref()).await?))
 }
 #[utoipa::path(get, path = "/v1/dlq/stats", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Counts by channel and error code", body = Vec<herald_core::service::DlqStat>), crate::openapi::Errors))]
 pub async fn tenant_stats(
     State(app): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<DlqStat>>, ApiError> {
     stats(app, c, q, false).await
 }
 #[utoipa::path(get, path = "/v1/admin/dlq/stats", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Counts by channel and error code", body = Vec<herald_core::service::DlqStat>), crate::openapi::Errors))]
@@ -120,24 +111,32 @@ pub async fn admin_stats(
     State(app): State<AppState>,
     Auth(c): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<DlqStat>>, ApiError> {
     stats(app, c, q, true).await
 }
 
-async fn retry(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<Value>, ApiError> {
+async fn retry(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<RetryReport>, ApiError> {
     check(&caller, admin)?;
     let f: DlqFilter = parse_json(&body)?;
     if !admin && f.tenant_id.is_some() {
         return Err(HeraldError::validation("tenant_id", "UNKNOWN_FIELD", "tenant_id is for the admin route").into());
     }
-    Ok(Json(json!(app.services.dead_letters.dlq_retry(&caller, &f).await?)))
+    Ok(Json(app.services.dead_letters.dlq_retry(&caller, &f).await?))
 }
 #[utoipa::path(post, path = "/v1/dlq/retry", tag = "dead letters", request_body = DlqFilter, responses((status = 200, description = "Requeued; call again while done is false", body = herald_core::service::RetryReport), crate::openapi::Errors))]
-pub async fn tenant_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn tenant_retry(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    body: Bytes,
+) -> Result<Json<RetryReport>, ApiError> {
     retry(app, c, body, false).await
 }
 #[utoipa::path(post, path = "/v1/admin/dlq/retry", tag = "dead letters", request_body = DlqFilter, responses((status = 200, description = "Requeued; call again while done is false", body = herald_core::service::RetryReport), crate::openapi::Errors))]
-pub async fn admin_retry(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn admin_retry(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    body: Bytes,
+) -> Result<Json<RetryReport>, ApiError> {
     retry(app, c, body, true).await
 }
 
@@ -150,7 +149,7 @@ pub struct Archive {
     tenant_id: Option<String>,
 }
 
-async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<Value>, ApiError> {
+async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Result<Json<Archived>, ApiError> {
     check(&caller, admin)?;
     let a: Archive = parse_json(&body)?;
     let n = app
@@ -158,13 +157,21 @@ async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Res
         .dead_letters
         .dlq_archive(&caller, a.older_than_days.unwrap_or(7), a.tenant_id.as_deref().filter(|_| admin))
         .await?;
-    Ok(Json(json!({"archived": n})))
+    Ok(Json(Archived { archived: n }))
 }
-#[utoipa::path(post, path = "/v1/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Object), crate::openapi::Errors))]
-pub async fn tenant_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/v1/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Archived), crate::openapi::Errors))]
+pub async fn tenant_archive(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    body: Bytes,
+) -> Result<Json<Archived>, ApiError> {
     archive(app, c, body, false).await
 }
-#[utoipa::path(post, path = "/v1/admin/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Object), crate::openapi::Errors))]
-pub async fn admin_archive(State(app): State<AppState>, Auth(c): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/v1/admin/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Archived), crate::openapi::Errors))]
+pub async fn admin_archive(
+    State(app): State<AppState>,
+    Auth(c): Auth,
+    body: Bytes,
+) -> Result<Json<Archived>, ApiError> {
     archive(app, c, body, true).await
 }

@@ -1,13 +1,16 @@
 use crate::error::ApiError;
+use crate::responses::{DncPage, Feature, FeatureChange, Resumed, WindowOpened};
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
+use herald_core::guards::DncEntry;
+use herald_core::service::controls::Budget;
+use herald_core::tenant::Tenant;
 use herald_http::Query;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,62 +19,62 @@ pub struct Reason {
     reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/admin/tenants/{id}/pause", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Reason, responses((status = 200, description = "The paused tenant", body = Object), crate::openapi::Errors))]
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/pause", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Reason, responses((status = 200, description = "The paused tenant", body = herald_core::tenant::Tenant), crate::openapi::Errors))]
 pub async fn admin_pause(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Tenant>, ApiError> {
     let r: Reason = parse_json(&body)?;
-    Ok(Json(json!(app.services.controls.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?)))
+    Ok(Json(app.services.controls.pause(&caller, Some(&id), r.reason.unwrap_or_default()).await?))
 }
 
-#[utoipa::path(post, path = "/v1/admin/tenants/{id}/resume", tag = "controls", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant and how many held messages were released", body = Object), crate::openapi::Errors))]
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/resume", tag = "controls", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant and how many held messages were released", body = Resumed), crate::openapi::Errors))]
 pub async fn admin_resume(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let (t, released) = app.services.controls.resume(&caller, Some(&id)).await?;
-    Ok(Json(json!({"tenant": t, "released": released})))
+) -> Result<Json<Resumed>, ApiError> {
+    let (tenant, released) = app.services.controls.resume(&caller, Some(&id)).await?;
+    Ok(Json(Resumed { tenant, released }))
 }
 
-#[utoipa::path(post, path = "/v1/tenant/pause", tag = "controls", request_body = Reason, responses((status = 200, description = "The paused tenant", body = Object), crate::openapi::Errors))]
-pub async fn pause(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(post, path = "/v1/tenant/pause", tag = "controls", request_body = Reason, responses((status = 200, description = "The paused tenant", body = herald_core::tenant::Tenant), crate::openapi::Errors))]
+pub async fn pause(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Tenant>, ApiError> {
     let r: Reason = parse_json(&body)?;
-    Ok(Json(json!(app.services.controls.pause(&caller, None, r.reason.unwrap_or_default()).await?)))
+    Ok(Json(app.services.controls.pause(&caller, None, r.reason.unwrap_or_default()).await?))
 }
 
-#[utoipa::path(post, path = "/v1/tenant/resume", tag = "controls", responses((status = 200, description = "The tenant and released count", body = Object), crate::openapi::Errors))]
-pub async fn resume(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    let (t, released) = app.services.controls.resume(&caller, None).await?;
-    Ok(Json(json!({"tenant": t, "released": released})))
+#[utoipa::path(post, path = "/v1/tenant/resume", tag = "controls", responses((status = 200, description = "The tenant and released count", body = Resumed), crate::openapi::Errors))]
+pub async fn resume(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Resumed>, ApiError> {
+    let (tenant, released) = app.services.controls.resume(&caller, None).await?;
+    Ok(Json(Resumed { tenant, released }))
 }
 
 #[utoipa::path(get, path = "/v1/tenant/budget", tag = "controls", responses((status = 200, description = "Spend and budgets", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
-pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.services.controls.budget(&caller).await?)))
+pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Budget>, ApiError> {
+    Ok(Json(app.services.controls.budget(&caller).await?))
 }
 
-#[utoipa::path(put, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path, description = "E.164 phone or email address")), request_body = Reason, responses((status = 200, description = "The entry", body = Object), crate::openapi::Errors))]
+#[utoipa::path(put, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path, description = "E.164 phone or email address")), request_body = Reason, responses((status = 200, description = "The entry", body = herald_core::guards::DncEntry), crate::openapi::Errors))]
 pub async fn dnc_put(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(address): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DncEntry>, ApiError> {
     let r: Reason = parse_json(&body)?;
-    Ok(Json(json!(app.services.dnc.put(&caller, &address, r.reason).await?)))
+    Ok(Json(app.services.dnc.put(&caller, &address, r.reason).await?))
 }
 
-#[utoipa::path(get, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 200, description = "The entry", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 200, description = "The entry", body = herald_core::guards::DncEntry), crate::openapi::Errors))]
 pub async fn dnc_get(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(address): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.services.dnc.get(&caller, &address).await?)))
+) -> Result<Json<DncEntry>, ApiError> {
+    Ok(Json(app.services.dnc.get(&caller, &address).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
@@ -91,23 +94,20 @@ pub struct Paging {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/dnc", tag = "dnc", params(Paging), responses((status = 200, description = "A page of entries", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/dnc", tag = "dnc", params(Paging), responses((status = 200, description = "A page of entries", body = DncPage), crate::openapi::Errors))]
 pub async fn dnc_list(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(p): Query<Paging>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DncPage>, ApiError> {
     let page = app.services.dnc.list(&caller, p.limit.unwrap_or(100), p.cursor.as_deref()).await?;
-    Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
+    Ok(Json(DncPage { entries: page.items, next_cursor: page.next_cursor }))
 }
 
-#[utoipa::path(get, path = "/v1/admin/features", tag = "controls", responses((status = 200, description = "Every flag and its state", body = [Object]), crate::openapi::Errors))]
-pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/admin/features", tag = "controls", responses((status = 200, description = "Every flag and its state", body = Vec<Feature>), crate::openapi::Errors))]
+pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Vec<Feature>>, ApiError> {
     let f = app.services.controls.features(&caller).await?;
-    Ok(Json(json!(f
-        .into_iter()
-        .map(|(feature, enabled)| json!({"feature": feature, "enabled": enabled}))
-        .collect::<Vec<_>>())))
+    Ok(Json(f.into_iter().map(|(feature, enabled)| Feature { feature, enabled }).collect()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -117,15 +117,15 @@ pub struct FeatureSet {
     enabled: bool,
 }
 
-#[utoipa::path(patch, path = "/v1/admin/features", tag = "controls", request_body = FeatureSet, responses((status = 200, description = "The flag and how many held messages were released", body = Object), crate::openapi::Errors))]
+#[utoipa::path(patch, path = "/v1/admin/features", tag = "controls", request_body = FeatureSet, responses((status = 200, description = "The flag and how many held messages were released", body = FeatureChange), crate::openapi::Errors))]
 pub async fn set_feature(
     State(app): State<AppState>,
     Auth(caller): Auth,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FeatureChange>, ApiError> {
     let f: FeatureSet = parse_json(&body)?;
     let released = app.services.controls.set_feature(&caller, &f.feature, f.enabled).await?;
-    Ok(Json(json!({"feature": f.feature, "enabled": f.enabled, "released": released})))
+    Ok(Json(FeatureChange { feature: f.feature, enabled: f.enabled, released }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -137,14 +137,14 @@ pub struct Window {
 }
 
 /// Admin/test route: records an inbound WhatsApp message time (the webhook does the same).
-#[utoipa::path(post, path = "/v1/admin/tenants/{id}/whatsapp-window", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Window, responses((status = 200, description = "The window opened", body = Object), crate::openapi::Errors))]
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/whatsapp-window", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Window, responses((status = 200, description = "The window opened", body = WindowOpened), crate::openapi::Errors))]
 pub async fn open_window(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WindowOpened>, ApiError> {
     let w: Window = parse_json(&body)?;
     let (tenant_id, phone, at) = app.services.controls.open_whatsapp_window(&caller, &id, &w.phone, w.at).await?;
-    Ok(Json(json!({"tenant_id": tenant_id, "phone": phone, "last_inbound_at": at})))
+    Ok(Json(WindowOpened { tenant_id, phone: phone.to_string(), last_inbound_at: at }))
 }

@@ -5,9 +5,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use herald_core::identity::IdentityRecord;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use herald_core::identity::{DkimRecord, IdentityStatus};
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -15,33 +16,54 @@ pub struct NewIdentity {
     identity: String,
 }
 
-fn view(r: &IdentityRecord) -> Value {
-    json!({"identity": r.identity, "status": r.status, "dkim_records": r.dkim_records, "created_at": r.created_at, "updated_at": r.updated_at})
+/// An email identity as its tenant sees it: its DKIM records to publish and its status.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IdentityView {
+    identity: String,
+    status: IdentityStatus,
+    dkim_records: Vec<DkimRecord>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-#[utoipa::path(post, path = "/v1/email/identities", tag = "email", request_body = NewIdentity, responses((status = 201, description = "The identity and its DKIM records", body = Object), crate::openapi::Errors))]
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IdentityList {
+    identities: Vec<IdentityView>,
+}
+
+fn view(r: &IdentityRecord) -> IdentityView {
+    IdentityView {
+        identity: r.identity.to_string(),
+        status: r.status,
+        dkim_records: r.dkim_records.clone(),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+#[utoipa::path(post, path = "/v1/email/identities", tag = "email", request_body = NewIdentity, responses((status = 201, description = "The identity and its DKIM records", body = IdentityView), crate::openapi::Errors))]
 pub async fn create(
     State(app): State<AppState>,
     Auth(caller): Auth,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<IdentityView>), ApiError> {
     let req: NewIdentity = parse_json(&body)?;
     let record = app.services.identities.create(&caller, &req.identity).await?;
     Ok((StatusCode::CREATED, Json(view(&record))))
 }
 
-#[utoipa::path(get, path = "/v1/email/identities", tag = "email", responses((status = 200, description = "The tenant's identities", body = Object), crate::openapi::Errors))]
-pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/v1/email/identities", tag = "email", responses((status = 200, description = "The tenant's identities", body = IdentityList), crate::openapi::Errors))]
+pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<IdentityList>, ApiError> {
     let records = app.services.identities.list(&caller).await?;
-    Ok(Json(json!({"identities": records.iter().map(view).collect::<Vec<_>>()})))
+    Ok(Json(IdentityList { identities: records.iter().map(view).collect() }))
 }
 
-#[utoipa::path(get, path = "/v1/email/identities/{identity}", tag = "email", params(("identity" = String, Path)), responses((status = 200, description = "The identity", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/email/identities/{identity}", tag = "email", params(("identity" = String, Path)), responses((status = 200, description = "The identity", body = IdentityView), crate::openapi::Errors))]
 pub async fn get(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(identity): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IdentityView>, ApiError> {
     Ok(Json(view(&app.services.identities.get(&caller, &identity).await?)))
 }
 

@@ -1,4 +1,5 @@
 use crate::error::ApiError;
+use crate::responses::{BatchResult, BatchResults, InboundList, MessagesPage};
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth, RequestContext};
 use axum::body::Bytes;
@@ -10,7 +11,7 @@ use herald_core::service::{HeraldError, SendRequest};
 use herald_core::{Channel, Status};
 use herald_http::Query;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[utoipa::path(post, path = "/v1/messages", tag = "messages", params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")), request_body = SendRequest, responses((status = 202, description = "Accepted (or the answer already given to this Idempotency-Key)", body = herald_core::service::Acceptance), (status = 402, description = "BUDGET_EXCEEDED", body = crate::openapi::ErrorBody), (status = 422, description = "WHATSAPP_TEMPLATE_REQUIRED and other refusals", body = crate::openapi::ErrorBody), (status = 429, description = "RATE_LIMITED", body = crate::openapi::ErrorBody), crate::openapi::Errors))]
 pub async fn send(
@@ -19,13 +20,13 @@ pub async fn send(
     ctx: RequestContext,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<herald_core::service::Acceptance>), ApiError> {
     let req: SendRequest = parse_json(&body)?;
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string)).transpose().map_err(|_| {
         HeraldError::validation("Idempotency-Key", "INVALID", "Idempotency-Key must be printable ASCII")
     })?;
     let accepted = app.services.accepting.accept(&caller, req, key, ctx.correlation_id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(accepted))))
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 pub const MAX_BATCH: usize = 100;
@@ -37,13 +38,13 @@ pub struct Batch {
 }
 
 /// `POST /v1/messages/batch`: up to 100 messages, each accepted or refused on its own.
-#[utoipa::path(post, path = "/v1/messages/batch", tag = "messages", request_body = Batch, responses((status = 200, description = "One result per message", body = Object), crate::openapi::Errors))]
+#[utoipa::path(post, path = "/v1/messages/batch", tag = "messages", request_body = Batch, responses((status = 200, description = "One result per message", body = BatchResults), crate::openapi::Errors))]
 pub async fn send_batch(
     State(app): State<AppState>,
     Auth(caller): Auth,
     ctx: RequestContext,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BatchResults>, ApiError> {
     let batch: Batch = parse_json(&body)?;
     if batch.messages.is_empty() || batch.messages.len() > MAX_BATCH {
         return Err(HeraldError::validation(
@@ -74,13 +75,9 @@ pub async fn send_batch(
             }
             Some(e) => Err(e),
         };
-        results.push(match outcome {
-            Ok(a) => json!({"index": index, "id": a.id, "status": a.status, "segments": a.segments, "estimated_cost_cents": a.estimated_cost_cents}),
-            Err(ApiError::Herald(e)) => json!({"index": index, "error": crate::error::error_body(&e)["error"]}),
-            Err(_) => json!({"index": index, "error": {"code": "VALIDATION_ERROR", "message": "invalid message"}}),
-        });
+        results.push(BatchResult::of(index, outcome));
     }
-    Ok(Json(json!({"results": results})))
+    Ok(Json(BatchResults { results }))
 }
 
 #[utoipa::path(get, path = "/v1/messages/{id}", tag = "messages", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "The message", body = crate::views::MessageView), crate::openapi::Errors))]
@@ -88,8 +85,8 @@ pub async fn get_one(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(MessageView::from(app.services.reading.message(&caller, &id).await?))))
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(MessageView::from(app.services.reading.message(&caller, &id).await?)))
 }
 
 pub fn parse_status(s: Option<&str>) -> Result<Option<Status>, HeraldError> {
@@ -115,12 +112,12 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/messages", tag = "messages", params(ListQuery), responses((status = 200, description = "A page of messages", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/messages", tag = "messages", params(ListQuery), responses((status = 200, description = "A page of messages", body = MessagesPage), crate::openapi::Errors))]
 pub async fn list(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     let status = parse_status(q.status.as_deref())?;
     let channel = parse_channel(q.channel.as_deref())?;
     let page = app
@@ -133,8 +130,8 @@ pub async fn list(
             q.cursor.as_deref(),
         )
         .await?;
-    let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
-    Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
+    let messages: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(MessagesPage { messages, next_cursor: page.next_cursor }))
 }
 
 #[utoipa::path(post, path = "/v1/messages/{id}/cancel", tag = "messages", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "The canceled message", body = crate::views::MessageView), (status = 409, description = "Already sent", body = crate::openapi::ErrorBody), crate::openapi::Errors))]
@@ -142,8 +139,8 @@ pub async fn cancel(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(MessageView::from(app.services.reading.cancel(&caller, &id).await?))))
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(MessageView::from(app.services.reading.cancel(&caller, &id).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -153,11 +150,11 @@ pub struct InboundQuery {
     limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/inbound", tag = "messages", params(InboundQuery), responses((status = 200, description = "Inbound messages", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/inbound", tag = "messages", params(InboundQuery), responses((status = 200, description = "Inbound messages", body = InboundList), crate::openapi::Errors))]
 pub async fn inbound(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(q): Query<InboundQuery>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"messages": app.services.receipts.inbound(&caller, q.since, q.limit.unwrap_or(100)).await?})))
+) -> Result<Json<InboundList>, ApiError> {
+    Ok(Json(InboundList { messages: app.services.receipts.inbound(&caller, q.since, q.limit.unwrap_or(100)).await? }))
 }

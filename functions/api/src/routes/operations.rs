@@ -3,6 +3,7 @@
 use super::messages::{parse_channel, parse_status};
 use super::system::time_param;
 use crate::error::ApiError;
+use crate::responses::{MessagesPage, QuotaAnswer};
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
@@ -13,7 +14,6 @@ use herald_core::service::HeraldError;
 use herald_core::{KeyMode, TenantId};
 use herald_http::Query;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 fn tenant_param(id: Option<&str>) -> Result<Option<TenantId>, HeraldError> {
     id.map(|t| TenantId::parse(t).ok_or_else(|| HeraldError::validation("tenant_id", "INVALID", "not a tenant id")))
@@ -25,8 +25,8 @@ pub async fn message(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(MessageView::from(app.services.operations.message(&caller, &id).await?))))
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(MessageView::from(app.services.operations.message(&caller, &id).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -44,12 +44,12 @@ pub struct MessagesQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/admin/messages", tag = "operations", params(MessagesQuery), responses((status = 200, description = "A page of messages", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/admin/messages", tag = "operations", params(MessagesQuery), responses((status = 200, description = "A page of messages", body = MessagesPage), crate::openapi::Errors))]
 pub async fn messages(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(q): Query<MessagesQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessagesPage>, ApiError> {
     let mode = match q.mode.as_deref() {
         None | Some("live") => KeyMode::Live,
         Some("test") => KeyMode::Test,
@@ -71,8 +71,8 @@ pub async fn messages(
         },
     };
     let page = app.services.operations.messages(&caller, &query, q.limit.unwrap_or(50), q.cursor.as_deref()).await?;
-    let items: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
-    Ok(Json(json!({"messages": items, "next_cursor": page.next_cursor})))
+    let messages: Vec<MessageView> = page.items.into_iter().map(Into::into).collect();
+    Ok(Json(MessagesPage { messages, next_cursor: page.next_cursor }))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -84,12 +84,16 @@ pub struct RetryNow {
 }
 
 #[utoipa::path(post, path = "/v1/admin/messages/retry-now", tag = "operations", request_body = RetryNow, responses((status = 200, description = "Back-offs ended", body = herald_core::service::operations::RetryNowReport), crate::openapi::Errors))]
-pub async fn retry_now(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn retry_now(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    body: Bytes,
+) -> Result<Json<herald_core::service::operations::RetryNowReport>, ApiError> {
     let r: RetryNow = if body.is_empty() { RetryNow::default() } else { parse_json(&body)? };
     let tenant = tenant_param(r.tenant_id.as_deref())?;
     let channel = parse_channel(r.channel.as_deref())?;
     let report = app.services.operations.retry_now(&caller, tenant, channel, r.reason.as_deref()).await?;
-    Ok(Json(json!(report)))
+    Ok(Json(report))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -104,7 +108,7 @@ pub async fn circuit(
     Auth(caller): Auth,
     Path((provider, account, action)): Path<(String, String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<herald_core::service::operations::CircuitChange>, ApiError> {
     let open = match action.as_str() {
         "open" => true,
         "close" => false,
@@ -112,7 +116,7 @@ pub async fn circuit(
     };
     let r: Reason = if body.is_empty() { Reason::default() } else { parse_json(&body)? };
     let change = app.services.operations.set_circuit(&caller, &provider, &account, open, r.reason.as_deref()).await?;
-    Ok(Json(json!(change)))
+    Ok(Json(change))
 }
 
 #[utoipa::path(get, path = "/v1/admin/tenants/{id}/budget", tag = "operations", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "Spend and budgets", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
@@ -120,8 +124,8 @@ pub async fn budget(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.services.operations.budget(&caller, &id).await?)))
+) -> Result<Json<herald_core::service::controls::Budget>, ApiError> {
+    Ok(Json(app.services.operations.budget(&caller, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -137,9 +141,9 @@ pub async fn reset_budget(
     Auth(caller): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<herald_core::service::controls::Budget>, ApiError> {
     let r: BudgetReset = parse_json(&body)?;
-    Ok(Json(json!(app.services.operations.reset_budget(&caller, &id, &r.period, r.reason.as_deref()).await?)))
+    Ok(Json(app.services.operations.reset_budget(&caller, &id, &r.period, r.reason.as_deref()).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -148,18 +152,21 @@ pub struct QuotaQuery {
     tenant_id: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/admin/whatsapp/quota", tag = "operations", params(QuotaQuery), responses((status = 200, description = "One tenant's quota, or every tenant's", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/admin/whatsapp/quota", tag = "operations", params(QuotaQuery), responses((status = 200, description = "One tenant's quota, or every tenant's", body = QuotaAnswer), crate::openapi::Errors))]
 pub async fn whatsapp_quota(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(q): Query<QuotaQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QuotaAnswer>, ApiError> {
     let quotas = app.services.operations.whatsapp_quota(&caller, q.tenant_id.as_deref()).await?;
     match q.tenant_id {
-        Some(id) => Ok(Json(quotas.into_iter().next().map(|v| json!(v)).unwrap_or_else(|| {
-            // No WhatsApp send yet this period: nothing used, no limit taken.
-            json!({"tenant_id": id, "used": 0, "limit": null, "percent": 0.0, "throttled": false})
+        Some(id) => Ok(Json(quotas.into_iter().next().map(QuotaAnswer::One).unwrap_or(QuotaAnswer::Unused {
+            tenant_id: id,
+            used: 0,
+            limit: None,
+            percent: 0.0,
+            throttled: false,
         }))),
-        None => Ok(Json(json!({"tenants": quotas}))),
+        None => Ok(Json(QuotaAnswer::All { tenants: quotas })),
     }
 }

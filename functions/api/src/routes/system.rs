@@ -1,19 +1,21 @@
 use crate::error::ApiError;
+use crate::responses::{AuditPage, Health};
 use crate::{AppState, Auth};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use herald_core::ports::AuditFilter;
 use herald_core::service::stats::QueueView;
-use herald_core::service::HeraldError;
+use herald_core::service::{HeraldError, JobReport, ProviderHealth};
+use herald_core::stats::StatsView;
 use herald_core::TenantId;
 use herald_http::Query;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-#[utoipa::path(get, path = "/health", tag = "system", security(()), responses((status = 200, description = "Alive, with the version", body = Object)))]
-pub async fn health(State(app): State<AppState>) -> Json<Value> {
-    Json(json!({"status": "ok", "version": app.services.version}))
+#[utoipa::path(get, path = "/health", tag = "system", security(()), responses((status = 200, description = "Alive, with the version", body = Health)))]
+pub async fn health(State(app): State<AppState>) -> Json<Health> {
+    Json(Health { status: "ok".into(), version: app.services.version.clone() })
 }
 
 pub async fn not_found() -> ApiError {
@@ -28,8 +30,11 @@ pub fn time_param(app: &AppState, field: &str, v: &str) -> Result<chrono::DateTi
 }
 
 #[utoipa::path(get, path = "/v1/system/health/providers", tag = "operations", responses((status = 200, description = "Each provider account's circuit and recent outcomes", body = Vec<herald_core::service::ProviderHealth>), crate::openapi::Errors))]
-pub async fn provider_health(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.services.breakers.provider_health(&caller).await?)))
+pub async fn provider_health(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<Vec<ProviderHealth>>, ApiError> {
+    Ok(Json(app.services.breakers.provider_health(&caller).await?))
 }
 
 /// Each channel queue's depth, in-flight and dead-letter counts, and the messages held out
@@ -53,7 +58,7 @@ pub async fn stats(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(q): Query<StatsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatsView>, ApiError> {
     let raw = q.window.as_deref().unwrap_or("1h");
     let window = herald_core::retry::parse_duration(raw)
         .ok_or_else(|| HeraldError::validation("window", "INVALID_WINDOW", "a duration such as 15m, 1h, 24h"))?;
@@ -64,7 +69,7 @@ pub async fn stats(
         None => None,
     };
     let channel = super::messages::parse_channel(q.channel.as_deref())?;
-    Ok(Json(json!(app.services.stats.view(&caller, window, tenant.as_ref(), channel).await?)))
+    Ok(Json(app.services.stats.view(&caller, window, tenant.as_ref(), channel).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -77,12 +82,12 @@ pub struct AuditQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/admin/audit", tag = "operations", params(AuditQuery), responses((status = 200, description = "A page of audit entries, newest first", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "operations", params(AuditQuery), responses((status = 200, description = "A page of audit entries, newest first", body = AuditPage), crate::openapi::Errors))]
 pub async fn audit(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditPage>, ApiError> {
     let tenant = match q.tenant_id.as_deref() {
         Some(t) => Some(TenantId::parse(t).ok_or(HeraldError::NotFound)?),
         None => None,
@@ -90,7 +95,7 @@ pub async fn audit(
     let since = q.since.as_deref().map(|v| time_param(&app, "since", v)).transpose()?;
     let filter = AuditFilter { tenant, action: q.action, since };
     let page = app.services.audit.entries(&caller, &filter, q.limit.unwrap_or(100), q.cursor.as_deref()).await?;
-    Ok(Json(json!({"entries": page.items, "next_cursor": page.next_cursor})))
+    Ok(Json(AuditPage { entries: page.items, next_cursor: page.next_cursor }))
 }
 
 #[utoipa::path(post, path = "/v1/admin/jobs/{job}/run", tag = "operations", params(("job" = String, Path, description = "dispatch, quota-reset, budget-reset, stale-recovery, linking-recovery")), responses((status = 200, description = "The job's report", body = herald_core::service::JobReport), crate::openapi::Errors))]
@@ -98,7 +103,7 @@ pub async fn run_job(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(job): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobReport>, ApiError> {
     caller.require_admin()?;
     let report = match app.services.jobs.run(&job).await {
         Err(HeraldError::NotFound) => {
@@ -111,5 +116,5 @@ pub async fn run_job(
         other => other?,
     };
     app.services.audit.record(&caller, None, "job.run", json!({"job": job})).await;
-    Ok(Json(json!(report)))
+    Ok(Json(report))
 }

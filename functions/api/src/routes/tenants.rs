@@ -4,51 +4,52 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use herald_core::service::{NewTenant, TenantPatch};
+use herald_core::service::tenancy::KeyCreated;
+use herald_core::service::{NewTenant, TenantCreated, TenantPatch};
+use herald_core::tenant::Tenant;
 use herald_core::KeyMode;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-#[utoipa::path(post, path = "/v1/admin/tenants", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its live and test keys", body = Object), crate::openapi::Errors))]
+#[utoipa::path(post, path = "/v1/admin/tenants", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its live and test keys", body = TenantCreated), crate::openapi::Errors))]
 pub async fn create(
     State(app): State<AppState>,
     Auth(caller): Auth,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<TenantCreated>), ApiError> {
     let req: NewTenant = parse_json(&body)?;
     let created = app.services.tenancy.create_tenant(&caller, req).await?;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[utoipa::path(get, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant", body = Object), crate::openapi::Errors))]
+#[utoipa::path(get, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant", body = Tenant), crate::openapi::Errors))]
 pub async fn get_by_id(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.services.tenancy.tenant_by_id(&caller, &id).await?)))
+) -> Result<Json<Tenant>, ApiError> {
+    Ok(Json(app.services.tenancy.tenant_by_id(&caller, &id).await?))
 }
 
-#[utoipa::path(patch, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = TenantPatch, responses((status = 200, description = "The tenant", body = Object), crate::openapi::Errors))]
+#[utoipa::path(patch, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = TenantPatch, responses((status = 200, description = "The tenant", body = Tenant), crate::openapi::Errors))]
 pub async fn patch_by_id(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Tenant>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
-    Ok(Json(json!(app.services.tenancy.patch_tenant(&caller, Some(&id), patch).await?)))
+    Ok(Json(app.services.tenancy.patch_tenant(&caller, Some(&id), patch).await?))
 }
 
-#[utoipa::path(get, path = "/v1/tenant", tag = "tenants", responses((status = 200, description = "The calling tenant", body = Object), crate::openapi::Errors))]
-pub async fn own(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(app.services.tenancy.own_tenant(&caller).await?)))
+#[utoipa::path(get, path = "/v1/tenant", tag = "tenants", responses((status = 200, description = "The calling tenant", body = Tenant), crate::openapi::Errors))]
+pub async fn own(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Tenant>, ApiError> {
+    Ok(Json(app.services.tenancy.own_tenant(&caller).await?))
 }
 
-#[utoipa::path(patch, path = "/v1/tenant", tag = "tenants", request_body = TenantPatch, responses((status = 200, description = "The calling tenant", body = Object), crate::openapi::Errors))]
-pub async fn patch_own(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(patch, path = "/v1/tenant", tag = "tenants", request_body = TenantPatch, responses((status = 200, description = "The calling tenant", body = Tenant), crate::openapi::Errors))]
+pub async fn patch_own(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Tenant>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
-    Ok(Json(json!(app.services.tenancy.patch_tenant(&caller, None, patch).await?)))
+    Ok(Json(app.services.tenancy.patch_tenant(&caller, None, patch).await?))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -58,16 +59,16 @@ pub struct NewKey {
     mode: Option<KeyMode>,
 }
 
-#[utoipa::path(post, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = NewKey, responses((status = 201, description = "A new key (shown once)", body = Object), crate::openapi::Errors))]
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = NewKey, responses((status = 201, description = "A new key (shown once)", body = KeyCreated), crate::openapi::Errors))]
 pub async fn create_key(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<KeyCreated>), ApiError> {
     let req: NewKey = parse_json(&body)?;
     let key = app.services.tenancy.create_key(&caller, &id, req.mode.unwrap_or(KeyMode::Live)).await?;
-    Ok((StatusCode::CREATED, Json(json!(key))))
+    Ok((StatusCode::CREATED, Json(key)))
 }
 
 #[utoipa::path(delete, path = "/v1/admin/tenants/{id}/keys/{key_id}", tag = "tenants", params(("id" = String, Path, description = "tenant id"), ("key_id" = String, Path)), responses((status = 204, description = "Revoked"), crate::openapi::Errors))]

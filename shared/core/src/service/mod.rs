@@ -51,7 +51,7 @@ pub use error::HeraldError;
 pub use receipts::ReceiptOutcome;
 pub use sending::JobOutcome;
 pub use support::{Audit, JobReport, Outbox};
-pub use tenancy::{ChannelUpdate, ChannelView, NewTenant, NumberRequest, TenantCreated, TenantPatch};
+pub use tenancy::{ChannelUpdate, ChannelView, NewTenant, NumberAdded, NumberRequest, TenantCreated, TenantPatch};
 pub use wiring::{Adapters, Services};
 
 use crate::pricing::Pricing;

@@ -69,6 +69,7 @@ pub struct WhatsappChannel {
 }
 
 /// A channel as `GET /v1/channels` shows it: no secrets.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ChannelView {
     pub channel: Channel,

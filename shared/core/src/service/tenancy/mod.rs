@@ -9,7 +9,7 @@ pub use accounts::ProviderAccounts;
 pub use channels::{ChannelUpdate, ChannelView, Channels, EmailChannel, SmsChannel, WhatsappChannel};
 pub use identities::Identities;
 pub(crate) use numbers::claimed;
-pub use numbers::{NumberRequest, Numbers};
+pub use numbers::{NumberAdded, NumberRequest, Numbers};
 pub use requests::{KeyCreated, NewTenant, TenantCreated, TenantPatch};
 
 use super::support::Audit;

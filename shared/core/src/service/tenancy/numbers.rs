@@ -41,11 +41,24 @@ pub struct Numbers {
     pub(crate) public_url: Option<String>,
 }
 
+/// A number just registered: a Telnyx number with its linking state, a Twilio one with
+/// whether its webhooks were pointed at Herald.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NumberAdded {
+    #[serde(flatten)]
+    pub number: SendingNumber,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linking: Option<crate::linking::LinkingView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhooks_pointed: Option<bool>,
+}
+
 impl Numbers {
     /// Registers a sending number the tenant proves is in its provider account. A Telnyx
     /// number is linked to the messaging profile now (and by the recovery job if that fails);
     /// the answer carries the linking state.
-    pub async fn add_number(&self, caller: &Caller, req: NumberRequest) -> Result<serde_json::Value, HeraldError> {
+    pub async fn add_number(&self, caller: &Caller, req: NumberRequest) -> Result<NumberAdded, HeraldError> {
         let tenant = caller.live_tenant()?;
         if req.provider == Provider::Telnyx {
             let (phone, profile) = (req.phone_number.as_ref(), req.messaging_profile_id.as_ref());
@@ -55,9 +68,7 @@ impl Numbers {
             let masked = crate::address::mask_phone(&number.phone_number);
             let detail = json!({"phone_number": masked, "provider": "telnyx", "linking": state.status});
             self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
-            let mut v = serde_json::to_value(&number).unwrap_or_default();
-            v["linking"] = state.view();
-            return Ok(v);
+            return Ok(NumberAdded { number, linking: Some(state.view()), webhooks_pointed: None });
         }
         let e164 = crate::linking::validate_phone(req.phone_number.as_ref())
             .map(E164::from_stored)
@@ -94,9 +105,7 @@ impl Numbers {
         let pointed = self.public_url.is_some();
         let detail = json!({"phone_number": e164.masked(), "provider": req.provider, "webhooks_pointed": pointed});
         self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
-        let mut v = serde_json::to_value(&number).unwrap_or_default();
-        v["webhooks_pointed"] = json!(pointed);
-        Ok(v)
+        Ok(NumberAdded { number, linking: None, webhooks_pointed: Some(pointed) })
     }
 
     /// The provider, asked with the tenant's own credentials, has the number in that account.

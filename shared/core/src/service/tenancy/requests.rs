@@ -139,6 +139,7 @@ pub(crate) fn clamp_to_ceilings(t: &mut Tenant) {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TenantCreated {
     #[serde(flatten)]
@@ -149,6 +150,7 @@ pub struct TenantCreated {
     pub test_api_key_id: KeyId,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyCreated {
     pub key_id: KeyId,
