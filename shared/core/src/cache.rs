@@ -64,18 +64,13 @@ pub struct CachedConfig {
 }
 
 impl CachedConfig {
-    pub fn new(
-        tenants: Arc<dyn TenantStore>,
-        keys: Arc<dyn KeyStore>,
-        channels: Arc<dyn ChannelStore>,
-        numbers: Arc<dyn NumberStore>,
-        ttl: Duration,
-    ) -> Self {
+    /// In front of the configuration of one store (the table).
+    pub fn new(store: Arc<dyn crate::ports::ConfigStore>, ttl: Duration) -> Self {
         Self {
-            tenants,
-            keys,
-            channels,
-            numbers,
+            tenants: store.clone(),
+            keys: store.clone(),
+            channels: store.clone(),
+            numbers: store,
             tenant: TtlMap::new(ttl),
             key: TtlMap::new(ttl),
             channel: TtlMap::new(ttl),

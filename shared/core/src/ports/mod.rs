@@ -49,6 +49,71 @@ pub use tenants::TenantStore;
 pub use voice::{RecordingStore, VoiceCarrier, VoiceStore};
 pub use whatsapp::{QuotaStore, WindowStore};
 
+/// Everything Herald keeps in its one table (DynamoDB; `Memory` in unit tests). Services
+/// still hold only the narrow ports they use: an `Arc<dyn Db>` coerces to each of them.
+pub trait Db:
+    MessageStore
+    + SendReads
+    + IdempotencyStore
+    + WorkIndex
+    + DeadLetterIndex
+    + AuditLog
+    + DncStore
+    + BudgetStore
+    + Counters
+    + WindowStore
+    + QuotaStore
+    + FeatureStore
+    + PendingReleases
+    + EventLog
+    + InboundStore
+    + OrphanStore
+    + WhatsappIndex
+    + BreakerStore
+    + LinkingStore
+    + IdentityStore
+    + StatsStore
+    + VoiceStore
+{
+}
+impl<T> Db for T where
+    T: MessageStore
+        + SendReads
+        + IdempotencyStore
+        + WorkIndex
+        + DeadLetterIndex
+        + AuditLog
+        + DncStore
+        + BudgetStore
+        + Counters
+        + WindowStore
+        + QuotaStore
+        + FeatureStore
+        + PendingReleases
+        + EventLog
+        + InboundStore
+        + OrphanStore
+        + WhatsappIndex
+        + BreakerStore
+        + LinkingStore
+        + IdentityStore
+        + StatsStore
+        + VoiceStore
+{
+}
+
+/// Configuration: tenants, keys, channels and numbers (read through the per-container cache).
+pub trait ConfigStore: TenantStore + KeyStore + ChannelStore + NumberStore {}
+impl<T: TenantStore + KeyStore + ChannelStore + NumberStore> ConfigStore for T {}
+
+/// The queues messages and callbacks leave by.
+pub trait Queues: SendQueue + CallbackQueue {}
+impl<T: SendQueue + CallbackQueue> Queues for T {}
+
+/// Tenant callbacks: where they may go, and sending them.
+pub trait Callbacks: CallbackSender + CallbackTargets {}
+impl<T: CallbackSender + CallbackTargets> Callbacks for T {}
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum StoreError {
     /// A conditional write lost to a concurrent one.

@@ -1,46 +1,22 @@
-//! What `Services::wire` is built from.
+//! What `Services::wire` is built from: the adapters of one deployment, grouped by
+//! capability. Only the service constructors read this; each service keeps only the narrow
+//! ports it uses (an `Arc<dyn Db>` coerces to any one of its ports).
 use crate::ports::*;
 use std::sync::Arc;
 
-/// The adapters of one deployment (DynamoDB, SQS, Secrets Manager, providers, …). Only
-/// `Services::wire` reads this; no service sees more than its own ports.
 pub struct Adapters {
-    pub tenants: Arc<dyn TenantStore>,
-    pub keys: Arc<dyn KeyStore>,
-    pub channels: Arc<dyn ChannelStore>,
-    pub numbers: Arc<dyn NumberStore>,
-    pub messages: Arc<dyn MessageStore>,
-    pub send_reads: Arc<dyn SendReads>,
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    pub work: Arc<dyn WorkIndex>,
-    pub dead_letters: Arc<dyn DeadLetterIndex>,
-    pub queue: Arc<dyn SendQueue>,
-    pub callback_queue: Arc<dyn CallbackQueue>,
-    pub callback_sender: Arc<dyn CallbackSender>,
-    pub callback_targets: Arc<dyn CallbackTargets>,
+    /// The table: messages, indexes, guards' counters, events, audit, voice.
+    pub db: Arc<dyn Db>,
+    /// Tenants, keys, channels and numbers (cached per container).
+    pub config: Arc<dyn ConfigStore>,
+    pub queues: Arc<dyn Queues>,
+    pub callbacks: Arc<dyn Callbacks>,
     pub secrets: Arc<dyn SecretStore>,
     pub providers: Arc<dyn ProviderGateway>,
-    pub audit: Arc<dyn AuditLog>,
-    pub dnc: Arc<dyn DncStore>,
-    pub budgets: Arc<dyn BudgetStore>,
-    pub counters: Arc<dyn Counters>,
-    pub windows: Arc<dyn WindowStore>,
-    pub quotas: Arc<dyn QuotaStore>,
-    pub features: Arc<dyn FeatureStore>,
-    pub releases: Arc<dyn PendingReleases>,
-    pub events: Arc<dyn EventLog>,
-    pub inbound: Arc<dyn InboundStore>,
-    pub orphans: Arc<dyn OrphanStore>,
-    pub wa_index: Arc<dyn WhatsappIndex>,
-    pub breakers: Arc<dyn BreakerStore>,
-    pub linking: Arc<dyn LinkingStore>,
     pub telnyx_numbers: Arc<dyn TelnyxNumbers>,
-    pub alerts: Arc<dyn Alerts>,
-    pub identities: Arc<dyn IdentityStore>,
-    pub email_identities: Arc<dyn EmailIdentities>,
-    pub stats: Arc<dyn StatsStore>,
-    pub voice: Arc<dyn VoiceStore>,
-    pub recordings: Arc<dyn RecordingStore>,
     pub voice_carrier: Arc<dyn VoiceCarrier>,
+    pub recordings: Arc<dyn RecordingStore>,
+    pub email_identities: Arc<dyn EmailIdentities>,
+    pub alerts: Arc<dyn Alerts>,
     pub clock: Arc<dyn Clock>,
 }

@@ -68,21 +68,21 @@ struct Base {
 impl Base {
     fn new(a: &Adapters, s: &Settings) -> Base {
         let clock = a.clock.clone();
-        let audit = Arc::new(Audit::new(a.audit.clone(), clock.clone()));
-        let outbox = Arc::new(Outbox::new(a.queue.clone(), a.callback_queue.clone()));
-        let budgets = Arc::new(Budgets::new(a.budgets.clone(), a.quotas.clone(), a.tenants.clone(), clock.clone()));
+        let audit = Arc::new(Audit::new(a.db.clone(), clock.clone()));
+        let outbox = Arc::new(Outbox::new(a.queues.clone(), a.queues.clone()));
+        let budgets = Arc::new(Budgets::new(a.db.clone(), a.db.clone(), a.config.clone(), clock.clone()));
         let ports = PolicyPorts {
-            tenants: a.tenants.clone(),
-            numbers: a.numbers.clone(),
-            dnc: a.dnc.clone(),
-            counters: a.counters.clone(),
-            windows: a.windows.clone(),
-            features: a.features.clone(),
-            linking: a.linking.clone(),
+            tenants: a.config.clone(),
+            numbers: a.config.clone(),
+            dnc: a.db.clone(),
+            counters: a.db.clone(),
+            windows: a.db.clone(),
+            features: a.db.clone(),
+            linking: a.db.clone(),
             clock: clock.clone(),
         };
         let policy = Arc::new(Policy::new(ports, budgets.clone(), s.pricing.clone(), s.pause_recheck));
-        let (messages, work, releases) = (a.messages.clone(), a.work.clone(), a.releases.clone());
+        let (messages, work, releases) = (a.db.clone(), a.db.clone(), a.db.clone());
         let holds = Arc::new(Holds::new(
             messages,
             work,
@@ -92,9 +92,9 @@ impl Base {
             clock.clone(),
             s.enqueue_grace.into(),
         ));
-        let dnc = Arc::new(DoNotContact::new(a.dnc.clone(), clock.clone()));
+        let dnc = Arc::new(DoNotContact::new(a.db.clone(), clock.clone()));
         let identities = Arc::new(Identities {
-            store: a.identities.clone(),
+            store: a.db.clone(),
             ses: a.email_identities.clone(),
             audit: audit.clone(),
             clock: clock.clone(),
@@ -105,14 +105,14 @@ impl Base {
 
     fn receipts(&self, a: &Adapters, s: &Settings) -> Receipts {
         Receipts {
-            messages: a.messages.clone(),
-            idempotency: a.idempotency.clone(),
-            work: a.work.clone(),
-            events: a.events.clone(),
-            orphans: a.orphans.clone(),
-            inbound: a.inbound.clone(),
-            windows: a.windows.clone(),
-            tenants: a.tenants.clone(),
+            messages: a.db.clone(),
+            idempotency: a.db.clone(),
+            work: a.db.clone(),
+            events: a.db.clone(),
+            orphans: a.db.clone(),
+            inbound: a.db.clone(),
+            windows: a.db.clone(),
+            tenants: a.config.clone(),
             dnc: self.dnc.clone(),
             budgets: self.budgets.clone(),
             outbox: self.outbox.clone(),
@@ -123,11 +123,11 @@ impl Base {
 
     fn linking(&self, a: &Adapters, s: &Settings) -> Linking {
         Linking {
-            linking: a.linking.clone(),
+            linking: a.db.clone(),
             telnyx: a.telnyx_numbers.clone(),
             alerts: a.alerts.clone(),
-            numbers: a.numbers.clone(),
-            channels: a.channels.clone(),
+            numbers: a.config.clone(),
+            channels: a.config.clone(),
             secrets: a.secrets.clone(),
             holds: self.holds.clone(),
             audit: self.audit.clone(),
@@ -141,10 +141,10 @@ impl Base {
 
     fn sending(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>, receipts: Arc<Receipts>) -> Sending {
         Sending {
-            messages: a.messages.clone(),
-            reads: a.send_reads.clone(),
-            channels: a.channels.clone(),
-            numbers: a.numbers.clone(),
+            messages: a.db.clone(),
+            reads: a.db.clone(),
+            channels: a.config.clone(),
+            numbers: a.config.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
             policy: self.policy.clone(),
@@ -173,9 +173,9 @@ impl Base {
         dead_letters: Arc<DeadLetters>,
     ) -> Jobs {
         let recovery = Recovery {
-            messages: a.messages.clone(),
-            work: a.work.clone(),
-            channels: a.channels.clone(),
+            messages: a.db.clone(),
+            work: a.db.clone(),
+            channels: a.config.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
             receipts,
@@ -185,9 +185,9 @@ impl Base {
             enqueue_grace: s.enqueue_grace.into(),
         };
         Jobs {
-            messages: a.messages.clone(),
-            work: a.work.clone(),
-            tenants: a.tenants.clone(),
+            messages: a.db.clone(),
+            work: a.db.clone(),
+            tenants: a.config.clone(),
             budgets: self.budgets.clone(),
             outbox: self.outbox.clone(),
             holds: self.holds.clone(),
@@ -202,10 +202,10 @@ impl Base {
 
     fn dead_letters(&self, a: &Adapters, s: &Settings) -> DeadLetters {
         DeadLetters {
-            tenants: a.tenants.clone(),
-            messages: a.messages.clone(),
-            index: a.dead_letters.clone(),
-            queue: a.queue.clone(),
+            tenants: a.config.clone(),
+            messages: a.db.clone(),
+            index: a.db.clone(),
+            queue: a.queues.clone(),
             outbox: self.outbox.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
@@ -216,13 +216,13 @@ impl Base {
 
     fn accepting(&self, a: &Adapters, s: &Settings) -> Accepting {
         Accepting {
-            messages: a.messages.clone(),
-            idempotency: a.idempotency.clone(),
-            numbers: a.numbers.clone(),
+            messages: a.db.clone(),
+            idempotency: a.db.clone(),
+            numbers: a.config.clone(),
             policy: self.policy.clone(),
             budgets: self.budgets.clone(),
             identities: self.identities.clone(),
-            targets: a.callback_targets.clone(),
+            targets: a.callbacks.clone(),
             outbox: self.outbox.clone(),
             clock: self.clock.clone(),
             enqueue_grace: s.enqueue_grace.into(),
@@ -231,10 +231,10 @@ impl Base {
 
     fn controls(&self, a: &Adapters) -> Controls {
         Controls {
-            tenants: a.tenants.clone(),
-            features: a.features.clone(),
+            tenants: a.config.clone(),
+            features: a.db.clone(),
             budgets: self.budgets.clone(),
-            windows: a.windows.clone(),
+            windows: a.db.clone(),
             policy: self.policy.clone(),
             holds: self.holds.clone(),
             audit: self.audit.clone(),
@@ -243,16 +243,17 @@ impl Base {
     }
 
     fn tenancy(&self, a: &Adapters, s: &Settings) -> Tenancy {
-        let (tenants, keys, audit, clock) = (a.tenants.clone(), a.keys.clone(), self.audit.clone(), self.clock.clone());
+        let (tenants, keys, audit, clock) =
+            (a.config.clone(), a.config.clone(), self.audit.clone(), self.clock.clone());
         Tenancy { tenants, keys, audit, clock, admin_key: s.admin_key.clone() }
     }
 
     fn channels(&self, a: &Adapters, s: &Settings) -> Channels {
         Channels {
-            channels: a.channels.clone(),
+            channels: a.config.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
-            wa_index: a.wa_index.clone(),
+            wa_index: a.db.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
             secret_prefix: s.secret_prefix.clone(),
@@ -264,12 +265,12 @@ impl Base {
 impl Base {
     fn operations(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>) -> Operations {
         Operations {
-            tenants: a.tenants.clone(),
+            tenants: a.config.clone(),
             budgets: self.budgets.clone(),
-            quotas: a.quotas.clone(),
-            messages: a.messages.clone(),
-            work: a.work.clone(),
-            queue: a.queue.clone(),
+            quotas: a.db.clone(),
+            messages: a.db.clone(),
+            work: a.db.clone(),
+            queue: a.queues.clone(),
             breakers,
             holds: self.holds.clone(),
             audit: self.audit.clone(),
@@ -282,16 +283,16 @@ impl Base {
 impl Base {
     fn voice(&self, a: &Adapters, accepting: Arc<Accepting>) -> Voice {
         Voice {
-            store: a.voice.clone(),
+            store: a.db.clone(),
             recordings: a.recordings.clone(),
             carrier: a.voice_carrier.clone(),
-            features: a.features.clone(),
-            channels: a.channels.clone(),
+            features: a.db.clone(),
+            channels: a.config.clone(),
             secrets: a.secrets.clone(),
             accepting,
-            tenants: a.tenants.clone(),
+            tenants: a.config.clone(),
             outbox: self.outbox.clone(),
-            targets: a.callback_targets.clone(),
+            targets: a.callbacks.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
         }
@@ -301,8 +302,7 @@ impl Base {
 impl Services {
     pub fn wire(a: Adapters, s: Settings) -> Services {
         let base = Base::new(&a, &s);
-        let breakers =
-            Arc::new(Breakers::new(a.breakers.clone(), base.audit.clone(), base.clock.clone(), s.breaker.clone()));
+        let breakers = Arc::new(Breakers::new(a.db.clone(), base.audit.clone(), base.clock.clone(), s.breaker.clone()));
         let receipts = Arc::new(base.receipts(&a, &s));
         let accepting = Arc::new(base.accepting(&a, &s));
         let voice = Arc::new(base.voice(&a, accepting.clone()));
@@ -310,22 +310,22 @@ impl Services {
         let dead_letters = Arc::new(base.dead_letters(&a, &s));
         let (clock, audit, policy) = (base.clock.clone(), base.audit.clone(), base.policy.clone());
         let accounts = ProviderAccounts {
-            numbers: a.numbers.clone(),
-            channels: a.channels.clone(),
+            numbers: a.config.clone(),
+            channels: a.config.clone(),
             secrets: a.secrets.clone(),
-            wa_index: a.wa_index.clone(),
+            wa_index: a.db.clone(),
         };
         let callbacks = Callbacks {
-            messages: a.messages.clone(),
-            queue: a.callback_queue.clone(),
-            sender: a.callback_sender.clone(),
-            tenants: a.tenants.clone(),
-            voice: a.voice.clone(),
+            messages: a.db.clone(),
+            queue: a.queues.clone(),
+            sender: a.callbacks.clone(),
+            tenants: a.config.clone(),
+            voice: a.db.clone(),
             clock: clock.clone(),
         };
         let numbers = Numbers {
-            numbers: a.numbers.clone(),
-            channels: a.channels.clone(),
+            numbers: a.config.clone(),
+            channels: a.config.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
             linking: linking.clone(),
@@ -335,7 +335,7 @@ impl Services {
             public_url: s.public_url.clone(),
         };
         let reading = Reading {
-            messages: a.messages.clone(),
+            messages: a.db.clone(),
             budgets: base.budgets.clone(),
             audit: audit.clone(),
             clock: clock.clone(),
@@ -350,7 +350,7 @@ impl Services {
             channels: Arc::new(base.channels(&a, &s)),
             controls: Arc::new(base.controls(&a)),
             operations: Arc::new(base.operations(&a, &s, breakers.clone())),
-            stats: Arc::new(Stats::new(a.stats.clone(), a.queue.clone(), clock.clone())),
+            stats: Arc::new(Stats::new(a.db.clone(), a.queues.clone(), clock.clone())),
             callbacks: Arc::new(callbacks),
             numbers: Arc::new(numbers),
             identities: base.identities.clone(),
