@@ -7,13 +7,13 @@ use super::callbacks::Callbacks;
 use super::controls::Controls;
 use super::dead_letters::DeadLetters;
 use super::dnc::DoNotContact;
-use super::jobs::{Jobs, Recovery};
-use super::linking::{Linking, LinkingSettings};
+use super::jobs::Jobs;
+use super::linking::Linking;
 use super::operations::Operations;
 use super::policy::{Holds, Policy, PolicyPorts};
 use super::reading::Reading;
 use super::receipts::Receipts;
-use super::sending::{Sending, SendingSettings};
+use super::sending::Sending;
 use super::stats::Stats;
 use super::support::{Audit, Outbox};
 use super::tenancy::{Channels, Identities, Numbers, ProviderAccounts, Tenancy};
@@ -54,19 +54,19 @@ pub struct Services {
 }
 
 /// The services others are built on, shared by all of them.
-struct Base {
-    identities: Arc<Identities>,
-    clock: Arc<dyn Clock>,
-    audit: Arc<Audit>,
-    outbox: Arc<Outbox>,
-    policy: Arc<Policy>,
-    budgets: Arc<Budgets>,
-    holds: Arc<Holds>,
-    dnc: Arc<DoNotContact>,
+pub(crate) struct Shared {
+    pub identities: Arc<Identities>,
+    pub clock: Arc<dyn Clock>,
+    pub audit: Arc<Audit>,
+    pub outbox: Arc<Outbox>,
+    pub policy: Arc<Policy>,
+    pub budgets: Arc<Budgets>,
+    pub holds: Arc<Holds>,
+    pub dnc: Arc<DoNotContact>,
 }
 
-impl Base {
-    fn new(a: &Adapters, s: &Settings) -> Base {
+impl Shared {
+    fn new(a: &Adapters, s: &Settings) -> Shared {
         let clock = a.clock.clone();
         let audit = Arc::new(Audit::new(a.db.clone(), clock.clone()));
         let outbox = Arc::new(Outbox::new(a.queues.clone(), a.queues.clone()));
@@ -100,271 +100,45 @@ impl Base {
             clock: clock.clone(),
             assume_verified: s.ses_assume_verified,
         });
-        Base { identities, clock, audit, outbox, policy, budgets, holds, dnc }
-    }
-
-    fn receipts(&self, a: &Adapters, s: &Settings) -> Receipts {
-        Receipts {
-            messages: a.db.clone(),
-            idempotency: a.db.clone(),
-            work: a.db.clone(),
-            events: a.db.clone(),
-            orphans: a.db.clone(),
-            inbound: a.db.clone(),
-            windows: a.db.clone(),
-            tenants: a.config.clone(),
-            dnc: self.dnc.clone(),
-            budgets: self.budgets.clone(),
-            outbox: self.outbox.clone(),
-            clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace.into(),
-        }
-    }
-
-    fn linking(&self, a: &Adapters, s: &Settings) -> Linking {
-        Linking {
-            linking: a.db.clone(),
-            telnyx: a.telnyx_numbers.clone(),
-            alerts: a.alerts.clone(),
-            numbers: a.config.clone(),
-            channels: a.config.clone(),
-            secrets: a.secrets.clone(),
-            holds: self.holds.clone(),
-            audit: self.audit.clone(),
-            clock: self.clock.clone(),
-            settings: LinkingSettings {
-                retry_delays: s.linking_retry_delays.clone(),
-                search_delays: s.linking_search_delays.clone(),
-            },
-        }
-    }
-
-    fn sending(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>, receipts: Arc<Receipts>) -> Sending {
-        Sending {
-            messages: a.db.clone(),
-            reads: a.db.clone(),
-            channels: a.config.clone(),
-            numbers: a.config.clone(),
-            secrets: a.secrets.clone(),
-            providers: a.providers.clone(),
-            policy: self.policy.clone(),
-            budgets: self.budgets.clone(),
-            holds: self.holds.clone(),
-            breakers,
-            receipts,
-            outbox: self.outbox.clone(),
-            clock: self.clock.clone(),
-            settings: SendingSettings {
-                retry: s.retry.clone(),
-                stale_after: s.stale_after,
-                enqueue_grace: s.enqueue_grace.into(),
-                ambiguous_wait: s.ambiguous_wait,
-                ses_region: s.ses_region.clone(),
-            },
-        }
-    }
-
-    fn jobs(
-        &self,
-        a: &Adapters,
-        s: &Settings,
-        receipts: Arc<Receipts>,
-        linking: Arc<Linking>,
-        dead_letters: Arc<DeadLetters>,
-    ) -> Jobs {
-        let recovery = Recovery {
-            messages: a.db.clone(),
-            work: a.db.clone(),
-            channels: a.config.clone(),
-            secrets: a.secrets.clone(),
-            providers: a.providers.clone(),
-            receipts,
-            outbox: self.outbox.clone(),
-            clock: self.clock.clone(),
-            stale_after: s.stale_after,
-            enqueue_grace: s.enqueue_grace.into(),
-        };
-        Jobs {
-            messages: a.db.clone(),
-            work: a.db.clone(),
-            tenants: a.config.clone(),
-            budgets: self.budgets.clone(),
-            outbox: self.outbox.clone(),
-            holds: self.holds.clone(),
-            dead_letters,
-            receipts: recovery.receipts.clone(),
-            recovery: Arc::new(recovery),
-            linking,
-            clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace.into(),
-        }
-    }
-
-    fn dead_letters(&self, a: &Adapters, s: &Settings) -> DeadLetters {
-        DeadLetters {
-            tenants: a.config.clone(),
-            messages: a.db.clone(),
-            index: a.db.clone(),
-            queue: a.queues.clone(),
-            outbox: self.outbox.clone(),
-            audit: self.audit.clone(),
-            clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace.into(),
-            budgets: self.budgets.clone(),
-        }
-    }
-
-    fn accepting(&self, a: &Adapters, s: &Settings) -> Accepting {
-        Accepting {
-            messages: a.db.clone(),
-            idempotency: a.db.clone(),
-            numbers: a.config.clone(),
-            policy: self.policy.clone(),
-            budgets: self.budgets.clone(),
-            identities: self.identities.clone(),
-            targets: a.callbacks.clone(),
-            outbox: self.outbox.clone(),
-            clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace.into(),
-        }
-    }
-
-    fn controls(&self, a: &Adapters) -> Controls {
-        Controls {
-            tenants: a.config.clone(),
-            features: a.db.clone(),
-            budgets: self.budgets.clone(),
-            windows: a.db.clone(),
-            policy: self.policy.clone(),
-            holds: self.holds.clone(),
-            audit: self.audit.clone(),
-            clock: self.clock.clone(),
-        }
-    }
-
-    fn tenancy(&self, a: &Adapters, s: &Settings) -> Tenancy {
-        let (tenants, keys, audit, clock) =
-            (a.config.clone(), a.config.clone(), self.audit.clone(), self.clock.clone());
-        Tenancy { tenants, keys, audit, clock, admin_key: s.admin_key.clone() }
-    }
-
-    fn channels(&self, a: &Adapters, s: &Settings) -> Channels {
-        Channels {
-            channels: a.config.clone(),
-            secrets: a.secrets.clone(),
-            providers: a.providers.clone(),
-            wa_index: a.db.clone(),
-            audit: self.audit.clone(),
-            clock: self.clock.clone(),
-            secret_prefix: s.secret_prefix.clone(),
-            identities: self.identities.clone(),
-        }
-    }
-}
-
-impl Base {
-    fn operations(&self, a: &Adapters, s: &Settings, breakers: Arc<Breakers>) -> Operations {
-        Operations {
-            tenants: a.config.clone(),
-            budgets: self.budgets.clone(),
-            quotas: a.db.clone(),
-            messages: a.db.clone(),
-            work: a.db.clone(),
-            queue: a.queues.clone(),
-            breakers,
-            holds: self.holds.clone(),
-            audit: self.audit.clone(),
-            clock: self.clock.clone(),
-            enqueue_grace: s.enqueue_grace.into(),
-        }
-    }
-}
-
-impl Base {
-    fn voice(&self, a: &Adapters, accepting: Arc<Accepting>) -> Voice {
-        Voice {
-            store: a.db.clone(),
-            recordings: a.recordings.clone(),
-            carrier: a.voice_carrier.clone(),
-            features: a.db.clone(),
-            channels: a.config.clone(),
-            secrets: a.secrets.clone(),
-            accepting,
-            tenants: a.config.clone(),
-            outbox: self.outbox.clone(),
-            targets: a.callbacks.clone(),
-            audit: self.audit.clone(),
-            clock: self.clock.clone(),
-        }
+        Shared { identities, clock, audit, outbox, policy, budgets, holds, dnc }
     }
 }
 
 impl Services {
+    /// Every service, each built by its own constructor; the order is what each needs.
     pub fn wire(a: Adapters, s: Settings) -> Services {
-        let base = Base::new(&a, &s);
-        let breakers = Arc::new(Breakers::new(a.db.clone(), base.audit.clone(), base.clock.clone(), s.breaker.clone()));
-        let receipts = Arc::new(base.receipts(&a, &s));
-        let accepting = Arc::new(base.accepting(&a, &s));
-        let voice = Arc::new(base.voice(&a, accepting.clone()));
-        let linking = Arc::new(base.linking(&a, &s));
-        let dead_letters = Arc::new(base.dead_letters(&a, &s));
-        let (clock, audit, policy) = (base.clock.clone(), base.audit.clone(), base.policy.clone());
-        let accounts = ProviderAccounts {
-            numbers: a.config.clone(),
-            channels: a.config.clone(),
-            secrets: a.secrets.clone(),
-            wa_index: a.db.clone(),
-        };
-        let callbacks = Callbacks {
-            messages: a.db.clone(),
-            queue: a.queues.clone(),
-            sender: a.callbacks.clone(),
-            tenants: a.config.clone(),
-            voice: a.db.clone(),
-            clock: clock.clone(),
-        };
-        let numbers = Numbers {
-            numbers: a.config.clone(),
-            channels: a.config.clone(),
-            secrets: a.secrets.clone(),
-            providers: a.providers.clone(),
-            linking: linking.clone(),
-            audit: audit.clone(),
-            clock: clock.clone(),
-            voice: voice.clone(),
-            public_url: s.public_url.clone(),
-        };
-        let reading = Reading {
-            messages: a.db.clone(),
-            budgets: base.budgets.clone(),
-            audit: audit.clone(),
-            clock: clock.clone(),
-        };
+        let sh = Shared::new(&a, &s);
+        let breakers = Arc::new(Breakers::new(a.db.clone(), sh.audit.clone(), sh.clock.clone(), s.breaker.clone()));
+        let receipts = Arc::new(Receipts::new(&sh, &a, &s));
+        let accepting = Arc::new(Accepting::new(&sh, &a, &s));
+        let voice = Arc::new(Voice::new(&sh, &a, accepting.clone()));
+        let linking = Arc::new(Linking::new(&sh, &a, &s));
+        let dead_letters = Arc::new(DeadLetters::new(&sh, &a, &s));
         Services {
             version: s.version.clone(),
+            sending: Arc::new(Sending::new(&sh, &a, &s, breakers.clone(), receipts.clone())),
+            jobs: Arc::new(Jobs::new(&sh, &a, &s, receipts.clone(), linking.clone(), dead_letters.clone())),
+            numbers: Arc::new(Numbers::new(&sh, &a, &s, (linking.clone(), voice.clone()))),
+            operations: Arc::new(Operations::new(&sh, &a, &s, breakers.clone())),
+            tenancy: Arc::new(Tenancy::new(&sh, &a, &s)),
+            channels: Arc::new(Channels::new(&sh, &a, &s)),
+            controls: Arc::new(Controls::new(&sh, &a)),
+            callbacks: Arc::new(Callbacks::new(&sh, &a)),
+            reading: Arc::new(Reading::new(&sh, &a)),
+            accounts: Arc::new(ProviderAccounts::new(&a)),
+            stats: Arc::new(Stats::new(a.db.clone(), a.queues.clone(), sh.clock.clone())),
+            identities: sh.identities,
+            dnc: sh.dnc,
+            policy: sh.policy,
+            budgets: sh.budgets,
+            audit: sh.audit,
+            clock: sh.clock,
             voice,
             accepting,
-            sending: Arc::new(base.sending(&a, &s, breakers.clone(), receipts.clone())),
-            jobs: Arc::new(base.jobs(&a, &s, receipts.clone(), linking.clone(), dead_letters.clone())),
-            tenancy: Arc::new(base.tenancy(&a, &s)),
-            channels: Arc::new(base.channels(&a, &s)),
-            controls: Arc::new(base.controls(&a)),
-            operations: Arc::new(base.operations(&a, &s, breakers.clone())),
-            stats: Arc::new(Stats::new(a.db.clone(), a.queues.clone(), clock.clone())),
-            callbacks: Arc::new(callbacks),
-            numbers: Arc::new(numbers),
-            identities: base.identities.clone(),
-            accounts: Arc::new(accounts),
-            reading: Arc::new(reading),
-            dnc: base.dnc,
-            policy,
-            budgets: base.budgets,
             receipts,
             breakers,
             dead_letters,
             linking,
-            audit,
-            clock,
         }
     }
 }

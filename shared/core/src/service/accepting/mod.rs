@@ -273,3 +273,25 @@ fn accepted(msg: &Message) {
         segments = msg.segments, status = %msg.status, "message accepted"
     );
 }
+
+impl Accepting {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+    ) -> Self {
+        Accepting {
+            messages: a.db.clone(),
+            idempotency: a.db.clone(),
+            numbers: a.config.clone(),
+            policy: sh.policy.clone(),
+            budgets: sh.budgets.clone(),
+            identities: sh.identities.clone(),
+            targets: a.callbacks.clone(),
+            outbox: sh.outbox.clone(),
+            clock: sh.clock.clone(),
+            enqueue_grace: s.enqueue_grace.into(),
+        }
+    }
+}

@@ -102,3 +102,17 @@ impl Callbacks {
         }
     }
 }
+
+impl Callbacks {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(sh: &crate::service::wiring::Shared, a: &crate::service::Adapters) -> Self {
+        Self {
+            messages: a.db.clone(),
+            queue: a.queues.clone(),
+            sender: a.callbacks.clone(),
+            tenants: a.config.clone(),
+            voice: a.db.clone(),
+            clock: sh.clock.clone(),
+        }
+    }
+}

@@ -117,3 +117,19 @@ impl Controls {
         Ok((tenant.id, phone, at))
     }
 }
+
+impl Controls {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(sh: &crate::service::wiring::Shared, a: &crate::service::Adapters) -> Self {
+        Controls {
+            tenants: a.config.clone(),
+            features: a.db.clone(),
+            budgets: sh.budgets.clone(),
+            windows: a.db.clone(),
+            policy: sh.policy.clone(),
+            holds: sh.holds.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+        }
+    }
+}

@@ -367,3 +367,24 @@ impl DeadLetters {
         Ok(drained)
     }
 }
+
+impl DeadLetters {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+    ) -> Self {
+        DeadLetters {
+            tenants: a.config.clone(),
+            messages: a.db.clone(),
+            index: a.db.clone(),
+            queue: a.queues.clone(),
+            outbox: sh.outbox.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+            enqueue_grace: s.enqueue_grace.into(),
+            budgets: sh.budgets.clone(),
+        }
+    }
+}

@@ -170,3 +170,42 @@ impl Jobs {
         Ok(report)
     }
 }
+
+impl Jobs {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+        receipts: Arc<super::receipts::Receipts>,
+        linking: Arc<super::linking::Linking>,
+        dead_letters: Arc<super::dead_letters::DeadLetters>,
+    ) -> Self {
+        let recovery = Recovery {
+            messages: a.db.clone(),
+            work: a.db.clone(),
+            channels: a.config.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
+            receipts,
+            outbox: sh.outbox.clone(),
+            clock: sh.clock.clone(),
+            stale_after: s.stale_after,
+            enqueue_grace: s.enqueue_grace.into(),
+        };
+        Jobs {
+            messages: a.db.clone(),
+            work: a.db.clone(),
+            tenants: a.config.clone(),
+            budgets: sh.budgets.clone(),
+            outbox: sh.outbox.clone(),
+            holds: sh.holds.clone(),
+            dead_letters,
+            receipts: recovery.receipts.clone(),
+            recovery: Arc::new(recovery),
+            linking,
+            clock: sh.clock.clone(),
+            enqueue_grace: s.enqueue_grace.into(),
+        }
+    }
+}

@@ -264,3 +264,28 @@ impl Linking {
         Ok(self.linking.linkings_by_status(status, 500).await?)
     }
 }
+
+impl Linking {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+    ) -> Self {
+        Linking {
+            linking: a.db.clone(),
+            telnyx: a.telnyx_numbers.clone(),
+            alerts: a.alerts.clone(),
+            numbers: a.config.clone(),
+            channels: a.config.clone(),
+            secrets: a.secrets.clone(),
+            holds: sh.holds.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+            settings: LinkingSettings {
+                retry_delays: s.linking_retry_delays.clone(),
+                search_delays: s.linking_search_delays.clone(),
+            },
+        }
+    }
+}

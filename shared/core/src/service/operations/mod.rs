@@ -170,3 +170,27 @@ impl Operations {
         Ok(out)
     }
 }
+
+impl Operations {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+        breakers: Arc<Breakers>,
+    ) -> Self {
+        Operations {
+            tenants: a.config.clone(),
+            budgets: sh.budgets.clone(),
+            quotas: a.db.clone(),
+            messages: a.db.clone(),
+            work: a.db.clone(),
+            queue: a.queues.clone(),
+            breakers,
+            holds: sh.holds.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+            enqueue_grace: s.enqueue_grace.into(),
+        }
+    }
+}

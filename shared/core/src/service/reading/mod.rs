@@ -65,3 +65,10 @@ impl Reading {
         Ok(updated)
     }
 }
+
+impl Reading {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(sh: &crate::service::wiring::Shared, a: &crate::service::Adapters) -> Self {
+        Self { messages: a.db.clone(), budgets: sh.budgets.clone(), audit: sh.audit.clone(), clock: sh.clock.clone() }
+    }
+}

@@ -153,3 +153,28 @@ impl Receipts {
         }
     }
 }
+
+impl Receipts {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+    ) -> Self {
+        Receipts {
+            messages: a.db.clone(),
+            idempotency: a.db.clone(),
+            work: a.db.clone(),
+            events: a.db.clone(),
+            orphans: a.db.clone(),
+            inbound: a.db.clone(),
+            windows: a.db.clone(),
+            tenants: a.config.clone(),
+            dnc: sh.dnc.clone(),
+            budgets: sh.budgets.clone(),
+            outbox: sh.outbox.clone(),
+            clock: sh.clock.clone(),
+            enqueue_grace: s.enqueue_grace.into(),
+        }
+    }
+}

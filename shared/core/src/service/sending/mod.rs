@@ -164,3 +164,37 @@ impl Sending {
         self.call(claimed, plan).await
     }
 }
+
+impl Sending {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+        breakers: Arc<Breakers>,
+        receipts: Arc<Receipts>,
+    ) -> Self {
+        Sending {
+            messages: a.db.clone(),
+            reads: a.db.clone(),
+            channels: a.config.clone(),
+            numbers: a.config.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
+            policy: sh.policy.clone(),
+            budgets: sh.budgets.clone(),
+            holds: sh.holds.clone(),
+            breakers,
+            receipts,
+            outbox: sh.outbox.clone(),
+            clock: sh.clock.clone(),
+            settings: SendingSettings {
+                retry: s.retry.clone(),
+                stale_after: s.stale_after,
+                enqueue_grace: s.enqueue_grace.into(),
+                ambiguous_wait: s.ambiguous_wait,
+                ses_region: s.ses_region.clone(),
+            },
+        }
+    }
+}

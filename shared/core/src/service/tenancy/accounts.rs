@@ -46,3 +46,15 @@ impl ProviderAccounts {
         Ok(Some((tenant, secrets)))
     }
 }
+
+impl ProviderAccounts {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(a: &crate::service::Adapters) -> Self {
+        Self {
+            numbers: a.config.clone(),
+            channels: a.config.clone(),
+            secrets: a.secrets.clone(),
+            wa_index: a.db.clone(),
+        }
+    }
+}

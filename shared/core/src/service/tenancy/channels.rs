@@ -359,3 +359,23 @@ fn check_secret(ok: bool, field: &str, what: &str) -> Result<(), HeraldError> {
         Err(HeraldError::validation(field, "INVALID_CREDENTIALS", format!("{field} must be {what}")))
     }
 }
+
+impl Channels {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+    ) -> Self {
+        Channels {
+            channels: a.config.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
+            wa_index: a.db.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+            secret_prefix: s.secret_prefix.clone(),
+            identities: sh.identities.clone(),
+        }
+    }
+}

@@ -157,3 +157,15 @@ impl Tenancy {
         Ok(())
     }
 }
+
+impl Tenancy {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+    ) -> Self {
+        let (tenants, keys, audit, clock) = (a.config.clone(), a.config.clone(), sh.audit.clone(), sh.clock.clone());
+        Tenancy { tenants, keys, audit, clock, admin_key: s.admin_key.clone() }
+    }
+}

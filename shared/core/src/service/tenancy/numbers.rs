@@ -148,3 +148,25 @@ impl Numbers {
 pub(crate) fn claimed() -> HeraldError {
     HeraldError::AlreadyClaimed("this number is registered to another tenant".into())
 }
+
+impl Numbers {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        s: &crate::service::Settings,
+        (linking, voice): (Arc<crate::service::linking::Linking>, Arc<crate::service::voice::Voice>),
+    ) -> Self {
+        Self {
+            numbers: a.config.clone(),
+            channels: a.config.clone(),
+            secrets: a.secrets.clone(),
+            providers: a.providers.clone(),
+            linking,
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+            voice,
+            public_url: s.public_url.clone(),
+        }
+    }
+}

@@ -152,3 +152,27 @@ impl Voice {
 
 #[cfg(test)]
 mod tests;
+
+impl Voice {
+    /// Built once per container (`Services::wire`) from the adapters and the shared services.
+    pub(crate) fn new(
+        sh: &crate::service::wiring::Shared,
+        a: &crate::service::Adapters,
+        accepting: Arc<Accepting>,
+    ) -> Self {
+        Voice {
+            store: a.db.clone(),
+            recordings: a.recordings.clone(),
+            carrier: a.voice_carrier.clone(),
+            features: a.db.clone(),
+            channels: a.config.clone(),
+            secrets: a.secrets.clone(),
+            accepting,
+            tenants: a.config.clone(),
+            outbox: sh.outbox.clone(),
+            targets: a.callbacks.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+        }
+    }
+}
