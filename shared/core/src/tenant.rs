@@ -3,6 +3,7 @@ use crate::channel::{Channel, Provider};
 use crate::ids::{KeyId, KeyMode, TenantId};
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,63 +94,40 @@ pub struct ChannelConfig {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TwilioCredentials {
-    pub account_sid: String,
-    pub auth_token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_auth_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelnyxCredentials {
-    pub api_key: String,
-    #[serde(default)]
-    pub messaging_profile_id: Option<String>,
-    #[serde(default)]
-    pub webhook_public_key: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpCredentials {
-    pub host: String,
-    pub port: u16,
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WhatsappCredentials {
-    pub access_token: String,
-    pub app_secret: String,
-    pub verify_token: String,
-}
-
-/// Everything secret about one tenant channel, stored as one Secrets Manager secret.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChannelSecrets {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub twilio: Option<TwilioCredentials>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub telnyx: Option<TelnyxCredentials>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub smtp: Option<SmtpCredentials>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub whatsapp: Option<WhatsappCredentials>,
-}
+/// Everything secret about one tenant channel, stored as one Secrets Manager secret: each
+/// provider's credentials under its name, in the shape its module in `herald-providers`
+/// defines and checks. The core stores them and never reads inside.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ChannelSecrets(BTreeMap<Provider, serde_json::Value>);
 
 impl ChannelSecrets {
-    pub fn has(&self, provider: Provider) -> bool {
-        match provider {
-            Provider::Twilio => self.twilio.is_some(),
-            Provider::Telnyx => self.telnyx.is_some(),
-            Provider::Smtp => self.smtp.is_some(),
-            Provider::Whatsapp => self.whatsapp.is_some(),
-            Provider::Ses | Provider::Simulator => true,
+    /// With `provider`'s credentials (as the provider's module reads them).
+    pub fn with(mut self, provider: Provider, credentials: serde_json::Value) -> Self {
+        if !credentials.is_null() {
+            self.0.insert(provider, credentials);
         }
+        self
+    }
+
+    /// The provider's credentials, as stored.
+    pub fn get(&self, provider: Provider) -> Option<&serde_json::Value> {
+        self.0.get(&provider)
+    }
+
+    /// Whether `provider` can be used: it has credentials, or needs none of the tenant's.
+    pub fn has(&self, provider: Provider) -> bool {
+        matches!(provider, Provider::Ses | Provider::Simulator) || self.0.contains_key(&provider)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelSecrets {
+    /// Tolerant of what it does not know: a provider no longer built in is skipped, as is a
+    /// provider stored without credentials (`null`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        let known = raw.into_iter().filter_map(|(k, v)| Some((k.parse::<Provider>().ok()?, v)));
+        Ok(ChannelSecrets(known.filter(|(_, v)| !v.is_null()).collect()))
     }
 }
 

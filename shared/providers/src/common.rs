@@ -71,3 +71,33 @@ pub(crate) fn hmac_sha256_hex(secret: &[u8], data: &[u8]) -> String {
     mac.update(data);
     hex::encode(mac.finalize().into_bytes())
 }
+
+/// The provider's credentials from a channel's secrets, in the shape its module defines.
+pub(crate) fn credentials<T: serde::de::DeserializeOwned>(
+    provider: Provider,
+    secrets: &herald_core::tenant::ChannelSecrets,
+) -> Result<T, ProviderFailure> {
+    let raw = secrets.get(provider).ok_or_else(|| missing(provider, &format!("{provider} credentials")))?;
+    serde_json::from_value(raw.clone()).map_err(|_| missing(provider, &format!("readable {provider} credentials")))
+}
+
+/// Credentials as a provider's module reads them, or what is wrong with them.
+pub(crate) fn parse_credentials<T: serde::de::DeserializeOwned>(
+    raw: &serde_json::Value,
+    what: &str,
+) -> Result<T, herald_core::ports::CredentialProblem> {
+    serde_json::from_value(raw.clone()).map_err(|e| {
+        let text = e.to_string();
+        // serde names the field in "missing field `x`" / "unknown field `x`".
+        let field = text.split('`').nth(1).unwrap_or_default().to_string();
+        herald_core::ports::CredentialProblem { field, what: what.to_string() }
+    })
+}
+
+/// A check on one field of a provider's credentials.
+pub(crate) fn require(ok: bool, field: &str, what: &str) -> Result<(), herald_core::ports::CredentialProblem> {
+    match ok {
+        true => Ok(()),
+        false => Err(herald_core::ports::CredentialProblem { field: field.into(), what: what.into() }),
+    }
+}

@@ -7,6 +7,8 @@
 //! `Provider` variant in the core.
 mod callbacks;
 mod common;
+#[cfg(test)]
+mod registered;
 pub mod ses;
 mod simulator;
 pub mod smtp;
@@ -21,8 +23,8 @@ pub use webhook::{Account, ProviderEvent, Rejected, Reply, Webhook, WebhookReque
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use herald_core::ports::{Accepted, Lookup, Outbound, ProviderGateway};
-use herald_core::tenant::ChannelSecrets;
+use herald_core::ports::{Accepted, CredentialProblem, Lookup, Outbound, ProviderGateway};
+use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::{Provider, ProviderFailure};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -95,6 +97,19 @@ pub trait Carrier: Send + Sync {
     fn webhook(&self) -> Option<&dyn Webhook> {
         None
     }
+    /// Checks a tenant's credentials for this provider (its module's shape) before they are
+    /// stored. A provider that takes none refuses any.
+    fn check_credentials(&self, _raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        Err(CredentialProblem { field: String::new(), what: "absent: this provider takes no credentials".into() })
+    }
+    /// The provider account a send goes through (its circuit breaker's key).
+    fn account(&self, _secrets: &ChannelSecrets, _config: Option<&ChannelConfig>) -> Option<String> {
+        None
+    }
+    /// Tenants register numbers of this provider (their ownership proven by `owns_number`).
+    fn registers_numbers(&self) -> bool {
+        false
+    }
 }
 
 /// Every provider, keyed by `Provider`.
@@ -137,6 +152,23 @@ pub fn registry(http: HttpProviders, ses: ses::SesEmail) -> Registry {
 
 #[async_trait]
 impl ProviderGateway for Registry {
+    fn check_credentials(&self, provider: Provider, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        match self.carrier(provider) {
+            Some(c) => c.check_credentials(raw),
+            None => {
+                Err(CredentialProblem { field: String::new(), what: format!("absent: {provider} is not built in") })
+            }
+        }
+    }
+
+    fn account(&self, provider: Provider, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String> {
+        self.carrier(provider)?.account(secrets, config)
+    }
+
+    fn registers_numbers(&self, provider: Provider) -> bool {
+        self.carrier(provider).is_some_and(|c| c.registers_numbers())
+    }
+
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         self.get(out.provider)?.send(out).await
     }

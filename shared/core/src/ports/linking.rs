@@ -14,9 +14,19 @@ pub trait LinkingStore: Send + Sync {
     async fn linkings_by_status(&self, status: LinkStatus, limit: u32) -> StoreResult<Vec<LinkingState>>;
 }
 
+/// What linking needs of a tenant's Telnyx credentials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelnyxAccess {
+    pub api_key: String,
+    /// The messaging profile numbers are linked to when a request names none.
+    pub messaging_profile_id: Option<String>,
+}
+
 /// The Telnyx number APIs linking uses.
 #[async_trait]
 pub trait TelnyxNumbers: Send + Sync {
+    /// The tenant's Telnyx access, read from its SMS channel's credentials.
+    fn access(&self, secrets: &crate::tenant::ChannelSecrets) -> Option<TelnyxAccess>;
     async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), TelnyxCallError>;
     /// The number's Telnyx id, or None when the search finds nothing (not indexed yet).
     async fn find(&self, api_key: &str, e164: &str) -> Result<Option<String>, TelnyxCallError>;

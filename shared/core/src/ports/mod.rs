@@ -36,12 +36,12 @@ pub use events::{EventLog, InboundStore, OrphanStore};
 pub use features::{FeatureStore, PendingReleases};
 pub use identities::{EmailIdentities, IdentityCallError, IdentityStore};
 pub use keys::KeyStore;
-pub use linking::{AlertError, Alerts, LinkingStore, TelnyxNumbers};
+pub use linking::{AlertError, Alerts, LinkingStore, TelnyxAccess, TelnyxNumbers};
 pub use messages::{
     DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, SendReads, Stepped, WorkIndex, WorkState,
 };
 pub use numbers::NumberStore;
-pub use provider::{Accepted, Lookup, Outbound, ProviderGateway};
+pub use provider::{Accepted, CredentialProblem, Lookup, Outbound, ProviderGateway};
 pub use queue::{Enqueued, QueueDepth, QueueError, SendQueue};
 pub use secrets::SecretStore;
 pub use stats::StatsStore;

@@ -38,9 +38,27 @@ pub enum Lookup {
     Unsupported,
 }
 
-/// Every provider, reached through one registry keyed by `Provider`.
+/// Credentials a provider refuses: which of its fields, and what it must be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialProblem {
+    /// The field inside the provider's credentials (`account_sid`), or empty for the whole.
+    pub field: String,
+    pub what: String,
+}
+
+/// Every provider, reached through one registry keyed by `Provider`. What a provider's
+/// credentials look like, how its accounts are named and what it can do are the provider's
+/// own (its module in `herald-providers`): the core asks here.
 #[async_trait]
 pub trait ProviderGateway: Send + Sync {
+    /// Checks credentials as the provider reads them, before they are stored.
+    fn check_credentials(&self, provider: Provider, credentials: &serde_json::Value) -> Result<(), CredentialProblem>;
+    /// The provider account a send goes through (its circuit breaker's key), if the
+    /// credentials name one.
+    fn account(&self, provider: Provider, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String>;
+    /// Whether tenants register their own numbers of this provider (ownership is proven
+    /// with `owns_number`).
+    fn registers_numbers(&self, provider: Provider) -> bool;
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure>;
     /// Finds a message sent at or after `since` matching `out` (recipient, sender, body).
     async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {

@@ -1,7 +1,7 @@
 //! SMTP (the email backup) through lettre: STARTTLS to the configured relay with the
 //! tenant's credentials. Only a loopback host (a local relay or test sink) may skip TLS.
 use super::errors::ROWS;
-use crate::common::{failure, missing};
+use crate::common::failure;
 use herald_core::ports::{Accepted, Outbound};
 use herald_core::{Provider, ProviderFailure};
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -14,7 +14,7 @@ fn bad(message: impl Into<String>) -> ProviderFailure {
 }
 
 pub async fn send(out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
-    let creds = out.secrets.smtp.as_ref().ok_or_else(|| missing(Provider::Smtp, "smtp credentials"))?;
+    let creds = super::credentials::of(out.secrets)?;
     let m = out.message;
     let from: Mailbox =
         out.from.ok_or_else(|| bad("no from_address"))?.parse().map_err(|_| bad("from_address is not a mailbox"))?;

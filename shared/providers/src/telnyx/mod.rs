@@ -1,5 +1,6 @@
 //! Telnyx Messaging: send (`POST /v2/messages`), the number APIs linking uses, and
 //! webhooks signed with Ed25519 (`telnyx-signature-ed25519` + `telnyx-timestamp`).
+pub mod credentials;
 mod errors;
 mod numbers;
 mod send;
@@ -12,7 +13,8 @@ pub use webhook::TelnyxWebhook;
 
 use crate::{Carrier, HttpProviders, Webhook};
 use async_trait::async_trait;
-use herald_core::ports::{Accepted, Outbound};
+use herald_core::ports::{Accepted, CredentialProblem, Outbound};
+use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::ProviderFailure;
 
 pub struct Telnyx {
@@ -34,5 +36,18 @@ impl Carrier for Telnyx {
 
     fn webhook(&self) -> Option<&dyn Webhook> {
         Some(&self.webhook)
+    }
+
+    fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        credentials::check(raw)
+    }
+
+    fn account(&self, secrets: &ChannelSecrets, _: Option<&ChannelConfig>) -> Option<String> {
+        credentials::account(secrets)
+    }
+
+    /// Registered through linking (CONTRACT §8): ordered or found in the tenant's account.
+    fn registers_numbers(&self) -> bool {
+        true
     }
 }

@@ -40,6 +40,10 @@ async fn set_profile(http: &HttpProviders, api_key: &str, path: &str, profile: &
 
 #[async_trait::async_trait]
 impl TelnyxNumbers for HttpProviders {
+    fn access(&self, secrets: &herald_core::tenant::ChannelSecrets) -> Option<herald_core::ports::TelnyxAccess> {
+        super::credentials::access(secrets)
+    }
+
     async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), TelnyxCallError> {
         let url = format!("{}/v2/number_orders", self.endpoints().telnyx_base.trim_end_matches('/'));
         let res = self

@@ -30,7 +30,7 @@ struct ErrorItem {
 }
 
 pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
-    let creds = out.secrets.telnyx.as_ref().ok_or_else(|| missing(Provider::Telnyx, "telnyx credentials"))?;
+    let creds = super::credentials::of(out.secrets)?;
     let from = out.from.ok_or_else(|| missing(Provider::Telnyx, "a from number"))?;
     let mut body = json!({
         "from": from,

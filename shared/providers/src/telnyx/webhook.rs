@@ -42,7 +42,8 @@ impl Webhook for TelnyxWebhook {
     fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected> {
         let signature = req.header("telnyx-signature-ed25519").ok_or_else(|| rejected("no signature header"))?;
         let timestamp = req.header("telnyx-timestamp").ok_or_else(|| rejected("no timestamp header"))?;
-        let key = secrets.telnyx.as_ref().and_then(|t| t.webhook_public_key.as_deref());
+        let creds = super::credentials::of(secrets).ok();
+        let key = creds.as_ref().and_then(|t| t.webhook_public_key.as_deref());
         let key = key.ok_or_else(|| rejected("no webhook public key configured"))?;
         telnyx_verify(key, timestamp, signature, req.body, req.now.timestamp()).map_err(|e| rejected(e.to_string()))
     }

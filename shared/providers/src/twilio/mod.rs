@@ -1,5 +1,6 @@
 //! Twilio Programmable Messaging: send (`POST …/Messages.json`), lookup for stale recovery
 //! (`GET …/Messages.json`), status and inbound webhooks signed with `X-Twilio-Signature`.
+pub mod credentials;
 mod errors;
 mod numbers;
 mod send;
@@ -15,8 +16,9 @@ pub use webhook::TwilioWebhook;
 use crate::{Carrier, HttpProviders, Webhook};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use herald_core::ports::CredentialProblem;
 use herald_core::ports::{Accepted, Lookup, Outbound};
-use herald_core::tenant::ChannelSecrets;
+use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::ProviderFailure;
 
 pub struct Twilio {
@@ -46,5 +48,17 @@ impl Carrier for Twilio {
 
     fn webhook(&self) -> Option<&dyn Webhook> {
         Some(&self.webhook)
+    }
+
+    fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        credentials::check(raw)
+    }
+
+    fn account(&self, secrets: &ChannelSecrets, _: Option<&ChannelConfig>) -> Option<String> {
+        credentials::of(secrets).ok().map(|c| c.account_sid)
+    }
+
+    fn registers_numbers(&self) -> bool {
+        true
     }
 }

@@ -1,7 +1,7 @@
 //! `GET /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber=`: whether a number
 //! is in the account the tenant's credentials open, and its `PN…` sid.
 use super::errors::ROWS;
-use crate::common::{answer, failure, missing};
+use crate::common::{answer, failure};
 use crate::HttpProviders;
 use herald_core::tenant::ChannelSecrets;
 use herald_core::{Provider, ProviderFailure};
@@ -28,7 +28,7 @@ pub async fn number_sid(
     secrets: &ChannelSecrets,
     number: &str,
 ) -> Result<Option<String>, ProviderFailure> {
-    let creds = secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))?;
+    let creds = super::credentials::of(secrets)?;
     let base = p.endpoints().twilio_base.trim_end_matches('/');
     let url = format!("{base}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", creds.account_sid);
     let sent = p

@@ -19,7 +19,7 @@ struct TwilioError {
 }
 
 pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
-    let creds = out.secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))?;
+    let creds = super::credentials::of(out.secrets)?;
     let from = out.from.ok_or_else(|| missing(Provider::Twilio, "a From number"))?;
     let url = format!(
         "{}/2010-04-01/Accounts/{}/Messages.json",
@@ -87,7 +87,7 @@ pub async fn lookup(
     out: &Outbound<'_>,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<herald_core::ports::Lookup, ProviderFailure> {
-    let creds = out.secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))?;
+    let creds = super::credentials::of(out.secrets)?;
     let url = format!(
         "{}/2010-04-01/Accounts/{}/Messages.json",
         p.endpoints().twilio_base.trim_end_matches('/'),

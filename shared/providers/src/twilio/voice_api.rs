@@ -1,17 +1,18 @@
 //! Twilio's REST side of voice: point a number's webhooks at Herald
 //! (`POST …/IncomingPhoneNumbers/{PN…}.json`), fetch a recording with the account's
 //! credentials and delete it at Twilio once Herald keeps it (`DELETE …/Recordings/{RE…}.json`).
+use super::credentials::TwilioCredentials;
 use super::errors::ROWS;
 use super::voice::{CALL_STATUS, VOICE};
-use crate::common::{answer, failure, missing, transport};
+use crate::common::{answer, failure, transport};
 use crate::HttpProviders;
 use async_trait::async_trait;
 use herald_core::ports::VoiceCarrier;
-use herald_core::tenant::{ChannelSecrets, TwilioCredentials};
+use herald_core::tenant::ChannelSecrets;
 use herald_core::{Provider, ProviderFailure};
 
-fn creds(secrets: &ChannelSecrets) -> Result<&TwilioCredentials, ProviderFailure> {
-    secrets.twilio.as_ref().ok_or_else(|| missing(Provider::Twilio, "twilio credentials"))
+fn creds(secrets: &ChannelSecrets) -> Result<TwilioCredentials, ProviderFailure> {
+    super::credentials::of(secrets)
 }
 
 fn refused(what: &str, status: reqwest::StatusCode, retry_after: Option<std::time::Duration>) -> ProviderFailure {
@@ -41,7 +42,7 @@ impl VoiceCarrier for HttpProviders {
             ("SmsUrl", format!("{base}/webhooks/twilio/inbound")),
             ("SmsMethod", "POST".into()),
         ];
-        let url = self.account_url(c, &format!("IncomingPhoneNumbers/{sid}.json"));
+        let url = self.account_url(&c, &format!("IncomingPhoneNumbers/{sid}.json"));
         let req = self.http().post(url).basic_auth(&c.account_sid, Some(&c.auth_token)).form(&form);
         let a = answer(Provider::Twilio, req.send().await).await?;
         if !a.status.is_success() {
@@ -80,7 +81,7 @@ impl VoiceCarrier for HttpProviders {
 
     async fn delete_recording(&self, secrets: &ChannelSecrets, recording_sid: &str) -> Result<(), ProviderFailure> {
         let c = creds(secrets)?;
-        let url = self.account_url(c, &format!("Recordings/{recording_sid}.json"));
+        let url = self.account_url(&c, &format!("Recordings/{recording_sid}.json"));
         let a = answer(
             Provider::Twilio,
             self.http().delete(url).basic_auth(&c.account_sid, Some(&c.auth_token)).send().await,

@@ -42,7 +42,7 @@ impl Webhook for TwilioWebhook {
     fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected> {
         let params = params(req)?;
         let signature = req.header("x-twilio-signature").ok_or_else(|| rejected("no X-Twilio-Signature"))?;
-        let creds = secrets.twilio.as_ref().ok_or_else(|| rejected("tenant has no twilio credentials"))?;
+        let creds = super::credentials::of(secrets).map_err(|_| rejected("tenant has no twilio credentials"))?;
         if params.iter().any(|(k, v)| k == "AccountSid" && *v != creds.account_sid) {
             return Err(rejected("AccountSid does not match the tenant's account"));
         }

@@ -1,5 +1,6 @@
 //! WhatsApp Cloud API: send (`POST /{version}/{phone_number_id}/messages`), and webhooks
 //! signed with `X-Hub-Signature-256`, with Meta's GET subscription handshake.
+pub mod credentials;
 mod errors;
 mod phone;
 mod send;
@@ -13,8 +14,8 @@ pub use webhook::WhatsappWebhook;
 
 use crate::{Carrier, HttpProviders, Webhook};
 use async_trait::async_trait;
-use herald_core::ports::{Accepted, Outbound};
-use herald_core::tenant::ChannelSecrets;
+use herald_core::ports::{Accepted, CredentialProblem, Outbound};
+use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::ProviderFailure;
 
 pub struct Whatsapp {
@@ -41,5 +42,14 @@ impl Carrier for Whatsapp {
 
     fn webhook(&self) -> Option<&dyn Webhook> {
         Some(&self.webhook)
+    }
+
+    fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        credentials::check(raw)
+    }
+
+    /// The WhatsApp Business number the channel sends from names the account.
+    fn account(&self, _: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String> {
+        config.and_then(|c| c.phone_number_id.clone())
     }
 }

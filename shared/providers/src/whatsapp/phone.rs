@@ -1,6 +1,6 @@
 //! `GET /{version}/{phone_number_id}` with the tenant's token: the number is reachable with
 //! it (Graph answers the phone number object) or not (an OAuth or permission error).
-use crate::common::{answer, missing};
+use crate::common::answer;
 use crate::HttpProviders;
 use herald_core::tenant::ChannelSecrets;
 use herald_core::{Provider, ProviderFailure};
@@ -10,7 +10,7 @@ pub async fn accessible(
     secrets: &ChannelSecrets,
     phone_number_id: &str,
 ) -> Result<bool, ProviderFailure> {
-    let creds = secrets.whatsapp.as_ref().ok_or_else(|| missing(Provider::Whatsapp, "whatsapp credentials"))?;
+    let creds = super::credentials::of(secrets)?;
     let e = p.endpoints();
     let id = url::form_urlencoded::byte_serialize(phone_number_id.as_bytes()).collect::<String>();
     let url = format!("{}/{}/{id}", e.whatsapp_base.trim_end_matches('/'), e.whatsapp_version);

@@ -56,7 +56,7 @@ pub fn payload(out: &Outbound<'_>) -> Value {
 }
 
 pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
-    let creds = out.secrets.whatsapp.as_ref().ok_or_else(|| missing(Provider::Whatsapp, "whatsapp credentials"))?;
+    let creds = super::credentials::of(out.secrets)?;
     let phone_number_id = out.from.ok_or_else(|| missing(Provider::Whatsapp, "phone_number_id"))?;
     let e = p.endpoints();
     let url = format!("{}/{}/{}/messages", e.whatsapp_base.trim_end_matches('/'), e.whatsapp_version, phone_number_id);

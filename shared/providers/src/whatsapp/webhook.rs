@@ -55,9 +55,8 @@ impl Webhook for WhatsappWebhook {
 
     fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected> {
         let signature = req.header("x-hub-signature-256").ok_or_else(|| rejected("no X-Hub-Signature-256"))?;
-        let secret =
-            secrets.whatsapp.as_ref().map(|w| w.app_secret.as_str()).ok_or_else(|| rejected("no app secret"))?;
-        if !meta_valid(secret, req.body, signature) {
+        let secret = super::credentials::of(secrets).map(|w| w.app_secret).map_err(|_| rejected("no app secret"))?;
+        if !meta_valid(&secret, req.body, signature) {
             return Err(rejected("signature mismatch"));
         }
         Ok(())

@@ -72,7 +72,7 @@ impl Linking {
             Some(cfg) => channel_secrets(self.secrets.as_ref(), &cfg).await?,
             None => Default::default(),
         };
-        let creds = secrets.telnyx.clone();
+        let creds = self.telnyx.access(&secrets);
         let fallback_profile =
             creds.as_ref().and_then(|c| c.messaging_profile_id.clone()).map(serde_json::Value::String);
         let profile = profile.filter(|p| !p.is_null()).or(fallback_profile.as_ref());
@@ -209,7 +209,7 @@ impl Linking {
 
     async fn telnyx_key(&self, tenant: &crate::TenantId) -> Result<Option<String>, HeraldError> {
         let Some(cfg) = self.channels.channel(tenant, Channel::Sms).await? else { return Ok(None) };
-        Ok(channel_secrets(self.secrets.as_ref(), &cfg).await?.telnyx.map(|t| t.api_key))
+        Ok(self.telnyx.access(&channel_secrets(self.secrets.as_ref(), &cfg).await?).map(|t| t.api_key))
     }
 
     /// `linking-recovery`: up to BATCH_SIZE due numbers, each claimed before it is tried.

@@ -118,17 +118,10 @@ impl Sending {
         secrets: &ChannelSecrets,
         config: Option<&ChannelConfig>,
     ) -> ProviderAccount {
-        use sha2::{Digest, Sha256};
+        // SES is the deployment's own account, in its region; the others name theirs.
         let account = match provider {
-            Provider::Twilio => secrets.twilio.as_ref().map(|t| t.account_sid.clone()),
-            // The API key itself is a secret: its digest names the account.
-            Provider::Telnyx => {
-                secrets.telnyx.as_ref().map(|t| hex::encode(&Sha256::digest(t.api_key.as_bytes())[..8]))
-            }
-            Provider::Whatsapp => config.and_then(|c| c.phone_number_id.clone()),
-            Provider::Smtp => secrets.smtp.as_ref().map(|s| s.host.to_ascii_lowercase()),
             Provider::Ses => Some(self.settings.ses_region.clone()),
-            Provider::Simulator => Some("builtin".into()),
+            _ => self.providers.account(provider, secrets, config),
         };
         ProviderAccount::new(provider, account.unwrap_or_else(|| "unknown".into()))
     }

@@ -27,17 +27,11 @@ pub struct SmsChannel {
     #[serde(default)]
     pub backup_provider: Option<Provider>,
     #[serde(default)]
-    pub credentials: SmsCredentials,
+    pub credentials: Credentials,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmsCredentials {
-    #[serde(default)]
-    pub twilio: Option<TwilioCredentials>,
-    #[serde(default)]
-    pub telnyx: Option<TelnyxCredentials>,
-}
+/// Each provider's credentials under its name, in the shape its module reads and checks.
+pub type Credentials = std::collections::BTreeMap<Provider, serde_json::Value>;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,14 +41,7 @@ pub struct EmailChannel {
     pub backup_provider: Option<Provider>,
     pub from_address: String,
     #[serde(default)]
-    pub credentials: EmailCredentials,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailCredentials {
-    #[serde(default)]
-    pub smtp: Option<SmtpCredentials>,
+    pub credentials: Credentials,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,7 +101,7 @@ pub struct Channels {
 impl Channels {
     pub async fn put_channel(&self, caller: &Caller, update: ChannelUpdate) -> Result<ChannelView, HeraldError> {
         let tenant = caller.live_tenant()?;
-        let parts = ChannelParts::parse(update)?;
+        let parts = ChannelParts::parse(update, self.providers.as_ref())?;
         self.prove(&tenant.id, &parts).await?;
         let (channel, provider, backup) = (parts.channel, parts.provider, parts.backup);
         let secret_name = format!("{}/tenants/{}/channels/{}", self.secret_prefix, tenant.id, channel);
@@ -151,7 +138,7 @@ impl Channels {
                 EmailAddress::parse(from).map_err(|_| HeraldError::invalid("from_address is not an email address"))?;
             self.identities.require_verified(tenant, &address).await?;
         }
-        let (Some(pnid), Some(wa)) = (&parts.phone_number_id, &parts.secrets.whatsapp) else { return Ok(()) };
+        let (Some(pnid), Some(verify_token)) = (&parts.phone_number_id, &parts.verify_token) else { return Ok(()) };
         let reachable = self.providers.whatsapp_accessible(&parts.secrets, pnid).await;
         match reachable {
             Ok(true) => {}
@@ -162,7 +149,7 @@ impl Channels {
             Err(e) => return Err(HeraldError::Unavailable(format!("whatsapp: {}", e.message))),
         }
         use sha2::{Digest, Sha256};
-        let token_hash = hex::encode(Sha256::digest(wa.verify_token.as_bytes()));
+        let token_hash = hex::encode(Sha256::digest(verify_token.as_bytes()));
         match self.wa_index.set_whatsapp_index(tenant, pnid, &token_hash).await {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict) => {
@@ -237,12 +224,17 @@ struct ChannelParts {
     from_address: Option<String>,
     phone_number_id: Option<String>,
     daily_quota: Option<u32>,
+    /// WhatsApp: the webhook handshake's token, whose digest routes the number.
+    verify_token: Option<String>,
 }
 
 impl ChannelParts {
-    fn parse(update: ChannelUpdate) -> Result<ChannelParts, HeraldError> {
+    fn parse(update: ChannelUpdate, providers: &dyn ProviderGateway) -> Result<ChannelParts, HeraldError> {
         let parts = match update {
-            ChannelUpdate::Sms(s) => Self::sms(s)?,
+            ChannelUpdate::Sms(s) => {
+                let secrets = checked(Channel::Sms, s.credentials, providers)?;
+                Self::of(Channel::Sms, s.provider, s.backup_provider, secrets, None, None, None)
+            }
             ChannelUpdate::Email(e) => {
                 let from = EmailAddress::parse(&e.from_address).map_err(|_| {
                     HeraldError::validation(
@@ -251,11 +243,7 @@ impl ChannelParts {
                         "from_address is not a valid email address",
                     )
                 })?;
-                if let Some(smtp) = &e.credentials.smtp {
-                    let ok = !smtp.host.trim().is_empty() && !smtp.username.is_empty() && !smtp.password.is_empty();
-                    check_secret(ok, "credentials.smtp", "a host, a username and a password")?;
-                }
-                let secrets = ChannelSecrets { smtp: e.credentials.smtp, ..Default::default() };
+                let secrets = checked(Channel::Email, e.credentials, providers)?;
                 let from_address = Some(from.to_string());
                 Self::of(Channel::Email, e.provider, e.backup_provider, secrets, from_address, None, None)
             }
@@ -274,31 +262,7 @@ impl ChannelParts {
         phone_number_id: Option<String>,
         daily_quota: Option<u32>,
     ) -> Self {
-        Self { channel, provider, backup, secrets, from_address, phone_number_id, daily_quota }
-    }
-
-    fn sms(s: SmsChannel) -> Result<Self, HeraldError> {
-        let secrets =
-            ChannelSecrets { twilio: s.credentials.twilio, telnyx: s.credentials.telnyx, ..Default::default() };
-        if let Some(t) = &secrets.twilio {
-            let sid_ok = t.account_sid.len() == 34 && t.account_sid.starts_with("AC") && is_hex(&t.account_sid[2..]);
-            check_secret(sid_ok, "credentials.twilio.account_sid", "an account SID: AC and 32 hex characters")?;
-            let token = "an auth token: 32 hex characters";
-            check_secret(is_auth_token(&t.auth_token), "credentials.twilio.auth_token", token)?;
-            let previous_ok = t.previous_auth_token.as_deref().is_none_or(is_auth_token);
-            check_secret(previous_ok, "credentials.twilio.previous_auth_token", token)?;
-        }
-        if let Some(t) = &secrets.telnyx {
-            check_secret(!t.api_key.trim().is_empty(), "credentials.telnyx.api_key", "an API key")?;
-            use base64::Engine;
-            let key_ok = t
-                .webhook_public_key
-                .as_ref()
-                .is_none_or(|k| base64::engine::general_purpose::STANDARD.decode(k).is_ok_and(|b| b.len() == 32));
-            let what = "a base64 Ed25519 public key (32 bytes)";
-            check_secret(key_ok, "credentials.telnyx.webhook_public_key", what)?;
-        }
-        Ok(Self::of(Channel::Sms, s.provider, s.backup_provider, secrets, None, None, None))
+        Self { channel, provider, backup, secrets, from_address, phone_number_id, daily_quota, verify_token: None }
     }
 
     fn whatsapp(w: WhatsappChannel) -> Result<Self, HeraldError> {
@@ -308,14 +272,13 @@ impl ChannelParts {
                 "phone_number_id, access_token, app_secret and verify_token are required",
             ));
         }
-        let credentials = WhatsappCredentials {
-            access_token: w.access_token,
-            app_secret: w.app_secret,
-            verify_token: w.verify_token,
-        };
-        let secrets = ChannelSecrets { whatsapp: Some(credentials), ..Default::default() };
+        let credentials =
+            json!({"access_token": w.access_token, "app_secret": w.app_secret, "verify_token": w.verify_token});
+        let secrets = ChannelSecrets::default().with(Provider::Whatsapp, credentials);
         let (pnid, quota) = (Some(w.phone_number_id), w.daily_quota);
-        Ok(Self::of(Channel::Whatsapp, Provider::Whatsapp, None, secrets, None, pnid, quota))
+        let mut parts = Self::of(Channel::Whatsapp, Provider::Whatsapp, None, secrets, None, pnid, quota);
+        parts.verify_token = Some(w.verify_token);
+        Ok(parts)
     }
 
     /// Each named provider carries the channel and has its credentials.
@@ -343,12 +306,30 @@ impl ChannelParts {
     }
 }
 
-fn is_hex(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_hexdigit())
-}
-
-fn is_auth_token(s: &str) -> bool {
-    s.len() == 32 && is_hex(s)
+/// The credentials of a channel update, each checked by its provider; a provider that does
+/// not carry the channel has none here.
+fn checked(
+    channel: Channel,
+    credentials: Credentials,
+    providers: &dyn ProviderGateway,
+) -> Result<ChannelSecrets, HeraldError> {
+    let mut secrets = ChannelSecrets::default();
+    for (provider, raw) in credentials {
+        if raw.is_null() {
+            continue;
+        }
+        let field = format!("credentials.{provider}");
+        if !provider.serves(channel) || provider == Provider::Simulator {
+            let message = format!("{provider} does not carry {channel}");
+            return Err(HeraldError::validation(&field, "UNKNOWN_FIELD", message));
+        }
+        if let Err(p) = providers.check_credentials(provider, &raw) {
+            let field = if p.field.is_empty() { field } else { format!("{field}.{}", p.field) };
+            check_secret(false, &field, &p.what)?;
+        }
+        secrets = secrets.with(provider, raw);
+    }
+    Ok(secrets)
 }
 
 /// Empty or malformed credentials are refused at configuration, naming the field.

@@ -73,8 +73,9 @@ impl Numbers {
         let e164 = crate::linking::validate_phone(req.phone_number.as_ref())
             .map(E164::from_stored)
             .map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
-        if req.provider != Provider::Twilio {
-            return Err(HeraldError::validation("provider", "UNSUPPORTED_PROVIDER", "numbers are twilio or telnyx"));
+        if !self.providers.registers_numbers(req.provider) {
+            let message = format!("{} numbers are not registered with Herald", req.provider);
+            return Err(HeraldError::validation("provider", "UNSUPPORTED_PROVIDER", message));
         }
         let profile = match &req.messaging_profile_id {
             None | Some(serde_json::Value::Null) => None,

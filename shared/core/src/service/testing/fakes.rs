@@ -5,7 +5,7 @@ use crate::inbound::CallbackJob;
 use crate::linking::TelnyxCallError;
 use crate::message::SendJob;
 use crate::ports::*;
-use crate::tenant::ChannelSecrets;
+use crate::tenant::{ChannelConfig, ChannelSecrets};
 use crate::{Channel, Provider};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -131,6 +131,24 @@ impl FakeProvider {
 
 #[async_trait]
 impl ProviderGateway for FakeProvider {
+    fn check_credentials(&self, _: Provider, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        match raw.is_object() {
+            true => Ok(()),
+            false => Err(CredentialProblem { field: String::new(), what: "an object".into() }),
+        }
+    }
+
+    /// The fake's accounts: the credentials' `account_sid` or `api_key`, else the WhatsApp number.
+    fn account(&self, p: Provider, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String> {
+        let creds = secrets.get(p);
+        let named = creds.and_then(|c| c.get("account_sid").or_else(|| c.get("api_key"))).and_then(|v| v.as_str());
+        named.map(str::to_string).or_else(|| config.and_then(|c| c.phone_number_id.clone()))
+    }
+
+    fn registers_numbers(&self, p: Provider) -> bool {
+        matches!(p, Provider::Twilio | Provider::Telnyx)
+    }
+
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         let n = {
             let mut calls = self.calls.lock().unwrap();
@@ -163,6 +181,13 @@ impl EmailIdentities for FakeProvider {
 
 #[async_trait]
 impl TelnyxNumbers for FakeProvider {
+    fn access(&self, secrets: &ChannelSecrets) -> Option<crate::ports::TelnyxAccess> {
+        let creds = secrets.get(Provider::Telnyx)?;
+        Some(crate::ports::TelnyxAccess {
+            api_key: creds.get("api_key")?.as_str()?.to_string(),
+            messaging_profile_id: creds.get("messaging_profile_id").and_then(|v| v.as_str()).map(str::to_string),
+        })
+    }
     async fn order(&self, _: &str, _: &str, _: &str) -> Result<(), TelnyxCallError> {
         Ok(())
     }

@@ -91,10 +91,11 @@ impl Harness {
     /// An SMS channel on Twilio (with Telnyx as backup when `backup`) and a number for each.
     pub fn sms_channel(&self, caller: &Caller, backup: bool) {
         let tenant = caller.tenant().unwrap().id.clone();
-        let twilio =
-            TwilioCredentials { account_sid: "AC1".into(), auth_token: "t".repeat(32), previous_auth_token: None };
-        let telnyx = TelnyxCredentials { api_key: "KEY".into(), messaging_profile_id: None, webhook_public_key: None };
-        let secrets = ChannelSecrets { twilio: Some(twilio), telnyx: backup.then_some(telnyx), ..Default::default() };
+        let twilio = serde_json::json!({"account_sid": "AC1", "auth_token": "t".repeat(32)});
+        let mut secrets = ChannelSecrets::default().with(Provider::Twilio, twilio);
+        if backup {
+            secrets = secrets.with(Provider::Telnyx, serde_json::json!({"api_key": "KEY"}));
+        }
         let secret_name = format!("herald/tenants/{tenant}/channels/sms");
         let config = ChannelConfig {
             tenant_id: tenant.clone(),
