@@ -1,24 +1,18 @@
-//! The one webhook handler: accounts → credentials → signature → events, applied once.
+//! The one webhook handler: HTTP in, the provider's module reads the request, the core's
+//! `Webhooks` service verifies every account and applies the events once, HTTP out.
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use herald_core::service::webhooks::WebhookError;
 use herald_core::service::HeraldError;
-use herald_core::tenant::ChannelSecrets;
-use herald_core::{Provider, TenantId};
+use herald_core::Provider;
 use herald_http::error::ApiError;
 use herald_http::AppState;
-use herald_providers::{Account, ProviderEvent, Webhook, WebhookRequest};
+use herald_providers::{Received, WebhookRequest};
 
-/// `401`, logged, counted and audited: the reason, never a secret or the signature itself.
-pub(crate) async fn unauthorized(
-    app: &AppState,
-    provider: Provider,
-    tenant: Option<&TenantId>,
-    reason: &str,
-) -> ApiError {
-    tracing::warn!(provider = %provider, reason, "webhook refused");
-    app.services.audit.webhook_refused(provider, tenant, reason).await;
+/// `401`: the service logged, counted and audited the reason.
+fn unauthorized() -> ApiError {
     ApiError::Coded {
         status: StatusCode::UNAUTHORIZED,
         code: "INVALID_SIGNATURE",
@@ -44,19 +38,8 @@ pub(crate) fn public_url(base: Option<&str>, headers: &HeaderMap, uri: &Uri) -> 
     format!("{proto}://{host}{path}")
 }
 
-fn webhook(app: &AppState, provider: Provider) -> Result<&dyn Webhook, ApiError> {
-    let w = app.providers.carrier(provider).and_then(|c| c.webhook());
-    w.ok_or_else(|| HeraldError::NotFound.into())
-}
-
-async fn credentials(app: &AppState, account: &Account) -> Result<Option<(TenantId, ChannelSecrets)>, ApiError> {
-    let accounts = &app.services.accounts;
-    Ok(match account {
-        Account::Number(n) => accounts.by_number(n).await?,
-        Account::WhatsappPhoneNumberId(id) => accounts.by_whatsapp_id(id).await?,
-    })
-}
-
+/// Translates one webhook request for the `Webhooks` service: the provider's module reads
+/// it, the service verifies and applies it, the answer goes back as the provider expects.
 pub(crate) async fn handle(
     provider: Provider,
     State(app): State<AppState>,
@@ -65,38 +48,14 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
-    let webhook = webhook(&app, provider)?;
+    let webhook = app.providers.carrier(provider).and_then(|c| c.webhook()).ok_or(HeraldError::NotFound)?;
     let url = public_url(app.config.public_url.as_deref(), &headers, &uri);
     let now = app.services.clock.now();
     let req = WebhookRequest { path: uri.path(), public_url: &url, headers: &headers, body: &body, now };
-    let accounts = match webhook.accounts(&req) {
-        Ok(a) => a,
-        Err(r) => return Err(unauthorized(&app, provider, None, &r.0).await),
-    };
-    // Every account the request speaks for must have signed it; nothing is applied before.
-    let mut verified = Vec::with_capacity(accounts.len());
-    for account in accounts {
-        let Some((tenant, secrets)) = credentials(&app, &account).await? else {
-            return Err(unauthorized(&app, provider, None, "account not registered").await);
-        };
-        if let Err(r) = webhook.verify(&req, &secrets) {
-            return Err(unauthorized(&app, provider, Some(&tenant), &r.0).await);
-        }
-        verified.push((account, tenant));
-    }
-    let mut call_answer = None;
-    for (account, tenant) in &verified {
-        for event in webhook.events(&req, account, tenant) {
-            if let ProviderEvent::Call { event } = event {
-                call_answer = Some(app.services.voice.handle(tenant, event).await?);
-                continue;
-            }
-            apply(&app, provider, event).await?;
-        }
-    }
-    let reply = match &call_answer {
-        Some(answer) => webhook.answer_call(&req, answer),
-        None => webhook.reply(&req),
+    let reply = match app.services.webhooks.handle(&Received { webhook, req }).await {
+        Ok(reply) => reply,
+        Err(WebhookError::Refused) => return Err(unauthorized()),
+        Err(WebhookError::Failed(e)) => return Err(e.into()),
     };
     let took = started.elapsed().as_secs_f64() * 1000.0;
     herald_core::metrics::emit("webhook_processing_ms", took.round(), &[("provider", provider.as_str())]);
@@ -104,22 +63,6 @@ pub(crate) async fn handle(
         Some(ct) => ([("content-type", ct)], reply.body).into_response(),
         None => StatusCode::OK.into_response(),
     })
-}
-
-async fn apply(app: &AppState, provider: Provider, event: ProviderEvent) -> Result<(), HeraldError> {
-    let receipts = &app.services.receipts;
-    match event {
-        // A receipt needs no event log: the message's state machine applies each status once
-        // (a duplicate finds it already there), so it costs one read and one conditional write.
-        ProviderEvent::Receipt { event_id: _, receipt } => {
-            receipts.apply_receipt(&receipt).await?;
-        }
-        ProviderEvent::Inbound { event_id, message } => {
-            receipts.once(provider, &event_id, || receipts.handle_inbound(message)).await?;
-        }
-        ProviderEvent::Call { .. } => {}
-    }
-    Ok(())
 }
 
 /// A subscription handshake: the challenge is echoed only for a verify token some tenant

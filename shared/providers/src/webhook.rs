@@ -3,7 +3,6 @@
 //! events the request carries. The webhooks function routes every registered path to one
 //! generic handler; nothing provider-specific lives there.
 use chrono::{DateTime, Utc};
-use herald_core::inbound::{InboundMessage, Receipt};
 use herald_core::tenant::ChannelSecrets;
 use herald_core::{Provider, TenantId};
 use reqwest::header::HeaderMap;
@@ -32,46 +31,33 @@ pub fn query_message_id(req: &WebhookRequest<'_>) -> Option<herald_core::Message
     herald_core::MessageId::parse(&id)
 }
 
-/// Whose provider account a webhook speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Account {
-    /// A tenant's sending number (SMS providers).
-    Number(String),
-    /// A tenant's WhatsApp phone_number_id.
-    WhatsappPhoneNumberId(String),
+pub use herald_core::ports::{rejected, Account, ProviderEvent, Rejected, Reply};
+
+/// A request bound to its provider's module: what the core's `Webhooks` service reads.
+pub struct Received<'a> {
+    pub webhook: &'a dyn Webhook,
+    pub req: WebhookRequest<'a>,
 }
 
-/// One thing a provider told Herald, with the provider's id for it (deduplication).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProviderEvent {
-    Receipt {
-        event_id: String,
-        receipt: Receipt,
-    },
-    Inbound {
-        event_id: String,
-        message: InboundMessage,
-    },
-    /// A call event: Herald's answer to it is the webhook's reply (`Webhook::answer_call`).
-    Call {
-        event: herald_core::voice::CallEvent,
-    },
-}
-
-/// Why a webhook was refused (logged; never a secret or the signature itself).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Rejected(pub String);
-
-pub fn rejected(reason: impl Into<String>) -> Rejected {
-    Rejected(reason.into())
-}
-
-/// What to answer the provider.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Reply {
-    pub content_type: Option<&'static str>,
-    pub body: String,
+impl herald_core::ports::ReceivedWebhook for Received<'_> {
+    fn provider(&self) -> Provider {
+        self.webhook.provider()
+    }
+    fn accounts(&self) -> Result<Vec<Account>, Rejected> {
+        self.webhook.accounts(&self.req)
+    }
+    fn verify(&self, secrets: &ChannelSecrets) -> Result<(), Rejected> {
+        self.webhook.verify(&self.req, secrets)
+    }
+    fn events(&self, account: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
+        self.webhook.events(&self.req, account, tenant)
+    }
+    fn reply(&self, call: Option<&herald_core::voice::CallAnswer>) -> Reply {
+        match call {
+            Some(answer) => self.webhook.answer_call(&self.req, answer),
+            None => self.webhook.reply(&self.req),
+        }
+    }
 }
 
 pub trait Webhook: Send + Sync {

@@ -22,6 +22,7 @@ mod secrets;
 mod stats;
 mod tenants;
 mod voice;
+mod webhooks;
 mod whatsapp;
 
 pub use audit::{AuditEntry, AuditFilter, AuditLog};
@@ -47,6 +48,7 @@ pub use secrets::SecretStore;
 pub use stats::StatsStore;
 pub use tenants::TenantStore;
 pub use voice::{RecordingStore, VoiceCarrier, VoiceStore};
+pub use webhooks::{rejected, Account, ProviderEvent, ReceivedWebhook, Rejected, Reply};
 pub use whatsapp::{QuotaStore, WindowStore};
 
 /// Everything Herald keeps in its one table (DynamoDB; `Memory` in unit tests). Services

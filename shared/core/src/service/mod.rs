@@ -16,6 +16,7 @@
 //! | `DeadLetters`, `Linking`, `Jobs`, `Recovery` | the DLQ, Telnyx number linking, scheduled jobs, stale recovery |
 //! | `Stats` | outcome counters and metrics from the message change stream; the stats and held views |
 //! | `Voice` | missed-call text-back: settings, call events (forward, text back, voicemail, transcription), the calls API |
+//! | `Webhooks` | provider webhooks: every account signed, then events applied once, call answers |
 //! | `Operations` | the operator's console: circuit overrides, budget resets, quota view, any message, retry-now |
 mod adapters;
 mod caller;
@@ -42,6 +43,7 @@ pub mod sending;
 pub mod stats;
 pub mod tenancy;
 pub mod voice;
+pub mod webhooks;
 
 pub use accepting::{Acceptance, SendRequest};
 pub use breakers::{BreakerSettings, ProviderHealth};

@@ -18,6 +18,7 @@ use super::stats::Stats;
 use super::support::{Audit, Outbox};
 use super::tenancy::{Channels, Identities, Numbers, ProviderAccounts, Tenancy};
 use super::voice::Voice;
+use super::webhooks::Webhooks;
 use super::Settings;
 use crate::ports::*;
 use std::sync::Arc;
@@ -51,6 +52,7 @@ pub struct Services {
     pub operations: Arc<Operations>,
     pub stats: Arc<Stats>,
     pub voice: Arc<Voice>,
+    pub webhooks: Arc<Webhooks>,
 }
 
 /// The services others are built on, shared by all of them.
@@ -114,6 +116,8 @@ impl Services {
         let voice = Arc::new(Voice::new(&sh, &a, accepting.clone()));
         let linking = Arc::new(Linking::new(&sh, &a, &s));
         let dead_letters = Arc::new(DeadLetters::new(&sh, &a, &s));
+        let accounts = Arc::new(ProviderAccounts::new(&a));
+        let webhooks = Arc::new(Webhooks::new(accounts.clone(), receipts.clone(), voice.clone(), sh.audit.clone()));
         Services {
             version: s.version.clone(),
             sending: Arc::new(Sending::new(&sh, &a, &s, breakers.clone(), receipts.clone())),
@@ -125,7 +129,8 @@ impl Services {
             controls: Arc::new(Controls::new(&sh, &a)),
             callbacks: Arc::new(Callbacks::new(&sh, &a)),
             reading: Arc::new(Reading::new(&sh, &a)),
-            accounts: Arc::new(ProviderAccounts::new(&a)),
+            accounts,
+            webhooks,
             stats: Arc::new(Stats::new(a.db.clone(), a.queues.clone(), sh.clock.clone())),
             identities: sh.identities,
             dnc: sh.dnc,
