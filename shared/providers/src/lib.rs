@@ -19,7 +19,7 @@ pub mod webhook;
 pub mod whatsapp;
 
 pub use callbacks::{herald_signature, HttpCallbacks};
-pub use webhook::{Account, ProviderEvent, Rejected, Reply, Webhook, WebhookRequest};
+pub use webhook::{Account, ProviderEvent, Received, Rejected, Reply, Webhook, WebhookRequest};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -32,23 +32,24 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Endpoints {
-    pub twilio_base: String,
-    pub telnyx_base: String,
-    pub whatsapp_base: String,
+    /// Where a provider's API is reached instead of its module's default (`{PROVIDER}_API_BASE`).
+    pub bases: BTreeMap<Provider, String>,
     pub whatsapp_version: String,
     /// Where providers reach Herald's webhooks (`HERALD_PUBLIC_URL`).
     pub public_url: Option<String>,
 }
 
+impl Endpoints {
+    /// The provider's API base, without a trailing slash: the configured one, or `default`
+    /// (its module's own).
+    pub fn base<'a>(&'a self, provider: Provider, default: &'a str) -> &'a str {
+        self.bases.get(&provider).map(String::as_str).unwrap_or(default).trim_end_matches('/')
+    }
+}
+
 impl Default for Endpoints {
     fn default() -> Self {
-        Self {
-            twilio_base: "https://api.twilio.com".into(),
-            telnyx_base: "https://api.telnyx.com".into(),
-            whatsapp_base: "https://graph.facebook.com".into(),
-            whatsapp_version: "v23.0".into(),
-            public_url: None,
-        }
+        Self { bases: BTreeMap::new(), whatsapp_version: "v23.0".into(), public_url: None }
     }
 }
 

@@ -29,9 +29,9 @@ pub struct Config {
     pub alert_topic_arn: Option<String>,
     pub breaker: herald_core::service::BreakerSettings,
     pub pricing: Pricing,
-    pub twilio_api_base: String,
-    pub telnyx_api_base: String,
-    pub whatsapp_api_base: String,
+    /// `{PROVIDER}_API_BASE` for any provider (`TWILIO_API_BASE`, …): where its API is
+    /// reached instead of its own default (the simulator, in tests).
+    pub provider_bases: std::collections::BTreeMap<herald_core::Provider, String>,
     pub whatsapp_api_version: String,
     pub public_url: Option<String>,
     /// The S3 bucket voicemail recordings are kept in (`HERALD_RECORDINGS_BUCKET`).
@@ -104,9 +104,10 @@ impl Config {
             alert_topic_arn: get("HERALD_ALERT_TOPIC_ARN"),
             breaker: env.breaker()?,
             pricing: env.pricing()?,
-            twilio_api_base: or("TWILIO_API_BASE", "https://api.twilio.com"),
-            telnyx_api_base: or("TELNYX_API_BASE", "https://api.telnyx.com"),
-            whatsapp_api_base: or("WHATSAPP_API_BASE", "https://graph.facebook.com"),
+            provider_bases: herald_core::Provider::ALL
+                .iter()
+                .filter_map(|p| Some((*p, get(&format!("{}_API_BASE", p.as_str().to_uppercase()))?)))
+                .collect(),
             whatsapp_api_version: or("WHATSAPP_API_VERSION", "v23.0"),
             public_url: get("HERALD_PUBLIC_URL"),
             recordings_bucket: or("HERALD_RECORDINGS_BUCKET", "herald-recordings"),
@@ -203,7 +204,13 @@ mod tests {
             c.linking_retry_delays,
             vec![Duration::from_secs(300), Duration::from_secs(900), Duration::from_secs(3600)]
         );
-        assert_eq!(c.twilio_api_base, "https://api.twilio.com");
+        assert!(c.provider_bases.is_empty(), "each provider's own API by default");
+        let m = HashMap::from([("TWILIO_API_BASE".to_string(), "http://127.0.0.1:4010".to_string())]);
+        let c = Config::from_map(&m).unwrap();
+        assert_eq!(
+            c.provider_bases.get(&herald_core::Provider::Twilio).map(String::as_str),
+            Some("http://127.0.0.1:4010")
+        );
     }
 
     #[test]

@@ -110,9 +110,7 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let admin_key = admin_key(&cfg, raw_secrets.as_ref()).await?;
     let secrets: Arc<dyn SecretStore> = Arc::new(CachedSecrets::new(raw_secrets, cfg.secret_ttl));
     let endpoints = Endpoints {
-        twilio_base: cfg.twilio_api_base.clone(),
-        telnyx_base: cfg.telnyx_api_base.clone(),
-        whatsapp_base: cfg.whatsapp_api_base.clone(),
+        bases: cfg.provider_bases.clone(),
         whatsapp_version: cfg.whatsapp_api_version.clone(),
         public_url: cfg.public_url.clone(),
     };

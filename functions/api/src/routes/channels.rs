@@ -15,11 +15,13 @@ fn channel(name: &str) -> Result<Channel, ApiError> {
 }
 
 #[utoipa::path(get, path = "/v1/channels", tag = "channels", responses((status = 200, description = "The tenant's channels (no secrets)", body = Vec<ChannelView>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Vec<ChannelView>>, ApiError> {
     Ok(Json(app.services.channels.channels(&caller).await?))
 }
 
 #[utoipa::path(put, path = "/v1/channels/{channel}", tag = "channels", params(("channel" = String, Path, description = "sms, email or whatsapp")), request_body = Object, responses((status = 200, description = "The channel (no secrets)", body = ChannelView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn put_channel(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -47,6 +49,7 @@ pub struct Switch {
 }
 
 #[utoipa::path(patch, path = "/v1/channels/{channel}", tag = "channels", params(("channel" = String, Path)), request_body = Switch, responses((status = 200, description = "The channel", body = ChannelView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn patch_channel(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -59,6 +62,7 @@ pub async fn patch_channel(
 }
 
 #[utoipa::path(post, path = "/v1/numbers", tag = "numbers", request_body = herald_core::service::NumberRequest, responses((status = 201, description = "The number and its linking state", body = NumberAdded), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn add_number(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -69,6 +73,7 @@ pub async fn add_number(
 }
 
 #[utoipa::path(get, path = "/v1/numbers", tag = "numbers", responses((status = 200, description = "The tenant's numbers", body = Vec<SendingNumber>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn list_numbers(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -77,6 +82,7 @@ pub async fn list_numbers(
 }
 
 #[utoipa::path(delete, path = "/v1/numbers/{e164}", tag = "numbers", params(("e164" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn delete_number(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -87,6 +93,7 @@ pub async fn delete_number(
 }
 
 #[utoipa::path(get, path = "/v1/numbers/{e164}/linking", tag = "numbers", params(("e164" = String, Path)), responses((status = 200, description = "Linking state", body = LinkingView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn linking(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -96,6 +103,7 @@ pub async fn linking(
 }
 
 #[utoipa::path(post, path = "/v1/numbers/{e164}/linking/retry", tag = "numbers", params(("e164" = String, Path)), responses((status = 200, description = "Linking state", body = LinkingView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn retry_linking(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -111,6 +119,7 @@ pub struct LinkingQuery {
 }
 
 #[utoipa::path(get, path = "/v1/admin/linking", tag = "numbers", params(LinkingQuery), responses((status = 200, description = "Numbers by linking status", body = Vec<LinkingView>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_linking(
     State(app): State<AppState>,
     Auth(caller): Auth,

@@ -62,6 +62,7 @@ async fn list(
 }
 
 #[utoipa::path(get, path = "/v1/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = MessagesPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn tenant_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -70,6 +71,7 @@ pub async fn tenant_list(
     list(app, c, q, false, false).await
 }
 #[utoipa::path(get, path = "/v1/admin/dlq", tag = "dead letters", params(ListQuery), responses((status = 200, description = "A page of dead letters", body = MessagesPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -78,6 +80,7 @@ pub async fn admin_list(
     list(app, c, q, true, false).await
 }
 #[utoipa::path(get, path = "/v1/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = MessagesPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn tenant_archive_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -86,6 +89,7 @@ pub async fn tenant_archive_list(
     list(app, c, q, false, true).await
 }
 #[utoipa::path(get, path = "/v1/admin/dlq/archive", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Archived dead letters", body = MessagesPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_archive_list(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -99,6 +103,7 @@ async fn stats(app: AppState, caller: Caller, q: ListQuery, admin: bool) -> Resu
     Ok(Json(app.services.dead_letters.dlq_stats(&caller, q.tenant_id.as_deref()).await?))
 }
 #[utoipa::path(get, path = "/v1/dlq/stats", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Counts by channel and error code", body = Vec<herald_core::service::DlqStat>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn tenant_stats(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -107,6 +112,7 @@ pub async fn tenant_stats(
     stats(app, c, q, false).await
 }
 #[utoipa::path(get, path = "/v1/admin/dlq/stats", tag = "dead letters", params(ListQuery), responses((status = 200, description = "Counts by channel and error code", body = Vec<herald_core::service::DlqStat>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_stats(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -124,6 +130,7 @@ async fn retry(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Resul
     Ok(Json(app.services.dead_letters.dlq_retry(&caller, &f).await?))
 }
 #[utoipa::path(post, path = "/v1/dlq/retry", tag = "dead letters", request_body = DlqFilter, responses((status = 200, description = "Requeued; call again while done is false", body = herald_core::service::RetryReport), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn tenant_retry(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -132,6 +139,7 @@ pub async fn tenant_retry(
     retry(app, c, body, false).await
 }
 #[utoipa::path(post, path = "/v1/admin/dlq/retry", tag = "dead letters", request_body = DlqFilter, responses((status = 200, description = "Requeued; call again while done is false", body = herald_core::service::RetryReport), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_retry(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -160,6 +168,7 @@ async fn archive(app: AppState, caller: Caller, body: Bytes, admin: bool) -> Res
     Ok(Json(Archived { archived: n }))
 }
 #[utoipa::path(post, path = "/v1/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Archived), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn tenant_archive(
     State(app): State<AppState>,
     Auth(c): Auth,
@@ -168,6 +177,7 @@ pub async fn tenant_archive(
     archive(app, c, body, false).await
 }
 #[utoipa::path(post, path = "/v1/admin/dlq/archive", tag = "dead letters", request_body = Archive, responses((status = 200, description = "How many were archived", body = Archived), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_archive(
     State(app): State<AppState>,
     Auth(c): Auth,

@@ -20,6 +20,7 @@ pub struct Reason {
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{id}/pause", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Reason, responses((status = 200, description = "The paused tenant", body = herald_core::tenant::Tenant), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_pause(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -31,6 +32,7 @@ pub async fn admin_pause(
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{id}/resume", tag = "controls", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant and how many held messages were released", body = Resumed), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn admin_resume(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -41,23 +43,27 @@ pub async fn admin_resume(
 }
 
 #[utoipa::path(post, path = "/v1/tenant/pause", tag = "controls", request_body = Reason, responses((status = 200, description = "The paused tenant", body = herald_core::tenant::Tenant), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn pause(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Tenant>, ApiError> {
     let r: Reason = parse_json(&body)?;
     Ok(Json(app.services.controls.pause(&caller, None, r.reason.unwrap_or_default()).await?))
 }
 
 #[utoipa::path(post, path = "/v1/tenant/resume", tag = "controls", responses((status = 200, description = "The tenant and released count", body = Resumed), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn resume(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Resumed>, ApiError> {
     let (tenant, released) = app.services.controls.resume(&caller, None).await?;
     Ok(Json(Resumed { tenant, released }))
 }
 
 #[utoipa::path(get, path = "/v1/tenant/budget", tag = "controls", responses((status = 200, description = "Spend and budgets", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn budget(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Budget>, ApiError> {
     Ok(Json(app.services.controls.budget(&caller).await?))
 }
 
 #[utoipa::path(put, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path, description = "E.164 phone or email address")), request_body = Reason, responses((status = 200, description = "The entry", body = herald_core::guards::DncEntry), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn dnc_put(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -69,6 +75,7 @@ pub async fn dnc_put(
 }
 
 #[utoipa::path(get, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 200, description = "The entry", body = herald_core::guards::DncEntry), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn dnc_get(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -78,6 +85,7 @@ pub async fn dnc_get(
 }
 
 #[utoipa::path(delete, path = "/v1/dnc/{address}", tag = "dnc", params(("address" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn dnc_delete(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -95,6 +103,7 @@ pub struct Paging {
 }
 
 #[utoipa::path(get, path = "/v1/dnc", tag = "dnc", params(Paging), responses((status = 200, description = "A page of entries", body = DncPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn dnc_list(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -105,6 +114,7 @@ pub async fn dnc_list(
 }
 
 #[utoipa::path(get, path = "/v1/admin/features", tag = "controls", responses((status = 200, description = "Every flag and its state", body = Vec<Feature>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Vec<Feature>>, ApiError> {
     let f = app.services.controls.features(&caller).await?;
     Ok(Json(f.into_iter().map(|(feature, enabled)| Feature { feature, enabled }).collect()))
@@ -118,6 +128,7 @@ pub struct FeatureSet {
 }
 
 #[utoipa::path(patch, path = "/v1/admin/features", tag = "controls", request_body = FeatureSet, responses((status = 200, description = "The flag and how many held messages were released", body = FeatureChange), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn set_feature(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -138,6 +149,7 @@ pub struct Window {
 
 /// Admin/test route: records an inbound WhatsApp message time (the webhook does the same).
 #[utoipa::path(post, path = "/v1/admin/tenants/{id}/whatsapp-window", tag = "controls", params(("id" = String, Path, description = "tenant id")), request_body = Window, responses((status = 200, description = "The window opened", body = WindowOpened), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn open_window(
     State(app): State<AppState>,
     Auth(caller): Auth,

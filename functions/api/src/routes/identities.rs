@@ -42,6 +42,7 @@ fn view(r: &IdentityRecord) -> IdentityView {
 }
 
 #[utoipa::path(post, path = "/v1/email/identities", tag = "email", request_body = NewIdentity, responses((status = 201, description = "The identity and its DKIM records", body = IdentityView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -53,12 +54,14 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/email/identities", tag = "email", responses((status = 200, description = "The tenant's identities", body = IdentityList), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<IdentityList>, ApiError> {
     let records = app.services.identities.list(&caller).await?;
     Ok(Json(IdentityList { identities: records.iter().map(view).collect() }))
 }
 
 #[utoipa::path(get, path = "/v1/email/identities/{identity}", tag = "email", params(("identity" = String, Path)), responses((status = 200, description = "The identity", body = IdentityView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn get(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -68,6 +71,7 @@ pub async fn get(
 }
 
 #[utoipa::path(delete, path = "/v1/email/identities/{identity}", tag = "email", params(("identity" = String, Path)), responses((status = 204, description = "Removed"), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     State(app): State<AppState>,
     Auth(caller): Auth,

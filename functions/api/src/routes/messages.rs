@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[utoipa::path(post, path = "/v1/messages", tag = "messages", params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")), request_body = SendRequest, responses((status = 202, description = "Accepted (or the answer already given to this Idempotency-Key)", body = herald_core::service::Acceptance), (status = 402, description = "BUDGET_EXCEEDED", body = crate::openapi::ErrorBody), (status = 422, description = "WHATSAPP_TEMPLATE_REQUIRED and other refusals", body = crate::openapi::ErrorBody), (status = 429, description = "RATE_LIMITED", body = crate::openapi::ErrorBody), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn send(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -39,6 +40,7 @@ pub struct Batch {
 
 /// `POST /v1/messages/batch`: up to 100 messages, each accepted or refused on its own.
 #[utoipa::path(post, path = "/v1/messages/batch", tag = "messages", request_body = Batch, responses((status = 200, description = "One result per message", body = BatchResults), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn send_batch(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -81,6 +83,7 @@ pub async fn send_batch(
 }
 
 #[utoipa::path(get, path = "/v1/messages/{id}", tag = "messages", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "The message", body = crate::views::MessageView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn get_one(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -113,6 +116,7 @@ pub struct ListQuery {
 }
 
 #[utoipa::path(get, path = "/v1/messages", tag = "messages", params(ListQuery), responses((status = 200, description = "A page of messages", body = MessagesPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -135,6 +139,7 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/v1/messages/{id}/cancel", tag = "messages", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "The canceled message", body = crate::views::MessageView), (status = 409, description = "Already sent", body = crate::openapi::ErrorBody), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn cancel(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -151,6 +156,7 @@ pub struct InboundQuery {
 }
 
 #[utoipa::path(get, path = "/v1/inbound", tag = "messages", params(InboundQuery), responses((status = 200, description = "Inbound messages", body = InboundList), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn inbound(
     State(app): State<AppState>,
     Auth(caller): Auth,

@@ -21,6 +21,7 @@ fn tenant_param(id: Option<&str>) -> Result<Option<TenantId>, HeraldError> {
 }
 
 #[utoipa::path(get, path = "/v1/admin/messages/{id}", tag = "operations", params(("id" = String, Path, description = "message id")), responses((status = 200, description = "Any tenant's message", body = crate::views::MessageView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn message(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -45,6 +46,7 @@ pub struct MessagesQuery {
 }
 
 #[utoipa::path(get, path = "/v1/admin/messages", tag = "operations", params(MessagesQuery), responses((status = 200, description = "A page of messages", body = MessagesPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn messages(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -84,6 +86,7 @@ pub struct RetryNow {
 }
 
 #[utoipa::path(post, path = "/v1/admin/messages/retry-now", tag = "operations", request_body = RetryNow, responses((status = 200, description = "Back-offs ended", body = herald_core::service::operations::RetryNowReport), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn retry_now(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -103,6 +106,7 @@ pub struct Reason {
 }
 
 #[utoipa::path(post, path = "/v1/admin/circuits/{provider}/{account}/{action}", tag = "operations", params(("provider" = String, Path), ("account" = String, Path, description = "as in the health view"), ("action" = String, Path, description = "open or close")), request_body = Reason, responses((status = 200, description = "The circuit as set", body = herald_core::service::operations::CircuitChange), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn circuit(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -120,6 +124,7 @@ pub async fn circuit(
 }
 
 #[utoipa::path(get, path = "/v1/admin/tenants/{id}/budget", tag = "operations", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "Spend and budgets", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn budget(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -136,6 +141,7 @@ pub struct BudgetReset {
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{id}/budget/reset", tag = "operations", params(("id" = String, Path, description = "tenant id")), request_body = BudgetReset, responses((status = 200, description = "Spend and budgets after the reset", body = herald_core::service::controls::Budget), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn reset_budget(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -153,6 +159,7 @@ pub struct QuotaQuery {
 }
 
 #[utoipa::path(get, path = "/v1/admin/whatsapp/quota", tag = "operations", params(QuotaQuery), responses((status = 200, description = "One tenant's quota, or every tenant's", body = QuotaAnswer), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn whatsapp_quota(
     State(app): State<AppState>,
     Auth(caller): Auth,

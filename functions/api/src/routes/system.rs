@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 #[utoipa::path(get, path = "/health", tag = "system", security(()), responses((status = 200, description = "Alive, with the version", body = Health)))]
+#[tracing::instrument(skip_all)]
 pub async fn health(State(app): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok".into(), version: app.services.version.clone() })
 }
@@ -30,6 +31,7 @@ pub fn time_param(app: &AppState, field: &str, v: &str) -> Result<chrono::DateTi
 }
 
 #[utoipa::path(get, path = "/v1/system/health/providers", tag = "operations", responses((status = 200, description = "Each provider account's circuit and recent outcomes", body = Vec<herald_core::service::ProviderHealth>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn provider_health(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -40,6 +42,7 @@ pub async fn provider_health(
 /// Each channel queue's depth, in-flight and dead-letter counts, and the messages held out
 /// of it per hold reason.
 #[utoipa::path(get, path = "/v1/system/queues", tag = "operations", responses((status = 200, description = "Per channel queue: depth, in flight, dead letters, held per reason", body = Vec<herald_core::service::stats::QueueView>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn queues(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Vec<QueueView>>, ApiError> {
     Ok(Json(app.services.stats.queues(&caller).await?))
 }
@@ -54,6 +57,7 @@ pub struct StatsQuery {
 
 /// `GET /v1/admin/stats?window=1h&tenant_id=&channel=`.
 #[utoipa::path(get, path = "/v1/admin/stats", tag = "operations", params(StatsQuery), responses((status = 200, description = "Outcomes over the window", body = herald_core::stats::StatsView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn stats(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -83,6 +87,7 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(get, path = "/v1/admin/audit", tag = "operations", params(AuditQuery), responses((status = 200, description = "A page of audit entries, newest first", body = AuditPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn audit(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -99,6 +104,7 @@ pub async fn audit(
 }
 
 #[utoipa::path(post, path = "/v1/admin/jobs/{job}/run", tag = "operations", params(("job" = String, Path, description = "dispatch, quota-reset, budget-reset, stale-recovery, linking-recovery")), responses((status = 200, description = "The job's report", body = herald_core::service::JobReport), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn run_job(
     State(app): State<AppState>,
     Auth(caller): Auth,

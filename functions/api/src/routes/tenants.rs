@@ -11,6 +11,7 @@ use herald_core::KeyMode;
 use serde::Deserialize;
 
 #[utoipa::path(post, path = "/v1/admin/tenants", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its live and test keys", body = TenantCreated), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -22,6 +23,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant", body = Tenant), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn get_by_id(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -31,6 +33,7 @@ pub async fn get_by_id(
 }
 
 #[utoipa::path(patch, path = "/v1/admin/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = TenantPatch, responses((status = 200, description = "The tenant", body = Tenant), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn patch_by_id(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -42,11 +45,13 @@ pub async fn patch_by_id(
 }
 
 #[utoipa::path(get, path = "/v1/tenant", tag = "tenants", responses((status = 200, description = "The calling tenant", body = Tenant), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn own(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Tenant>, ApiError> {
     Ok(Json(app.services.tenancy.own_tenant(&caller).await?))
 }
 
 #[utoipa::path(patch, path = "/v1/tenant", tag = "tenants", request_body = TenantPatch, responses((status = 200, description = "The calling tenant", body = Tenant), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn patch_own(State(app): State<AppState>, Auth(caller): Auth, body: Bytes) -> Result<Json<Tenant>, ApiError> {
     let patch: TenantPatch = parse_json(&body)?;
     Ok(Json(app.services.tenancy.patch_tenant(&caller, None, patch).await?))
@@ -60,6 +65,7 @@ pub struct NewKey {
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = NewKey, responses((status = 201, description = "A new key (shown once)", body = KeyCreated), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn create_key(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -72,6 +78,7 @@ pub async fn create_key(
 }
 
 #[utoipa::path(delete, path = "/v1/admin/tenants/{id}/keys/{key_id}", tag = "tenants", params(("id" = String, Path, description = "tenant id"), ("key_id" = String, Path)), responses((status = 204, description = "Revoked"), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn delete_key(
     State(app): State<AppState>,
     Auth(caller): Auth,

@@ -55,11 +55,13 @@ fn view(c: Call) -> CallView {
 }
 
 #[utoipa::path(get, path = "/v1/voice", tag = "voice", responses((status = 200, description = "The tenant's call settings", body = VoiceSettings), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn settings(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<VoiceSettings>, ApiError> {
     Ok(Json(app.services.voice.settings(&caller).await?))
 }
 
 #[utoipa::path(put, path = "/v1/voice", tag = "voice", request_body = VoiceSettings, responses((status = 200, description = "The settings as stored (forward_to in E.164)", body = VoiceSettings), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn put_settings(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -78,6 +80,7 @@ pub struct CallsQuery {
 }
 
 #[utoipa::path(get, path = "/v1/calls", tag = "voice", params(CallsQuery), responses((status = 200, description = "The tenant's calls, newest first", body = CallsPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn calls(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -88,6 +91,7 @@ pub async fn calls(
 }
 
 #[utoipa::path(get, path = "/v1/calls/{call_sid}", tag = "voice", params(("call_sid" = String, Path)), responses((status = 200, description = "One call: outcome, text-back, recording, transcription", body = CallView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
 pub async fn call(
     State(app): State<AppState>,
     Auth(caller): Auth,

@@ -17,6 +17,9 @@ use herald_core::ports::{Accepted, CredentialProblem, Outbound};
 use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::ProviderFailure;
 
+/// The provider's API, unless `TELNYX_API_BASE` names another.
+pub const API_BASE: &str = "https://api.telnyx.com";
+
 pub struct Telnyx {
     http: HttpProviders,
     webhook: TelnyxWebhook,

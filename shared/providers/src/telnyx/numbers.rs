@@ -32,7 +32,7 @@ async fn check(res: reqwest::Response) -> Result<Value, TelnyxCallError> {
 
 /// `PATCH {path}` with the messaging profile: both ways of linking a number.
 async fn set_profile(http: &HttpProviders, api_key: &str, path: &str, profile: &str) -> Result<(), TelnyxCallError> {
-    let url = format!("{}{path}", http.endpoints().telnyx_base.trim_end_matches('/'));
+    let url = format!("{}{path}", http.endpoints().base(herald_core::Provider::Telnyx, super::API_BASE));
     let body = json!({"messaging_profile_id": profile});
     let res = http.http().patch(url).bearer_auth(api_key).json(&body).send().await.map_err(err)?;
     check(res).await.map(|_| ())
@@ -45,7 +45,7 @@ impl TelnyxNumbers for HttpProviders {
     }
 
     async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), TelnyxCallError> {
-        let url = format!("{}/v2/number_orders", self.endpoints().telnyx_base.trim_end_matches('/'));
+        let url = format!("{}/v2/number_orders", self.endpoints().base(herald_core::Provider::Telnyx, super::API_BASE));
         let res = self
             .http()
             .post(url)
@@ -60,7 +60,7 @@ impl TelnyxNumbers for HttpProviders {
     async fn find(&self, api_key: &str, e164: &str) -> Result<Option<String>, TelnyxCallError> {
         // The filter wants digits: "Non-numerical characters will result in no values".
         let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
-        let url = format!("{}/v2/phone_numbers", self.endpoints().telnyx_base.trim_end_matches('/'));
+        let url = format!("{}/v2/phone_numbers", self.endpoints().base(herald_core::Provider::Telnyx, super::API_BASE));
         let res = self
             .http()
             .get(url)

@@ -47,7 +47,7 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     }
     let sent = p
         .http()
-        .post(format!("{}/v2/messages", p.endpoints().telnyx_base.trim_end_matches('/')))
+        .post(format!("{}/v2/messages", p.endpoints().base(herald_core::Provider::Telnyx, super::API_BASE)))
         .bearer_auth(&creds.api_key)
         .header("x-correlation-id", out.message.correlation_id.as_str())
         .json(&body)

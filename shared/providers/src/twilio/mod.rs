@@ -21,6 +21,9 @@ use herald_core::ports::{Accepted, Lookup, Outbound};
 use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::ProviderFailure;
 
+/// The provider's API, unless `TWILIO_API_BASE` names another.
+pub const API_BASE: &str = "https://api.twilio.com";
+
 pub struct Twilio {
     http: HttpProviders,
     webhook: TwilioWebhook,

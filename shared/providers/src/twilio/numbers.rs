@@ -29,7 +29,7 @@ pub async fn number_sid(
     number: &str,
 ) -> Result<Option<String>, ProviderFailure> {
     let creds = super::credentials::of(secrets)?;
-    let base = p.endpoints().twilio_base.trim_end_matches('/');
+    let base = p.endpoints().base(herald_core::Provider::Twilio, super::API_BASE);
     let url = format!("{base}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", creds.account_sid);
     let sent = p
         .http()

@@ -23,7 +23,7 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     let from = out.from.ok_or_else(|| missing(Provider::Twilio, "a From number"))?;
     let url = format!(
         "{}/2010-04-01/Accounts/{}/Messages.json",
-        p.endpoints().twilio_base.trim_end_matches('/'),
+        p.endpoints().base(herald_core::Provider::Twilio, super::API_BASE),
         creds.account_sid
     );
     let mut form: Vec<(&str, String)> = vec![
@@ -90,7 +90,7 @@ pub async fn lookup(
     let creds = super::credentials::of(out.secrets)?;
     let url = format!(
         "{}/2010-04-01/Accounts/{}/Messages.json",
-        p.endpoints().twilio_base.trim_end_matches('/'),
+        p.endpoints().base(herald_core::Provider::Twilio, super::API_BASE),
         creds.account_sid
     );
     let mut query = vec![

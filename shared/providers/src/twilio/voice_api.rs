@@ -22,7 +22,7 @@ fn refused(what: &str, status: reqwest::StatusCode, retry_after: Option<std::tim
 
 impl HttpProviders {
     fn account_url(&self, c: &TwilioCredentials, rest: &str) -> String {
-        let base = self.endpoints().twilio_base.trim_end_matches('/');
+        let base = self.endpoints().base(herald_core::Provider::Twilio, super::API_BASE);
         format!("{base}/2010-04-01/Accounts/{}/{rest}", c.account_sid)
     }
 }
@@ -59,7 +59,7 @@ impl VoiceCarrier for HttpProviders {
         let c = creds(secrets)?;
         // The account's credentials go to Twilio's API only, never to another host a
         // callback names.
-        let base = self.endpoints().twilio_base.trim_end_matches('/');
+        let base = self.endpoints().base(herald_core::Provider::Twilio, super::API_BASE);
         if !media_url.starts_with(&format!("{base}/")) {
             return Err(refused("recording URL outside the Twilio API", reqwest::StatusCode::BAD_REQUEST, None));
         }

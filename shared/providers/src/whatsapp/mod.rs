@@ -18,6 +18,9 @@ use herald_core::ports::{Accepted, CredentialProblem, Outbound};
 use herald_core::tenant::{ChannelConfig, ChannelSecrets};
 use herald_core::ProviderFailure;
 
+/// The provider's API, unless `WHATSAPP_API_BASE` names another.
+pub const API_BASE: &str = "https://graph.facebook.com";
+
 pub struct Whatsapp {
     http: HttpProviders,
     webhook: WhatsappWebhook,

@@ -13,7 +13,7 @@ pub async fn accessible(
     let creds = super::credentials::of(secrets)?;
     let e = p.endpoints();
     let id = url::form_urlencoded::byte_serialize(phone_number_id.as_bytes()).collect::<String>();
-    let url = format!("{}/{}/{id}", e.whatsapp_base.trim_end_matches('/'), e.whatsapp_version);
+    let url = format!("{}/{}/{id}", e.base(herald_core::Provider::Whatsapp, super::API_BASE), e.whatsapp_version);
     let sent = p.http().get(url).bearer_auth(&creds.access_token).send().await;
     let a = answer(Provider::Whatsapp, sent).await?;
     if a.status.is_server_error() || a.status.as_u16() == 429 {

@@ -59,7 +59,12 @@ pub async fn send(p: &HttpProviders, out: &Outbound<'_>) -> Result<Accepted, Pro
     let creds = super::credentials::of(out.secrets)?;
     let phone_number_id = out.from.ok_or_else(|| missing(Provider::Whatsapp, "phone_number_id"))?;
     let e = p.endpoints();
-    let url = format!("{}/{}/{}/messages", e.whatsapp_base.trim_end_matches('/'), e.whatsapp_version, phone_number_id);
+    let url = format!(
+        "{}/{}/{}/messages",
+        e.base(herald_core::Provider::Whatsapp, super::API_BASE),
+        e.whatsapp_version,
+        phone_number_id
+    );
     let sent = p
         .http()
         .post(url)
