@@ -127,20 +127,45 @@ pub struct InboundList {
     pub messages: Vec<herald_core::inbound::InboundMessage>,
 }
 
-/// `GET /v1/admin/whatsapp/quota`: one tenant's quota, or every tenant's.
+/// `GET /v1/admin/whatsapp/quota`: one tenant's quota (`?tenant_id=`), or every tenant's.
+/// The two shapes are disjoint (`tenant_id` or `tenants`), so exactly one describes an answer.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum QuotaAnswer {
-    One(herald_core::service::operations::QuotaView),
-    /// No WhatsApp send yet this period: nothing used, no limit taken.
-    Unused {
-        tenant_id: String,
-        used: u32,
-        limit: Option<u32>,
-        percent: f64,
-        throttled: bool,
-    },
-    All {
-        tenants: Vec<herald_core::service::operations::QuotaView>,
-    },
+    One(QuotaOne),
+    All { tenants: Vec<herald_core::service::operations::QuotaView> },
+}
+
+/// One tenant's WhatsApp quota; before its first WhatsApp send of the period nothing is
+/// used and no limit or reset is known yet.
+#[derive(Serialize, ToSchema)]
+pub struct QuotaOne {
+    pub tenant_id: String,
+    pub used: u32,
+    pub limit: Option<u32>,
+    pub percent: f64,
+    pub throttled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_at: Option<DateTime<Utc>>,
+    pub throttle_until: Option<DateTime<Utc>>,
+}
+
+impl QuotaOne {
+    pub fn unused(tenant_id: String) -> Self {
+        Self { tenant_id, used: 0, limit: None, percent: 0.0, throttled: false, reset_at: None, throttle_until: None }
+    }
+}
+
+impl From<herald_core::service::operations::QuotaView> for QuotaOne {
+    fn from(q: herald_core::service::operations::QuotaView) -> Self {
+        Self {
+            tenant_id: q.tenant_id.to_string(),
+            used: q.used,
+            limit: Some(q.limit),
+            percent: q.percent,
+            throttled: q.throttled,
+            reset_at: Some(q.reset_at),
+            throttle_until: q.throttle_until,
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use super::messages::{parse_channel, parse_status};
 use super::system::time_param;
 use crate::error::ApiError;
-use crate::responses::{MessagesPage, QuotaAnswer};
+use crate::responses::{MessagesPage, QuotaAnswer, QuotaOne};
 use crate::views::MessageView;
 use crate::{parse_json, AppState, Auth};
 use axum::body::Bytes;
@@ -167,13 +167,10 @@ pub async fn whatsapp_quota(
 ) -> Result<Json<QuotaAnswer>, ApiError> {
     let quotas = app.services.operations.whatsapp_quota(&caller, q.tenant_id.as_deref()).await?;
     match q.tenant_id {
-        Some(id) => Ok(Json(quotas.into_iter().next().map(QuotaAnswer::One).unwrap_or(QuotaAnswer::Unused {
-            tenant_id: id,
-            used: 0,
-            limit: None,
-            percent: 0.0,
-            throttled: false,
-        }))),
+        Some(id) => {
+            let one = quotas.into_iter().next().map(QuotaOne::from).unwrap_or_else(|| QuotaOne::unused(id));
+            Ok(Json(QuotaAnswer::One(one)))
+        }
         None => Ok(Json(QuotaAnswer::All { tenants: quotas })),
     }
 }
