@@ -48,7 +48,7 @@ pub(crate) async fn handle(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
-    let webhook = app.providers.carrier(provider).and_then(|c| c.webhook()).ok_or(HeraldError::NotFound)?;
+    let webhook = app.providers.webhook(provider).ok_or(HeraldError::NotFound)?;
     let url = public_url(app.config.public_url.as_deref(), &headers, &uri);
     let now = app.services.clock.now();
     let req = WebhookRequest { path: uri.path(), public_url: &url, headers: &headers, body: &body, now };
@@ -72,7 +72,7 @@ pub(crate) async fn handshake(
     State(app): State<AppState>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let webhook = app.providers.carrier(provider).and_then(|c| c.webhook());
+    let webhook = app.providers.webhook(provider);
     let Some((token, challenge)) = webhook.and_then(|w| w.challenge(&query)) else {
         tracing::warn!("webhook subscription verification refused");
         return StatusCode::FORBIDDEN.into_response();

@@ -1,10 +1,12 @@
-//! One module per provider, holding everything that is that provider: send, lookup for
-//! stale recovery, webhook signature verification, webhook parsing into domain events,
-//! status mapping and the error-classification rows. Dispatch goes through [`Registry`],
-//! keyed by `Provider`.
+//! One module per provider, holding everything that is that provider: its `Carrier` (the
+//! core's one provider trait: send, lookup for stale recovery, number ownership, its
+//! credentials' shape and checks, the account that names its breaker, its capabilities),
+//! webhook signature verification and parsing into domain events, status mapping and the
+//! error-classification rows. The core finds a carrier through [`Registry`], keyed by
+//! `Provider`.
 //!
-//! Adding a provider: its folder here, one `register` line in [`registry`], one
-//! `Provider` variant in the core.
+//! Adding a provider: its folder here, one `register` line in [`registry`] (and one
+//! `with_webhook` line if it sends webhooks), one `Provider` variant in the core.
 mod callbacks;
 mod common;
 #[cfg(test)]
@@ -21,11 +23,9 @@ pub mod whatsapp;
 pub use callbacks::{herald_signature, HttpCallbacks};
 pub use webhook::{Account, ProviderEvent, Received, Rejected, Reply, Webhook, WebhookRequest};
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use herald_core::ports::{Accepted, CredentialProblem, Lookup, Outbound, ProviderGateway};
-use herald_core::tenant::{ChannelConfig, ChannelSecrets};
-use herald_core::{Provider, ProviderFailure};
+pub use herald_core::ports::Carrier;
+use herald_core::ports::ProviderGateway;
+use herald_core::Provider;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,41 +82,12 @@ impl HttpProviders {
 }
 
 /// One provider's outbound side.
-#[async_trait]
-pub trait Carrier: Send + Sync {
-    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure>;
-    /// Finds a message sent at or after `since` matching `out`, where the provider can.
-    async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
-        Ok(Lookup::Unsupported)
-    }
-    /// Whether `number` is in the account `secrets` open. Only providers that register
-    /// numbers answer; the others refuse.
-    async fn owns_number(&self, _secrets: &ChannelSecrets, _number: &str) -> Result<bool, ProviderFailure> {
-        Ok(false)
-    }
-    /// The provider's webhooks, if it sends any.
-    fn webhook(&self) -> Option<&dyn Webhook> {
-        None
-    }
-    /// Checks a tenant's credentials for this provider (its module's shape) before they are
-    /// stored. A provider that takes none refuses any.
-    fn check_credentials(&self, _raw: &serde_json::Value) -> Result<(), CredentialProblem> {
-        Err(CredentialProblem { field: String::new(), what: "absent: this provider takes no credentials".into() })
-    }
-    /// The provider account a send goes through (its circuit breaker's key).
-    fn account(&self, _secrets: &ChannelSecrets, _config: Option<&ChannelConfig>) -> Option<String> {
-        None
-    }
-    /// Tenants register numbers of this provider (their ownership proven by `owns_number`).
-    fn registers_numbers(&self) -> bool {
-        false
-    }
-}
-
-/// Every provider, keyed by `Provider`.
+/// Every provider, keyed by `Provider`: its carrier (what the core asks of it) and its
+/// webhooks, if it sends any.
 #[derive(Clone, Default)]
 pub struct Registry {
     carriers: BTreeMap<Provider, Arc<dyn Carrier>>,
+    webhooks: BTreeMap<Provider, Arc<dyn Webhook>>,
 }
 
 impl Registry {
@@ -125,75 +96,41 @@ impl Registry {
         self
     }
 
-    pub fn carrier(&self, provider: Provider) -> Option<&dyn Carrier> {
-        self.carriers.get(&provider).map(|c| c.as_ref())
+    /// The provider's webhooks (its paths, signature check and events).
+    pub fn with_webhook(mut self, provider: Provider, webhook: impl Webhook + 'static) -> Self {
+        self.webhooks.insert(provider, Arc::new(webhook));
+        self
+    }
+
+    pub fn webhook(&self, provider: Provider) -> Option<&dyn Webhook> {
+        self.webhooks.get(&provider).map(|w| w.as_ref())
     }
 
     /// The webhooks of every registered provider.
     pub fn webhooks(&self) -> Vec<(Provider, &dyn Webhook)> {
-        self.carriers.iter().filter_map(|(p, c)| c.webhook().map(|w| (*p, w))).collect()
-    }
-
-    fn get(&self, provider: Provider) -> Result<&dyn Carrier, ProviderFailure> {
-        self.carrier(provider)
-            .ok_or_else(|| ProviderFailure::transport(provider, format!("{provider} is not registered")))
+        self.webhooks.iter().map(|(p, w)| (*p, w.as_ref())).collect()
     }
 }
 
-/// The registry of every provider Herald speaks to.
+impl ProviderGateway for Registry {
+    fn carrier(&self, provider: Provider) -> Option<&dyn Carrier> {
+        self.carriers.get(&provider).map(|c| c.as_ref())
+    }
+}
+
+/// The registry of every provider Herald speaks to: one `register` line each (and one
+/// `with_webhook` line for a provider that sends webhooks).
 pub fn registry(http: HttpProviders, ses: ses::SesEmail) -> Registry {
     Registry::default()
         .register(Provider::Twilio, twilio::Twilio::new(http.clone()))
+        .with_webhook(Provider::Twilio, twilio::TwilioWebhook)
         .register(Provider::Telnyx, telnyx::Telnyx::new(http.clone()))
+        .with_webhook(Provider::Telnyx, telnyx::TelnyxWebhook)
         .register(Provider::Whatsapp, whatsapp::Whatsapp::new(http))
+        .with_webhook(Provider::Whatsapp, whatsapp::WhatsappWebhook)
         .register(Provider::Ses, ses::Ses::new(ses))
         .register(Provider::Smtp, smtp::Smtp)
         .register(Provider::Simulator, simulator::Simulator)
-}
-
-#[async_trait]
-impl ProviderGateway for Registry {
-    fn check_credentials(&self, provider: Provider, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
-        match self.carrier(provider) {
-            Some(c) => c.check_credentials(raw),
-            None => {
-                Err(CredentialProblem { field: String::new(), what: format!("absent: {provider} is not built in") })
-            }
-        }
-    }
-
-    fn account(&self, provider: Provider, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String> {
-        self.carrier(provider)?.account(secrets, config)
-    }
-
-    fn registers_numbers(&self, provider: Provider) -> bool {
-        self.carrier(provider).is_some_and(|c| c.registers_numbers())
-    }
-
-    async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
-        self.get(out.provider)?.send(out).await
-    }
-
-    async fn lookup(&self, out: &Outbound<'_>, since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
-        self.get(out.provider)?.lookup(out, since).await
-    }
-
-    async fn owns_number(
-        &self,
-        provider: Provider,
-        secrets: &ChannelSecrets,
-        number: &str,
-    ) -> Result<bool, ProviderFailure> {
-        self.get(provider)?.owns_number(secrets, number).await
-    }
-
-    async fn whatsapp_accessible(
-        &self,
-        secrets: &ChannelSecrets,
-        phone_number_id: &str,
-    ) -> Result<bool, ProviderFailure> {
-        self.get(Provider::Whatsapp)?.owns_number(secrets, phone_number_id).await
-    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub use messages::{
     DeadLetterIndex, IdempotencyStore, Inserted, MessageFilter, MessageStore, SendReads, Stepped, WorkIndex, WorkState,
 };
 pub use numbers::NumberStore;
-pub use provider::{Accepted, CredentialProblem, Lookup, Outbound, ProviderGateway};
+pub use provider::{Accepted, Carrier, CredentialProblem, Lookup, Outbound, ProviderGateway};
 pub use queue::{Enqueued, QueueDepth, QueueError, SendQueue};
 pub use secrets::SecretStore;
 pub use stats::StatsStore;

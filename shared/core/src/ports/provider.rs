@@ -46,35 +46,89 @@ pub struct CredentialProblem {
     pub what: String,
 }
 
-/// Every provider, reached through one registry keyed by `Provider`. What a provider's
-/// credentials look like, how its accounts are named and what it can do are the provider's
-/// own (its module in `herald-providers`): the core asks here.
+/// One provider: everything Herald asks of it. Each provider's module in `herald-providers`
+/// implements it (what its credentials look like, how its accounts are named, what it can
+/// do are its own); the registry finds it by `Provider`.
 #[async_trait]
-pub trait ProviderGateway: Send + Sync {
-    /// Checks credentials as the provider reads them, before they are stored.
-    fn check_credentials(&self, provider: Provider, credentials: &serde_json::Value) -> Result<(), CredentialProblem>;
-    /// The provider account a send goes through (its circuit breaker's key), if the
-    /// credentials name one.
-    fn account(&self, provider: Provider, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String>;
-    /// Whether tenants register their own numbers of this provider (ownership is proven
-    /// with `owns_number`).
-    fn registers_numbers(&self, provider: Provider) -> bool;
+pub trait Carrier: Send + Sync {
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure>;
-    /// Finds a message sent at or after `since` matching `out` (recipient, sender, body).
+    /// Finds a message sent at or after `since` matching `out`, where the provider can.
     async fn lookup(&self, _out: &Outbound<'_>, _since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
         Ok(Lookup::Unsupported)
     }
-    /// Whether `number` is in the provider account `secrets` open (ownership proof).
-    async fn owns_number(
+    /// Whether `number` (WhatsApp: the phone_number_id) is in the account `secrets` open.
+    async fn owns_number(&self, _secrets: &ChannelSecrets, _number: &str) -> Result<bool, ProviderFailure> {
+        Ok(false)
+    }
+    /// Checks a tenant's credentials for this provider before they are stored. A provider
+    /// that takes none refuses any.
+    fn check_credentials(&self, _raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        Err(CredentialProblem { field: String::new(), what: "absent: this provider takes no credentials".into() })
+    }
+    /// The provider account a send goes through (its circuit breaker's key).
+    fn account(&self, _secrets: &ChannelSecrets, _config: Option<&ChannelConfig>) -> Option<String> {
+        None
+    }
+    /// Tenants register numbers of this provider (their ownership proven by `owns_number`).
+    fn registers_numbers(&self) -> bool {
+        false
+    }
+}
+
+/// Every provider Herald speaks to, by name (the registry).
+pub trait ProviderGateway: Send + Sync {
+    fn carrier(&self, provider: Provider) -> Option<&dyn Carrier>;
+}
+
+/// What the core asks, by provider: a provider that is not registered is refused (a
+/// transport failure, a credential problem, no account, no numbers), never a panic.
+impl dyn ProviderGateway + '_ {
+    fn require(&self, provider: Provider) -> Result<&dyn Carrier, ProviderFailure> {
+        self.carrier(provider)
+            .ok_or_else(|| ProviderFailure::transport(provider, format!("{provider} is not registered")))
+    }
+
+    pub async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
+        self.require(out.provider)?.send(out).await
+    }
+
+    pub async fn lookup(&self, out: &Outbound<'_>, since: DateTime<Utc>) -> Result<Lookup, ProviderFailure> {
+        self.require(out.provider)?.lookup(out, since).await
+    }
+
+    pub async fn owns_number(
         &self,
         provider: Provider,
         secrets: &ChannelSecrets,
         number: &str,
-    ) -> Result<bool, ProviderFailure>;
+    ) -> Result<bool, ProviderFailure> {
+        self.require(provider)?.owns_number(secrets, number).await
+    }
+
     /// Whether the WhatsApp credentials reach this phone_number_id.
-    async fn whatsapp_accessible(
+    pub async fn whatsapp_accessible(&self, secrets: &ChannelSecrets, id: &str) -> Result<bool, ProviderFailure> {
+        self.owns_number(Provider::Whatsapp, secrets, id).await
+    }
+
+    pub fn check_credentials(&self, provider: Provider, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+        match self.carrier(provider) {
+            Some(c) => c.check_credentials(raw),
+            None => {
+                Err(CredentialProblem { field: String::new(), what: format!("absent: {provider} is not built in") })
+            }
+        }
+    }
+
+    pub fn account(
         &self,
+        provider: Provider,
         secrets: &ChannelSecrets,
-        phone_number_id: &str,
-    ) -> Result<bool, ProviderFailure>;
+        config: Option<&ChannelConfig>,
+    ) -> Option<String> {
+        self.carrier(provider)?.account(secrets, config)
+    }
+
+    pub fn registers_numbers(&self, provider: Provider) -> bool {
+        self.carrier(provider).is_some_and(|c| c.registers_numbers())
+    }
 }

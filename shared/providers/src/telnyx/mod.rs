@@ -11,7 +11,7 @@ pub use errors::{status, ROWS};
 pub use signature::{telnyx_verify, TelnyxSignatureError, TELNYX_TOLERANCE_SECS};
 pub use webhook::TelnyxWebhook;
 
-use crate::{Carrier, HttpProviders, Webhook};
+use crate::{Carrier, HttpProviders};
 use async_trait::async_trait;
 use herald_core::ports::{Accepted, CredentialProblem, Outbound};
 use herald_core::tenant::{ChannelConfig, ChannelSecrets};
@@ -22,12 +22,11 @@ pub const API_BASE: &str = "https://api.telnyx.com";
 
 pub struct Telnyx {
     http: HttpProviders,
-    webhook: TelnyxWebhook,
 }
 
 impl Telnyx {
     pub fn new(http: HttpProviders) -> Self {
-        Self { http, webhook: TelnyxWebhook }
+        Self { http }
     }
 }
 
@@ -35,10 +34,6 @@ impl Telnyx {
 impl Carrier for Telnyx {
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         send::send(&self.http, out).await
-    }
-
-    fn webhook(&self) -> Option<&dyn Webhook> {
-        Some(&self.webhook)
     }
 
     fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {

@@ -13,7 +13,7 @@ pub use errors::{status, ROWS};
 pub use signature::{twilio_signature, twilio_valid};
 pub use webhook::TwilioWebhook;
 
-use crate::{Carrier, HttpProviders, Webhook};
+use crate::{Carrier, HttpProviders};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::ports::CredentialProblem;
@@ -26,12 +26,11 @@ pub const API_BASE: &str = "https://api.twilio.com";
 
 pub struct Twilio {
     http: HttpProviders,
-    webhook: TwilioWebhook,
 }
 
 impl Twilio {
     pub fn new(http: HttpProviders) -> Self {
-        Self { http, webhook: TwilioWebhook }
+        Self { http }
     }
 }
 
@@ -47,10 +46,6 @@ impl Carrier for Twilio {
 
     async fn owns_number(&self, secrets: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
         numbers::in_account(&self.http, secrets, number).await
-    }
-
-    fn webhook(&self) -> Option<&dyn Webhook> {
-        Some(&self.webhook)
     }
 
     fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {

@@ -12,7 +12,7 @@ pub use send::payload;
 pub use signature::{meta_signature, meta_valid};
 pub use webhook::WhatsappWebhook;
 
-use crate::{Carrier, HttpProviders, Webhook};
+use crate::{Carrier, HttpProviders};
 use async_trait::async_trait;
 use herald_core::ports::{Accepted, CredentialProblem, Outbound};
 use herald_core::tenant::{ChannelConfig, ChannelSecrets};
@@ -23,12 +23,11 @@ pub const API_BASE: &str = "https://graph.facebook.com";
 
 pub struct Whatsapp {
     http: HttpProviders,
-    webhook: WhatsappWebhook,
 }
 
 impl Whatsapp {
     pub fn new(http: HttpProviders) -> Self {
-        Self { http, webhook: WhatsappWebhook }
+        Self { http }
     }
 }
 
@@ -41,10 +40,6 @@ impl Carrier for Whatsapp {
     /// For WhatsApp the "number" is the phone_number_id, reached with the tenant's token.
     async fn owns_number(&self, secrets: &ChannelSecrets, phone_number_id: &str) -> Result<bool, ProviderFailure> {
         phone::accessible(&self.http, secrets, phone_number_id).await
-    }
-
-    fn webhook(&self) -> Option<&dyn Webhook> {
-        Some(&self.webhook)
     }
 
     fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {

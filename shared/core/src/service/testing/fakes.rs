@@ -10,7 +10,7 @@ use crate::{Channel, Provider};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
 pub struct FakeQueue {
@@ -94,17 +94,44 @@ impl CallbackSender for FakeQueue {
     }
 }
 
-/// A provider that answers from a script (accepted when the script is empty) and records
-/// every call.
-#[derive(Default)]
+/// Every provider, faked: each answers from one shared script (accepted when the script is
+/// empty) and records every call.
 pub struct FakeProvider {
+    state: Arc<FakeState>,
+    carriers: std::collections::BTreeMap<Provider, FakeCarrier>,
+}
+
+#[derive(Default)]
+pub struct FakeState {
     pub script: Mutex<VecDeque<Result<Accepted, ProviderFailure>>>,
     pub calls: Mutex<Vec<(Provider, String)>>,
     /// Numbers and WhatsApp ids in some other account.
     pub foreign: Mutex<std::collections::HashSet<String>>,
 }
 
-impl FakeProvider {
+/// One faked provider.
+pub struct FakeCarrier {
+    provider: Provider,
+    state: Arc<FakeState>,
+}
+
+impl Default for FakeProvider {
+    fn default() -> Self {
+        let state = Arc::new(FakeState::default());
+        let all = Provider::ALL.iter().copied().chain([Provider::Simulator]);
+        let carriers = all.map(|provider| (provider, FakeCarrier { provider, state: state.clone() })).collect();
+        Self { state, carriers }
+    }
+}
+
+impl std::ops::Deref for FakeProvider {
+    type Target = FakeState;
+    fn deref(&self) -> &FakeState {
+        &self.state
+    }
+}
+
+impl FakeState {
     pub fn fail_next(&self, provider: Provider, http_status: u16, code: ErrorCode, retryable: bool, blame: Blame) {
         let class = Classification { code, retryable, blame };
         let failure = ProviderFailure {
@@ -129,9 +156,15 @@ impl FakeProvider {
     }
 }
 
-#[async_trait]
 impl ProviderGateway for FakeProvider {
-    fn check_credentials(&self, _: Provider, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
+    fn carrier(&self, provider: Provider) -> Option<&dyn Carrier> {
+        self.carriers.get(&provider).map(|c| c as &dyn Carrier)
+    }
+}
+
+#[async_trait]
+impl Carrier for FakeCarrier {
+    fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
         match raw.is_object() {
             true => Ok(()),
             false => Err(CredentialProblem { field: String::new(), what: "an object".into() }),
@@ -139,33 +172,29 @@ impl ProviderGateway for FakeProvider {
     }
 
     /// The fake's accounts: the credentials' `account_sid` or `api_key`, else the WhatsApp number.
-    fn account(&self, p: Provider, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String> {
-        let creds = secrets.get(p);
+    fn account(&self, secrets: &ChannelSecrets, config: Option<&ChannelConfig>) -> Option<String> {
+        let creds = secrets.get(self.provider);
         let named = creds.and_then(|c| c.get("account_sid").or_else(|| c.get("api_key"))).and_then(|v| v.as_str());
         named.map(str::to_string).or_else(|| config.and_then(|c| c.phone_number_id.clone()))
     }
 
-    fn registers_numbers(&self, p: Provider) -> bool {
-        matches!(p, Provider::Twilio | Provider::Telnyx)
+    fn registers_numbers(&self) -> bool {
+        matches!(self.provider, Provider::Twilio | Provider::Telnyx)
     }
 
     async fn send(&self, out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
         let n = {
-            let mut calls = self.calls.lock().unwrap();
+            let mut calls = self.state.calls.lock().unwrap();
             calls.push((out.provider, out.message.to.to_string()));
             calls.len()
         };
-        let scripted = self.script.lock().unwrap().pop_front();
+        let scripted = self.state.script.lock().unwrap().pop_front();
         scripted
             .unwrap_or_else(|| Ok(Accepted { provider_message_id: format!("PM{n}"), delivered: false, linked: false }))
     }
 
-    async fn owns_number(&self, _: Provider, _: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
-        Ok(!self.foreign.lock().unwrap().contains(number))
-    }
-
-    async fn whatsapp_accessible(&self, _: &ChannelSecrets, id: &str) -> Result<bool, ProviderFailure> {
-        Ok(!self.foreign.lock().unwrap().contains(id))
+    async fn owns_number(&self, _: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
+        Ok(!self.state.foreign.lock().unwrap().contains(number))
     }
 }
 
