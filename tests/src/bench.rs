@@ -10,7 +10,6 @@ use axum::http::Request;
 use herald_core::Channel;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use tower::ServiceExt;
 
 pub const PUBLIC_URL: &str = "https://herald.bench.invalid";
@@ -44,7 +43,7 @@ pub struct Phase {
 pub struct Bench {
     proxy: String,
     router: axum::Router,
-    app: Arc<herald_runtime::App>,
+    app: herald_runtime::AppState,
 }
 
 impl Bench {
@@ -66,7 +65,7 @@ impl Bench {
         .collect();
         let config = herald_runtime::Config::from_map(&vars).expect("config").for_local();
         herald_runtime::provision(&config).await.expect("provision");
-        let app = Arc::new(herald_runtime::build(config).await.expect("build"));
+        let app = herald_runtime::AppState::new(herald_runtime::build(config).await.expect("build"));
         let router = herald_webhooks::router(app.clone()).merge(herald_api::router(app.clone()));
         Bench { proxy, router, app }
     }

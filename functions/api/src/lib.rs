@@ -5,7 +5,8 @@ mod responses;
 mod routes;
 mod views;
 
-pub use herald_http::{error, parse_json, with_context, AppState, Auth, RequestContext, MAX_BODY};
+pub use herald_http::{error, parse_json, with_context, Auth, RequestContext, MAX_BODY};
+pub use herald_runtime::AppState;
 
 pub fn router(app: AppState) -> axum::Router {
     with_context(routes::routes(), MAX_BODY).with_state(app)

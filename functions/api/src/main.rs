@@ -1,5 +1,4 @@
 //! The API Lambda: API Gateway HTTP API events → the axum router.
-use std::sync::Arc;
 
 // One event at a time per execution environment: one thread (no worker threads to start,
 // no cross-thread wake-ups); the work is I/O, run concurrently on it.
@@ -8,5 +7,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     herald_runtime::init_tracing();
     let config = herald_runtime::Config::from_env()?;
     let app = herald_runtime::build(config).await?;
-    lambda_http::run(herald_api::router(Arc::new(app))).await
+    lambda_http::run(herald_api::router(herald_runtime::AppState::new(app))).await
 }

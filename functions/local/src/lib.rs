@@ -8,7 +8,7 @@
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use herald_aws::SetupError;
 use herald_core::Channel;
-use herald_runtime::{App, Config};
+use herald_runtime::{AppState, Config};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +33,7 @@ impl Default for LocalOptions {
 /// A running local stack; dropping it stops every task.
 pub struct Running {
     pub addr: SocketAddr,
-    pub app: Arc<App>,
+    pub app: AppState,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -54,7 +54,7 @@ impl Drop for Running {
 pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, SetupError> {
     herald_runtime::provision(&config).await?;
     let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(herald_core::ports::SystemClock));
-    let app = Arc::new(herald_runtime::build_with_clock(config, clock).await?);
+    let app = herald_runtime::AppState::new(herald_runtime::build_with_clock(config, clock).await?);
     let listener =
         tokio::net::TcpListener::bind(&opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -89,7 +89,7 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, SetupE
 }
 
 /// One event source mapping: receive a batch, invoke the handler, delete the successes.
-async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
+async fn poll_queue(app: AppState, channel: Channel, batch_size: i32) {
     let arn = app.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
     loop {
         let received = match app.queues.receive(channel, batch_size, Duration::from_secs(1)).await {
@@ -117,7 +117,7 @@ async fn poll_queue(app: Arc<App>, channel: Channel, batch_size: i32) {
 }
 
 /// The callbacks queue's event source mapping.
-async fn poll_callbacks(app: Arc<App>) {
+async fn poll_callbacks(app: AppState) {
     let Some(pair) = app.queues.callbacks().cloned() else { return };
     loop {
         let received = match app.queues.receive_url(&pair.url, 10, Duration::from_secs(1)).await {
@@ -143,7 +143,7 @@ async fn poll_callbacks(app: Arc<App>) {
 }
 
 /// The table stream's event source mapping: batches of records to the stats function.
-async fn poll_stream(app: Arc<App>) {
+async fn poll_stream(app: AppState) {
     let mut tail = herald_aws::streams::StreamTail::new(&app.sdk, app.config.table.clone());
     loop {
         let changes = match tail.poll(1000).await {
@@ -194,7 +194,7 @@ pub fn to_record(r: &herald_aws::sqs::Received, arn: &str, region: &str) -> SqsM
 }
 
 /// One EventBridge schedule: the job every `every`, first run one period after start.
-async fn run_schedule(app: Arc<App>, job: &'static str, every: Duration) {
+async fn run_schedule(app: AppState, job: &'static str, every: Duration) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

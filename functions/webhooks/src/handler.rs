@@ -8,8 +8,8 @@ use herald_core::service::webhooks::WebhookError;
 use herald_core::service::HeraldError;
 use herald_core::Provider;
 use herald_http::error::ApiError;
-use herald_http::AppState;
 use herald_providers::{Received, WebhookRequest};
+use herald_runtime::AppState;
 
 /// `401`: the service logged, counted and audited the reason.
 fn unauthorized() -> ApiError {

@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
 use herald_http::error::ApiError;
-use herald_http::{parse_json, AppState, Auth};
+use herald_http::{parse_json, Auth};
+use herald_runtime::AppState;
 
 pub const MAX_WEBHOOK_BODY: usize = 64 * 1024;
 

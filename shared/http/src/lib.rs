@@ -4,22 +4,20 @@
 pub mod error;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use error::ApiError;
 use herald_core::ids::CorrelationId;
+use herald_core::service::tenancy::Tenancy;
 use herald_core::service::Caller;
-use herald_runtime::App;
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use tracing::Instrument;
 
 pub const MAX_BODY: usize = 256 * 1024;
-
-pub type AppState = Arc<App>;
 
 /// Per-request context set by the middleware: ids that travel with everything.
 #[derive(Clone, Debug)]
@@ -29,7 +27,7 @@ pub struct RequestContext {
 }
 
 /// Adds request ids, correlation ids, a body limit and `request_id` in error bodies.
-pub fn with_context(router: axum::Router<AppState>, limit: usize) -> axum::Router<AppState> {
+pub fn with_context<S: Clone + Send + Sync + 'static>(router: axum::Router<S>, limit: usize) -> axum::Router<S> {
     router.layer(axum::middleware::from_fn(move |req: Request, next: Next| request_context(req, next, limit)))
 }
 
@@ -117,21 +115,26 @@ async fn finish(response: Response, ctx: &RequestContext) -> Response {
 /// The authenticated caller, from `Authorization: Bearer …`.
 pub struct Auth(pub Caller);
 
-impl FromRequestParts<AppState> for Auth {
+/// Any application state the tenancy service can be had from (axum's `FromRef`).
+impl<S> FromRequestParts<S> for Auth
+where
+    S: Send + Sync,
+    Arc<Tenancy>: FromRef<S>,
+{
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
-        Ok(Auth(app.services.tenancy.authenticate(token).await?))
+        Ok(Auth(Arc::<Tenancy>::from_ref(state).authenticate(token).await?))
     }
 }
 
-impl FromRequestParts<AppState> for RequestContext {
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         parts.extensions.get::<RequestContext>().cloned().ok_or(ApiError::Coded {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "INTERNAL",

@@ -26,6 +26,31 @@ pub struct App {
     pub sdk: aws_config::SdkConfig,
 }
 
+/// What the HTTP functions hold: the built `App`, shared. Extractors take the parts they
+/// need through `FromRef` (the tenancy service for bearer authentication), so the HTTP layer
+/// depends on the core's services, not on this wiring.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    pub fn new(app: App) -> Self {
+        AppState(Arc::new(app))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<herald_core::service::tenancy::Tenancy> {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.tenancy.clone()
+    }
+}
+
 /// Amazon Trust Services' roots (Amazon Root CA 1–4, cross-signed by Starfield Services Root
 /// G2), as Mozilla's set (`webpki-root-certs`) has them; a test keeps the file equal to it.
 /// Compiled in: a cold start reads no certificate file and searches no list of 150 roots.

@@ -5,7 +5,7 @@
 use aws_lambda_events::sqs::SqsEvent;
 use herald_aws::SqsQueues;
 use herald_core::Channel;
-use herald_runtime::App;
+use herald_runtime::{App, AppState};
 use herald_tests::sim::{webhooks as wh, SimProvider, Simulator, TWILIO_SID, TWILIO_TOKEN};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -39,12 +39,14 @@ fn lambda_vars(url: &str, queues: &SqsQueues, topic: &str, sim: &str) -> HashMap
     vars
 }
 
-async fn function(vars: &HashMap<String, String>, (key, secret): &(String, String)) -> Arc<App> {
+async fn function(vars: &HashMap<String, String>, (key, secret): &(String, String)) -> AppState {
     let mut cfg = herald_runtime::Config::from_map(vars).unwrap();
     cfg.credentials = Some(aws_sdk_sqs::config::Credentials::new(key, secret, None, None, "iam-flow"));
     // The tenant's callback endpoint is this test's own plain-http listener.
     cfg.allow_http_callbacks = true;
-    Arc::new(herald_runtime::build(cfg).await.expect("the function's wiring starts with its own permissions"))
+    herald_runtime::AppState::new(
+        herald_runtime::build(cfg).await.expect("the function's wiring starts with its own permissions"),
+    )
 }
 
 async fn serve(router: axum::Router) -> String {
