@@ -52,7 +52,7 @@ pub(crate) async fn handle(
     let url = public_url(app.config.public_url.as_deref(), &headers, &uri);
     let now = app.services.clock.now();
     let req = WebhookRequest { path: uri.path(), public_url: &url, headers: &headers, body: &body, now };
-    let reply = match app.services.webhooks.handle(&Received { webhook, req }).await {
+    let reply = match app.services.webhooks.handle(&Received::new(webhook, req)).await {
         Ok(reply) => reply,
         Err(WebhookError::Refused) => return Err(unauthorized()),
         Err(WebhookError::Failed(e)) => return Err(e.into()),

@@ -21,7 +21,7 @@ pub mod webhook;
 pub mod whatsapp;
 
 pub use callbacks::{herald_signature, HttpCallbacks};
-pub use webhook::{Account, ProviderEvent, Received, Rejected, Reply, Webhook, WebhookRequest};
+pub use webhook::{Account, Body, Encoding, ProviderEvent, Received, Rejected, Reply, Webhook, WebhookRequest};
 
 pub use herald_core::ports::Carrier;
 use herald_core::ports::ProviderGateway;

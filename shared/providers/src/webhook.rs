@@ -33,10 +33,65 @@ pub fn query_message_id(req: &WebhookRequest<'_>) -> Option<herald_core::Message
 
 pub use herald_core::ports::{rejected, Account, ProviderEvent, Rejected, Reply};
 
-/// A request bound to its provider's module: what the core's `Webhooks` service reads.
+/// A webhook body, read once: a form (Twilio) or a JSON document (Telnyx, Meta).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Form(Vec<(String, String)>),
+    Json(serde_json::Value),
+}
+
+/// How a provider's webhooks are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Form,
+    Json,
+}
+
+impl Body {
+    fn read(encoding: Encoding, raw: &[u8]) -> Result<Body, Rejected> {
+        match encoding {
+            Encoding::Form => {
+                serde_urlencoded::from_bytes(raw).map(Body::Form).map_err(|_| rejected("body is not form-encoded"))
+            }
+            Encoding::Json => serde_json::from_slice(raw).map(Body::Json).map_err(|_| rejected("body is not JSON")),
+        }
+    }
+
+    /// The form's fields, in order (empty for JSON).
+    pub fn form(&self) -> &[(String, String)] {
+        match self {
+            Body::Form(f) => f,
+            Body::Json(_) => &[],
+        }
+    }
+
+    /// The form's fields by name (the last one wins).
+    pub fn fields(&self) -> std::collections::HashMap<String, String> {
+        self.form().iter().cloned().collect()
+    }
+
+    /// The JSON document (`null` for a form).
+    pub fn json(&self) -> &serde_json::Value {
+        match self {
+            Body::Json(v) => v,
+            Body::Form(_) => &serde_json::Value::Null,
+        }
+    }
+}
+
+/// A request bound to its provider's module and read once: what the core's `Webhooks`
+/// service asks about it.
 pub struct Received<'a> {
-    pub webhook: &'a dyn Webhook,
-    pub req: WebhookRequest<'a>,
+    webhook: &'a dyn Webhook,
+    req: WebhookRequest<'a>,
+    body: Result<Body, Rejected>,
+}
+
+impl<'a> Received<'a> {
+    pub fn new(webhook: &'a dyn Webhook, req: WebhookRequest<'a>) -> Self {
+        let body = Body::read(webhook.encoding(), req.body);
+        Self { webhook, req, body }
+    }
 }
 
 impl herald_core::ports::ReceivedWebhook for Received<'_> {
@@ -44,18 +99,21 @@ impl herald_core::ports::ReceivedWebhook for Received<'_> {
         self.webhook.provider()
     }
     fn accounts(&self) -> Result<Vec<Account>, Rejected> {
-        self.webhook.accounts(&self.req)
+        self.webhook.accounts(&self.req, self.body.as_ref().map_err(Clone::clone)?)
     }
     fn verify(&self, secrets: &ChannelSecrets) -> Result<(), Rejected> {
-        self.webhook.verify(&self.req, secrets)
+        self.webhook.verify(&self.req, self.body.as_ref().map_err(Clone::clone)?, secrets)
     }
     fn events(&self, account: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
-        self.webhook.events(&self.req, account, tenant)
+        match &self.body {
+            Ok(body) => self.webhook.events(&self.req, body, account, tenant),
+            Err(_) => vec![],
+        }
     }
     fn reply(&self, call: Option<&herald_core::voice::CallAnswer>) -> Reply {
-        match call {
-            Some(answer) => self.webhook.answer_call(&self.req, answer),
-            None => self.webhook.reply(&self.req),
+        match (call, &self.body) {
+            (Some(answer), Ok(body)) => self.webhook.answer_call(&self.req, body, answer),
+            _ => self.webhook.reply(&self.req),
         }
     }
 }
@@ -64,17 +122,20 @@ pub trait Webhook: Send + Sync {
     fn provider(&self) -> Provider;
     /// The POST paths this provider's webhooks arrive on.
     fn paths(&self) -> &'static [&'static str];
-    /// Parses the request and names the accounts whose credentials must each verify it.
-    fn accounts(&self, req: &WebhookRequest<'_>) -> Result<Vec<Account>, Rejected>;
+    /// How its bodies are encoded: `Received` reads each body once, so.
+    fn encoding(&self) -> Encoding;
+    /// Names the accounts whose credentials must each verify the request.
+    fn accounts(&self, req: &WebhookRequest<'_>, body: &Body) -> Result<Vec<Account>, Rejected>;
     /// Checks the signature with one account's credentials.
-    fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected>;
+    fn verify(&self, req: &WebhookRequest<'_>, body: &Body, secrets: &ChannelSecrets) -> Result<(), Rejected>;
     /// The events the request carries for `account`, which belongs to `tenant`.
-    fn events(&self, req: &WebhookRequest<'_>, account: &Account, tenant: &TenantId) -> Vec<ProviderEvent>;
+    fn events(&self, req: &WebhookRequest<'_>, body: &Body, account: &Account, tenant: &TenantId)
+        -> Vec<ProviderEvent>;
     fn reply(&self, _req: &WebhookRequest<'_>) -> Reply {
         Reply::default()
     }
     /// Renders Herald's answer to a call event (voice carriers).
-    fn answer_call(&self, _req: &WebhookRequest<'_>, _answer: &herald_core::voice::CallAnswer) -> Reply {
+    fn answer_call(&self, _req: &WebhookRequest<'_>, _body: &Body, _answer: &herald_core::voice::CallAnswer) -> Reply {
         Reply::default()
     }
     /// Whether the provider subscribes its webhooks with a handshake over GET (Meta's).

@@ -2,7 +2,7 @@
 //! the budget) and `message.received`. The tenant owns the number the event is about.
 use super::errors::{status, ROWS};
 use super::signature::telnyx_verify;
-use crate::webhook::{rejected, Account, ProviderEvent, Rejected, Webhook, WebhookRequest};
+use crate::webhook::{rejected, Account, Body, Encoding, ProviderEvent, Rejected, Webhook, WebhookRequest};
 use herald_core::errors::classify;
 use herald_core::inbound::{InboundMessage, Receipt};
 use herald_core::tenant::ChannelSecrets;
@@ -13,10 +13,6 @@ pub struct TelnyxWebhook;
 
 fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
     v.pointer(ptr).and_then(|x| x.as_str()).unwrap_or_default()
-}
-
-fn body(req: &WebhookRequest<'_>) -> Result<Value, Rejected> {
-    serde_json::from_slice(req.body).map_err(|_| rejected("body is not JSON"))
 }
 
 /// The tenant's number: the recipient of an inbound message, else the sender.
@@ -34,12 +30,16 @@ impl Webhook for TelnyxWebhook {
         &["/webhooks/telnyx"]
     }
 
-    fn accounts(&self, req: &WebhookRequest<'_>) -> Result<Vec<Account>, Rejected> {
-        // The body is only read to find whose key to verify with; nothing is applied before.
-        Ok(vec![Account::Number(our_number(&body(req)?))])
+    fn encoding(&self) -> Encoding {
+        Encoding::Json
     }
 
-    fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected> {
+    fn accounts(&self, _: &WebhookRequest<'_>, body: &Body) -> Result<Vec<Account>, Rejected> {
+        // The body is only read to find whose key to verify with; nothing is applied before.
+        Ok(vec![Account::Number(our_number(body.json()))])
+    }
+
+    fn verify(&self, req: &WebhookRequest<'_>, _: &Body, secrets: &ChannelSecrets) -> Result<(), Rejected> {
         let signature = req.header("telnyx-signature-ed25519").ok_or_else(|| rejected("no signature header"))?;
         let timestamp = req.header("telnyx-timestamp").ok_or_else(|| rejected("no timestamp header"))?;
         let creds = super::credentials::of(secrets).ok();
@@ -48,10 +48,16 @@ impl Webhook for TelnyxWebhook {
         telnyx_verify(key, timestamp, signature, req.body, req.now.timestamp()).map_err(|e| rejected(e.to_string()))
     }
 
-    fn events(&self, req: &WebhookRequest<'_>, account: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
-        let Ok(v) = body(req) else { return vec![] };
-        let event_type = s(&v, "/data/event_type");
-        let event_id = s(&v, "/data/id").to_string();
+    fn events(
+        &self,
+        req: &WebhookRequest<'_>,
+        body: &Body,
+        account: &Account,
+        tenant: &TenantId,
+    ) -> Vec<ProviderEvent> {
+        let v = body.json();
+        let event_type = s(v, "/data/event_type");
+        let event_id = s(v, "/data/id").to_string();
         let payload = v.pointer("/data/payload").cloned().unwrap_or(Value::Null);
         let pmid = s(&payload, "/id").to_string();
         match event_type {

@@ -4,22 +4,17 @@
 use super::errors::{status, ROWS};
 use super::signature::twilio_valid;
 use super::voice;
-use crate::webhook::{rejected, Account, ProviderEvent, Rejected, Reply, Webhook, WebhookRequest};
+use crate::webhook::{rejected, Account, Body, Encoding, ProviderEvent, Rejected, Reply, Webhook, WebhookRequest};
 use herald_core::errors::classify;
 use herald_core::inbound::{InboundMessage, Receipt};
 use herald_core::tenant::ChannelSecrets;
 use herald_core::{Channel, Provider, TenantId};
-use std::collections::HashMap;
 
 const STATUS: &str = "/webhooks/twilio/status";
 const INBOUND: &str = "/webhooks/twilio/inbound";
 const TWIML_EMPTY: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#;
 
 pub struct TwilioWebhook;
-
-fn params(req: &WebhookRequest<'_>) -> Result<Vec<(String, String)>, Rejected> {
-    serde_urlencoded::from_bytes(req.body).map_err(|_| rejected("body is not form-encoded"))
-}
 
 impl Webhook for TwilioWebhook {
     fn provider(&self) -> Provider {
@@ -30,8 +25,12 @@ impl Webhook for TwilioWebhook {
         &[STATUS, INBOUND, voice::VOICE, voice::DIAL, voice::RECORDING, voice::TRANSCRIPTION, voice::CALL_STATUS]
     }
 
-    fn accounts(&self, req: &WebhookRequest<'_>) -> Result<Vec<Account>, Rejected> {
-        let p: HashMap<String, String> = params(req)?.into_iter().collect();
+    fn encoding(&self) -> Encoding {
+        Encoding::Form
+    }
+
+    fn accounts(&self, req: &WebhookRequest<'_>, body: &Body) -> Result<Vec<Account>, Rejected> {
+        let p = body.fields();
         if voice::PATHS.contains(&req.path) {
             return Ok(vec![voice::account(req, &p)]);
         }
@@ -39,8 +38,8 @@ impl Webhook for TwilioWebhook {
         Ok(vec![Account::Number(p.get(field).cloned().unwrap_or_default())])
     }
 
-    fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected> {
-        let params = params(req)?;
+    fn verify(&self, req: &WebhookRequest<'_>, body: &Body, secrets: &ChannelSecrets) -> Result<(), Rejected> {
+        let params = body.form();
         let signature = req.header("x-twilio-signature").ok_or_else(|| rejected("no X-Twilio-Signature"))?;
         let creds = super::credentials::of(secrets).map_err(|_| rejected("tenant has no twilio credentials"))?;
         if params.iter().any(|(k, v)| k == "AccountSid" && *v != creds.account_sid) {
@@ -48,14 +47,14 @@ impl Webhook for TwilioWebhook {
         }
         let mut tokens = vec![creds.auth_token.as_str()];
         tokens.extend(creds.previous_auth_token.as_deref());
-        if !twilio_valid(req.public_url, &params, signature, &tokens) {
+        if !twilio_valid(req.public_url, params, signature, &tokens) {
             return Err(rejected("signature mismatch"));
         }
         Ok(())
     }
 
-    fn events(&self, req: &WebhookRequest<'_>, _account: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
-        let p: HashMap<String, String> = params(req).unwrap_or_default().into_iter().collect();
+    fn events(&self, req: &WebhookRequest<'_>, body: &Body, _: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
+        let p = body.fields();
         let get = |a: &str, b: &str| p.get(a).or_else(|| p.get(b)).cloned().unwrap_or_default();
         if voice::PATHS.contains(&req.path) {
             return voice::events(req, &p);
@@ -95,9 +94,8 @@ impl Webhook for TwilioWebhook {
         vec![ProviderEvent::Receipt { event_id: format!("{sid}:{raw}"), receipt }]
     }
 
-    fn answer_call(&self, req: &WebhookRequest<'_>, answer: &herald_core::voice::CallAnswer) -> Reply {
-        let p: HashMap<String, String> = params(req).unwrap_or_default().into_iter().collect();
-        voice::twiml(req, &p, answer)
+    fn answer_call(&self, req: &WebhookRequest<'_>, body: &Body, answer: &herald_core::voice::CallAnswer) -> Reply {
+        voice::twiml(req, &body.fields(), answer)
     }
 
     fn reply(&self, req: &WebhookRequest<'_>) -> Reply {

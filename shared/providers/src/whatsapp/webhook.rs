@@ -3,7 +3,7 @@
 //! Meta's subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
 use super::errors::{status, ROWS};
 use super::signature::meta_valid;
-use crate::webhook::{rejected, Account, ProviderEvent, Rejected, Webhook, WebhookRequest};
+use crate::webhook::{rejected, Account, Body, Encoding, ProviderEvent, Rejected, Webhook, WebhookRequest};
 use herald_core::errors::classify;
 use herald_core::inbound::{InboundMessage, Receipt};
 use herald_core::tenant::ChannelSecrets;
@@ -12,15 +12,15 @@ use serde_json::Value;
 
 pub struct WhatsappWebhook;
 
-fn values(req: &WebhookRequest<'_>) -> Result<Vec<Value>, Rejected> {
-    let v: Value = serde_json::from_slice(req.body).map_err(|_| rejected("body is not JSON"))?;
-    Ok(v.pointer("/entry")
+fn values(body: &Body) -> Vec<Value> {
+    body.json()
+        .pointer("/entry")
         .and_then(|e| e.as_array())
         .into_iter()
         .flatten()
         .flat_map(|e| e.get("changes").and_then(|c| c.as_array()).cloned().unwrap_or_default())
         .filter_map(|c| c.get("value").cloned())
-        .collect())
+        .collect()
 }
 
 fn phone_number_id(value: &Value) -> &str {
@@ -45,15 +45,19 @@ impl Webhook for WhatsappWebhook {
         &["/webhooks/whatsapp"]
     }
 
-    fn accounts(&self, req: &WebhookRequest<'_>) -> Result<Vec<Account>, Rejected> {
-        let values = values(req)?;
+    fn encoding(&self) -> Encoding {
+        Encoding::Json
+    }
+
+    fn accounts(&self, _: &WebhookRequest<'_>, body: &Body) -> Result<Vec<Account>, Rejected> {
+        let values = values(body);
         if values.is_empty() {
             return Err(rejected("no entries"));
         }
         Ok(values.iter().map(|v| Account::WhatsappPhoneNumberId(phone_number_id(v).to_string())).collect())
     }
 
-    fn verify(&self, req: &WebhookRequest<'_>, secrets: &ChannelSecrets) -> Result<(), Rejected> {
+    fn verify(&self, req: &WebhookRequest<'_>, _: &Body, secrets: &ChannelSecrets) -> Result<(), Rejected> {
         let signature = req.header("x-hub-signature-256").ok_or_else(|| rejected("no X-Hub-Signature-256"))?;
         let secret = super::credentials::of(secrets).map(|w| w.app_secret).map_err(|_| rejected("no app secret"))?;
         if !meta_valid(&secret, req.body, signature) {
@@ -62,10 +66,16 @@ impl Webhook for WhatsappWebhook {
         Ok(())
     }
 
-    fn events(&self, req: &WebhookRequest<'_>, account: &Account, tenant: &TenantId) -> Vec<ProviderEvent> {
+    fn events(
+        &self,
+        req: &WebhookRequest<'_>,
+        body: &Body,
+        account: &Account,
+        tenant: &TenantId,
+    ) -> Vec<ProviderEvent> {
         let Account::WhatsappPhoneNumberId(pnid) = account else { return vec![] };
         let mut events = Vec::new();
-        for value in values(req).unwrap_or_default().iter().filter(|v| phone_number_id(v) == pnid) {
+        for value in values(body).iter().filter(|v| phone_number_id(v) == pnid) {
             for st in value.get("statuses").and_then(|x| x.as_array()).into_iter().flatten() {
                 events.extend(status_event(st, req.now, tenant));
             }
