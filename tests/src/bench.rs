@@ -89,7 +89,7 @@ impl Bench {
     /// same proxy, `n` of each; (user ms, system ms) per request.
     pub async fn request_floor(&self, n: usize) -> [(&'static str, f64, f64); 2] {
         use aws_sdk_dynamodb::types::AttributeValue as A;
-        let ddb = aws_sdk_dynamodb::Client::new(&self.app.sdk);
+        let ddb = aws_sdk_dynamodb::Client::new(&self.app.infra.sdk);
         let table = self.app.config.table.clone();
         let get = || ddb.get_item().table_name(&table).key("pk", A::S("floor".into())).key("sk", A::S("floor".into()));
         let http = reqwest::Client::new();
@@ -258,11 +258,11 @@ impl Bench {
 
     /// The event source mapping: receive batches of 10, run the sender, delete what it finished.
     async fn drain(&self, channel: Channel, n: usize) {
-        let arn = self.app.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
+        let arn = self.app.infra.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
         let mut done = 0;
         let mut idle = 0;
         while done < n && idle < 20 {
-            let got = self.app.queues.receive(channel, 10, std::time::Duration::from_secs(1)).await.unwrap();
+            let got = self.app.infra.queues.receive(channel, 10, std::time::Duration::from_secs(1)).await.unwrap();
             if got.is_empty() {
                 idle += 1;
                 continue;
@@ -273,7 +273,7 @@ impl Bench {
             assert!(resp.batch_item_failures.is_empty(), "no send fails in the bench");
             let handles: Vec<String> = got.into_iter().map(|r| r.receipt_handle).collect();
             done += handles.len();
-            self.app.queues.delete(channel, &handles).await.unwrap();
+            self.app.infra.queues.delete(channel, &handles).await.unwrap();
         }
         assert_eq!(done, n, "every message was sent");
     }

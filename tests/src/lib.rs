@@ -313,7 +313,7 @@ impl TestApp {
     }
 
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
-        aws_sdk_sqs::Client::new(&self.running.app.sdk)
+        aws_sdk_sqs::Client::new(&self.running.app.infra.sdk)
     }
 }
 

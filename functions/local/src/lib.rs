@@ -90,9 +90,9 @@ pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, SetupE
 
 /// One event source mapping: receive a batch, invoke the handler, delete the successes.
 async fn poll_queue(app: AppState, channel: Channel, batch_size: i32) {
-    let arn = app.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
+    let arn = app.infra.queues.pair(channel).map(|p| p.arn.clone()).unwrap_or_default();
     loop {
-        let received = match app.queues.receive(channel, batch_size, Duration::from_secs(1)).await {
+        let received = match app.infra.queues.receive(channel, batch_size, Duration::from_secs(1)).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(channel = %channel, error = %e, "receive failed");
@@ -110,7 +110,7 @@ async fn poll_queue(app: AppState, channel: Channel, batch_size: i32) {
             response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         let done: Vec<String> =
             received.into_iter().filter(|r| !failed.contains(&r.message_id)).map(|r| r.receipt_handle).collect();
-        if let Err(e) = app.queues.delete(channel, &done).await {
+        if let Err(e) = app.infra.queues.delete(channel, &done).await {
             tracing::warn!(channel = %channel, error = %e, "delete failed; records will be redelivered");
         }
     }
@@ -118,9 +118,9 @@ async fn poll_queue(app: AppState, channel: Channel, batch_size: i32) {
 
 /// The callbacks queue's event source mapping.
 async fn poll_callbacks(app: AppState) {
-    let Some(pair) = app.queues.callbacks().cloned() else { return };
+    let Some(pair) = app.infra.queues.callbacks().cloned() else { return };
     loop {
-        let received = match app.queues.receive_url(&pair.url, 10, Duration::from_secs(1)).await {
+        let received = match app.infra.queues.receive_url(&pair.url, 10, Duration::from_secs(1)).await {
             Ok(r) if !r.is_empty() => r,
             Ok(_) => continue,
             Err(_) => {
@@ -138,13 +138,13 @@ async fn poll_callbacks(app: AppState) {
             .filter(|r| !failed.contains(r.message_id.as_str()))
             .map(|r| r.receipt_handle.clone())
             .collect();
-        let _ = app.queues.delete_url(&pair.url, &done).await;
+        let _ = app.infra.queues.delete_url(&pair.url, &done).await;
     }
 }
 
 /// The table stream's event source mapping: batches of records to the stats function.
 async fn poll_stream(app: AppState) {
-    let mut tail = herald_aws::streams::StreamTail::new(&app.sdk, app.config.table.clone());
+    let mut tail = herald_aws::streams::StreamTail::new(&app.infra.sdk, app.config.table.clone());
     loop {
         let changes = match tail.poll(1000).await {
             Ok(c) => c,

@@ -14,15 +14,23 @@ use herald_providers::ses::SesIdentities;
 use herald_providers::{Endpoints, HttpCallbacks, HttpProviders, Registry};
 use std::sync::Arc;
 
-/// Everything a function needs, built once.
+/// Everything a function needs, built once. Entrypoints go through `services`; the
+/// webhooks function also reads `providers` (its routes) and `config` (its public URL).
 #[derive(Clone)]
 pub struct App {
     pub services: Services,
     /// Every provider, for the webhooks' routes.
     pub providers: Registry,
+    pub config: Config,
+    /// The raw AWS handles, for herald-local (the event sources it emulates), the bench and
+    /// tests. No function reads them.
+    pub infra: Infra,
+}
+
+#[derive(Clone)]
+pub struct Infra {
     pub store: DynamoStore,
     pub queues: SqsQueues,
-    pub config: Config,
     pub sdk: aws_config::SdkConfig,
 }
 
@@ -158,7 +166,8 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let clients = (http, identities, cfg.allow_http_callbacks, recordings(&cfg, &sdk));
     let adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
     let settings = settings(&cfg, admin_key);
-    Ok(App { services: Services::wire(adapters, settings), providers: registry, store, queues, config: cfg, sdk })
+    let infra = Infra { store, queues, sdk };
+    Ok(App { services: Services::wire(adapters, settings), providers: registry, config: cfg, infra })
 }
 
 /// In Lambda the template passes the queue URLs; herald-local looks them up by name.

@@ -163,12 +163,12 @@ async fn lambda_env() -> Vec<(String, String)> {
     herald_runtime::provision(&config).await.expect("provision");
     let app = herald_runtime::build(config).await.expect("build");
     for ch in herald_core::Channel::ALL {
-        let pair = app.queues.pair(ch).expect("queue").clone();
+        let pair = app.infra.queues.pair(ch).expect("queue").clone();
         let up = ch.as_str().to_ascii_uppercase();
         env.push((format!("HERALD_QUEUE_URL_{up}"), pair.url));
         env.push((format!("HERALD_DLQ_URL_{up}"), pair.dlq_url));
     }
-    let cb = app.queues.callbacks().expect("callbacks queue").clone();
+    let cb = app.infra.queues.callbacks().expect("callbacks queue").clone();
     env.push(("HERALD_CALLBACK_QUEUE_URL".into(), cb.url));
     env.push(("HERALD_CALLBACK_DLQ_URL".into(), cb.dlq_url));
     env

@@ -94,7 +94,7 @@ async fn a_request_that_stopped_between_its_writes_is_completed_by_its_retry() {
     let body = json!({"channel": "sms", "to": "+14155550177", "body": "half written"});
     // What the first request left: its key's record, naming a message never written.
     let first = app.send_idempotent(&t.live_key, body.clone(), "k-0").await;
-    let store = &app.running.app.store;
+    let store = &app.running.app.infra.store;
     let tenant = herald_core::TenantId::parse(&t.id).unwrap();
     let mut record = IdempotencyStore::idempotency(store, &tenant, "k-0").await.unwrap().unwrap();
     let lost = herald_core::MessageId::generate();
@@ -142,7 +142,7 @@ async fn a_redelivered_job_of_a_dead_senders_claim_leads_to_a_lookup_not_a_resen
     let body = json!({"channel": "sms", "to": "+14155557101", "body": "sent before the crash", "send_at": later});
     let r = app.send(&t.live_key, body).await;
     let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    let store: &dyn MessageStore = &app.running.app.store;
+    let store: &dyn MessageStore = &app.running.app.infra.store;
     let mut m = store.message(&id).await.unwrap().unwrap();
     m.status = herald_core::Status::Queued;
     m.begin_attempt(herald_core::Provider::Twilio, chrono::Utc::now() - chrono::Duration::seconds(30));
@@ -151,7 +151,13 @@ async fn a_redelivered_job_of_a_dead_senders_claim_leads_to_a_lookup_not_a_resen
     assert_eq!(app.run_job("stale-recovery").await["examined"], 0, "a claim alone is in no index");
     app.sim.seed_twilio_message("+14155557101", "+14155550001", "sent before the crash", "SMcrash");
     // The job the dead sender never acknowledged, delivered again.
-    app.running.app.queues.enqueue(&m.job(), &m.group_id(), &format!("{}-redelivered", m.dedup_id())).await.unwrap();
+    app.running
+        .app
+        .infra
+        .queues
+        .enqueue(&m.job(), &m.group_id(), &format!("{}-redelivered", m.dedup_id()))
+        .await
+        .unwrap();
     herald_tests::eventually(WAIT, "the redelivery indexes the claim", || async {
         store.message(&id).await.unwrap().unwrap().due_at.map(|_| ())
     })

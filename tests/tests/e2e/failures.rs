@@ -244,7 +244,7 @@ async fn stranded(app: &TestApp, t: &TestTenant, to: &str, body: &str) -> String
         .send(&t.live_key, json!({"channel": "sms", "to": to, "body": body, "from": "+14155550001", "send_at": later}))
         .await;
     let id = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
-    let store: &dyn MessageStore = &app.running.app.store;
+    let store: &dyn MessageStore = &app.running.app.infra.store;
     let mut m = store.message(&id).await.unwrap().unwrap();
     let at = chrono::Utc::now() - chrono::Duration::seconds(30);
     m.status = herald_core::Status::Queued;

@@ -114,7 +114,7 @@ async fn subscribe_alerts(app: &TestApp) -> String {
         .attributes
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
-    let sns = aws_sdk_sns::Client::new(&app.running.app.sdk);
+    let sns = aws_sdk_sns::Client::new(&app.running.app.infra.sdk);
     let topic = sns.create_topic().name(format!("{}-alerts", app.prefix)).send().await.unwrap().topic_arn.unwrap();
     sns.subscribe().topic_arn(topic).protocol("sqs").endpoint(arn).send().await.unwrap();
     url

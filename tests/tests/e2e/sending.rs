@@ -290,7 +290,7 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     let app = spawn_app(&[]).await;
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, "+14155550001").await;
-    let store: &dyn MessageStore = &app.running.app.store;
+    let store: &dyn MessageStore = &app.running.app.infra.store;
     let sending = &app.running.app.services.sending;
 
     // 1. Two concurrent deliveries of the same record race for the conditional claim.
@@ -320,7 +320,7 @@ async fn a_redelivered_sqs_record_calls_the_provider_once() {
     let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550199", "body": "dup"})).await;
     let id2 = herald_core::MessageId::parse(r.body["id"].as_str().unwrap()).unwrap();
     let m2 = store.message(&id2).await.unwrap().unwrap();
-    let url = app.running.app.queues.pair(Channel::Sms).unwrap().url.clone();
+    let url = app.running.app.infra.queues.pair(Channel::Sms).unwrap().url.clone();
     app.sqs()
         .send_message()
         .queue_url(url)

@@ -68,19 +68,19 @@ async fn call(method: reqwest::Method, url: String, key: &str, body: Option<Valu
 
 /// One event source mapping poll: receive, invoke, delete what succeeded.
 async fn poll_sender(app: &App, channel: Channel) -> usize {
-    let received = app.queues.receive(channel, 10, Duration::from_secs(1)).await.expect("the sender receives");
+    let received = app.infra.queues.receive(channel, 10, Duration::from_secs(1)).await.expect("the sender receives");
     let mut event = SqsEvent::default();
     event.records = received.iter().map(|r| herald_local::to_record(r, "arn", "us-east-1")).collect();
     let response = herald_sender::handle(&app.services.sending, event).await;
     assert!(response.batch_item_failures.is_empty(), "every record handled");
     let handles: Vec<String> = received.iter().map(|r| r.receipt_handle.clone()).collect();
-    app.queues.delete(channel, &handles).await.expect("the sender deletes what it handled");
+    app.infra.queues.delete(channel, &handles).await.expect("the sender deletes what it handled");
     received.len()
 }
 
 async fn poll_callbacks(app: &App) -> usize {
-    let url = app.queues.callbacks().unwrap().url.clone();
-    let received = app.queues.receive_url(&url, 10, Duration::from_secs(1)).await.expect("callbacks receives");
+    let url = app.infra.queues.callbacks().unwrap().url.clone();
+    let received = app.infra.queues.receive_url(&url, 10, Duration::from_secs(1)).await.expect("callbacks receives");
     let mut event = SqsEvent::default();
     event.records = received.iter().map(|r| herald_local::to_record(r, "arn", "us-east-1")).collect();
     let response = herald_sender::callbacks::handle(&app.services.callbacks, &event).await;
@@ -156,7 +156,7 @@ pub async fn message_path(url: &str, keys: &Keys, queues: &SqsQueues, topic: &st
 /// The stats function reads the table's stream and counts the message's outcomes.
 async fn count_the_stream(vars: &HashMap<String, String>, keys: &Keys) {
     let stats = function(vars, &keys["StatsFunction"]).await;
-    let mut tail = herald_aws::streams::StreamTail::new(&stats.sdk, stats.config.table.clone());
+    let mut tail = herald_aws::streams::StreamTail::new(&stats.infra.sdk, stats.config.table.clone());
     let mut event = aws_lambda_events::event::dynamodb::Event::default();
     for change in tail.poll(1000).await.expect("the stats function reads the stream") {
         let mut r = aws_lambda_events::event::dynamodb::EventRecord::default();
