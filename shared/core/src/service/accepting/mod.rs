@@ -1,11 +1,13 @@
-//! Accepting a message: validate, check the policy, price, enqueue, then record. With an
+//! Accepting a message: validate, ask the send policy (`Policy::at_acceptance`: refuse, hold,
+//! price and reserve), enqueue, then record. With an
 //! Idempotency-Key the key's record (naming the message) is written first, then the job, then
 //! the message, each one write (no transaction): a retry completes a request that stopped
 //! between them. The job goes first so that no accepted message can miss its queue: a
 //! request that stops after the enqueue leaves a job whose message never appears (the sender
 //! waits briefly, then drops it — the client got no answer), and a failed enqueue is a `503`
 //! with nothing written. So a normal message needs no work-index entry (no due time) to be
-//! found again — see `Sending::process` for the sender that dies mid-call.
+//! found again — see `Sending::index_claim` (`sending/recover.rs`) for the sender that dies
+//! mid-call.
 mod batch;
 mod draft;
 mod request;
