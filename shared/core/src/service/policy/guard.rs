@@ -49,6 +49,18 @@ pub struct Hold {
     pub status: Status,
 }
 
+impl Hold {
+    /// Held until something releases it (no end known): the message stays `queued`.
+    pub fn open(reason: HoldReason) -> Hold {
+        Hold { reason, until: None, status: Status::Queued }
+    }
+
+    /// Deferred to a known time, when the dispatch job releases it.
+    pub fn deferred(reason: HoldReason, until: DateTime<Utc>) -> Hold {
+        Hold { reason, until: Some(until), status: Status::Deferred }
+    }
+}
+
 /// Validates a request again after a guard changed it (a WhatsApp message falling back to
 /// SMS): sender ownership and the channel's own rules.
 #[async_trait]

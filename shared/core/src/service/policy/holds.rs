@@ -48,7 +48,7 @@ impl Holds {
                 return false;
             }
             match &gate {
-                Gate::Hold { reason, until, status } => m.hold(*reason, *until, *status, now),
+                Gate::Hold(h) => m.hold(h.reason, h.until, h.status, now),
                 Gate::Suppress => {
                     m.hold_reason = None;
                     m.due_at = None;

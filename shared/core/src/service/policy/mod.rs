@@ -22,7 +22,6 @@ use crate::guards::DncEntry;
 use crate::message::{HoldReason, Message};
 use crate::ports::{Clock, Counters, DncStore, FeatureStore, LinkingStore, NumberStore, TenantStore, WindowStore};
 use crate::pricing::Pricing;
-use crate::status::Status;
 use crate::tenant::Tenant;
 use chrono::{DateTime, Utc};
 use guards::*;
@@ -35,14 +34,14 @@ pub(crate) fn tz(t: &Tenant) -> chrono_tz::Tz {
 /// What the send policy decided for a message about to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Gate {
-    Hold { reason: HoldReason, until: Option<DateTime<Utc>>, status: Status },
+    Hold(Hold),
     Suppress,
 }
 
 impl Gate {
     /// Held until something releases it (no end known).
     pub fn held(reason: HoldReason) -> Gate {
-        Gate::Hold { reason, until: None, status: Status::Queued }
+        Gate::Hold(Hold::open(reason))
     }
 }
 

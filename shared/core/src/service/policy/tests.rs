@@ -1,7 +1,7 @@
 //! Guards, on in-memory ports (`added.rs`: a guard added the documented way).
 use crate::guards::QuotaState;
 use crate::message::HoldReason;
-use crate::service::policy::{Gate, Route};
+use crate::service::policy::{Gate, Hold, Route};
 use crate::service::testing::Harness;
 use crate::service::HeraldError;
 use crate::tenant::QuietHours;
@@ -73,10 +73,7 @@ async fn the_whatsapp_quota_keeps_the_last_tenth_for_urgent_messages() {
     let policy = &h.services.policy;
     assert_eq!(policy.before_send(&msg, None, route).await.unwrap(), None, "9th of 10 passes");
     let gate = policy.before_send(&msg, None, route).await.unwrap();
-    assert_eq!(
-        gate,
-        Some(Gate::Hold { reason: HoldReason::QuotaExceeded, until: Some(reset_at), status: Status::Deferred })
-    );
+    assert_eq!(gate, Some(Gate::Hold(Hold::deferred(HoldReason::QuotaExceeded, reset_at))));
     msg.priority = crate::message::Priority::Urgent;
     assert_eq!(policy.before_send(&msg, None, route).await.unwrap(), None, "urgent may use the last 10 %");
     assert!(policy.before_send(&msg, None, route).await.unwrap().is_some(), "at 100 % nothing passes");

@@ -6,7 +6,6 @@ use crate::message::{HoldReason, Message};
 use crate::service::breakers::Admission;
 use crate::service::policy::{Gate, Route};
 use crate::service::HeraldError;
-use crate::status::Status;
 
 impl Sending {
     /// The plan that may go now, or None when the message was held (already recorded).
@@ -30,8 +29,7 @@ impl Sending {
                     // Held without a due time: it waits in the hold index, costing nothing,
                     // until a probe closes the circuit and releases the hold in order.
                     tracing::info!(message_id = %msg.id, account = %plan.account, reopens = %until, "circuit open: held");
-                    let gate =
-                        Gate::Hold { reason: HoldReason::ProviderCircuitOpen, until: None, status: Status::Queued };
+                    let gate = Gate::held(HoldReason::ProviderCircuitOpen);
                     self.holds.apply_gate(msg, gate).await?;
                     Ok(None)
                 }

@@ -4,7 +4,6 @@ use crate::message::HoldReason;
 use crate::service::policy::guard::{AcceptCheck, Guard, Hold, SendCheck, Verdict};
 use crate::service::policy::Gate;
 use crate::service::HeraldError;
-use crate::status::Status;
 use async_trait::async_trait;
 
 pub struct KillSwitch;
@@ -16,7 +15,7 @@ impl Guard for KillSwitch {
     }
     async fn at_acceptance(&self, c: &mut AcceptCheck<'_>) -> Result<Verdict, HeraldError> {
         Ok(match c.tenant.paused {
-            Some(_) => Verdict::Hold(Hold { reason: HoldReason::TenantPaused, until: None, status: Status::Queued }),
+            Some(_) => Verdict::Hold(Hold::open(HoldReason::TenantPaused)),
             None => Verdict::Pass,
         })
     }

@@ -6,7 +6,6 @@ use crate::message::{HoldReason, Priority};
 use crate::service::policy::guard::{AcceptCheck, Guard, Hold, SendCheck, Verdict};
 use crate::service::policy::Gate;
 use crate::service::HeraldError;
-use crate::status::Status;
 use crate::tenant::Tenant;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -48,15 +47,11 @@ impl Guard for QuietHours {
             c.notes.push(format!("quiet_hours_bypassed:urgent (quiet until {})", until.to_rfc3339()));
             return Ok(Verdict::Pass);
         }
-        Ok(Verdict::Hold(Hold { reason: HoldReason::QuietHours, until: Some(until), status: Status::Deferred }))
+        Ok(Verdict::Hold(Hold::deferred(HoldReason::QuietHours, until)))
     }
     async fn before_send(&self, c: &SendCheck<'_>) -> Result<Option<Gate>, HeraldError> {
         let m = c.msg;
         let until = quiet_until(c.tenant, (m.channel, m.priority), &m.to, m.recipient_timezone.as_deref(), c.now);
-        Ok(until.map(|until| Gate::Hold {
-            reason: HoldReason::QuietHours,
-            until: Some(until),
-            status: Status::Deferred,
-        }))
+        Ok(until.map(|until| Gate::Hold(Hold::deferred(HoldReason::QuietHours, until))))
     }
 }

@@ -4,9 +4,8 @@ use crate::channel::Channel;
 use crate::message::{HoldReason, Priority};
 use crate::service::budget::Budgets;
 use crate::service::policy::guard::{Guard, SendCheck};
-use crate::service::policy::Gate;
+use crate::service::policy::{Gate, Hold};
 use crate::service::HeraldError;
-use crate::status::Status;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -39,8 +38,7 @@ impl Guard for WhatsappQuota {
         let below = if msg.priority == Priority::Urgent { limit } else { soft };
         let Some(sent) = self.budgets.take_quota(&msg.tenant_id, below).await? else {
             tracing::info!(message_id = %msg.id, sent = state.sent, limit, "whatsapp quota reached; deferred until reset");
-            let until = Some(state.reset_at);
-            return Ok(Some(Gate::Hold { reason: HoldReason::QuotaExceeded, until, status: Status::Deferred }));
+            return Ok(Some(Gate::Hold(Hold::deferred(HoldReason::QuotaExceeded, state.reset_at))));
         };
         let before = u64::from(sent - 1) * 100 / u64::from(limit.max(1));
         let after = u64::from(sent) * 100 / u64::from(limit.max(1));

@@ -5,9 +5,8 @@ use crate::message::HoldReason;
 use crate::ports::{Counters, NumberStore};
 use crate::quiet;
 use crate::service::policy::guard::{Guard, SendCheck};
-use crate::service::policy::{tz, Gate};
+use crate::service::policy::{tz, Gate, Hold};
 use crate::service::HeraldError;
-use crate::status::Status;
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -44,7 +43,7 @@ impl Guard for Warmup {
             return Ok(None);
         }
         tracing::info!(message_id = %c.msg.id, "warmup cap reached for the sending number; deferred to tomorrow");
-        let until = Some(quiet::next_local_midnight(now, zone));
-        Ok(Some(Gate::Hold { reason: HoldReason::WarmupCap, until, status: Status::Deferred }))
+        let until = quiet::next_local_midnight(now, zone);
+        Ok(Some(Gate::Hold(Hold::deferred(HoldReason::WarmupCap, until))))
     }
 }
