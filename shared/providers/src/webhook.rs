@@ -36,7 +36,8 @@ pub use herald_core::ports::{rejected, Account, ProviderEvent, Rejected, Reply};
 /// A webhook body, read once: a form (Twilio) or a JSON document (Telnyx, Meta).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    Form(Vec<(String, String)>),
+    /// The fields in order (what Twilio signs) and by name (the last one wins).
+    Form(Vec<(String, String)>, std::collections::HashMap<String, String>),
     Json(serde_json::Value),
 }
 
@@ -51,7 +52,10 @@ impl Body {
     fn read(encoding: Encoding, raw: &[u8]) -> Result<Body, Rejected> {
         match encoding {
             Encoding::Form => {
-                serde_urlencoded::from_bytes(raw).map(Body::Form).map_err(|_| rejected("body is not form-encoded"))
+                let pairs: Vec<(String, String)> =
+                    serde_urlencoded::from_bytes(raw).map_err(|_| rejected("body is not form-encoded"))?;
+                let fields = pairs.iter().cloned().collect();
+                Ok(Body::Form(pairs, fields))
             }
             Encoding::Json => serde_json::from_slice(raw).map(Body::Json).map_err(|_| rejected("body is not JSON")),
         }
@@ -60,21 +64,25 @@ impl Body {
     /// The form's fields, in order (empty for JSON).
     pub fn form(&self) -> &[(String, String)] {
         match self {
-            Body::Form(f) => f,
+            Body::Form(pairs, _) => pairs,
             Body::Json(_) => &[],
         }
     }
 
-    /// The form's fields by name (the last one wins).
-    pub fn fields(&self) -> std::collections::HashMap<String, String> {
-        self.form().iter().cloned().collect()
+    /// The form's fields by name (the last one wins; empty for JSON).
+    pub fn fields(&self) -> &std::collections::HashMap<String, String> {
+        static NONE: std::sync::OnceLock<std::collections::HashMap<String, String>> = std::sync::OnceLock::new();
+        match self {
+            Body::Form(_, fields) => fields,
+            Body::Json(_) => NONE.get_or_init(Default::default),
+        }
     }
 
     /// The JSON document (`null` for a form).
     pub fn json(&self) -> &serde_json::Value {
         match self {
             Body::Json(v) => v,
-            Body::Form(_) => &serde_json::Value::Null,
+            Body::Form(..) => &serde_json::Value::Null,
         }
     }
 }

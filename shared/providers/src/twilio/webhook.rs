@@ -32,7 +32,7 @@ impl Webhook for TwilioWebhook {
     fn accounts(&self, req: &WebhookRequest<'_>, body: &Body) -> Result<Vec<Account>, Rejected> {
         let p = body.fields();
         if voice::PATHS.contains(&req.path) {
-            return Ok(vec![voice::account(req, &p)]);
+            return Ok(vec![voice::account(req, p)]);
         }
         let field = if req.path == INBOUND { "To" } else { "From" };
         Ok(vec![Account::Number(p.get(field).cloned().unwrap_or_default())])
@@ -57,7 +57,7 @@ impl Webhook for TwilioWebhook {
         let p = body.fields();
         let get = |a: &str, b: &str| p.get(a).or_else(|| p.get(b)).cloned().unwrap_or_default();
         if voice::PATHS.contains(&req.path) {
-            return voice::events(req, &p);
+            return voice::events(req, p);
         }
         if req.path == INBOUND {
             let sid = get("MessageSid", "SmsMessageSid");
@@ -95,7 +95,7 @@ impl Webhook for TwilioWebhook {
     }
 
     fn answer_call(&self, req: &WebhookRequest<'_>, body: &Body, answer: &herald_core::voice::CallAnswer) -> Reply {
-        voice::twiml(req, &body.fields(), answer)
+        voice::twiml(req, body.fields(), answer)
     }
 
     fn reply(&self, req: &WebhookRequest<'_>) -> Reply {
