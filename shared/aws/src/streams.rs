@@ -17,7 +17,9 @@ pub fn message_of(item: serde_dynamo::Item) -> Option<Message> {
     match serde_dynamo::from_item(item) {
         Ok(m) => Some(m),
         Err(e) => {
-            tracing::warn!(error = %e, "a message image that does not read as a message");
+            // Skipped, never a stuck stream: logged and counted (the `poison_records` alarm).
+            tracing::error!(error = %e, "a message image that does not read as a message; skipped");
+            herald_core::metrics::emit("poison_records", 1.0, &[("kind", "stream")]);
             None
         }
     }

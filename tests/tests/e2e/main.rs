@@ -10,6 +10,7 @@ mod failures;
 mod guards;
 mod iam;
 mod linking;
+mod poison;
 mod sending;
 mod voice;
 mod webhooks;

@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use herald_core::ids::TenantId;
 use herald_core::inbound::{InboundMessage, Receipt};
-use herald_core::ports::{EventLog, InboundStore, OrphanStore, StoreResult, WhatsappIndex};
+use herald_core::ports::{EventLog, InboundStore, OrphanRef, OrphanStore, StoreResult, WhatsappIndex};
 use herald_core::Provider;
 
 const ORPHAN_TTL_SECS: i64 = 7 * 24 * 3600;
@@ -65,26 +65,59 @@ impl OrphanStore for DynamoStore {
 
     async fn take_orphans(&self, provider: Provider, pmid: &str) -> StoreResult<Vec<Receipt>> {
         let pk = format!("ORPHAN#{provider}#{pmid}");
-        let items = self.query_prefix(&pk, "").await?;
         let mut out = Vec::new();
-        for item in items {
+        for item in self.query_prefix(&pk, "").await? {
             let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            out.push(from_item(item)?);
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s(&pk))
-                .key("sk", s(sk))
-                .send()
-                .await
-                .map_err(unavailable)?;
+            match from_item(item) {
+                Ok(r) => out.push(r),
+                // A kept receipt that no longer reads is dropped with a trace, never retried.
+                Err(e) => poison("early_receipt", &pk, &e),
+            }
+            self.delete_key(&pk, &sk).await?;
         }
         Ok(out)
     }
 
-    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Receipt>> {
-        self.query_due("ORPHANS", &before, limit).await?.into_iter().map(from_item).collect()
+    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OrphanRef>> {
+        // gsi2 projects keys only: the work list is read from the index key itself.
+        let mut out = Vec::new();
+        for item in self.query_due("ORPHANS", &before, limit).await? {
+            let key = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            match orphan_ref(&key("gsi2sk")) {
+                Some(r) => out.push(r),
+                None => {
+                    poison("early_receipt", &key("pk"), &"an index entry that does not read");
+                    self.delete_key(&key("pk"), &key("sk")).await?;
+                }
+            }
+        }
+        Ok(out)
     }
+
+    async fn drop_orphans(&self, provider: Provider, pmid: &str) -> StoreResult<()> {
+        let pk = format!("ORPHAN#{provider}#{pmid}");
+        for item in self.query_prefix(&pk, "").await? {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            self.delete_key(&pk, &sk).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `{at}#{provider}#{provider message id}`, the orphan index's sort key.
+fn orphan_ref(gsi2sk: &str) -> Option<OrphanRef> {
+    let mut parts = gsi2sk.splitn(3, '#');
+    let at = DateTime::parse_from_rfc3339(parts.next()?).ok()?.with_timezone(&Utc);
+    let provider = parts.next()?.parse().ok()?;
+    let provider_message_id = parts.next().filter(|p| !p.is_empty())?.to_string();
+    Some(OrphanRef { provider, provider_message_id, at })
+}
+
+/// A stored record that cannot be read: logged and counted (the `poison_records` alarm),
+/// then set aside by the caller so that no run fails on it again.
+pub(crate) fn poison(kind: &str, key: &str, error: &dyn std::fmt::Display) {
+    tracing::error!(kind, key, error = %error, "a stored record that does not read was set aside");
+    herald_core::metrics::emit("poison_records", 1.0, &[("kind", kind)]);
 }
 
 #[async_trait]

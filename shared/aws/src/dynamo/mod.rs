@@ -152,6 +152,18 @@ impl DynamoStore {
         Ok(())
     }
 
+    pub(crate) async fn delete_key(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// Writes `item` only if no item has its key yet; false when one has.
     pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
         let res = self

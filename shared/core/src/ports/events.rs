@@ -31,6 +31,17 @@ pub trait InboundStore: Send + Sync {
 pub trait OrphanStore: Send + Sync {
     async fn save_orphan(&self, receipt: &Receipt) -> StoreResult<()>;
     async fn take_orphans(&self, provider: Provider, provider_message_id: &str) -> StoreResult<Vec<Receipt>>;
-    /// Orphans kept since before `before` (the sweep's work list), oldest first.
-    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Receipt>>;
+    /// Orphans kept since before `before` (the sweep's work list), oldest first. An entry that
+    /// does not read is set aside by the store (logged, counted), never returned.
+    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OrphanRef>>;
+    /// Drops the receipts kept for one provider message id (they never found their message).
+    async fn drop_orphans(&self, provider: Provider, provider_message_id: &str) -> StoreResult<()>;
+}
+
+/// One kept receipt in the sweep's work list: what to look up, and since when it waits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrphanRef {
+    pub provider: Provider,
+    pub provider_message_id: String,
+    pub at: DateTime<Utc>,
 }

@@ -33,7 +33,7 @@ pub use channels::{ChannelStore, WhatsappIndex};
 pub use clock::{Clock, SystemClock};
 pub use counters::Counters;
 pub use dnc::DncStore;
-pub use events::{EventLog, InboundStore, OrphanStore};
+pub use events::{EventLog, InboundStore, OrphanRef, OrphanStore};
 pub use features::{FeatureStore, PendingReleases};
 pub use identities::{EmailIdentities, IdentityCallError, IdentityStore};
 pub use keys::KeyStore;

@@ -54,37 +54,50 @@ impl Jobs {
         }
     }
 
+    /// Every step runs even when another fails: a failing step is logged, counted
+    /// (`job_step_failures`, alarmed) and named in the report, and the run still answers.
     pub async fn dispatch(&self) -> Result<JobReport, HeraldError> {
         let mut report = JobReport { job: "dispatch".into(), ..Default::default() };
+        let due = self.release_due_pages(&mut report).await;
+        step(&mut report, "due", due);
+        let releases = self.holds.continue_releases(&mut report).await;
+        step(&mut report, "releases", releases);
+        // Messages held by an open circuit wait without a due time: one per channel goes
+        // back each run, to carry the probe once the cool-down is over (or to be held again).
+        for channel in crate::Channel::ALL {
+            let key = HoldKey::Channel(HoldReason::ProviderCircuitOpen, channel);
+            if let Some(n) = step(&mut report, "probes", self.holds.release_holds(&key, 1).await) {
+                report.released += n;
+            }
+        }
+        let swept = self.receipts.sweep_orphans(chrono::Duration::minutes(1)).await;
+        if let Some(s) = step(&mut report, "early_receipts", swept) {
+            if s.applied > 0 || s.expired > 0 {
+                report.details.push(json!({"early_receipts_applied": s.applied, "early_receipts_expired": s.expired}));
+            }
+        }
+        let drained = self.dead_letters.drain_dead_letter_queues().await;
+        if let Some(n) = step(&mut report, "dead_letters", drained).filter(|n| *n > 0) {
+            report.details.push(json!({"dead_letters_drained": n}));
+        }
+        Ok(report)
+    }
+
+    /// Every due message, page after page, within the run's time budget; what is left
+    /// (still due) is the next run's first page.
+    async fn release_due_pages(&self, report: &mut JobReport) -> Result<(), HeraldError> {
         let started = std::time::Instant::now();
         for state in [WorkState::Held, WorkState::Active] {
-            // Every due message, page after page, within the run's time budget; what is left
-            // (still due) is the next run's first page.
             loop {
                 let page = self.work.due(state, self.clock.now(), PAGE).await?;
                 let full = page.len() as u32 == PAGE;
-                let moved = self.dispatch_page(state, page, &mut report).await;
+                let moved = self.dispatch_page(state, page, report).await;
                 if !full || moved == 0 || started.elapsed() > RUN_BUDGET {
                     break;
                 }
             }
         }
-        self.holds.continue_releases(&mut report).await?;
-        // Messages held by an open circuit wait without a due time: one per channel goes
-        // back each run, to carry the probe once the cool-down is over (or to be held again).
-        for channel in crate::Channel::ALL {
-            let key = HoldKey::Channel(HoldReason::ProviderCircuitOpen, channel);
-            report.released += self.holds.release_holds(&key, 1).await?;
-        }
-        let swept = self.receipts.sweep_orphans(chrono::Duration::minutes(1)).await?;
-        if swept > 0 {
-            report.details.push(json!({"early_receipts_applied": swept}));
-        }
-        let drained = self.dead_letters.drain_dead_letter_queues().await?;
-        if drained > 0 {
-            report.details.push(json!({"dead_letters_drained": drained}));
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// Releases or re-enqueues one page of due messages; how many moved.
@@ -168,6 +181,20 @@ impl Jobs {
             }));
         }
         Ok(report)
+    }
+}
+
+/// One step's outcome: a failure is logged, counted and reported, and the job goes on.
+fn step<T>(report: &mut JobReport, name: &str, result: Result<T, HeraldError>) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            report.errors += 1;
+            tracing::error!(job = %report.job, step = name, error = %e, "a job step failed; the others ran");
+            crate::metrics::emit("job_step_failures", 1.0, &[("job", report.job.as_str())]);
+            report.details.push(json!({"step": name, "error": e.to_string()}));
+            None
+        }
     }
 }
 

@@ -19,6 +19,16 @@ use crate::status::Status;
 use std::sync::Arc;
 
 const EVENT_TTL_SECS: i64 = 7 * 24 * 3600;
+/// How long an early receipt waits for its message before it is dropped. A sender records
+/// the provider id within seconds; stale recovery finds an ambiguous send's id well within.
+pub const ORPHAN_EXPIRY: chrono::Duration = chrono::Duration::hours(1);
+
+/// What one sweep of early receipts did.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Swept {
+    pub applied: u32,
+    pub expired: u32,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReceiptOutcome {
@@ -127,16 +137,27 @@ impl Receipts {
     }
 
     /// Receipts kept because their message was not found yet: applied once the index
-    /// finds the message (the dispatch job runs this).
-    pub async fn sweep_orphans(&self, older_than: chrono::Duration) -> Result<u32, HeraldError> {
-        let mut applied = 0;
-        for r in self.orphans.old_orphans(self.now() - older_than, 100).await? {
+    /// finds the message (the dispatch job runs this). One that still finds nothing after
+    /// `ORPHAN_EXPIRY` never will (a retry for an archived message, a number-level callback
+    /// without Herald's id): it is dropped, so the sweep's oldest page never fills with them.
+    pub async fn sweep_orphans(&self, older_than: chrono::Duration) -> Result<Swept, HeraldError> {
+        let now = self.now();
+        let mut swept = Swept::default();
+        for r in self.orphans.old_orphans(now - older_than, 100).await? {
             if self.work.by_provider_id(r.provider, &r.provider_message_id).await?.is_some() {
                 self.apply_orphans(r.provider, &r.provider_message_id).await;
-                applied += 1;
+                swept.applied += 1;
+            } else if r.at < now - ORPHAN_EXPIRY {
+                tracing::warn!(
+                    provider = %r.provider, provider_message_id = %r.provider_message_id,
+                    "an early receipt never found its message; dropped"
+                );
+                crate::metrics::emit("early_receipts_expired", 1.0, &[("provider", r.provider.as_str())]);
+                self.orphans.drop_orphans(r.provider, &r.provider_message_id).await?;
+                swept.expired += 1;
             }
         }
-        Ok(applied)
+        Ok(swept)
     }
 
     /// After the sender stored a provider id: receipts that beat it there are applied now.

@@ -207,8 +207,23 @@ impl OrphanStore for Memory {
             taken
         }))
     }
-    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Receipt>> {
-        Ok(self.with(|s| s.orphans.iter().filter(|r| r.at < before).take(limit as usize).cloned().collect()))
+    async fn old_orphans(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<Vec<crate::ports::OrphanRef>> {
+        Ok(self.with(|s| {
+            s.orphans
+                .iter()
+                .filter(|r| r.at < before)
+                .take(limit as usize)
+                .map(|r| crate::ports::OrphanRef {
+                    provider: r.provider,
+                    provider_message_id: r.provider_message_id.clone(),
+                    at: r.at,
+                })
+                .collect()
+        }))
+    }
+    async fn drop_orphans(&self, provider: Provider, pmid: &str) -> StoreResult<()> {
+        self.with(|s| s.orphans.retain(|r| !(r.provider == provider && r.provider_message_id == pmid)));
+        Ok(())
     }
 }
 
