@@ -214,8 +214,10 @@ impl Bench {
 
     /// Email through SES for the tenant of `key`: a verified identity and the channel.
     pub async fn email_channel(&self, key: &str) {
-        assert_eq!(self.call("POST", "/v1/email/identities", key, json!({"identity": "bench.example"})).await.0, 201);
-        let channel = json!({"provider": "ses", "from_address": "news@bench.example"});
+        // SES identities are account-wide: each run claims a domain of its own.
+        let domain = format!("bench-{}.example", uuid::Uuid::new_v4().simple());
+        assert_eq!(self.call("POST", "/v1/email/identities", key, json!({"identity": domain})).await.0, 201);
+        let channel = json!({"provider": "ses", "from_address": format!("news@{domain}")});
         assert_eq!(self.call("PUT", "/v1/channels/email", key, channel).await.0, 200);
     }
 

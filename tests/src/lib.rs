@@ -142,6 +142,9 @@ pub async fn spawn_app_with_clock(
     if vars.get("HERALD_ALLOW_HTTP_CALLBACKS").is_some_and(|v| v == "false") {
         config.allow_http_callbacks = false;
     }
+    if vars.get("HERALD_SES_ASSUME_VERIFIED").is_some_and(|v| v == "false") {
+        config.ses_assume_verified = false;
+    }
     let running = herald_local::start(
         config,
         herald_local::LocalOptions {
@@ -250,9 +253,14 @@ impl TestApp {
     }
 
     /// Claims an email identity for the tenant (verified at once: herald-local assumes SES
-    /// verification, which the emulator never performs).
+    /// verification, which the emulator never performs). The tests share one emulator, whose
+    /// SES identities are account-wide: one another test created is assigned by the operator.
     pub async fn email_identity(&self, t: &TestTenant, identity: &str) {
-        let r = self.post("/v1/email/identities", &t.live_key, json!({"identity": identity})).await;
+        let mut r = self.post("/v1/email/identities", &t.live_key, json!({"identity": identity})).await;
+        if r.code() == "IDENTITY_EXISTS_OUTSIDE_HERALD" {
+            let path = format!("/v1/admin/tenants/{}/email/identities", t.id);
+            r = self.post(&path, &self.admin_key, json!({"identity": identity, "reason": "shared test account"})).await;
+        }
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["status"], "verified", "{}", r.body);
     }

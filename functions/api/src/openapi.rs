@@ -82,7 +82,7 @@ impl Modify for BearerAuth {
         channels::list, channels::put_channel, channels::patch_channel,
         channels::add_number, channels::list_numbers, channels::delete_number,
         channels::linking, channels::retry_linking, channels::admin_linking,
-        identities::create, identities::list, identities::get, identities::delete,
+        identities::create, identities::list, identities::get, identities::delete, identities::assign,
         system::audit, system::run_job, system::queues, system::provider_health, system::stats,
         operations::message, operations::messages, operations::retry_now, operations::circuit,
         operations::budget, operations::reset_budget, operations::whatsapp_quota,

@@ -44,11 +44,32 @@ impl EmailIdentity {
         self.0.rsplit_once('@').map_or(self.0.as_str(), |(_, d)| d)
     }
 
-    /// The identities that cover `address`: itself, then its domain.
-    pub fn covering(address: &EmailAddress) -> [EmailIdentity; 2] {
+    /// The identities that cover `address`: itself, its domain, then each parent domain
+    /// (a domain covers its subdomains), down to two labels.
+    pub fn covering(address: &EmailAddress) -> Vec<EmailIdentity> {
         let a = EmailIdentity(address.as_str().to_string());
         let d = EmailIdentity(a.domain().to_string());
-        [a, d]
+        let mut out = vec![a, d.clone()];
+        out.extend(d.parents());
+        out
+    }
+
+    /// The domains that would cover this identity: an address's own domain, then the
+    /// parents.
+    pub fn enclosing(&self) -> Vec<EmailIdentity> {
+        let mut out = Vec::new();
+        if !self.is_domain() {
+            out.push(EmailIdentity(self.domain().to_string()));
+        }
+        out.extend(self.parents());
+        out
+    }
+
+    /// The domains above this identity's domain, nearest first, down to two labels
+    /// (`a.b.example.com` → `b.example.com`, `example.com`; never a bare suffix).
+    pub fn parents(&self) -> Vec<EmailIdentity> {
+        let labels: Vec<&str> = self.domain().split('.').collect();
+        (1..labels.len().saturating_sub(1)).map(|i| EmailIdentity(labels[i..].join("."))).collect()
     }
 }
 
@@ -110,5 +131,11 @@ mod tests {
         }
         let cover = EmailIdentity::covering(&EmailAddress::parse("news@brand.example.com").unwrap());
         assert_eq!(cover[1], d);
+        assert_eq!(cover[2].as_str(), "example.com", "a domain covers its subdomains");
+        assert_eq!(cover.len(), 3, "never the bare suffix");
+        let deep = EmailIdentity::parse("x@a.b.example.co.uk").unwrap();
+        let parents: Vec<String> = deep.parents().iter().map(|p| p.to_string()).collect();
+        assert_eq!(parents, ["b.example.co.uk", "example.co.uk", "co.uk"]);
+        assert!(EmailIdentity::parse("example.com").unwrap().parents().is_empty());
     }
 }

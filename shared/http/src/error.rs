@@ -27,7 +27,8 @@ pub fn status_of(e: &HeraldError) -> StatusCode {
         HeraldError::IdempotencyKeyReused
         | HeraldError::Conflict(_)
         | HeraldError::PausedByOperator
-        | HeraldError::AlreadyClaimed(_) => StatusCode::CONFLICT,
+        | HeraldError::AlreadyClaimed(_)
+        | HeraldError::IdentityExistsOutsideHerald(_) => StatusCode::CONFLICT,
         HeraldError::RecipientOptedOut
         | HeraldError::ChannelNotConfigured(_)
         | HeraldError::AboveOperatorLimit(_)

@@ -2,6 +2,7 @@
 //! test on a free port, with its own table and queues in the moto this process shares) and
 //! the provider simulator over HTTP, as a user would. Shared helpers are in `tests/src`.
 //! `logs.rs` stays a binary of its own: it installs the process-wide log subscriber it reads.
+mod attacks;
 mod boundaries;
 mod cli;
 mod console;

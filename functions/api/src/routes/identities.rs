@@ -16,6 +16,14 @@ pub struct NewIdentity {
     identity: String,
 }
 
+/// The operator assigns an identity (one that exists at SES already included).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignedIdentity {
+    identity: String,
+    reason: String,
+}
+
 /// An email identity as its tenant sees it: its DKIM records to publish and its status.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IdentityView {
@@ -79,4 +87,19 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     app.services.identities.delete(&caller, &identity).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/email/identities", tag = "admin", params(("id" = String, Path)), request_body = AssignedIdentity, responses((status = 201, description = "The identity, assigned to the tenant", body = IdentityView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn assign(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IdentityView>), ApiError> {
+    caller.require_admin()?;
+    let req: AssignedIdentity = parse_json(&body)?;
+    let tenant = app.services.tenancy.tenant_by_id(&caller, &id).await?;
+    let record = app.services.identities.assign(&caller, &tenant.id, &req.identity, Some(&req.reason)).await?;
+    Ok((StatusCode::CREATED, Json(view(&record))))
 }

@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/channels/{channel}", put(channels::put_channel).patch(channels::patch_channel))
         .route("/v1/email/identities", post(identities::create).get(identities::list))
         .route("/v1/email/identities/{identity}", get(identities::get).delete(identities::delete))
+        .route("/v1/admin/tenants/{id}/email/identities", post(identities::assign))
         .route("/v1/numbers", post(channels::add_number).get(channels::list_numbers))
         .route("/v1/numbers/{e164}", axum::routing::delete(channels::delete_number))
         .route("/v1/numbers/{e164}/linking", get(channels::linking))

@@ -3,7 +3,7 @@
 //! so a domain claim and an address claim in it can never both win a race.
 use super::*;
 use async_trait::async_trait;
-use herald_core::identity::{EmailIdentity, IdentityRecord};
+use herald_core::identity::{EmailIdentity, IdentityRecord, IdentityStatus};
 use herald_core::ids::TenantId;
 use herald_core::ports::{IdentityStore, StoreResult};
 use serde::{Deserialize, Serialize};
@@ -56,7 +56,23 @@ fn record_pk(tenant: &TenantId) -> String {
 }
 
 impl DynamoStore {
+    /// A domain claim covers its subdomains: a claim under a parent domain another tenant
+    /// holds is refused.
+    async fn parent_held_by_another(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<bool> {
+        for parent in identity.parents() {
+            let Some(item) = self.get(&format!("EMAILDOM#{parent}"), "CLAIMS").await? else { continue };
+            let claims: DomainClaims = from_item(item)?;
+            if claims.domain_owner.is_some_and(|o| o != tenant.as_str()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     async fn change_claims(&self, tenant: &TenantId, identity: &EmailIdentity, claim: bool) -> StoreResult<()> {
+        if claim && self.parent_held_by_another(tenant, identity).await? {
+            return Err(StoreError::Conflict);
+        }
         let pk = format!("EMAILDOM#{}", identity.domain());
         for _ in 0..8 {
             let current = self.get(&pk, "CLAIMS").await?;
@@ -92,7 +108,14 @@ impl IdentityStore for DynamoStore {
     }
 
     async fn save_identity(&self, record: &IdentityRecord) -> StoreResult<()> {
-        self.put(keyed(record, record_pk(&record.tenant_id), record.identity.as_str())?).await
+        let mut item = keyed(record, record_pk(&record.tenant_id), record.identity.as_str())?;
+        // Pending claims are in a sparse index by age: the expiry reads it, never a scan.
+        if record.status == IdentityStatus::Pending {
+            item.insert("gsi2pk".into(), s(PENDING));
+            let sk = format!("{}#{}#{}", ts(&record.created_at), record.tenant_id, record.identity);
+            item.insert("gsi2sk".into(), s(sk));
+        }
+        self.put(item).await
     }
 
     async fn identity(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<Option<IdentityRecord>> {
@@ -110,13 +133,38 @@ impl IdentityStore for DynamoStore {
             .table_name(&self.table)
             .key("pk", s(record_pk(tenant)))
             .key("sk", s(identity.as_str()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .condition_expression("attribute_exists(pk)")
             .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out.attributes.is_some())
+            .await;
+        // Conditional: of two concurrent releases, exactly one is told it deleted the record.
+        Ok(conditional(out)?.is_some())
+    }
+
+    async fn pending_identities(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<(TenantId, EmailIdentity)>> {
+        let mut out = Vec::new();
+        for item in self.query_due(PENDING, &before, limit).await? {
+            let sk = item.get("gsi2sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let mut parts = sk.splitn(3, '#').skip(1);
+            let tenant = parts.next().and_then(TenantId::parse);
+            let identity = parts.next().and_then(|i| EmailIdentity::parse(i).ok());
+            match (tenant, identity) {
+                (Some(t), Some(i)) => out.push((t, i)),
+                _ => {
+                    super::events::poison("pending_identity", &sk, &"an index entry that does not read");
+                    let key = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                    self.set_aside(&key("pk"), &key("sk")).await?;
+                }
+            }
+        }
+        Ok(out)
     }
 }
+
+const PENDING: &str = "IDENTPENDING";
 
 #[cfg(test)]
 mod tests {

@@ -152,6 +152,21 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Takes an item out of the work index it sits in (it stays in the table for reading).
+    pub(crate) async fn set_aside(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("REMOVE gsi2pk, gsi2sk SET set_aside = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     pub(crate) async fn delete_key(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()

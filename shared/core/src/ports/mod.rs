@@ -35,7 +35,7 @@ pub use counters::Counters;
 pub use dnc::DncStore;
 pub use events::{EventLog, InboundStore, OrphanRef, OrphanStore};
 pub use features::{FeatureStore, PendingReleases};
-pub use identities::{EmailIdentities, IdentityCallError, IdentityStore};
+pub use identities::{Created, EmailIdentities, IdentityCallError, IdentityStore};
 pub use keys::KeyStore;
 pub use linking::{AlertError, Alerts, LinkingStore, TelnyxAccess, TelnyxNumbers};
 pub use messages::{

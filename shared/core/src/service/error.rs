@@ -45,6 +45,8 @@ pub enum HeraldError {
     WhatsappNumberNotAccessible(String),
     #[error("{0}")]
     IdentityNotVerified(String),
+    #[error("{0}")]
+    IdentityExistsOutsideHerald(String),
 }
 
 impl HeraldError {
@@ -76,6 +78,7 @@ impl HeraldError {
             HeraldError::NumberNotInAccount(_) => "NUMBER_NOT_IN_ACCOUNT",
             HeraldError::WhatsappNumberNotAccessible(_) => "WHATSAPP_NUMBER_NOT_ACCESSIBLE",
             HeraldError::IdentityNotVerified(_) => "IDENTITY_NOT_VERIFIED",
+            HeraldError::IdentityExistsOutsideHerald(_) => "IDENTITY_EXISTS_OUTSIDE_HERALD",
         }
     }
 

@@ -33,6 +33,7 @@ pub struct Jobs {
     pub(crate) recovery: Arc<Recovery>,
     pub(crate) receipts: Arc<super::receipts::Receipts>,
     pub(crate) linking: Arc<Linking>,
+    pub(crate) identities: Arc<crate::service::tenancy::Identities>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) enqueue_grace: crate::message::EnqueueGrace,
 }
@@ -75,6 +76,9 @@ impl Jobs {
             if s.applied > 0 || s.expired > 0 {
                 report.details.push(json!({"early_receipts_applied": s.applied, "early_receipts_expired": s.expired}));
             }
+        }
+        if let Some(n) = step(&mut report, "identities", self.identities.expire_pending().await).filter(|n| *n > 0) {
+            report.details.push(json!({"email_identities_expired": n}));
         }
         let drained = self.dead_letters.drain_dead_letter_queues().await;
         if let Some(n) = step(&mut report, "dead_letters", drained).filter(|n| *n > 0) {
@@ -231,6 +235,7 @@ impl Jobs {
             receipts: recovery.receipts.clone(),
             recovery: Arc::new(recovery),
             linking,
+            identities: sh.identities.clone(),
             clock: sh.clock.clone(),
             enqueue_grace: s.enqueue_grace.into(),
         }

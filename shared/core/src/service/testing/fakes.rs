@@ -200,11 +200,14 @@ impl Carrier for FakeCarrier {
 
 #[async_trait]
 impl EmailIdentities for FakeProvider {
-    async fn create_identity(&self, _: &EmailIdentity) -> Result<IdentityState, IdentityCallError> {
-        Ok(IdentityState { status: IdentityStatus::Verified, dkim_records: vec![] })
+    async fn create_identity(&self, _: &EmailIdentity) -> Result<crate::ports::Created, IdentityCallError> {
+        Ok(crate::ports::Created::New(IdentityState { status: IdentityStatus::Verified, dkim_records: vec![] }))
     }
-    async fn identity_state(&self, _: &EmailIdentity) -> Result<IdentityState, IdentityCallError> {
-        Ok(IdentityState { status: IdentityStatus::Verified, dkim_records: vec![] })
+    async fn identity_state(&self, _: &EmailIdentity) -> Result<Option<IdentityState>, IdentityCallError> {
+        Ok(Some(IdentityState { status: IdentityStatus::Verified, dkim_records: vec![] }))
+    }
+    async fn delete_identity(&self, _: &EmailIdentity) -> Result<(), IdentityCallError> {
+        Ok(())
     }
 }
 

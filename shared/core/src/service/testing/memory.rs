@@ -289,7 +289,8 @@ impl IdentityStore for Memory {
             let taken = s.identity_claims.iter().any(|(id, t)| {
                 t != tenant
                     && (id == identity
-                        || (id.domain() == identity.domain() && (id.is_domain() || identity.is_domain())))
+                        || (id.domain() == identity.domain() && (id.is_domain() || identity.is_domain()))
+                        || (id.is_domain() && identity.parents().contains(id)))
             });
             if taken {
                 return Err(StoreError::Conflict);
@@ -318,5 +319,19 @@ impl IdentityStore for Memory {
     }
     async fn delete_identity(&self, tenant: &TenantId, identity: &EmailIdentity) -> StoreResult<bool> {
         Ok(self.with(|s| s.identities.remove(&(tenant.clone(), identity.clone())).is_some()))
+    }
+    async fn pending_identities(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<(TenantId, EmailIdentity)>> {
+        Ok(self.with(|s| {
+            s.identities
+                .values()
+                .filter(|r| r.status == crate::identity::IdentityStatus::Pending && r.created_at < before)
+                .take(limit as usize)
+                .map(|r| (r.tenant_id.clone(), r.identity.clone()))
+                .collect()
+        }))
     }
 }

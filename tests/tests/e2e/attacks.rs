@@ -1,0 +1,87 @@
+//! Issue 23: each attack of the security review (../shared/reviews/security.md), tried
+//! through the public surface; each fails with the contract's code, and the victim's state
+//! is checked after.
+use herald_tests::{spawn_app, spawn_app_with_clock, TestApp, TestClock};
+use serde_json::json;
+
+fn ses(app: &TestApp) -> aws_sdk_sesv2::Client {
+    aws_sdk_sesv2::Client::new(&app.running.app.infra.sdk)
+}
+
+async fn at_ses(app: &TestApp, identity: &str) -> bool {
+    ses(app).get_email_identity().email_identity(identity).send().await.is_ok()
+}
+
+/// C-1: an identity that exists at SES is never adopted; the operator assigns it; a
+/// released one is deleted at SES; a domain covers its subdomains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_identity_outside_herald_is_never_adopted_and_a_released_one_is_deleted() {
+    let app = spawn_app(&[]).await;
+    let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
+    let domain = format!("{}.example", app.prefix);
+    // The operator verified B's domain out of band, before Herald kept claims.
+    ses(&app).create_email_identity().email_identity(&domain).send().await.unwrap();
+
+    for identity in [domain.clone(), format!("mail.{domain}"), format!("billing@{domain}")] {
+        let r = app.post("/v1/email/identities", &a.live_key, json!({"identity": identity})).await;
+        assert_eq!((r.status.as_u16(), r.code()), (409, "IDENTITY_EXISTS_OUTSIDE_HERALD"), "{identity}: {}", r.body);
+    }
+    let r = app.get("/v1/email/identities", &a.live_key).await;
+    assert_eq!(r.body["identities"], json!([]), "nothing adopted, no claim left behind");
+    let channel = json!({"provider": "ses", "from_address": format!("billing@{domain}")});
+    let r = app.put("/v1/channels/email", &a.live_key, channel.clone()).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "IDENTITY_NOT_VERIFIED"), "{}", r.body);
+
+    // Only the operator assigns it, with a reason, audited.
+    let assign = format!("/v1/admin/tenants/{}/email/identities", b.id);
+    assert_eq!(app.post(&assign, &b.live_key, json!({"identity": domain, "reason": "x"})).await.status, 403);
+    let r = app.post(&assign, &app.admin_key, json!({"identity": domain})).await;
+    assert_eq!(r.status, 400, "a reason is required: {}", r.body);
+    let r = app.post(&assign, &app.admin_key, json!({"identity": domain, "reason": "verified before Herald"})).await;
+    assert_eq!((r.status.as_u16(), r.body["status"].as_str()), (201, Some("verified")), "{}", r.body);
+    let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.assign", b.id), &app.admin_key).await;
+    assert_eq!(audit.body["entries"].as_array().map(Vec::len), Some(1), "{}", audit.body);
+
+    // B's domain covers its subdomains: A cannot claim one, B sends from one.
+    let r = app.post("/v1/email/identities", &a.live_key, json!({"identity": format!("mail.{domain}")})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "ALREADY_CLAIMED"), "{}", r.body);
+    let sub = json!({"provider": "ses", "from_address": format!("news@mail.{domain}")});
+    assert_eq!(app.put("/v1/channels/email", &b.live_key, sub).await.status, 200);
+
+    // Released: deleted at SES, so the next claimant proves it afresh.
+    assert_eq!(app.delete(&format!("/v1/email/identities/{domain}"), &b.live_key).await.status, 204);
+    assert!(!at_ses(&app, &domain).await, "a released identity is deleted at SES");
+    let r = app.post("/v1/email/identities", &a.live_key, json!({"identity": domain})).await;
+    assert_eq!(r.status, 201, "a new identity, created by this claim: {}", r.body);
+}
+
+/// L-3: an unverified claim expires after 72 h, at SES too; claims per tenant are bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_identity_claim_expires_and_pending_claims_are_bounded() {
+    let start = chrono::Utc::now();
+    let rfc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let clock = TestClock::at(&rfc(start));
+    let app = spawn_app_with_clock(&[("HERALD_SES_ASSUME_VERIFIED", "false")], Some(clock.clone())).await;
+    let t = app.create_tenant(json!({})).await;
+    let squat = format!("{}-bigbrand.example", app.prefix);
+    let r = app.post("/v1/email/identities", &t.live_key, json!({"identity": squat})).await;
+    assert_eq!((r.status.as_u16(), r.body["status"].as_str()), (201, Some("pending")), "{}", r.body);
+    for i in 1..10 {
+        let r = app.post("/v1/email/identities", &t.live_key, json!({"identity": format!("n{i}.{squat}")})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = app.post("/v1/email/identities", &t.live_key, json!({"identity": format!("n10.{squat}")})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "VALIDATION_ERROR"), "{}", r.body);
+    assert_eq!(r.body["error"]["fields"]["identity"], "TOO_MANY_PENDING_IDENTITIES");
+
+    clock.set(&rfc(start + chrono::Duration::hours(73)));
+    herald_tests::eventually(std::time::Duration::from_secs(40), "the claims expired", || async {
+        app.run_job("dispatch").await;
+        let r = app.get("/v1/email/identities", &t.live_key).await;
+        (r.body["identities"] == json!([])).then_some(())
+    })
+    .await;
+    assert!(!at_ses(&app, &squat).await, "deleted at SES too");
+    let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.expire", t.id), &app.admin_key).await;
+    assert_eq!(audit.body["entries"].as_array().map(Vec::len), Some(10), "{}", audit.body);
+}
