@@ -168,7 +168,19 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        self.request(&self.url, method, path, key, body, headers).await
+    }
+
+    async fn request(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{base}{path}"));
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }
@@ -312,6 +324,24 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, key: &str) -> Reply {
         self.call(reqwest::Method::DELETE, path, Some(key), None, &[]).await
+    }
+
+    /// A second herald-local on the same table, queues and secrets: another warm Lambda
+    /// container, with caches of its own. Its URL is `running.url()`.
+    pub async fn another_container(&self) -> herald_local::Running {
+        let options = herald_local::LocalOptions {
+            listen: "127.0.0.1:0".into(),
+            batch_size: 10,
+            job_interval: Duration::from_secs(3600),
+            clock: None,
+        };
+        herald_local::start(self.running.app.config.clone(), options).await.expect("a second container")
+    }
+
+    /// A call to another container (`another_container`).
+    pub async fn call_at(&self, base: &str, method: reqwest::Method, path: &str, key: &str, body: Value) -> Reply {
+        let body = (!body.is_null()).then_some(body);
+        self.request(base, method, path, Some(key), body, &[]).await
     }
 
     pub async fn run_job(&self, job: &str) -> Value {

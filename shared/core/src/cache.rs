@@ -110,6 +110,12 @@ impl TenantStore for CachedConfig {
         self.tenants.all_tenants().await
     }
 
+    async fn fresh_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        let fresh = self.tenants.fresh_tenant(id).await?;
+        self.tenant.forget(id);
+        Ok(fresh)
+    }
+
     async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         self.tenant.forget(&tenant.id);
         self.tenants.save_tenant(tenant).await?;

@@ -60,6 +60,10 @@ pub struct Tenant {
     pub callback_secret: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; a write made from an older copy is refused (no stale copy of
+    /// the tenant is ever written back over an operator's change).
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

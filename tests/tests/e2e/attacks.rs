@@ -85,3 +85,43 @@ async fn an_unverified_identity_claim_expires_and_pending_claims_are_bounded() {
     let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.expire", t.id), &app.admin_key).await;
     assert_eq!(audit.body["entries"].as_array().map(Vec::len), Some(10), "{}", audit.body);
 }
+
+/// H-1: a tenant cannot lift an operator's pause, in two calls or through a stale copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_cannot_lift_an_operators_pause_or_clear_its_ceilings() {
+    let app = spawn_app(&[]).await;
+    let t = app.create_tenant(json!({"name": "Grace Church"})).await;
+    let admin_tenant = format!("/v1/admin/tenants/{}", t.id);
+    // Another warm container has the tenant cached, unpaused and without ceilings.
+    let other = app.another_container().await;
+    let r = app.call_at(&other.url(), reqwest::Method::GET, "/v1/tenant", &t.live_key, json!(null)).await;
+    assert_eq!((r.status.as_u16(), r.body["paused"].is_null()), (200, true), "{}", r.body);
+
+    let r = app.patch(&admin_tenant, &app.admin_key, json!({"max_rate_limit_per_minute": 30})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.post(&format!("{admin_tenant}/pause"), &app.admin_key, json!({"reason": "abuse report 7"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Two calls: the tenant's own pause does not replace the operator's, then resume.
+    let r = app.post("/v1/tenant/pause", &t.live_key, json!({"reason": "x"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "PAUSED_BY_OPERATOR"), "{}", r.body);
+    let r = app.post("/v1/tenant/resume", &t.live_key, json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "PAUSED_BY_OPERATOR"), "{}", r.body);
+    // A settings change served by the container with the stale copy.
+    let patch = json!({"name": "Grace Church"});
+    let r = app.call_at(&other.url(), reqwest::Method::PATCH, "/v1/tenant", &t.live_key, patch).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.call_at(&other.url(), reqwest::Method::POST, "/v1/tenant/pause", &t.live_key, json!({"reason": "x"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "PAUSED_BY_OPERATOR"), "{}", r.body);
+
+    let stored = app.get(&admin_tenant, &app.admin_key).await.body;
+    assert_eq!(stored["paused"]["by"], "admin", "{stored}");
+    assert_eq!(stored["paused"]["reason"], "abuse report 7", "{stored}");
+    assert_eq!(stored["max_rate_limit_per_minute"], 30, "{stored}");
+    let r = app.send(&t.live_key, json!({"channel": "sms", "to": "+14155550100", "body": "held"})).await;
+    let m = app.message(&t.live_key, r.body["id"].as_str().unwrap()).await;
+    assert_eq!(m["hold_reason"], "TENANT_PAUSED", "{m}");
+    // The operator lifts it.
+    assert_eq!(app.post(&format!("{admin_tenant}/resume"), &app.admin_key, json!({})).await.status, 200);
+    assert!(app.get(&admin_tenant, &app.admin_key).await.body["paused"].is_null());
+}

@@ -70,7 +70,22 @@ impl TenantStore for DynamoStore {
     }
 
     async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        self.put(tenant_item(tenant)?).await
+        let next = Tenant { version: tenant.version + 1, ..tenant.clone() };
+        // Records written before versions existed have none: version 0 matches them too.
+        let condition = match tenant.version {
+            0 => "attribute_exists(pk) AND (attribute_not_exists(version) OR version = :v)",
+            _ => "attribute_exists(pk) AND version = :v",
+        };
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(tenant_item(&next)?))
+            .condition_expression(condition)
+            .expression_attribute_values(":v", n(tenant.version as i64))
+            .send()
+            .await;
+        conditional(put)?.map(|_| ()).ok_or(StoreError::Conflict)
     }
 }
 

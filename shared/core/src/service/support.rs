@@ -34,6 +34,34 @@ pub fn require_reason(reason: Option<&str>) -> Result<String, HeraldError> {
     }
 }
 
+/// Read-modify-write of a tenant: read from the table (never a cached copy), changed by
+/// `f`, written under its version check, retried when another write came first. `f` may
+/// refuse (its error is returned, nothing written).
+pub async fn update_tenant<F, R>(
+    store: &dyn crate::ports::TenantStore,
+    id: &TenantId,
+    now: chrono::DateTime<chrono::Utc>,
+    mut f: F,
+) -> Result<(crate::tenant::Tenant, R), HeraldError>
+where
+    F: FnMut(&mut crate::tenant::Tenant) -> Result<R, HeraldError>,
+{
+    for _ in 0..5 {
+        let mut t = store.fresh_tenant(id).await?.ok_or(HeraldError::NotFound)?;
+        let out = f(&mut t)?;
+        t.updated_at = now;
+        match store.save_tenant(&t).await {
+            Ok(()) => {
+                t.version += 1;
+                return Ok((t, out));
+            }
+            Err(crate::ports::StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(HeraldError::Conflict("the tenant is being changed concurrently; try again".into()))
+}
+
 /// Read-modify-write of a message under its version check, retried on conflicts.
 /// `f` returns false to leave the message as it is.
 pub async fn update_message<F>(store: &dyn MessageStore, id: &MessageId, f: F) -> Result<Option<Message>, HeraldError>

@@ -3,7 +3,7 @@
 pub use super::budget::Budget;
 use super::budget::Budgets;
 use super::policy::{feature_for, Holds, Policy};
-use super::support::Audit;
+use super::support::{update_tenant, Audit};
 use super::{Caller, HeraldError};
 use crate::address::E164;
 use crate::channel::Channel;
@@ -39,14 +39,21 @@ impl Controls {
     }
 
     /// Kill switch: nothing of the tenant reaches a provider within `pause_recheck`.
+    /// A tenant's own pause never replaces an operator's (`409 PAUSED_BY_OPERATOR`).
     pub async fn pause(&self, caller: &Caller, id: Option<&str>, reason: String) -> Result<Tenant, HeraldError> {
         caller.require_live()?;
-        let mut t = self.target_tenant(caller, id).await?;
+        let target = self.target_tenant(caller, id).await?;
         super::support::require_reason(Some(&reason))?;
         let now = self.clock.now();
-        t.paused = Some(Pause { reason: reason.clone(), at: now, by: caller.actor() });
-        t.updated_at = now;
-        self.tenants.save_tenant(&t).await?;
+        let pause = Pause { reason: reason.clone(), at: now, by: caller.actor() };
+        let (t, ()) = update_tenant(self.tenants.as_ref(), &target.id, now, |t| {
+            if matches!(caller, Caller::Tenant { .. }) && by_operator(t) {
+                return Err(HeraldError::PausedByOperator);
+            }
+            t.paused = Some(pause.clone());
+            Ok(())
+        })
+        .await?;
         tracing::warn!(tenant_id = %t.id, by = %caller.actor(), "tenant paused");
         self.audit.record(caller, Some(&t.id), "tenant.pause", json!({"reason": reason})).await;
         Ok(t)
@@ -54,14 +61,16 @@ impl Controls {
 
     pub async fn resume(&self, caller: &Caller, id: Option<&str>) -> Result<(Tenant, u32), HeraldError> {
         caller.require_live()?;
-        let mut t = self.target_tenant(caller, id).await?;
+        let target = self.target_tenant(caller, id).await?;
         // An operator's pause (compliance, abuse) is lifted by an operator only.
-        if matches!(caller, Caller::Tenant { .. }) && t.paused.as_ref().is_some_and(|p| p.by == "admin") {
-            return Err(HeraldError::PausedByOperator);
-        }
-        t.paused = None;
-        t.updated_at = self.clock.now();
-        self.tenants.save_tenant(&t).await?;
+        let (t, ()) = update_tenant(self.tenants.as_ref(), &target.id, self.clock.now(), |t| {
+            if matches!(caller, Caller::Tenant { .. }) && by_operator(t) {
+                return Err(HeraldError::PausedByOperator);
+            }
+            t.paused = None;
+            Ok(())
+        })
+        .await?;
         let released = self.holds.release_or_defer(&HoldKey::Tenant(t.id.clone(), HoldReason::TenantPaused)).await?;
         tracing::warn!(tenant_id = %t.id, by = %caller.actor(), released, "tenant resumed");
         self.audit.record(caller, Some(&t.id), "tenant.resume", json!({"released": released})).await;
@@ -116,6 +125,10 @@ impl Controls {
         self.windows.open_whatsapp_window(&tenant.id, phone.as_str(), at).await?;
         Ok((tenant.id, phone, at))
     }
+}
+
+fn by_operator(t: &Tenant) -> bool {
+    t.paused.as_ref().is_some_and(|p| p.by == "admin")
 }
 
 impl Controls {

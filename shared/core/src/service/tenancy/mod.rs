@@ -12,7 +12,7 @@ pub(crate) use numbers::claimed;
 pub use numbers::{NumberAdded, NumberRequest, Numbers};
 pub use requests::{KeyCreated, NewTenant, TenantCreated, TenantPatch};
 
-use super::support::Audit;
+use super::support::{update_tenant, Audit};
 use super::{constant_time_eq, Caller, HeraldError};
 use crate::ids::{KeyId, KeyMode, NewApiKey, TenantId};
 use crate::ports::{Clock, KeyStore, TenantStore};
@@ -62,6 +62,7 @@ impl Tenancy {
             callback_secret: Some(format!("whsec_{}", NewApiKey::generate(KeyMode::Live).hash)),
             created_at: now,
             updated_at: now,
+            version: 0,
         };
         clamp_to_ceilings(&mut tenant);
         check_settings(&tenant)?;
@@ -98,23 +99,27 @@ impl Tenancy {
         id: Option<&str>,
         patch: TenantPatch,
     ) -> Result<Tenant, HeraldError> {
-        let mut t = match id {
-            Some(id) => self.tenant_by_id(caller, id).await?,
-            None => self.tenants.tenant(&caller.live_tenant()?.id).await?.ok_or(HeraldError::NotFound)?,
+        let id = match id {
+            Some(id) => self.tenant_by_id(caller, id).await?.id,
+            None => caller.live_tenant()?.id.clone(),
         };
         let admin = matches!(caller, Caller::Admin);
         if !admin && patch.sets_ceilings() {
             return Err(HeraldError::Forbidden);
         }
-        let changed = patch.apply(&mut t);
-        if admin {
-            clamp_to_ceilings(&mut t);
-        } else {
-            check_ceilings(&t)?;
-        }
-        check_settings(&t)?;
-        t.updated_at = self.clock.now();
-        self.tenants.save_tenant(&t).await?;
+        // The patch is applied to the stored tenant as it is now, under its version: fields
+        // the patch does not name (a pause, the operator's ceilings) are never written back stale.
+        let (t, changed) = update_tenant(self.tenants.as_ref(), &id, self.clock.now(), |t| {
+            let changed = patch.clone().apply(t);
+            if admin {
+                clamp_to_ceilings(t);
+            } else {
+                check_ceilings(t)?;
+            }
+            check_settings(t)?;
+            Ok(changed)
+        })
+        .await?;
         // What changed, never a secret: the callback secret is not among the fields a patch sets.
         let detail = json!({
             "changed": changed, "daily_budget_cents": t.daily_budget_cents, "monthly_budget_cents": t.monthly_budget_cents,

@@ -72,8 +72,14 @@ impl TenantStore for Memory {
         Ok(self.with(|s| s.tenants.values().cloned().collect()))
     }
     async fn save_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        self.with(|s| s.tenants.insert(tenant.id.clone(), tenant.clone()));
-        Ok(())
+        self.with(|s| match s.tenants.get(&tenant.id) {
+            Some(stored) if stored.version != tenant.version => Err(StoreError::Conflict),
+            _ => {
+                let next = Tenant { version: tenant.version + 1, ..tenant.clone() };
+                s.tenants.insert(tenant.id.clone(), next);
+                Ok(())
+            }
+        })
     }
 }
 

@@ -71,6 +71,7 @@ impl Harness {
             callback_secret: None,
             created_at: now,
             updated_at: now,
+            version: 0,
         };
         edit(&mut tenant);
         let k = NewApiKey::generate(KeyMode::Live);
