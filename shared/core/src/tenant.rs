@@ -58,12 +58,40 @@ pub struct Tenant {
     /// Signs status callbacks (`Herald-Signature`); shown to the tenant, never logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_secret: Option<String>,
+    /// Signs test messages' callbacks: derived one way from `callback_secret`, so a test key
+    /// that reads it learns nothing of the live secret. Filled in views only, never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_callback_secret: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every write; a write made from an older copy is refused (no stale copy of
     /// the tenant is ever written back over an operator's change).
     #[serde(default)]
     pub version: u64,
+}
+
+impl Tenant {
+    /// The secret that signs callbacks of `mode`'s messages.
+    pub fn callback_secret_for(&self, mode: KeyMode) -> Option<String> {
+        let live = self.callback_secret.as_deref()?;
+        match mode {
+            KeyMode::Live => Some(live.to_string()),
+            KeyMode::Test => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(format!("herald-test-callbacks:{live}").as_bytes());
+                Some(format!("whsec_test_{}", &hex::encode(digest)[..48]))
+            }
+        }
+    }
+
+    /// The tenant as a key of `mode` sees it: a test key never sees the live secret.
+    pub fn seen_by(mut self, mode: KeyMode) -> Tenant {
+        self.test_callback_secret = self.callback_secret_for(KeyMode::Test);
+        if mode == KeyMode::Test {
+            self.callback_secret = None;
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

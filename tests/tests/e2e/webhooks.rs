@@ -470,8 +470,26 @@ async fn tenants_get_signed_callbacks_retried_without_delaying_webhooks() {
         assert!(verify(&secret, sig, body), "Herald-Signature verifies with the tenant's secret");
         let v: Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["id"], id.as_str());
-        assert_eq!(v["metadata"]["order"], "A-1");
+        assert_eq!((v["metadata"]["order"].as_str(), v["mode"].as_str()), (Some("A-1"), Some("live")));
     }
+
+    // Security review M-1: a test key never sees the live secret, and a test message's
+    // callback is signed with the test secret, saying "mode": "test".
+    let seen_by_test = app.get("/v1/tenant", &t.test_key).await.body;
+    assert!(seen_by_test.get("callback_secret").is_none(), "{seen_by_test}");
+    let test_secret = seen_by_test["test_callback_secret"].as_str().unwrap().to_string();
+    assert_ne!(test_secret, secret);
+    let (url, seen) = callback_endpoint(0).await;
+    let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "t", "callback_url": url})).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let got = eventually(Duration::from_secs(40), "the test callback", || async {
+        let s = seen.lock().unwrap().clone();
+        (!s.is_empty()).then_some(s)
+    })
+    .await;
+    let (sig, body) = &got[0];
+    assert!(verify(&test_secret, sig, body) && !verify(&secret, sig, body), "signed with the test secret only");
+    assert_eq!(serde_json::from_str::<Value>(body).unwrap()["mode"], "test");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

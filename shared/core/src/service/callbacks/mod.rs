@@ -47,9 +47,11 @@ impl Callbacks {
         let (Some(url), Some(tenant)) = (m.callback_url.clone(), self.tenants.tenant(&job.tenant_id).await?) else {
             return Ok(true);
         };
-        let secret = tenant.callback_secret.clone().unwrap_or_default();
+        // A test message's callback is signed with the test secret and says so.
+        let secret = tenant.callback_secret_for(m.key_mode).unwrap_or_default();
         let body = serde_json::to_vec(&json!({
             "type": "message.status",
+            "mode": m.key_mode,
             "id": m.id,
             "status": job.status,
             "at": job.at,
@@ -72,9 +74,10 @@ impl Callbacks {
         let (Some(url), Some(tenant)) = (url, self.tenants.tenant(&job.tenant_id).await?) else {
             return Ok(true);
         };
-        let secret = tenant.callback_secret.clone().unwrap_or_default();
+        let secret = tenant.callback_secret_for(crate::ids::KeyMode::Live).unwrap_or_default();
         let body = serde_json::to_vec(&json!({
             "type": notice.event,
+            "mode": "live",
             "call_sid": call.call_sid,
             "from": call.from,
             "to": call.to,

@@ -60,6 +60,7 @@ impl Tenancy {
             max_monthly_budget_cents: req.max_monthly_budget_cents,
             max_rate_limit_per_minute: req.max_rate_limit_per_minute,
             callback_secret: Some(format!("whsec_{}", NewApiKey::generate(KeyMode::Live).hash)),
+            test_callback_secret: None,
             created_at: now,
             updated_at: now,
             version: 0,
@@ -130,9 +131,11 @@ impl Tenancy {
         Ok(t)
     }
 
+    /// `GET /v1/tenant`: a test key sees the test callback secret, never the live one.
     pub async fn own_tenant(&self, caller: &Caller) -> Result<Tenant, HeraldError> {
         let t = caller.tenant()?;
-        self.tenants.tenant(&t.id).await?.ok_or(HeraldError::NotFound)
+        let stored = self.tenants.tenant(&t.id).await?.ok_or(HeraldError::NotFound)?;
+        Ok(stored.seen_by(caller.mode()))
     }
 
     pub async fn create_key(&self, caller: &Caller, tenant_id: &str, mode: KeyMode) -> Result<KeyCreated, HeraldError> {

@@ -69,6 +69,7 @@ impl Harness {
             max_monthly_budget_cents: None,
             max_rate_limit_per_minute: None,
             callback_secret: None,
+            test_callback_secret: None,
             created_at: now,
             updated_at: now,
             version: 0,
