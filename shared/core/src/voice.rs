@@ -31,6 +31,13 @@ pub struct VoiceSettings {
     /// Receives `call.missed`, `call.voicemail`, `call.transcribed` (signed like message callbacks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
+    /// Callers in these countries (ISO codes) get a text-back; unset: the tenant's
+    /// `default_country` (SMS pumping: spoofed callers from premium ranges get nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_back_countries: Option<Vec<String>>,
+    /// Text-backs per tenant per hour, at most.
+    #[serde(default = "defaults::max_per_hour")]
+    pub text_back_max_per_hour: u32,
 }
 
 mod defaults {
@@ -48,6 +55,9 @@ mod defaults {
     }
     pub fn cooldown() -> String {
         "24h".into()
+    }
+    pub fn max_per_hour() -> u32 {
+        30
     }
 }
 
@@ -89,7 +99,8 @@ pub struct Call {
     pub status: String,
     pub outcome: Option<CallOutcome>,
     pub text_back_message_id: Option<MessageId>,
-    /// Why no text-back went out (cool-down, flag off, refused by a guard with its code).
+    /// Why no text-back went out: `TEXT_BACK_OFF`, `COUNTRY_NOT_ALLOWED`, `COOLDOWN`,
+    /// `HOURLY_CAP`, `DNC`, or the code of the guard that refused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_back_skipped: Option<String>,
     pub recording: Option<Recording>,

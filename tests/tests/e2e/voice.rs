@@ -106,7 +106,7 @@ async fn a_missed_call_is_texted_back_once_and_an_answered_call_never() {
     let second = app.get("/v1/calls/CA0002", &t.live_key).await;
     assert_eq!(
         (second.body["text_back_message_id"].is_null(), second.body["text_back_skipped"].as_str()),
-        (true, Some("cool-down"))
+        (true, Some("COOLDOWN"))
     );
     assert_eq!(app.get("/v1/calls/CA0003", &t.live_key).await.body["outcome"], "answered");
     let list = app.get("/v1/calls", &t.live_key).await;
@@ -254,7 +254,7 @@ async fn calls_can_be_turned_off_unsigned_webhooks_are_refused_and_dnc_callers_a
     assert!(twiml.contains("<Dial "), "{twiml}");
     dial_status(&app, "CA0202", "+14155550127", "no-answer").await;
     let call: Value = app.get("/v1/calls/CA0202", &t.live_key).await.body;
-    assert_eq!(call["text_back_skipped"], "refused: RECIPIENT_OPTED_OUT", "{call}");
+    assert_eq!(call["text_back_skipped"], "DNC", "{call}");
     assert_eq!(texts_to(&app, "+14155550127"), 0);
 
     let r =
@@ -301,4 +301,49 @@ async fn registering_a_twilio_number_points_its_voice_and_sms_urls_at_herald() {
         update[0].auth.as_deref().is_some_and(|a| a.starts_with(&format!("basic:{TWILIO_SID}:"))),
         "with the tenant's credentials"
     );
+}
+
+/// Security review M-2 (SMS pumping): spoofed callers from other countries get no text, and
+/// a tenant sends at most `text_back_max_per_hour` text-backs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missed_call_text_backs_go_only_to_home_callers_and_at_most_the_hourly_cap() {
+    let app = spawn_app(&[]).await;
+    let t = voice_tenant(&app).await;
+    let settings = json!({"forward_to": CELL, "text_back_max_per_hour": 2});
+    assert_eq!(app.put("/v1/voice", &t.live_key, settings).await.status, 200);
+    let bad = json!({"forward_to": CELL, "text_back_countries": ["USA"]});
+    assert_eq!(app.put("/v1/voice", &t.live_key, bad).await.code(), "VALIDATION_ERROR");
+
+    // A premium-rate range abroad, spoofed as the caller id, call after call.
+    for (i, from) in ["+447700900123", "+882355501234", "+23225123456"].iter().enumerate() {
+        let sid = format!("CA9{i:03}");
+        incoming(&app, &sid, from).await;
+        assert_eq!(dial_status(&app, &sid, from, "no-answer").await.0, 200);
+        let call = app.get(&format!("/v1/calls/{sid}"), &t.live_key).await.body;
+        assert_eq!(call["text_back_skipped"], "COUNTRY_NOT_ALLOWED", "{call}");
+        assert!(call["text_back_message_id"].is_null());
+    }
+    // Home callers, each new: two texts, then the cap.
+    let callers = ["+14155550131", "+14155550132", "+14155550133"];
+    for (i, from) in callers.iter().enumerate() {
+        let sid = format!("CA8{i:03}");
+        incoming(&app, &sid, from).await;
+        dial_status(&app, &sid, from, "busy").await;
+    }
+    let third = app.get("/v1/calls/CA8002", &t.live_key).await.body;
+    assert_eq!(third["text_back_skipped"], "HOURLY_CAP", "{third}");
+    eventually(WAIT, "two text-backs reached Twilio", || async {
+        (texts_to(&app, callers[0]) + texts_to(&app, callers[1]) == 2).then_some(())
+    })
+    .await;
+    let abroad = ["+447700900123", "+882355501234", "+23225123456", callers[2]];
+    assert_eq!(abroad.iter().map(|n| texts_to(&app, n)).sum::<usize>(), 0, "no text abroad or past the cap");
+    // A country the tenant allows explicitly.
+    let settings = json!({"forward_to": CELL, "text_back_countries": ["fr"], "text_back_max_per_hour": 5});
+    let r = app.put("/v1/voice", &t.live_key, settings).await;
+    assert_eq!(r.body["text_back_countries"], json!(["FR"]), "{}", r.body);
+    incoming(&app, "CA7000", "+33612345678").await;
+    dial_status(&app, "CA7000", "+33612345678", "no-answer").await;
+    let call = app.get("/v1/calls/CA7000", &t.live_key).await.body;
+    assert!(call["text_back_message_id"].is_string(), "{call}");
 }

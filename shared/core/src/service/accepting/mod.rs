@@ -137,10 +137,11 @@ impl Accepting {
         }
         let hash = request_hash(&req);
         // Keys are scoped by tenant (the record's partition) and by mode: a test send never
-        // answers for a live one.
+        // answers for a live one. The separator is one no header value can carry, so no live
+        // key spells a test one.
         let idempotency_key = idempotency_key.map(|k| match key.mode {
             KeyMode::Live => k,
-            KeyMode::Test => format!("test:{k}"),
+            KeyMode::Test => format!("test\n{k}"),
         });
         if let Some(k) = &idempotency_key {
             if let Some(prev) = self.idempotency.idempotency(&tenant.id, k).await? {

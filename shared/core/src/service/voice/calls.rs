@@ -149,7 +149,8 @@ impl Voice {
     }
 
     /// The missed caller gets one text from the called number, through acceptance (kill
-    /// switch, DNC, quiet hours, budgets, rate limits), at most once per cool-down.
+    /// switch, DNC, quiet hours, budgets, rate limits): only to callers in the allowed
+    /// countries, at most once per cool-down per caller and `text_back_max_per_hour` per tenant.
     async fn text_back(
         &self,
         tenant_id: &TenantId,
@@ -157,34 +158,69 @@ impl Voice {
         flags: &Flags,
         call: &mut Call,
     ) -> Result<(), HeraldError> {
+        let Some(tenant) = self.tenants.tenant(tenant_id).await? else { return Err(HeraldError::NotFound) };
+        let skipped = match self.text_back_allowed(&tenant, s, flags, call).await? {
+            Some(code) => Some(code.to_string()),
+            None => {
+                let req = SendRequest {
+                    channel: Channel::Sms,
+                    to: call.from.clone(),
+                    from: Some(call.to.clone()),
+                    body: Some(s.missed_call_text.clone()),
+                    ..SendRequest::sms_defaults()
+                };
+                // Once per call, however often the webhook comes: the key holds a newline,
+                // which no HTTP client can send.
+                let key = Some(format!("\ncall:{}", call.call_sid));
+                match self.accepting.accept(&system_caller(tenant), req, key, CorrelationId::generate()).await {
+                    Ok(a) => {
+                        call.text_back_message_id = Some(a.id);
+                        None
+                    }
+                    Err(HeraldError::RecipientOptedOut) => Some("DNC".to_string()),
+                    Err(e) if e.is_refusal() => Some(e.code().to_string()),
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        if let Some(code) = &skipped {
+            tracing::info!(call_sid = %call.call_sid, skipped = %code, "no text-back");
+        }
+        call.text_back_skipped = skipped;
+        Ok(())
+    }
+
+    /// Why the caller gets no text-back, if not.
+    async fn text_back_allowed(
+        &self,
+        tenant: &crate::tenant::Tenant,
+        s: &VoiceSettings,
+        flags: &Flags,
+        call: &Call,
+    ) -> Result<Option<&'static str>, HeraldError> {
         if !s.text_back || !flags.on("sms_automation") {
-            call.text_back_skipped = Some("text-back off".into());
-            return Ok(());
+            return Ok(Some("TEXT_BACK_OFF"));
+        }
+        let region_of = |n: &str| crate::address::E164::parse(n, None).ok().and_then(|n| n.region());
+        let region = region_of(&call.from);
+        // The tenant's country, else the called number's own.
+        let home = || tenant.default_country.clone().or_else(|| region_of(&call.to)).into_iter().collect::<Vec<_>>();
+        let allowed = s.text_back_countries.clone().unwrap_or_else(home);
+        if !region.is_some_and(|r| allowed.contains(&r)) {
+            return Ok(Some("COUNTRY_NOT_ALLOWED"));
         }
         let now = self.now();
         let cooldown = crate::retry::parse_duration(&s.text_back_cooldown).unwrap_or_default();
         let until = now + crate::service::support::duration(cooldown);
-        if !self.store.claim_text_back(tenant_id, &call.from, &call.call_sid, now, until).await? {
-            call.text_back_skipped = Some("cool-down".into());
-            return Ok(());
+        if !self.store.claim_text_back(&tenant.id, &call.from, &call.call_sid, now, until).await? {
+            return Ok(Some("COOLDOWN"));
         }
-        let Some(tenant) = self.tenants.tenant(tenant_id).await? else { return Err(HeraldError::NotFound) };
-        let req = SendRequest {
-            channel: Channel::Sms,
-            to: call.from.clone(),
-            from: Some(call.to.clone()),
-            body: Some(s.missed_call_text.clone()),
-            ..SendRequest::sms_defaults()
-        };
-        // Once per call, however often the webhook comes: the key holds a newline, which no
-        // HTTP client can send.
-        let key = Some(format!("\ncall:{}", call.call_sid));
-        match self.accepting.accept(&system_caller(tenant), req, key, CorrelationId::generate()).await {
-            Ok(a) => call.text_back_message_id = Some(a.id),
-            Err(e) if e.is_refusal() => call.text_back_skipped = Some(format!("refused: {}", e.code())),
-            Err(e) => return Err(e),
+        let hour = now.format("textback#%Y-%m-%dT%H").to_string();
+        let expires = now.timestamp() + 2 * 3600;
+        if !self.counters.take_rate(&tenant.id, &hour, s.text_back_max_per_hour, expires).await? {
+            return Ok(Some("HOURLY_CAP"));
         }
-        Ok(())
+        Ok(None)
     }
 
     /// `(recording_sid, media_url, duration_s)` of a recording the carrier reported.

@@ -39,6 +39,7 @@ pub struct Voice {
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) accepting: Arc<Accepting>,
     pub(crate) tenants: Arc<dyn crate::ports::TenantStore>,
+    pub(crate) counters: Arc<dyn crate::ports::Counters>,
     pub(crate) outbox: Arc<super::support::Outbox>,
     pub(crate) targets: Arc<dyn crate::ports::CallbackTargets>,
     pub(crate) audit: Arc<Audit>,
@@ -70,6 +71,16 @@ fn validated(mut s: VoiceSettings, country: Option<&str>) -> Result<VoiceSetting
     }
     if s.callback_url.as_deref().is_some_and(|u| u.len() > 2048) {
         return Err(invalid("callback_url", "at most 2048 characters"));
+    }
+    if let Some(countries) = &mut s.text_back_countries {
+        let valid = |c: &String| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic());
+        if countries.len() > 50 || !countries.iter().all(valid) {
+            return Err(invalid("text_back_countries", "up to 50 two-letter country codes, e.g. [\"US\", \"CA\"]"));
+        }
+        countries.iter_mut().for_each(|c| *c = c.to_ascii_uppercase());
+    }
+    if !(1..=1000).contains(&s.text_back_max_per_hour) {
+        return Err(invalid("text_back_max_per_hour", "1 to 1000"));
     }
     Ok(s)
 }
@@ -169,6 +180,7 @@ impl Voice {
             secrets: a.secrets.clone(),
             accepting,
             tenants: a.config.clone(),
+            counters: a.db.clone(),
             outbox: sh.outbox.clone(),
             targets: a.callbacks.clone(),
             audit: sh.audit.clone(),

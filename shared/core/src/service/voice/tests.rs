@@ -13,6 +13,8 @@ fn settings() -> VoiceSettings {
         text_back: true,
         text_back_cooldown: "24h".into(),
         callback_url: None,
+        text_back_countries: None,
+        text_back_max_per_hour: 30,
     }
 }
 
@@ -59,7 +61,7 @@ async fn a_missed_caller_gets_one_text_per_cooldown_and_an_answered_call_nothing
     voice.handle(&tenant, incoming).await.unwrap();
     voice.handle(&tenant, missed).await.unwrap();
     let second = voice.call(&caller, "CA2").await.unwrap();
-    assert_eq!((second.text_back_message_id, second.text_back_skipped.as_deref()), (None, Some("cool-down")));
+    assert_eq!((second.text_back_message_id, second.text_back_skipped.as_deref()), (None, Some("COOLDOWN")));
 
     // Answered: nothing sent, hang up.
     let (incoming, _) = ring("CA3", "+14155550124");
