@@ -41,7 +41,15 @@ impl S3Recordings {
         if self.client().head_bucket().bucket(&self.bucket).send().await.is_ok() {
             return Ok(());
         }
-        self.client().create_bucket().bucket(&self.bucket).send().await.map_err(|e| err("create bucket", &e))?;
+        let mut create = self.client().create_bucket().bucket(&self.bucket);
+        // Outside us-east-1, S3 wants the region named as the bucket's location.
+        let region = self.sdk.region().map(|r| r.to_string()).unwrap_or_default();
+        if !region.is_empty() && region != "us-east-1" {
+            let location = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
+            let config = aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build();
+            create = create.create_bucket_configuration(config);
+        }
+        create.send().await.map_err(|e| err("create bucket", &e))?;
         let sse = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::Aes256)
             .build()

@@ -351,7 +351,19 @@ async fn email_goes_through_smtp_and_fails_over_from_a_dead_relay_to_ses() {
         assert_eq!(m["provider"], "ses", "{m}");
     }
     assert_eq!(herald_tests::ses_sent_count(&app.region).await, before + 3);
-    assert_eq!(breaker_state(&app, "smtp").await["state"], "open");
+    // Keyed by the tenant's login at the relay, not the relay host alone (review M-3): the
+    // live relay's account stays closed.
+    let health = app.get("/v1/system/health/providers", &app.admin_key).await.body;
+    let state = |account: String| {
+        let found = health.as_array().unwrap().iter().find(|p| p["provider"] == "smtp" && p["account"] == account);
+        found.map_or("closed".to_string(), |p| p["state"].as_str().unwrap().to_string())
+    };
+    assert_eq!(state(format!("127.0.0.1:{dead}:herald")), "open", "{health}");
+    assert_eq!(state(format!("127.0.0.1:{}:herald", sink.port)), "closed", "{health}");
+    // Port 25 can never leave AWS Lambda: refused at save, naming the port (real-AWS row 3).
+    let r = app.put("/v1/channels/email", &t.live_key, smtp(25)).await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "VALIDATION_ERROR"), "{}", r.body);
+    assert!(r.body.to_string().contains("port"), "{}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

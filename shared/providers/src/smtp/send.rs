@@ -1,5 +1,6 @@
-//! SMTP (the email backup) through lettre: STARTTLS to the configured relay with the
-//! tenant's credentials. Only a loopback host (a local relay or test sink) may skip TLS.
+//! SMTP (the email backup) through lettre: STARTTLS to the configured relay (implicit TLS
+//! on port 465) with the tenant's credentials. Only a loopback host (a local relay or test
+//! sink) may skip TLS.
 use super::errors::ROWS;
 use crate::common::failure;
 use herald_core::ports::{Accepted, Outbound};
@@ -36,6 +37,9 @@ pub async fn send(out: &Outbound<'_>) -> Result<Accepted, ProviderFailure> {
     let loopback = matches!(creds.host.as_str(), "localhost" | "127.0.0.1" | "::1");
     let transport = if loopback {
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&creds.host)
+    } else if creds.port == 465 {
+        // Port 465 speaks TLS from the first byte (implicit TLS), not STARTTLS.
+        AsyncSmtpTransport::<Tokio1Executor>::relay(&creds.host).map_err(|e| bad(format!("smtp relay: {e}")))?
     } else {
         AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&creds.host)
             .map_err(|e| bad(format!("smtp relay: {e}")))?
