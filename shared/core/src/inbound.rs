@@ -49,6 +49,8 @@ pub struct MailEvent {
     pub recipients: Vec<crate::EmailAddress>,
     /// The provider's code for a failed delivery, and what it means.
     pub error_code: Option<(String, crate::ErrorCode)>,
+    /// When the provider says it happened (the webhook-lag metric), if it says.
+    pub at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub enum MailEventKind {
     Delivery,
     Bounce { permanent: bool },
     Complaint,
+    /// SES refused to send it (a virus in it): failed, nobody put on the list.
+    Reject,
 }
 
 /// A message someone sent to one of the tenant's numbers.

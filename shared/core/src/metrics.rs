@@ -2,10 +2,29 @@
 //! log pipeline turns it into a metric; locally it is just a log line.
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The default namespace; a stack sets its own (`HERALD_METRICS_NAMESPACE`, the template
+/// gives `Herald/<ResourcePrefix>`) so that stacks sharing an account never share alarms.
 pub const NAMESPACE: &str = "Herald";
+
+fn namespace() -> &'static str {
+    static NS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NS.get_or_init(|| {
+        std::env::var("HERALD_METRICS_NAMESPACE").ok().filter(|n| !n.trim().is_empty()).unwrap_or(NAMESPACE.into())
+    })
+}
 
 pub fn emit(name: &str, value: f64, dimensions: &[(&str, &str)]) {
     println!("{}", line(name, value, dimensions));
+}
+
+/// A data point whose `properties` travel in the log line (searchable in Logs Insights)
+/// without being dimensions: a per-tenant dimension would be a custom metric per tenant.
+pub fn emit_tagged(name: &str, value: f64, properties: &[(&str, &str)]) {
+    let mut v: serde_json::Value = serde_json::from_str(&line(name, value, &[])).unwrap_or_default();
+    for (k, val) in properties {
+        v[*k] = serde_json::json!(val);
+    }
+    println!("{v}");
 }
 
 /// Several values of one metric in one line (EMF takes up to 100).
@@ -21,7 +40,7 @@ pub fn line(name: &str, value: f64, dimensions: &[(&str, &str)]) -> String {
     // The empty set publishes the aggregate too, which the template's alarms watch.
     let sets = if dims.is_empty() { serde_json::json!([[]]) } else { serde_json::json!([[], dims]) };
     let mut v = serde_json::json!({
-        "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{"Namespace": NAMESPACE, "Dimensions": sets, "Metrics": [{"Name": name}]}]},
+        "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{"Namespace": namespace(), "Dimensions": sets, "Metrics": [{"Name": name}]}]},
     });
     v[name] = serde_json::json!(value);
     for (k, val) in dimensions {

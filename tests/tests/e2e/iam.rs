@@ -172,6 +172,7 @@ async fn every_function_can_do_its_work_and_nothing_more() {
     let result = std::panic::AssertUnwindSafe(async {
         check_all(&url, &keys, &queues, &topic).await;
         iam_flow::message_path(&url, &keys, &queues, &topic).await;
+        iam_flow::circuit_close_release(&url, &keys, &queues, &topic).await;
     });
     let outcome = futures::FutureExt::catch_unwind(result).await;
     let _ = moto.kill();

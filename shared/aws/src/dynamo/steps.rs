@@ -72,7 +72,8 @@ fn step_request(
     }
     let mut condition = format!(
         "attribute_exists(pk) AND provider_message_id = :pmid AND #st IN ({}) \
-         AND attribute_not_exists(due_at) AND attribute_not_exists(hold_reason)",
+         AND attribute_not_exists(due_at) AND attribute_not_exists(hold_reason) \
+         AND attribute_not_exists(released_at)",
         from.join(", ")
     );
     if let Some(tenant) = &step.tenant_id {

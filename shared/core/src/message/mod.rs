@@ -180,6 +180,10 @@ pub struct Message {
     pub sent_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
     pub delivered_at: Option<DateTime<Utc>>,
+    /// When a scheduled or quiet-hours-deferred message was released to the queue: delivery
+    /// latency runs from here, so planned waits do not count as slowness.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "chrono::serde::ts_milliseconds_option")]
+    pub released_at: Option<DateTime<Utc>>,
     pub segments: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<Encoding>,
@@ -287,6 +291,7 @@ impl Message {
             receipts_by_id: false,
             budget_period: None,
             delivery_latency_ms: None,
+            released_at: None,
             failed_at: None,
             archived_at: None,
             attempts_offset: 0,

@@ -32,7 +32,7 @@ impl Progress {
     pub fn apply(&self, m: &mut Message) {
         if let Some(at) = self.delivered_at {
             m.delivered_at = Some(at);
-            m.delivery_latency_ms = Some((at - m.created_at).num_milliseconds());
+            m.delivery_latency_ms = Some((at - m.released_at.unwrap_or(m.created_at)).num_milliseconds());
         }
         if let Some(at) = self.sent_at_if_absent {
             m.sent_at.get_or_insert(at);

@@ -175,6 +175,9 @@ impl Message {
 
     /// Back into the queue as a fresh enqueue (new generation, new dedup id).
     pub fn requeue(&mut self, now: DateTime<Utc>) {
+        if matches!(self.status, Status::Scheduled | Status::Deferred) {
+            self.released_at = Some(now);
+        }
         self.generation += 1;
         self.hold_reason = None;
         self.deferred_until = None;

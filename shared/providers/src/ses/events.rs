@@ -23,11 +23,18 @@ pub fn parse(event: &Value) -> Option<MailEvent> {
             (MailEventKind::Bounce { permanent }, recipients("/bounce/bouncedRecipients"))
         }
         "Complaint" => (MailEventKind::Complaint, recipients("/complaint/complainedRecipients")),
+        "Reject" => (MailEventKind::Reject, vec![]),
         _ => return None,
     };
+    let section = kind_name.to_ascii_lowercase();
+    let at = event
+        .pointer(&format!("/{section}/timestamp"))
+        .and_then(|v| v.as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
     let ses_id = event.pointer("/mail/messageId").and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let tenant_id = event.pointer("/mail/tags/herald_tenant_id/0").and_then(|v| v.as_str()).and_then(TenantId::parse);
-    let error_code = matches!(kind, MailEventKind::Bounce { .. }).then(|| {
+    let error_code = matches!(kind, MailEventKind::Bounce { .. } | MailEventKind::Reject).then(|| {
         let raw = "MessageRejected";
         (raw.to_string(), classify(ROWS, None, Some(raw)).code)
     });
@@ -41,6 +48,7 @@ pub fn parse(event: &Value) -> Option<MailEvent> {
         kind,
         recipients,
         error_code,
+        at,
     })
 }
 
@@ -56,5 +64,15 @@ mod tests {
         assert!(matches!(event.kind, MailEventKind::Bounce { .. }));
         assert_eq!(event.error_code.map(|c| c.1), Some(herald_core::ErrorCode::Undeliverable));
         assert!(event.event_id.ends_with(":Bounce"));
+    }
+
+    #[test]
+    fn a_reject_fails_the_message_and_events_carry_their_time() {
+        let reject = serde_json::json!({"eventType": "Reject", "mail": {"messageId": "m1"}, "reject": {"reason": "Bad content"}});
+        let event = parse(&reject).expect("a reject is read");
+        assert_eq!((event.kind, event.recipients.len()), (MailEventKind::Reject, 0));
+        assert_eq!(event.error_code.map(|c| c.1), Some(herald_core::ErrorCode::Undeliverable));
+        let delivery = serde_json::json!({"eventType": "Delivery", "mail": {"messageId": "m2"}, "delivery": {"timestamp": "2026-12-07T10:00:00.000Z"}});
+        assert_eq!(parse(&delivery).unwrap().at.map(|t| t.to_rfc3339()), Some("2026-12-07T10:00:00+00:00".into()));
     }
 }

@@ -65,7 +65,11 @@ impl Webhook for TelnyxWebhook {
                 let status =
                     if event_type == "message.sent" { Some(Status::Sent) } else { status(s(&payload, "/to/0/status")) };
                 let Some(status) = status else { return vec![] };
-                let mut receipt = receipt(&payload, pmid, status, req.now, tenant);
+                // Telnyx dates its events: the webhook-lag metric measures from then.
+                let at = chrono::DateTime::parse_from_rfc3339(s(v, "/data/occurred_at"))
+                    .map_or(req.now, |t| t.with_timezone(&chrono::Utc))
+                    .min(req.now);
+                let mut receipt = receipt(&payload, pmid, status, at, tenant);
                 receipt.message_id = crate::webhook::query_message_id(req);
                 vec![ProviderEvent::Receipt { event_id, receipt }]
             }

@@ -65,7 +65,7 @@ impl Budgets {
         let pct = |spent: i64, limit: Option<u64>| limit.filter(|l| *l > 0).map(|l| spent as f64 * 100.0 / l as f64);
         let usage = pct(spend.daily_spent_cents, daily).into_iter().chain(pct(spend.monthly_spent_cents, monthly));
         if let Some(max) = usage.reduce(f64::max) {
-            crate::metrics::emit("budget_usage_percent", max.round(), &[("tenant_id", tenant.id.as_str())]);
+            crate::metrics::emit_tagged("budget_usage_percent", max.round(), &[("tenant_id", tenant.id.as_str())]);
         }
         Ok(Some(period))
     }

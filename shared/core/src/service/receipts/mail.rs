@@ -22,6 +22,7 @@ impl Receipts {
             MailEventKind::Delivery => (Status::Delivered, None),
             MailEventKind::Bounce { permanent } => (Status::Failed, permanent.then_some("BOUNCE")),
             MailEventKind::Complaint => (Status::Failed, Some("COMPLAINT")),
+            MailEventKind::Reject => (Status::Failed, None),
         };
         if let (Some(reason), Some(tenant)) = (dnc_reason, &event.tenant_id) {
             let source = format!("{}:ses", reason.to_lowercase());
@@ -40,8 +41,11 @@ impl Receipts {
             status,
             error_code: event.error_code.as_ref().map(|(raw, _)| raw.clone()),
             error: event.error_code.as_ref().map(|(_, code)| *code),
-            error_message: failed.then(|| "SES Bounce".to_string()),
-            at: self.now(),
+            error_message: failed.then(|| match event.kind {
+                MailEventKind::Reject => "SES rejected the message (it contained a virus)".to_string(),
+                _ => "SES Bounce".to_string(),
+            }),
+            at: event.at.unwrap_or_else(|| self.now()),
             price_cents: None,
             tenant_id: event.tenant_id.clone(),
             message_id: event.message_id.clone(),

@@ -54,7 +54,16 @@ impl Sending {
         if let Err(e) = self.breakers.record_outcome(&plan.account, outcome, plan.probe).await {
             tracing::warn!(error = %e, "could not record the provider outcome for the circuit breaker");
         }
-        if plan.probe && result.is_ok() {
+        let closed_circuit = plan.probe && result.is_ok();
+        // The provider's answer is recorded first: nothing after it (the release below) may
+        // delay it past the invocation's deadline and leave a sent message looking unsent.
+        let recorded = match result {
+            Ok(accepted) => self.attempt_sent(&claimed, attempt_no, accepted).await,
+            // A failed probe re-opened the circuit: the message goes straight back through
+            // admission (failover or a visible hold) instead of probing again after a back-off.
+            Err(failure) => self.attempt_failed(&claimed, attempt_no, failure, plan.probe).await,
+        };
+        if closed_circuit {
             // The probe closed the circuit: what it held goes back to the queue, oldest first.
             let key = HoldKey::Channel(HoldReason::ProviderCircuitOpen, claimed.channel);
             match self.holds.release_or_defer(&key).await {
@@ -62,12 +71,7 @@ impl Sending {
                 Err(e) => tracing::warn!(error = %e, "could not release the circuit's holds; the dispatch job will"),
             }
         }
-        match result {
-            Ok(accepted) => self.attempt_sent(&claimed, attempt_no, accepted).await,
-            // A failed probe re-opened the circuit: the message goes straight back through
-            // admission (failover or a visible hold) instead of probing again after a back-off.
-            Err(failure) => self.attempt_failed(&claimed, attempt_no, failure, plan.probe).await,
-        }
+        recorded
     }
 
     async fn attempt_sent(

@@ -67,6 +67,11 @@ impl Metrics {
             Outcome::Accepted => count("messages_accepted", vec![ch]),
             Outcome::Sent { provider } => {
                 let p = provider.map(|p| p.as_str()).unwrap_or("unknown").to_string();
+                // The delivery-rate alarms divide by sends whose provider reports delivery
+                // (SMTP never does), per channel and in all.
+                if *provider != Some(crate::Provider::Smtp) {
+                    count("messages_sent_tracked", vec![ch.clone()]);
+                }
                 count("messages_sent", vec![ch, ("provider", p)])
             }
             Outcome::Delivered { latency_ms } => {

@@ -6,7 +6,7 @@ use aws_lambda_events::sqs::SqsEvent;
 use herald_aws::SqsQueues;
 use herald_core::Channel;
 use herald_runtime::{App, AppState};
-use herald_tests::sim::{webhooks as wh, SimProvider, Simulator, TWILIO_SID, TWILIO_TOKEN};
+use herald_tests::sim::{webhooks as wh, Fault, SimProvider, Simulator, TWILIO_SID, TWILIO_TOKEN};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -151,6 +151,69 @@ pub async fn message_path(url: &str, keys: &Keys, queues: &SqsQueues, topic: &st
         assert!(report.is_ok(), "{job} runs with the jobs function's permissions: {report:?}");
     }
     count_the_stream(&vars, keys).await;
+}
+
+/// A sender poll that may fail records (a provider refusal is reported, not asserted).
+async fn poll_sender_once(app: &App, channel: Channel) -> usize {
+    let received = app.infra.queues.receive(channel, 10, Duration::from_secs(1)).await.expect("the sender receives");
+    let mut event = SqsEvent::default();
+    event.records = received.iter().map(|r| herald_local::to_record(r, "arn", "us-east-1")).collect();
+    let response = herald_sender::handle(&app.services.sending, event).await;
+    let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+    let done: Vec<String> =
+        received.iter().filter(|r| !failed.contains(&r.message_id)).map(|r| r.receipt_handle.clone()).collect();
+    app.infra.queues.delete(channel, &done).await.expect("the sender deletes what it handled");
+    received.len()
+}
+
+/// Real-AWS review row 1: a probe that closes a circuit puts the messages the circuit held
+/// back on the sender's own queue, with the sender's own credentials, and they go out.
+pub async fn circuit_close_release(url: &str, keys: &Keys, queues: &SqsQueues, topic: &str) {
+    let sim = Simulator::start("127.0.0.1:0").await.unwrap();
+    let mut vars = lambda_vars(url, queues, topic, &sim.url());
+    for (k, v) in [("HERALD_BREAKER_MIN_ATTEMPTS", "1"), ("HERALD_BREAKER_COOLDOWN", "2s"), ("HERALD_MAX_ATTEMPTS", "1")] {
+        vars.insert(k.into(), v.into());
+    }
+    let api = serve(herald_api::router(function(&vars, &keys["ApiFunction"]).await)).await;
+    let body = json!({"name": "Probe", "timezone": "UTC", "default_country": "US"});
+    let (_, t) = call(reqwest::Method::POST, format!("{api}/v1/admin/tenants"), "adm_iam", Some(body)).await;
+    let key = t["api_key"].as_str().unwrap().to_string();
+    let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}}});
+    assert_eq!(call(reqwest::Method::PUT, format!("{api}/v1/channels/sms"), &key, Some(creds)).await.0, 200);
+    let number = json!({"phone_number": "+14155550002", "provider": "twilio"});
+    assert_eq!(call(reqwest::Method::POST, format!("{api}/v1/numbers"), &key, Some(number)).await.0, 201);
+    let send = |to: &'static str| {
+        let (api, key) = (api.clone(), key.clone());
+        async move {
+            let msg = json!({"channel": "sms", "to": to, "body": "probe"});
+            let (s, b) = call(reqwest::Method::POST, format!("{api}/v1/messages"), &key, Some(msg)).await;
+            assert_eq!(s, 202, "{b}");
+            b["id"].as_str().unwrap().to_string()
+        }
+    };
+    let sender = function(&vars, &keys["SmsSenderFunction"]).await;
+    // One provider failure opens the circuit; the next two messages are held by it.
+    sim.fail_next(SimProvider::Twilio, 1, Fault::status(503));
+    send("+14155550111").await;
+    poll_sender_once(&sender, Channel::Sms).await;
+    let held = [send("+14155550112").await, send("+14155550113").await];
+    poll_sender_once(&sender, Channel::Sms).await;
+    for id in &held {
+        let (_, m) = call(reqwest::Method::GET, format!("{api}/v1/messages/{id}"), &key, None).await;
+        assert_eq!(m["hold_reason"], "PROVIDER_CIRCUIT_OPEN", "{m}");
+    }
+    // After the cool-down the jobs function sends one back as the probe; the probe closes
+    // the circuit and the sender releases the other onto its own queue.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let jobs = function(&vars, &keys["JobsFunction"]).await;
+    herald_jobs::run(&jobs.services.jobs, "dispatch").await.expect("dispatch");
+    for _ in 0..4 {
+        poll_sender_once(&sender, Channel::Sms).await;
+    }
+    for id in &held {
+        let (_, m) = call(reqwest::Method::GET, format!("{api}/v1/messages/{id}"), &key, None).await;
+        assert_eq!(m["status"], "sent", "released by the probe's sender and sent: {m}");
+    }
 }
 
 /// The stats function reads the table's stream and counts the message's outcomes.

@@ -45,7 +45,7 @@ impl Guard for WhatsappQuota {
         for threshold in [70u64, 85, 90, 95] {
             if before < threshold && after >= threshold {
                 tracing::warn!(tenant_id = %msg.tenant_id, threshold, sent, limit, "whatsapp quota threshold crossed");
-                crate::metrics::emit(
+                crate::metrics::emit_tagged(
                     "whatsapp_quota_threshold",
                     threshold as f64,
                     &[("tenant_id", msg.tenant_id.as_str())],
