@@ -10,8 +10,16 @@ use std::time::Duration;
 use tracing::Instrument;
 
 pub async fn handle(sending: &Sending, event: SqsEvent) -> SqsBatchResponse {
+    handle_until(sending, event, None).await
+}
+
+/// As `handle`, starting no record after `stop_at` (the invocation's deadline less one
+/// provider call): the rest go back untried, so a batch never runs past its timeout with a
+/// provider answer unrecorded.
+pub async fn handle_until(sending: &Sending, event: SqsEvent, stop_at: Option<std::time::Instant>) -> SqsBatchResponse {
     let records = event.records;
-    let unfinished = fifo_batch(&records, |r| handle_record(sending, r)).await;
+    let open = || stop_at.is_none_or(|at| std::time::Instant::now() < at);
+    let unfinished = fifo_batch_while(&records, open, |r| handle_record(sending, r)).await;
     // A follower reported failed behind its head was not tried: it is made visible at once.
     // The head, still in flight for its back-off, keeps the group closed (FIFO), so the
     // followers come back right behind it instead of after the queue's visibility timeout.
@@ -65,6 +73,16 @@ where
     F: Fn(&'a SqsMessage) -> Fut,
     Fut: std::future::Future<Output = Verdict>,
 {
+    fifo_batch_while(records, || true, work).await
+}
+
+/// As `fifo_batch`, starting a record only while `open()`; the rest are reported skipped.
+pub async fn fifo_batch_while<'a, F, Fut, O>(records: &'a [SqsMessage], open: O, work: F) -> Vec<Unfinished>
+where
+    F: Fn(&'a SqsMessage) -> Fut,
+    Fut: std::future::Future<Output = Verdict>,
+    O: Fn() -> bool,
+{
     let mut groups: Vec<(String, Vec<&'a SqsMessage>)> = Vec::new();
     for record in records {
         let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
@@ -73,13 +91,14 @@ where
             None => groups.push((group, vec![record])),
         }
     }
-    let work = &work;
+    let (work, open) = (&work, &open);
     let per_group = groups.into_iter().map(|(_, members)| async move {
         let mut unfinished = Vec::new();
         let mut broken = false;
         for record in members {
             let id = record.message_id.clone().unwrap_or_default();
-            if broken {
+            if broken || !open() {
+                broken = true;
                 unfinished.push(Unfinished { id, skipped: true });
                 continue;
             }
@@ -195,6 +214,24 @@ mod tests {
         assert_eq!(ids, vec!["3", "4"]);
         let order: Vec<String> = ran.into_inner().unwrap().into_iter().filter(|i| i != "2").collect();
         assert_eq!(order, vec!["1", "3"], "a's records in order, 4 never run");
+    }
+
+    #[tokio::test]
+    async fn no_record_starts_past_the_deadline() {
+        let records = vec![record("1", "a"), record("2", "a"), record("3", "b")];
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let failures = fifo_batch_while(
+            &records,
+            || started.load(std::sync::atomic::Ordering::SeqCst) < 1,
+            |_| {
+                started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { Verdict::Done }
+            },
+        )
+        .await;
+        let skipped: Vec<(String, bool)> = failures.into_iter().map(|u| (u.id, u.skipped)).collect();
+        assert_eq!(skipped.len(), 2, "one record ran, the other two go back untried: {skipped:?}");
+        assert!(skipped.iter().all(|(_, s)| *s));
     }
 
     /// events/sqs-send-batch.json is a real FIFO event source mapping batch carrying a job.

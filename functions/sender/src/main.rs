@@ -10,7 +10,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let app = herald_runtime::build(herald_runtime::Config::from_env()?).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
-        async move { Ok::<_, lambda_runtime::Error>(herald_sender::handle(&app.services.sending, event.payload).await) }
+        // Stop starting records one provider call (and a margin) before the deadline.
+        let left = event.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        let margin = app.config.provider_timeout + std::time::Duration::from_secs(3);
+        let stop_at = std::time::Instant::now() + left.saturating_sub(margin);
+        async move {
+            let response = herald_sender::handle_until(&app.services.sending, event.payload, Some(stop_at)).await;
+            Ok::<_, lambda_runtime::Error>(response)
+        }
     }))
     .await
 }

@@ -56,7 +56,9 @@ pub struct MailEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailEventKind {
     Delivery,
-    Bounce { permanent: bool },
+    Bounce {
+        permanent: bool,
+    },
     Complaint,
     /// SES refused to send it (a virus in it): failed, nobody put on the list.
     Reject,

@@ -23,6 +23,7 @@ pub struct Config {
     pub stale_after: Duration,
     pub ambiguous_wait: Duration,
     pub enqueue_grace: Duration,
+    pub job_run_budget: Duration,
     pub pause_recheck: Duration,
     pub linking_retry_delays: Vec<Duration>,
     pub linking_search_delays: Vec<Duration>,
@@ -44,6 +45,11 @@ pub struct Config {
     /// The SES configuration set every SendEmail names (its event destination publishes
     /// bounces, complaints and deliveries to the SES-events topic).
     pub ses_configuration_set: Option<String>,
+    /// SES's own endpoint, when it is not the AWS one (`AWS_ENDPOINT_URL_SESV2`).
+    pub ses_endpoint: Option<String>,
+    /// How many email senders may run at once: each paces itself to its share of the
+    /// account's SES rate (`HERALD_SES_PACE_SHARE`, the template's `EmailMaxConcurrency`).
+    pub ses_pace_share: u32,
     /// Local only (`HERALD_ALLOW_HTTP_CALLBACKS`): plain-http and private-address callbacks allowed.
     pub allow_http_callbacks: bool,
     /// Fixed AWS credentials instead of the default chain (never from the environment: the
@@ -98,6 +104,7 @@ impl Config {
             stale_after: env.dur("HERALD_STALE_AFTER", "10m")?,
             ambiguous_wait: env.dur("HERALD_AMBIGUOUS_WAIT", "2m")?,
             enqueue_grace: env.dur("HERALD_ENQUEUE_GRACE", "15m")?,
+            job_run_budget: env.dur("HERALD_JOB_RUN_BUDGET", "60s")?,
             pause_recheck: env.dur("HERALD_PAUSE_RECHECK", "60s")?,
             linking_retry_delays: env.durs("HERALD_LINKING_RETRY_DELAYS", "5m,15m,60m")?,
             linking_search_delays: env.durs("HERALD_LINKING_SEARCH_DELAYS", "1s,2s,4s")?,
@@ -115,6 +122,9 @@ impl Config {
             local: env.flag("HERALD_LOCAL"),
             ses_assume_verified: env.flag("HERALD_SES_ASSUME_VERIFIED"),
             ses_configuration_set: get("HERALD_SES_CONFIGURATION_SET"),
+            // The SDK's own service-specific endpoint variable, read from the same map.
+            ses_endpoint: get("AWS_ENDPOINT_URL_SESV2"),
+            ses_pace_share: env.num("HERALD_SES_PACE_SHARE", 1u32, |n| *n >= 1, "a positive integer")?,
             allow_http_callbacks: env.flag("HERALD_ALLOW_HTTP_CALLBACKS"),
             credentials: None,
         })

@@ -158,11 +158,19 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     };
     // SNS and SES clients are built on first use: most containers never alert, and only
     // the API and email sends call SES.
-    let ses_send =
-        herald_providers::ses::SesEmail::on_first_use(&sdk, cfg.provider_timeout, cfg.ses_configuration_set.clone());
+    let ses_sdk = match &cfg.ses_endpoint {
+        Some(url) => sdk.to_builder().endpoint_url(url).build(),
+        None => sdk.clone(),
+    };
+    let ses_send = herald_providers::ses::SesEmail::on_first_use(
+        &ses_sdk,
+        cfg.provider_timeout,
+        cfg.ses_configuration_set.clone(),
+    )
+    .paced(cfg.ses_pace_share);
     let registry = herald_providers::registry(http.clone(), ses_send);
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::on_first_use(&sdk, alert_topic));
-    let identities = herald_providers::ses::SesIdentities::on_first_use(&sdk);
+    let identities = herald_providers::ses::SesIdentities::on_first_use(&ses_sdk);
     let clients = (http, identities, cfg.allow_http_callbacks, recordings(&cfg, &sdk));
     let adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
     let settings = settings(&cfg, admin_key);
@@ -205,6 +213,7 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
         retry: cfg.retry.clone(),
         pricing: cfg.pricing.clone(),
         enqueue_grace: cfg.enqueue_grace,
+        job_run_budget: cfg.job_run_budget,
         stale_after: cfg.stale_after,
         ambiguous_wait: cfg.ambiguous_wait,
         ses_region: cfg.aws_region.clone(),

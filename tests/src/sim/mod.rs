@@ -2,6 +2,7 @@
 //! request shapes, auth schemes, success and error bodies), records what it received, and
 //! injects faults. Runs in-process for tests, or as the `herald-sim` binary.
 pub mod numbers;
+pub mod ses;
 mod telnyx;
 mod twilio;
 mod twilio_voice;

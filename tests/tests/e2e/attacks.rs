@@ -39,7 +39,8 @@ async fn an_email_identity_outside_herald_is_never_adopted_and_a_released_one_is
     assert_eq!(r.status, 400, "a reason is required: {}", r.body);
     let r = app.post(&assign, &app.admin_key, json!({"identity": domain, "reason": "verified before Herald"})).await;
     assert_eq!((r.status.as_u16(), r.body["status"].as_str()), (201, Some("verified")), "{}", r.body);
-    let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.assign", b.id), &app.admin_key).await;
+    let audit =
+        app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.assign", b.id), &app.admin_key).await;
     assert_eq!(audit.body["entries"].as_array().map(Vec::len), Some(1), "{}", audit.body);
 
     // B's domain covers its subdomains: A cannot claim one, B sends from one.
@@ -82,7 +83,8 @@ async fn an_unverified_identity_claim_expires_and_pending_claims_are_bounded() {
     })
     .await;
     assert!(!at_ses(&app, &squat).await, "deleted at SES too");
-    let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.expire", t.id), &app.admin_key).await;
+    let audit =
+        app.get(&format!("/v1/admin/audit?tenant_id={}&action=email_identity.expire", t.id), &app.admin_key).await;
     assert_eq!(audit.body["entries"].as_array().map(Vec::len), Some(10), "{}", audit.body);
 }
 
@@ -111,7 +113,8 @@ async fn a_tenant_cannot_lift_an_operators_pause_or_clear_its_ceilings() {
     let patch = json!({"name": "Grace Church"});
     let r = app.call_at(&other.url(), reqwest::Method::PATCH, "/v1/tenant", &t.live_key, patch).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = app.call_at(&other.url(), reqwest::Method::POST, "/v1/tenant/pause", &t.live_key, json!({"reason": "x"})).await;
+    let r =
+        app.call_at(&other.url(), reqwest::Method::POST, "/v1/tenant/pause", &t.live_key, json!({"reason": "x"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "PAUSED_BY_OPERATOR"), "{}", r.body);
 
     let stored = app.get(&admin_tenant, &app.admin_key).await.body;

@@ -12,6 +12,7 @@ mod guards;
 mod iam;
 mod linking;
 mod poison;
+mod real_aws;
 mod sending;
 mod voice;
 mod webhooks;

@@ -480,7 +480,8 @@ async fn tenants_get_signed_callbacks_retried_without_delaying_webhooks() {
     let test_secret = seen_by_test["test_callback_secret"].as_str().unwrap().to_string();
     assert_ne!(test_secret, secret);
     let (url, seen) = callback_endpoint(0).await;
-    let r = app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "t", "callback_url": url})).await;
+    let r =
+        app.send(&t.test_key, json!({"channel": "sms", "to": "+14155550100", "body": "t", "callback_url": url})).await;
     assert_eq!(r.status, 202, "{}", r.body);
     let got = eventually(Duration::from_secs(40), "the test callback", || async {
         let s = seen.lock().unwrap().clone();

@@ -66,6 +66,8 @@ pub struct Settings {
     pub pricing: Pricing,
     /// A queued message not picked up this long after it was due is enqueued again.
     pub enqueue_grace: Duration,
+    /// How long one dispatch run works (`HERALD_JOB_RUN_BUDGET`): inside its function's timeout.
+    pub job_run_budget: Duration,
     pub stale_after: Duration,
     /// An attempt whose outcome is unknown waits this long for its receipt (`HERALD_AMBIGUOUS_WAIT`).
     pub ambiguous_wait: Duration,
@@ -92,6 +94,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             pricing: Pricing::default(),
             enqueue_grace: Duration::from_secs(900),
+            job_run_budget: Duration::from_secs(60),
             stale_after: Duration::from_secs(600),
             ambiguous_wait: Duration::from_secs(120),
             ses_region: "us-east-1".into(),

@@ -10,6 +10,8 @@ pub const ROWS: ClassificationRows = &[
     ("MessageRejected", Undeliverable, false, Recipient),
     ("MailFromDomainNotVerifiedException", ProviderError, false, Account),
     ("NotFoundException", ProviderError, false, Account),
-    ("TooManyRequestsException", RateLimitExceeded, true, Provider),
-    ("LimitExceededException", QuotaExceeded, true, Provider),
+    // The account's own sending rate and daily quota: back-pressure, retried with back-off,
+    // never an SES outage (so never counted by the SES circuit breaker, which all tenants share).
+    ("TooManyRequestsException", RateLimitExceeded, true, Account),
+    ("LimitExceededException", QuotaExceeded, true, Account),
 ];

@@ -50,7 +50,11 @@ fn call_error<E: std::fmt::Debug>(what: &str, e: E) -> IdentityCallError {
     IdentityCallError(format!("SES {what} failed"))
 }
 
-fn state_of(identity: &EmailIdentity, verified: bool, dkim: Option<&aws_sdk_sesv2::types::DkimAttributes>) -> IdentityState {
+fn state_of(
+    identity: &EmailIdentity,
+    verified: bool,
+    dkim: Option<&aws_sdk_sesv2::types::DkimAttributes>,
+) -> IdentityState {
     let tokens = dkim.map(|d| d.tokens().to_vec()).unwrap_or_default();
     let st = status(verified, dkim.and_then(|d| d.status()));
     IdentityState { status: st, dkim_records: records(identity, &tokens) }

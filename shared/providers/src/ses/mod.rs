@@ -3,10 +3,12 @@
 mod errors;
 pub mod events;
 mod identities;
+mod pace;
 mod send;
 
 pub use errors::ROWS;
 pub use identities::SesIdentities;
+pub use pace::Pacer;
 pub use send::{Email, SesEmail};
 
 use crate::Carrier;

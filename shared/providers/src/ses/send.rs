@@ -12,6 +12,8 @@ pub struct SesEmail {
     client: OnFirstUse<Client>,
     /// Bounces, complaints and deliveries are published only for mail sent with it.
     configuration_set: Option<String>,
+    /// Paces sends to the account's rate (`paced`); None: unpaced.
+    pacer: Option<std::sync::Arc<super::Pacer>>,
 }
 
 pub struct Email<'a> {
@@ -26,7 +28,13 @@ pub struct Email<'a> {
 
 impl SesEmail {
     pub fn new(client: Client, configuration_set: Option<String>) -> Self {
-        Self { client: OnFirstUse::ready(client), configuration_set }
+        Self { client: OnFirstUse::ready(client), configuration_set, pacer: None }
+    }
+
+    /// Sends paced to the account's `MaxSendRate`, this container taking `1 / share` of it.
+    pub fn paced(mut self, share: u32) -> Self {
+        self.pacer = Some(std::sync::Arc::new(super::Pacer::new(share)));
+        self
     }
 
     /// `send_client` built with the first email (a container may send none).
@@ -36,7 +44,7 @@ impl SesEmail {
         configuration_set: Option<String>,
     ) -> Self {
         let sdk = sdk.clone();
-        Self { client: OnFirstUse::new(move || Self::send_client(&sdk, timeout)), configuration_set }
+        Self { client: OnFirstUse::new(move || Self::send_client(&sdk, timeout)), configuration_set, pacer: None }
     }
 
     /// The client `SendEmail` goes through: each call bounded by the provider timeout, and no
@@ -49,6 +57,9 @@ impl SesEmail {
     }
 
     pub async fn send(&self, e: &Email<'_>) -> Result<String, ProviderFailure> {
+        if let Some(pacer) = &self.pacer {
+            pacer.wait(&self.client).await;
+        }
         let content = |s: &str| Content::builder().data(s).charset("UTF-8").build();
         let mut body = Body::builder();
         if let Some(t) = e.text {

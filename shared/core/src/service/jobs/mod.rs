@@ -19,8 +19,6 @@ use serde_json::json;
 use std::sync::Arc;
 
 const PAGE: u32 = 100;
-/// One dispatch run works at most this long (the jobs function's timeout is 120 s).
-const RUN_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Jobs {
     pub(crate) messages: Arc<dyn MessageStore>,
@@ -36,6 +34,8 @@ pub struct Jobs {
     pub(crate) identities: Arc<crate::service::tenancy::Identities>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) enqueue_grace: crate::message::EnqueueGrace,
+    /// One run works at most this long (`Settings::job_run_budget`).
+    pub(crate) run_budget: std::time::Duration,
 }
 
 impl Jobs {
@@ -96,7 +96,7 @@ impl Jobs {
                 let page = self.work.due(state, self.clock.now(), PAGE).await?;
                 let full = page.len() as u32 == PAGE;
                 let moved = self.dispatch_page(state, page, report).await;
-                if !full || moved == 0 || started.elapsed() > RUN_BUDGET {
+                if !full || moved == 0 || started.elapsed() > self.run_budget {
                     break;
                 }
             }
@@ -238,6 +238,7 @@ impl Jobs {
             identities: sh.identities.clone(),
             clock: sh.clock.clone(),
             enqueue_grace: s.enqueue_grace.into(),
+            run_budget: s.job_run_budget,
         }
     }
 }

@@ -227,8 +227,12 @@ impl Linking {
             }
             report.details.push(json!({"phone_number": mask_phone(&st.phone_number), "status": st.status, "retry_count": st.retry_count, "can_retry": st.can_retry()}));
         }
-        // The runbook's "pending linkings > 10" (due ones; the batch caps the count).
-        crate::metrics::emit("linking_pending", f64::from(report.examined), &[]);
+        // The runbook's "pending linkings > 10": numbers in `pending` now, read from the
+        // status index (up to 1,000: the alarm needs to know it is above 10, not how far).
+        match self.linking.linkings_by_status(LinkStatus::Pending, 1000).await {
+            Ok(pending) => crate::metrics::emit("linking_pending", pending.len() as f64, &[]),
+            Err(e) => tracing::warn!(error = %e, "could not count pending linkings"),
+        }
         crate::metrics::emit("linking_job_success", 1.0, &[]);
         Ok(report)
     }

@@ -171,7 +171,9 @@ async fn poll_sender_once(app: &App, channel: Channel) -> usize {
 pub async fn circuit_close_release(url: &str, keys: &Keys, queues: &SqsQueues, topic: &str) {
     let sim = Simulator::start("127.0.0.1:0").await.unwrap();
     let mut vars = lambda_vars(url, queues, topic, &sim.url());
-    for (k, v) in [("HERALD_BREAKER_MIN_ATTEMPTS", "1"), ("HERALD_BREAKER_COOLDOWN", "2s"), ("HERALD_MAX_ATTEMPTS", "1")] {
+    for (k, v) in
+        [("HERALD_BREAKER_MIN_ATTEMPTS", "1"), ("HERALD_BREAKER_COOLDOWN", "2s"), ("HERALD_MAX_ATTEMPTS", "1")]
+    {
         vars.insert(k.into(), v.into());
     }
     let api = serve(herald_api::router(function(&vars, &keys["ApiFunction"]).await)).await;
