@@ -72,7 +72,7 @@ impl Modify for BearerAuth {
     paths(
         system::health, openapi_json,
         tenants::create, tenants::get_by_id, tenants::patch_by_id, tenants::create_key, tenants::delete_key,
-        tenants::own, tenants::patch_own,
+        tenants::own, tenants::patch_own, tenants::list, tenants::list_keys, tenants::revoke_all_keys,
         guards::admin_pause, guards::admin_resume, guards::open_window, guards::features, guards::set_feature,
         guards::pause, guards::resume, guards::budget,
         guards::dnc_list, guards::dnc_put, guards::dnc_get, guards::dnc_delete,

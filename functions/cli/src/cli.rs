@@ -5,10 +5,11 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "herald", version, about = "Herald's operator console: every runbook procedure as one command")]
 pub struct Cli {
-    /// Herald's API base URL.
+    /// Herald's API base URL (https; plain http only to this machine).
     #[arg(long, env = "HERALD_URL", default_value = "http://127.0.0.1:3000", global = true)]
     pub url: String,
-    /// The admin key (or a tenant key for tenant routes).
+    /// The admin key (or a tenant key for tenant routes). Prefer HERALD_KEY: a --key value
+    /// shows in `ps` and in the shell's history.
     #[arg(long, env = "HERALD_KEY", global = true, hide_env_values = true)]
     pub key: Option<String>,
     /// Print the API's JSON instead of a table.
@@ -34,9 +35,12 @@ pub enum Command {
     /// Open or close a provider account's circuit by hand (audited).
     #[command(subcommand)]
     Circuit(Circuit),
-    /// Tenants: create, inspect, pause (kill switch), budgets, keys.
+    /// Tenants: list and search, create, inspect, pause (kill switch), budgets.
     #[command(subcommand)]
     Tenants(Tenants),
+    /// A tenant's API keys: list (never the secrets), create, revoke one, revoke all (breach).
+    #[command(subcommand)]
+    Keys(Keys),
     /// Dead letters: stats, list, retry (with progress), archive.
     #[command(subcommand)]
     Dlq(Dlq),
@@ -141,6 +145,15 @@ pub enum Circuit {
 
 #[derive(Subcommand, Debug)]
 pub enum Tenants {
+    /// Every tenant, by id; --q searches names and ids.
+    List {
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long)]
+        cursor: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
     Create {
         name: String,
         #[arg(long)]
@@ -183,6 +196,30 @@ pub enum Tenants {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum Keys {
+    /// Key ids, modes, when created and last used.
+    List {
+        tenant: String,
+    },
+    /// A new key, shown once (`--mode test` for a test key).
+    Create {
+        tenant: String,
+        #[arg(long, default_value = "live")]
+        mode: String,
+    },
+    Revoke {
+        tenant: String,
+        key_id: String,
+    },
+    /// Every key of the tenant stops working (a breach); audited with the reason.
+    RevokeAll {
+        tenant: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct DlqFilter {
     #[arg(long)]
@@ -193,12 +230,34 @@ pub struct DlqFilter {
     pub error_code: Option<String>,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct DlqRetry {
+    #[command(flatten)]
+    pub filter: DlqFilter,
+    /// Only dead letters since: RFC 3339 or a duration ago (`24h`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// These message ids only (comma-separated, up to 500).
+    #[arg(long, value_delimiter = ',')]
+    pub ids: Vec<String>,
+    /// Requeue this many per call, then pause (pacing a large retry).
+    #[arg(long)]
+    pub batch_size: Option<u32>,
+    /// Wait between batches (`2s`, `1m`).
+    #[arg(long, default_value = "0s")]
+    pub pause: String,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Dlq {
-    Stats(DlqFilter),
+    /// Counts per channel and error code.
+    Stats {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     List(DlqFilter),
-    /// Requeue matching dead letters, in as many calls as it takes, with progress.
-    Retry(DlqFilter),
+    /// Requeue matching dead letters in paced batches, with progress.
+    Retry(DlqRetry),
     /// Move dead letters older than N days to the archive.
     Archive {
         #[arg(long)]
@@ -225,7 +284,7 @@ pub enum Calls {
 #[derive(Subcommand, Debug)]
 pub enum Features {
     List,
-    /// `herald features set sender_sms off`
+    /// `herald features set sms_sending off`
     Set {
         feature: String,
         state: String,
@@ -234,7 +293,7 @@ pub enum Features {
 
 #[derive(Subcommand, Debug)]
 pub enum Linking {
-    /// Numbers whose linking failed for good (runbook: manual intervention).
+    /// Numbers whose linking is `failed` (some may still be retried; see can_retry).
     Failed,
     /// Numbers by linking status.
     List {

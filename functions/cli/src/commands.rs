@@ -70,6 +70,9 @@ fn tenants(t: &Tenants) -> Call {
                 ("monthly_budget_cents", monthly_budget_cents.map(Value::from)),
             ]),
         ),
+        Tenants::List { q, cursor, limit } => {
+            Call::get("/v1/admin/tenants").q("q", q.as_ref()).q("cursor", cursor.as_ref()).q("limit", *limit)
+        }
         Tenants::Get { id } => Call::get(base(id)),
         Tenants::Pause { id, reason } => Call::post(format!("{}/pause", base(id)), json!({"reason": reason})),
         Tenants::Resume { id } => Call::post(format!("{}/resume", base(id)), json!({})),
@@ -84,22 +87,52 @@ fn tenants(t: &Tenants) -> Call {
     }
 }
 
-fn dlq_body(f: &DlqFilter) -> Value {
-    fields(&[
-        ("tenant_id", f.tenant.clone().map(Value::from)),
-        ("channel", f.channel.clone().map(Value::from)),
-        ("error_code", f.error_code.clone().map(Value::from)),
-    ])
+fn keys(k: &Keys) -> Call {
+    let base = |id: &str| format!("/v1/admin/tenants/{id}/keys");
+    match k {
+        Keys::List { tenant } => Call::get(base(tenant)),
+        Keys::Create { tenant, mode } => Call::post(base(tenant), json!({"mode": mode})),
+        Keys::Revoke { tenant, key_id } => {
+            Call { method: "DELETE", path: format!("{}/{key_id}", base(tenant)), query: Vec::new(), body: None }
+        }
+        Keys::RevokeAll { tenant, reason } => {
+            Call::post(format!("{}/revoke-all", base(tenant)), json!({"reason": reason}))
+        }
+    }
 }
 
-fn dlq(d: &Dlq) -> Call {
-    match d {
-        Dlq::Stats(f) => Call::get("/v1/admin/dlq/stats").q("tenant_id", f.tenant.as_ref()),
+/// RFC 3339 as given, or a duration ago (`24h`) as RFC 3339.
+pub fn since(raw: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+    if chrono::DateTime::parse_from_rfc3339(raw).is_ok() {
+        return Ok(raw.to_string());
+    }
+    let ago = herald_core::retry::parse_duration(raw)
+        .ok_or_else(|| format!("--since {raw}: RFC 3339 (2026-12-01T00:00:00Z) or a duration ago (24h)"))?;
+    let ago = chrono::Duration::from_std(ago).map_err(|e| e.to_string())?;
+    Ok((now - ago).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn dlq_retry_body(r: &DlqRetry) -> Result<Value, String> {
+    let since = r.since.as_deref().map(|s| since(s, chrono::Utc::now())).transpose()?;
+    let ids = (!r.ids.is_empty()).then(|| json!(r.ids));
+    Ok(fields(&[
+        ("tenant_id", r.filter.tenant.clone().map(Value::from)),
+        ("channel", r.filter.channel.clone().map(Value::from)),
+        ("error_code", r.filter.error_code.clone().map(Value::from)),
+        ("since", since.map(Value::from)),
+        ("ids", ids),
+        ("limit", r.batch_size.map(Value::from)),
+    ]))
+}
+
+fn dlq(d: &Dlq) -> Result<Call, String> {
+    Ok(match d {
+        Dlq::Stats { tenant } => Call::get("/v1/admin/dlq/stats").q("tenant_id", tenant.as_ref()),
         Dlq::List(f) => Call::get("/v1/admin/dlq")
             .q("tenant_id", f.tenant.as_ref())
             .q("channel", f.channel.as_ref())
             .q("error_code", f.error_code.as_ref()),
-        Dlq::Retry(f) => Call::post("/v1/admin/dlq/retry", dlq_body(f)),
+        Dlq::Retry(r) => Call::post("/v1/admin/dlq/retry", dlq_retry_body(r)?),
         Dlq::Archive { tenant, older_than_days } => Call::post(
             "/v1/admin/dlq/archive",
             fields(&[
@@ -107,7 +140,7 @@ fn dlq(d: &Dlq) -> Call {
                 ("older_than_days", Some(json!(older_than_days))),
             ]),
         ),
-    }
+    })
 }
 
 /// The call a command makes (`None` for `call` with a bad body, reported by the caller).
@@ -128,7 +161,8 @@ pub fn call_for(c: &Command) -> Result<Call, String> {
             Call::post(format!("/v1/admin/circuits/{provider}/{account}/close"), json!({"reason": reason}))
         }
         Command::Tenants(t) => tenants(t),
-        Command::Dlq(d) => dlq(d),
+        Command::Keys(k) => keys(k),
+        Command::Dlq(d) => dlq(d)?,
         Command::Features(Features::List) => Call::get("/v1/admin/features"),
         Command::Features(Features::Set { feature, state }) => {
             let enabled = match state.as_str() {

@@ -34,9 +34,17 @@ pub async fn run(args: Vec<String>, out: &mut dyn Write, err: &mut dyn Write) ->
             return Ok(2);
         }
     };
+    if let Err(e) = safe_url(&cli.url) {
+        writeln!(err, "herald: {e}")?;
+        return Ok(2);
+    }
     let client = Client { http: reqwest::Client::new(), url: cli.url.trim_end_matches('/').to_string(), key: cli.key };
     let (status, body) = match &cli.command {
-        Command::Dlq(Dlq::Retry(_)) => client.until_done(&call, err).await?,
+        Command::Dlq(Dlq::Retry(r)) => {
+            let pause = herald_core::retry::parse_duration(&r.pause)
+                .ok_or_else(|| anyhow::anyhow!("--pause {}: a duration such as 2s", r.pause))?;
+            client.until_done(&call, pause, err).await?
+        }
         _ => client.send(&call).await?,
     };
     if cli.json {
@@ -74,20 +82,39 @@ impl Client {
         Ok((status, body))
     }
 
-    /// A call that works in time-boxed rounds (`done: false` → call again), with progress.
-    async fn until_done(&self, call: &Call, err: &mut dyn Write) -> anyhow::Result<(u16, Value)> {
-        let mut total = 0u64;
+    /// A call that works in rounds (`done: false` → call again; a batch or the call's time
+    /// box ended it), with progress, pausing between rounds.
+    async fn until_done(
+        &self,
+        call: &Call,
+        pause: std::time::Duration,
+        err: &mut dyn Write,
+    ) -> anyhow::Result<(u16, Value)> {
+        let (mut total, mut batches) = (0u64, 0u32);
         loop {
             let (status, body) = self.send(call).await?;
             if status >= 400 {
                 return Ok((status, body));
             }
-            total += body["requeued"].as_u64().unwrap_or(0);
+            let n = body["requeued"].as_u64().unwrap_or(0);
+            (total, batches) = (total + n, batches + 1);
             let done = body["done"].as_bool().unwrap_or(true);
-            writeln!(err, "requeued {total}{}", if done { ", done" } else { "…" })?;
+            writeln!(err, "batch {batches}: requeued {n}, {total} in all{}", if done { ", done" } else { "…" })?;
             if done {
-                return Ok((status, serde_json::json!({"requeued": total, "done": true})));
+                return Ok((status, serde_json::json!({"requeued": total, "batches": batches, "done": true})));
             }
+            tokio::time::sleep(pause).await;
         }
+    }
+}
+
+/// The admin key never crosses a network in clear: plain http is for this machine only.
+fn safe_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("--url {url}: {e}"))?;
+    let local = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if local => Ok(()),
+        _ => Err(format!("--url {url}: use https:// (plain http only to 127.0.0.1 or localhost)")),
     }
 }

@@ -144,6 +144,10 @@ impl KeyStore for CachedConfig {
         self.key.clear();
         Ok(deleted)
     }
+
+    async fn touch_key(&self, key: &ApiKeyRecord, at: chrono::DateTime<chrono::Utc>) -> StoreResult<()> {
+        self.keys.touch_key(key, at).await
+    }
 }
 
 #[async_trait]

@@ -102,6 +102,9 @@ pub struct ApiKeyRecord {
     pub hash: String,
     pub mode: KeyMode,
     pub created_at: DateTime<Utc>,
+    /// When a request last authenticated with it (kept to the hour).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// The non-secret part of a channel's configuration (DynamoDB). Credentials live in

@@ -101,7 +101,7 @@ async fn every_command_group_works_against_the_local_stack() {
     assert_eq!(herald(&app, "dlq stats").await.0, 0);
     assert_eq!(herald(&app, "dlq list --channel sms").await.0, 0);
     let (code, _, progress) = herald(&app, "dlq retry --channel sms").await;
-    assert!(code == 0 && progress.contains("requeued 0, done"), "{progress}");
+    assert!(code == 0 && progress.contains("requeued 0, 0 in all, done"), "{progress}");
     assert_eq!(herald(&app, "dlq archive --older-than-days 30").await.0, 0);
     let audit = json_of(&app, &format!("audit --tenant {id} --action tenant. --since 1h")).await;
     let actions: Vec<&str> =
@@ -119,4 +119,60 @@ async fn every_command_group_works_against_the_local_stack() {
     assert!(code == 1 && err.contains("error 4"), "{err}");
     let (code, _, err) = herald(&app, "tenants pause").await;
     assert!(code == 2 && err.contains("Usage"), "{err}");
+}
+
+/// Issue 23 (operations review): the operator finds tenants, sees and revokes a tenant's
+/// keys, and retries one tenant's dead letters in paced batches; the admin key never goes
+/// over plain http to another machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_lists_tenants_revokes_keys_and_paces_a_dead_letter_retry() {
+    let app = spawn_app(&[("HERALD_PAUSE_RECHECK", "0s")]).await;
+    let grace = app.create_tenant(json!({"name": "Grace Chapel"})).await;
+    let plumber = app.create_tenant(json!({"name": "Joe's Plumbing"})).await;
+    let page = json_of(&app, "tenants list --q chapel").await;
+    assert_eq!(page["tenants"].as_array().map(Vec::len), Some(1), "{page}");
+    assert_eq!(page["tenants"][0]["id"], grace.id.as_str());
+    let first = json_of(&app, "tenants list --limit 1").await;
+    let cursor = first["next_cursor"].as_str().expect("a second page").to_string();
+    let second = json_of(&app, &format!("tenants list --limit 1 --cursor {cursor}")).await;
+    assert_ne!(first["tenants"][0]["id"], second["tenants"][0]["id"]);
+    let (code, _, err) = herald(&app, "tenants list --cursor nonsense").await;
+    assert!(code == 1 && err.contains("VALIDATION_ERROR"), "{err}");
+
+    // Dead letters in both tenants: the provider refuses the numbers for good.
+    for (t, n) in [(&grace, 3), (&plumber, 2)] {
+        app.configure_twilio(t, if t.id == grace.id { "+14155550001" } else { "+14155550002" }).await;
+        app.sim.fail_next(SimProvider::Twilio, n, Fault::code(400, "21211"));
+        for i in 0..n {
+            let r =
+                app.send(&t.live_key, json!({"channel": "sms", "to": format!("+1415555012{i}"), "body": "x"})).await;
+            app.wait_status(&t.live_key, r.body["id"].as_str().unwrap(), "failed", WAIT).await;
+        }
+    }
+    let (code, _, progress) = herald(&app, &format!("dlq retry --tenant {} --batch-size 2 --pause 1s", grace.id)).await;
+    assert_eq!(code, 0, "{progress}");
+    assert!(progress.contains("batch 1: requeued 2") && progress.contains("3 in all, done"), "{progress}");
+    let left = json_of(&app, &format!("dlq list --tenant {}", plumber.id)).await;
+    assert_eq!(left["messages"].as_array().map(Vec::len), Some(2), "the other tenant's dead letters stay: {left}");
+
+    // A tenant's keys: listed without secrets, then all revoked in a breach.
+    let keys = json_of(&app, &format!("keys list {}", grace.id)).await;
+    let listed = keys["keys"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{keys}");
+    assert!(listed.iter().any(|k| k["last_used_at"].is_string()), "the live key was used: {keys}");
+    assert!(!keys.to_string().contains(&grace.live_key) && !keys.to_string().contains("hash"), "{keys}");
+    let (code, _, err) = herald(&app, &format!("keys revoke-all {}", grace.id)).await;
+    assert!(code == 2 && err.contains("--reason"), "{err}");
+    let r = json_of(&app, &format!("keys revoke-all {} --reason \"key leaked in CI logs\"", grace.id)).await;
+    assert_eq!(r["revoked"], 2);
+    assert_eq!(app.get("/v1/tenant", &grace.live_key).await.status, 401, "the live key stopped working");
+    assert_eq!(app.get("/v1/tenant", &plumber.live_key).await.status, 200, "other tenants keep theirs");
+    let audit = json_of(&app, &format!("audit --tenant {} --action key.revoke_all", grace.id)).await;
+    assert_eq!(audit["entries"][0]["detail"]["reason"], "key leaked in CI logs");
+
+    // The admin key never goes over plain http to another machine.
+    let argv = ["herald", "--url", "http://herald.example.org", "--key", "k", "health"];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = herald_cli::run(argv.iter().map(|s| s.to_string()).collect(), &mut out, &mut err).await.unwrap();
+    assert!(code == 2 && String::from_utf8(err).unwrap().contains("https"));
 }

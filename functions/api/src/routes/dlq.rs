@@ -42,7 +42,7 @@ fn filter(q: &ListQuery) -> Result<DlqFilter, ApiError> {
             ErrorCode::parse(c).ok_or_else(|| HeraldError::validation("error_code", "INVALID", "unknown error code"))
         })
         .transpose()?;
-    Ok(DlqFilter { ids: None, channel, error_code, since: q.since, tenant_id: q.tenant_id.clone() })
+    Ok(DlqFilter { ids: None, channel, error_code, since: q.since, tenant_id: q.tenant_id.clone(), limit: None })
 }
 
 async fn list(

@@ -4,11 +4,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use herald_core::service::tenancy::KeyCreated;
+use herald_core::service::tenancy::{KeyCreated, KeyView, TenantPage};
 use herald_core::service::{NewTenant, TenantCreated, TenantPatch};
 use herald_core::tenant::Tenant;
 use herald_core::KeyMode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[utoipa::path(post, path = "/v1/admin/tenants", tag = "tenants", request_body = NewTenant, responses((status = 201, description = "The tenant with its live and test keys", body = TenantCreated), crate::openapi::Errors))]
 #[tracing::instrument(skip_all)]
@@ -86,4 +86,66 @@ pub async fn delete_key(
 ) -> Result<StatusCode, ApiError> {
     app.services.tenancy.delete_key(&caller, &id, &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantQuery {
+    /// Part of a name or an id, any case.
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/admin/tenants", tag = "tenants", params(TenantQuery), responses((status = 200, description = "Tenants by id, searchable and paged", body = TenantPage), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    herald_http::Query(q): herald_http::Query<TenantQuery>,
+) -> Result<Json<TenantPage>, ApiError> {
+    let page = app.services.tenancy.list_tenants(&caller, q.q.as_deref(), q.cursor.as_deref(), q.limit.unwrap_or(50));
+    Ok(Json(page.await?))
+}
+
+/// A tenant's keys: ids, mode, when created and last used; never a secret.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct KeyList {
+    keys: Vec<KeyView>,
+}
+
+#[utoipa::path(get, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant's keys", body = KeyList), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn list_keys(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<KeyList>, ApiError> {
+    Ok(Json(KeyList { keys: app.services.tenancy.list_keys(&caller, &id).await? }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeAll {
+    reason: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    revoked: u32,
+}
+
+#[utoipa::path(post, path = "/v1/admin/tenants/{id}/keys/revoke-all", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = RevokeAll, responses((status = 200, description = "How many keys stopped working", body = Revoked), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn revoke_all_keys(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Revoked>, ApiError> {
+    caller.require_admin()?;
+    let req: RevokeAll = parse_json(&body)?;
+    let revoked = app.services.tenancy.revoke_all_keys(&caller, &id, Some(&req.reason)).await?;
+    Ok(Json(Revoked { revoked }))
 }

@@ -83,7 +83,7 @@ impl DncStore for DynamoStore {
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(format!("DNC#{tenant}")))
             .limit(limit.clamp(1, 500) as i32)
-            .set_exclusive_start_key(decode_cursor(cursor))
+            .set_exclusive_start_key(decode_cursor(cursor, ("pk", &format!("DNC#{tenant}")))?)
             .send()
             .await
             .map_err(unavailable)?;

@@ -154,8 +154,8 @@ impl MessageStore for DynamoStore {
         cursor: Option<&str>,
     ) -> StoreResult<Page<Message>> {
         let mut items = Vec::new();
-        let mut start = decode_cursor(cursor);
         let pk = format!("TMSG#{tenant}{}", filter.mode.partition_suffix());
+        let mut start = decode_cursor(cursor, ("gsi4pk", &pk))?;
         loop {
             // The index holds keys only: a page of ids, then the messages in one batch read.
             let page = self
@@ -309,6 +309,7 @@ impl DeadLetterIndex for DynamoStore {
     ) -> StoreResult<Page<(MessageId, String)>> {
         let kind = if archived { "ARCHIVE" } else { "DLQ" };
         let pk = format!("{kind}#{tenant}{}", mode.partition_suffix());
+        let start = decode_cursor(cursor, ("gsi2pk", &pk))?;
         let q = self
             .client
             .query()
@@ -316,7 +317,7 @@ impl DeadLetterIndex for DynamoStore {
             .index_name("gsi2")
             .expression_attribute_values(":pk", s(pk))
             .limit(limit.clamp(1, 1000) as i32)
-            .set_exclusive_start_key(decode_cursor(cursor));
+            .set_exclusive_start_key(start);
         let q = if prefix.is_empty() {
             q.key_condition_expression("gsi2pk = :pk")
         } else {

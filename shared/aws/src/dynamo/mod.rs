@@ -113,10 +113,17 @@ pub(crate) fn encode_cursor(key: Option<&Item>) -> Option<String> {
     Some(hex::encode(serde_json::to_vec(&map).ok()?))
 }
 
-pub(crate) fn decode_cursor(cursor: Option<&str>) -> Option<Item> {
-    let bytes = hex::decode(cursor?).ok()?;
-    let map: HashMap<String, String> = serde_json::from_slice(&bytes).ok()?;
-    Some(map.into_iter().map(|(k, v)| (k, s(v))).collect())
+/// The start key a cursor names, checked: it must read, and it must be a key of the very
+/// partition being queried (`partition` = (key attribute, value)); else `BadCursor` (400),
+/// never a DynamoDB ValidationException (503) or a silent restart from the first page.
+pub(crate) fn decode_cursor(cursor: Option<&str>, partition: (&str, &str)) -> Result<Option<Item>, StoreError> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let map: HashMap<String, String> =
+        hex::decode(cursor).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or(StoreError::BadCursor)?;
+    if map.get(partition.0).map(String::as_str) != Some(partition.1) || !map.contains_key("pk") {
+        return Err(StoreError::BadCursor);
+    }
+    Ok(Some(map.into_iter().map(|(k, v)| (k, s(v))).collect()))
 }
 
 impl DynamoStore {

@@ -124,6 +124,28 @@ impl KeyStore for DynamoStore {
         self.transact(items).await?.map_err(|_| StoreError::Conflict)?;
         Ok(true)
     }
+
+    async fn touch_key(&self, k: &ApiKeyRecord, at: chrono::DateTime<chrono::Utc>) -> StoreResult<()> {
+        // Both copies (the lookup's and the tenant's list); never recreates a deleted key.
+        let at = s(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        for (pk, sk) in
+            [(format!("KEY#{}", k.hash), "KEY".to_string()), (tenant_pk(&k.tenant_id), format!("KEY#{}", k.key_id))]
+        {
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .update_expression("SET last_used_at = :at")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":at", at.clone())
+                .send()
+                .await;
+            conditional(res)?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -217,7 +239,7 @@ impl AuditLog for DynamoStore {
             .set_index_name(index.map(str::to_string))
             .scan_index_forward(false)
             .limit(limit.clamp(1, 500) as i32)
-            .set_exclusive_start_key(decode_cursor(cursor))
+            .set_exclusive_start_key(decode_cursor(cursor, (pk_name, &pk))?)
             .expression_attribute_values(":pk", s(pk));
         if let Some(since) = f.since {
             key.push_str(&format!(" AND {sk_name} >= :since"));

@@ -63,7 +63,7 @@ impl VoiceStore for DynamoStore {
             .index_name("gsi1")
             .scan_index_forward(false)
             .limit(limit as i32)
-            .set_exclusive_start_key(decode_cursor(cursor))
+            .set_exclusive_start_key(decode_cursor(cursor, ("gsi1pk", &format!("TCALL#{tenant}")))?)
             .expression_attribute_values(":pk", s(format!("TCALL#{tenant}")));
         q = match since {
             Some(t) => q

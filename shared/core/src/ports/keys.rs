@@ -10,4 +10,6 @@ pub trait KeyStore: Send + Sync {
     async fn key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     async fn keys(&self, tenant: &TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
     async fn delete_key(&self, tenant: &TenantId, key_id: &KeyId) -> StoreResult<bool>;
+    /// Notes that the key was used at `at` (the tenant's key list shows it).
+    async fn touch_key(&self, key: &ApiKeyRecord, at: chrono::DateTime<chrono::Utc>) -> StoreResult<()>;
 }

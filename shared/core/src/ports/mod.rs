@@ -123,6 +123,9 @@ pub enum StoreError {
     Conflict,
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A pagination cursor that is not one this list handed out.
+    #[error("bad cursor")]
+    BadCursor,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

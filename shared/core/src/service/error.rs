@@ -108,6 +108,11 @@ impl From<StoreError> for HeraldError {
         match e {
             StoreError::Conflict => HeraldError::Conflict("concurrent update, try again".into()),
             StoreError::Unavailable(m) => HeraldError::Unavailable(m),
+            StoreError::BadCursor => HeraldError::validation(
+                "cursor",
+                "INVALID_CURSOR",
+                "not a cursor of this list: pass the next_cursor of the previous page as it was",
+            ),
         }
     }
 }

@@ -3,6 +3,11 @@
 //! The SQS DLQs only catch what the redrive policy moves there (records that crashed the
 //! sender over and over); `drain_dead_letter_queues` turns those into dead-letter records
 //! too and deletes them, so retrying from the API never leaves a stale copy behind.
+mod filter;
+
+use filter::{parse_key, prefixes, ListCursor};
+pub use filter::{DlqFilter, DlqStat, RetryReport, MAX_RETRY_IDS};
+
 use super::support::{update_message, Audit, Outbox};
 use super::{Caller, HeraldError};
 use crate::channel::Channel;
@@ -11,70 +16,14 @@ use crate::ids::{MessageId, TenantId};
 use crate::message::Message;
 use crate::ports::{Clock, DeadLetterIndex, MessageStore, SendQueue, TenantStore};
 use crate::status::Status;
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Duration;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DlqFilter {
-    #[serde(default)]
-    pub ids: Option<Vec<String>>,
-    #[serde(default)]
-    pub channel: Option<Channel>,
-    #[serde(default)]
-    pub error_code: Option<ErrorCode>,
-    #[serde(default)]
-    pub since: Option<DateTime<Utc>>,
-    /// Admin twins only: restrict to one tenant.
-    #[serde(default)]
-    pub tenant_id: Option<String>,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct DlqStat {
-    pub channel: Channel,
-    pub error_code: String,
-    pub count: u64,
-    pub last_occurrence: String,
-}
-
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Serialize)]
-pub struct RetryReport {
-    pub requeued: u32,
-    /// False when the time budget ran out first: call again to continue (it is idempotent).
-    pub done: bool,
-}
-
 const PAGE: u32 = 200;
 /// One API call works at most this long; a large retry continues on the next call.
 const CALL_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
-
-struct Key {
-    channel: Channel,
-    code: String,
-    at: String,
-}
-
-fn parse_key(k: &str) -> Option<Key> {
-    let mut parts = k.splitn(4, '#');
-    Some(Key { channel: parts.next()?.parse().ok()?, code: parts.next()?.to_string(), at: parts.next()?.to_string() })
-}
-
-fn prefixes(f: &DlqFilter) -> Vec<String> {
-    let code = f.error_code.map(|c| c.as_str().to_string());
-    match (f.channel, code) {
-        (Some(ch), Some(c)) => vec![format!("{ch}#{c}#")],
-        (Some(ch), None) => vec![format!("{ch}#")],
-        (None, Some(c)) => Channel::ALL.iter().map(|ch| format!("{ch}#{c}#")).collect(),
-        (None, None) => vec![String::new()],
-    }
-}
 
 pub struct DeadLetters {
     pub(crate) tenants: Arc<dyn TenantStore>,
@@ -100,6 +49,9 @@ impl DeadLetters {
         }
     }
 
+    /// One page of dead letters across the caller's scope (one tenant, or every tenant for
+    /// the admin) and the filter's index prefixes, in order. The cursor names where the next
+    /// page starts: the tenant, the prefix and the index's own cursor inside it.
     pub async fn dlq_list(
         &self,
         caller: &Caller,
@@ -108,28 +60,34 @@ impl DeadLetters {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<(Vec<Message>, Option<String>), HeraldError> {
+        let scope = self.dlq_scope(caller, filter.tenant_id.as_deref()).await?;
+        let prefixes = if archived { vec![String::new()] } else { prefixes(filter) };
+        let limit = limit.clamp(1, 500) as usize;
+        let (mut at, mut inner) = match cursor {
+            Some(c) => ListCursor::parse(c, &scope, prefixes.len())?,
+            None => ((0, 0), None),
+        };
+        let since = filter.since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         let mut out = Vec::new();
-        let mut next = None;
-        let since = filter.since;
-        for tenant in self.dlq_scope(caller, filter.tenant_id.as_deref()).await? {
-            for prefix in if archived { vec![String::new()] } else { prefixes(filter) } {
-                let page = self
-                    .index
-                    .dead_letters(&tenant, caller.mode(), archived, &prefix, limit.clamp(1, 500), cursor)
-                    .await?;
-                for (id, key) in page.items {
-                    if let (Some(s), Some(k)) = (since, parse_key(&key)) {
-                        if k.at < s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true) {
-                            continue;
-                        }
-                    }
-                    if let Some(m) = self.messages.message(&id).await? {
-                        out.push(m);
-                    }
+        while at.0 < scope.len() && out.len() < limit {
+            let want = (limit - out.len()) as u32;
+            let page =
+                self.index.dead_letters(&scope[at.0], caller.mode(), archived, &prefixes[at.1], want, inner.as_deref());
+            let page = page.await?;
+            for (id, key) in page.items {
+                if since.as_ref().is_some_and(|s| parse_key(&key).is_some_and(|k| k.at < *s)) {
+                    continue;
                 }
-                next = next.or(page.next_cursor);
+                if let Some(m) = self.messages.message(&id).await? {
+                    out.push(m);
+                }
+            }
+            inner = page.next_cursor;
+            if inner.is_none() {
+                at = if at.1 + 1 < prefixes.len() { (at.0, at.1 + 1) } else { (at.0 + 1, 0) };
             }
         }
+        let next = (at.0 < scope.len()).then(|| ListCursor::format(&scope[at.0], at.1, inner.as_deref()));
         Ok((out, next))
     }
 
@@ -172,6 +130,11 @@ impl DeadLetters {
         let started = std::time::Instant::now();
         let actor = caller.actor();
         let mut requeued = 0;
+        if filter.ids.as_ref().is_some_and(|ids| ids.len() > MAX_RETRY_IDS) {
+            let message = format!("at most {MAX_RETRY_IDS} ids per call");
+            return Err(HeraldError::validation("ids", "TOO_MANY", message));
+        }
+        let cap = filter.limit.unwrap_or(u32::MAX).max(1);
         let own = match caller {
             Caller::Tenant { tenant, .. } => Some(tenant.id.clone()),
             Caller::Admin => None,
@@ -191,7 +154,7 @@ impl DeadLetters {
         'tenants: for tenant in self.dlq_scope(caller, filter.tenant_id.as_deref()).await? {
             for prefix in prefixes(filter) {
                 loop {
-                    if started.elapsed() > CALL_BUDGET {
+                    if started.elapsed() > CALL_BUDGET || requeued >= cap {
                         done = false;
                         break 'tenants;
                     }
@@ -200,6 +163,10 @@ impl DeadLetters {
                     for (id, key) in &page.items {
                         if since.as_ref().is_some_and(|s| parse_key(key).is_some_and(|k| k.at < *s)) {
                             continue;
+                        }
+                        if requeued >= cap {
+                            done = false;
+                            break 'tenants;
                         }
                         if self.retry_one(id, Some(&tenant), caller.mode(), &actor).await? {
                             requeued += 1;

@@ -1,12 +1,14 @@
 //! Tenants, their API keys, and who is calling. A new setting goes into `requests.rs`.
 mod accounts;
 mod channels;
+mod directory;
 mod identities;
 mod numbers;
 mod requests;
 
 pub use accounts::ProviderAccounts;
 pub use channels::{ChannelUpdate, ChannelView, Channels, EmailChannel, SmsChannel, WhatsappChannel};
+pub use directory::{KeyView, TenantPage, TenantSummary};
 pub use identities::Identities;
 pub(crate) use numbers::claimed;
 pub use numbers::{NumberAdded, NumberRequest, Numbers};
@@ -39,6 +41,7 @@ impl Tenancy {
         let hash = crate::ids::hash_api_key(token);
         let key = self.keys.key_by_hash(&hash).await?.ok_or(HeraldError::Unauthenticated)?;
         let tenant = self.tenants.tenant(&key.tenant_id).await?.ok_or(HeraldError::Unauthenticated)?;
+        self.touch(&key).await;
         Ok(Caller::Tenant { tenant, key })
     }
 
@@ -75,6 +78,7 @@ impl Tenancy {
             hash: k.hash.clone(),
             mode: k.mode,
             created_at: now,
+            last_used_at: None,
         };
         self.tenants.insert_tenant(&tenant, &[record(&live), record(&test)]).await?;
         self.audit.record(caller, Some(&tenant.id), "tenant.create", json!({"name": tenant.name})).await;
@@ -149,6 +153,7 @@ impl Tenancy {
                 hash: key.hash,
                 mode,
                 created_at: now,
+                last_used_at: None,
             })
             .await?;
         self.audit.record(caller, Some(&tenant.id), "key.create", json!({"key_id": key.key_id, "mode": mode})).await;

@@ -102,6 +102,14 @@ impl KeyStore for Memory {
             before != s.keys.len()
         }))
     }
+    async fn touch_key(&self, key: &ApiKeyRecord, at: DateTime<Utc>) -> StoreResult<()> {
+        self.with(|s| {
+            for k in s.keys.iter_mut().filter(|k| k.key_id == key.key_id) {
+                k.last_used_at = Some(at);
+            }
+        });
+        Ok(())
+    }
 }
 
 #[async_trait]

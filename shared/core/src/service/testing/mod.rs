@@ -82,6 +82,7 @@ impl Harness {
             hash: k.hash,
             mode: KeyMode::Live,
             created_at: now,
+            last_used_at: None,
         };
         self.mem.with(|s| {
             s.tenants.insert(tenant.id.clone(), tenant.clone());

@@ -299,6 +299,7 @@ fn system_caller(tenant: Tenant) -> Caller {
         hash: String::new(),
         mode: KeyMode::Live,
         created_at: tenant.created_at,
+        last_used_at: None,
     };
     Caller::Tenant { tenant, key }
 }
