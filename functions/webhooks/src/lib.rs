@@ -14,7 +14,11 @@ use herald_runtime::AppState;
 pub const MAX_WEBHOOK_BODY: usize = 64 * 1024;
 
 pub fn router(app: AppState) -> Router {
-    let mut routes = Router::new().route("/v1/admin/ses-events", post(ses_event));
+    let mut routes = Router::new();
+    // Locally there is no SNS: the admin injects SES events. Never on the public function URL.
+    if app.config.local {
+        routes = routes.route("/v1/admin/ses-events", post(ses_event));
+    }
     for (provider, webhook) in app.providers.webhooks() {
         for path in webhook.paths() {
             let mut method = post(move |s, u, h, b| handler::handle(provider, s, u, h, b));
@@ -36,7 +40,11 @@ async fn ses_event(
     caller.require_admin()?;
     let event: serde_json::Value = parse_json(&body)?;
     let outcome = match herald_providers::ses::events::parse(&event) {
-        Some(e) => format!("{:?}", app.services.receipts.apply_mail_event(&e).await?),
+        Some(e) => {
+            let detail = serde_json::json!({"event": e.event_id, "kind": format!("{:?}", e.kind)});
+            app.services.audit.record(&caller, e.tenant_id.as_ref(), "ses_event.inject", detail).await;
+            format!("{:?}", app.services.receipts.apply_mail_event(&e).await?)
+        }
         None => "Ignored".to_string(),
     };
     Ok(axum::Json(serde_json::json!({"outcome": outcome})))

@@ -128,3 +128,26 @@ async fn a_tenant_cannot_lift_an_operators_pause_or_clear_its_ceilings() {
     assert_eq!(app.post(&format!("{admin_tenant}/resume"), &app.admin_key, json!({})).await.status, 200);
     assert!(app.get(&admin_tenant, &app.admin_key).await.body["paused"].is_null());
 }
+
+/// L-1: every do-not-contact change is audited with who made it; L-4: a live key never
+/// meets a test key's idempotency record, whatever it is called.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opt_out_changes_are_audited_and_test_idempotency_keys_stay_apart() {
+    let app = spawn_app(&[]).await;
+    let t = app.create_tenant(json!({})).await;
+    assert_eq!(app.put("/v1/dnc/+14155550123", &t.live_key, json!({"reason": "asked"})).await.status, 200);
+    assert_eq!(app.delete("/v1/dnc/+14155550123", &t.live_key).await.status, 204);
+    let long = "x".repeat(201);
+    assert_eq!(app.put("/v1/dnc/+14155550124", &t.live_key, json!({"reason": long})).await.status, 400);
+    let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=dnc.", t.id), &app.admin_key).await.body;
+    let entries = audit["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"dnc.add") && actions.contains(&"dnc.remove"), "{audit}");
+    assert!(entries.iter().all(|e| e["actor"].as_str().is_some_and(|a| a.starts_with("key_"))), "{audit}");
+
+    let body = json!({"channel": "sms", "to": "+14155550100", "body": "x"});
+    let test = app.send_idempotent(&t.test_key, body.clone(), "order-7").await;
+    let live = app.send_idempotent(&t.live_key, body, "test:order-7").await;
+    assert_eq!((test.status.as_u16(), live.status.as_u16()), (202, 202), "{} {}", test.body, live.body);
+    assert_ne!(test.body["id"], live.body["id"], "a live key never gets the test send's answer");
+}

@@ -348,6 +348,11 @@ impl Audit {
         self.write(caller.actor(), tenant, action, detail).await
     }
 
+    /// An entry made by the system on someone's behalf (an inbound keyword, a bounce, a job).
+    pub async fn record_as(&self, actor: &str, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
+        self.write(actor.to_string(), tenant, action, detail).await
+    }
+
     async fn write(&self, actor: String, tenant: Option<&TenantId>, action: &str, detail: serde_json::Value) {
         let entry =
             AuditEntry { at: self.clock.now(), actor, tenant_id: tenant.cloned(), action: action.into(), detail };

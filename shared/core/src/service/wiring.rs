@@ -94,7 +94,7 @@ impl Shared {
             clock.clone(),
             s.enqueue_grace.into(),
         ));
-        let dnc = Arc::new(DoNotContact::new(a.db.clone(), clock.clone()));
+        let dnc = Arc::new(DoNotContact::new(a.db.clone(), clock.clone(), audit.clone()));
         let identities = Arc::new(Identities {
             store: a.db.clone(),
             ses: a.email_identities.clone(),

@@ -45,8 +45,15 @@ impl Webhook for TwilioWebhook {
         if params.iter().any(|(k, v)| k == "AccountSid" && *v != creds.account_sid) {
             return Err(rejected("AccountSid does not match the tenant's account"));
         }
-        let mut tokens = vec![creds.auth_token.as_str()];
-        tokens.extend(creds.previous_auth_token.as_deref());
+        // A stored empty token (saved before tokens were checked) never verifies anything:
+        // anyone can compute an HMAC with an empty key.
+        let tokens: Vec<&str> = std::iter::once(creds.auth_token.as_str())
+            .chain(creds.previous_auth_token.as_deref())
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        if tokens.is_empty() {
+            return Err(rejected("the tenant's stored auth token is empty; save the channel again"));
+        }
         if !twilio_valid(req.public_url, params, signature, &tokens) {
             return Err(rejected("signature mismatch"));
         }

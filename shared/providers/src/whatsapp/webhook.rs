@@ -60,6 +60,10 @@ impl Webhook for WhatsappWebhook {
     fn verify(&self, req: &WebhookRequest<'_>, _: &Body, secrets: &ChannelSecrets) -> Result<(), Rejected> {
         let signature = req.header("x-hub-signature-256").ok_or_else(|| rejected("no X-Hub-Signature-256"))?;
         let secret = super::credentials::of(secrets).map(|w| w.app_secret).map_err(|_| rejected("no app secret"))?;
+        // A stored empty secret never verifies anything (an empty HMAC key is anyone's).
+        if secret.trim().is_empty() {
+            return Err(rejected("the tenant's stored app secret is empty; save the channel again"));
+        }
         if !meta_valid(&secret, req.body, signature) {
             return Err(rejected("signature mismatch"));
         }

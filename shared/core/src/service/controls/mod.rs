@@ -123,6 +123,8 @@ impl Controls {
             .map_err(|_| HeraldError::validation("phone", "INVALID_PHONE_NUMBER_FORMAT", "not a valid phone number"))?;
         let at = at.unwrap_or_else(|| self.clock.now());
         self.windows.open_whatsapp_window(&tenant.id, phone.as_str(), at).await?;
+        let detail = json!({"phone": phone.masked(), "at": at});
+        self.audit.record(caller, Some(&tenant.id), "whatsapp.window_open", detail).await;
         Ok((tenant.id, phone, at))
     }
 }

@@ -79,11 +79,10 @@ impl Linking {
         let (e164, profile) =
             validate(phone, profile).map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
         let creds = creds.ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
-        if self.numbers.number(&e164).await?.is_some_and(|n| n.tenant_id != tenant.id) {
-            return Err(crate::service::tenancy::claimed());
-        }
         // Ownership: a number ordered now with the tenant's key is theirs; any other must be
         // found in their Telnyx account by the search (retried while a new number is indexed).
+        // Proved before the claim is looked at: another tenant's number answers exactly as
+        // any number outside the account does, so registration reveals no one's numbers.
         let number_id = match purchase {
             true => {
                 self.order(&creds.api_key, &e164, &profile).await?;
@@ -91,6 +90,9 @@ impl Linking {
             }
             false => Some(self.find_in_account(tenant, &e164, &profile, &creds.api_key).await?),
         };
+        if self.numbers.number(&e164).await?.is_some_and(|n| n.tenant_id != tenant.id) {
+            return Err(crate::service::tenancy::claimed());
+        }
         let now = self.clock.now();
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),

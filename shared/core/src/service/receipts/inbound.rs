@@ -35,7 +35,7 @@ impl Receipts {
                 )
             }
             Keyword::OptIn => {
-                self.dnc.remove(&m.tenant_id, &m.from).await?;
+                self.dnc.remove(&m.tenant_id, &m.from, &format!("inbound:{}:{word}", m.provider)).await?;
                 format!("You are resubscribed to {name}. Reply STOP to unsubscribe.")
             }
             Keyword::Help => tenant

@@ -224,7 +224,7 @@ impl Identities {
             }
             tracing::warn!(tenant_id = %tenant, identity = %identity, "an unverified email identity expired");
             let details = json!({"identity": identity, "reason": "not verified within 72 h"});
-            self.audit.record(&Caller::Admin, Some(&tenant), "email_identity.expire", details).await;
+            self.audit.record_as("system:identity-expiry", Some(&tenant), "email_identity.expire", details).await;
             expired += 1;
         }
         Ok(expired)

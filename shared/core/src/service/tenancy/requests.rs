@@ -164,6 +164,9 @@ pub(crate) fn check_settings(t: &Tenant) -> Result<(), HeraldError> {
     if t.name.trim().is_empty() || t.name.len() > 200 {
         return Err(HeraldError::validation("name", "REQUIRED", "name must be 1 to 200 characters"));
     }
+    if t.help_text.as_ref().is_some_and(|h| h.chars().count() > 1600) {
+        return Err(HeraldError::validation("help_text", "TOO_LONG", "help_text is at most 1600 characters"));
+    }
     if t.timezone.parse::<chrono_tz::Tz>().is_err() {
         return Err(HeraldError::validation(
             "timezone",
