@@ -56,10 +56,15 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-/// Herald's public base: the signed URL up to its path.
+/// Herald's public base: the signed URL up to its webhook path, so a `PublicUrl` with a
+/// path prefix (`https://example.org/herald`) keeps it in the callbacks.
 fn base(req: &WebhookRequest<'_>) -> String {
     match url::Url::parse(req.public_url) {
-        Ok(u) => u.origin().ascii_serialization(),
+        Ok(u) => {
+            let path = u.path();
+            let prefix = path.find("/webhooks/").map_or("", |i| &path[..i]);
+            format!("{}{}", u.origin().ascii_serialization(), prefix.trim_end_matches('/'))
+        }
         Err(_) => String::new(),
     }
 }
@@ -126,5 +131,9 @@ mod tests {
         let body = twiml(&req, &p, &CallAnswer::Forward { to, timeout: 20 }).body;
         assert!(body.contains(r#"<Dial timeout="20" action="https://h.example/webhooks/twilio/voice/dial-status" method="POST">+14155550199</Dial>"#), "{body}");
         assert!(twiml(&req, &p, &CallAnswer::Reject).body.ends_with("<Response><Reject/></Response>"));
+        // A public URL with a path prefix keeps it in every callback.
+        let prefixed = WebhookRequest { public_url: "https://h.example/herald/webhooks/twilio/voice/dial-status", ..req };
+        let body = twiml(&prefixed, &p, &vm).body;
+        assert!(body.contains(r#"recordingStatusCallback="https://h.example/herald/webhooks/twilio/voice/recording"#), "{body}");
     }
 }

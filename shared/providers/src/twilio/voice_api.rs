@@ -11,6 +11,9 @@ use herald_core::ports::VoiceCarrier;
 use herald_core::tenant::ChannelSecrets;
 use herald_core::{Provider, ProviderFailure};
 
+/// The largest recording Herald copies to S3 (a voicemail is well under 5 MB).
+const MAX_RECORDING_BYTES: usize = 50 * 1024 * 1024;
+
 fn creds(secrets: &ChannelSecrets) -> Result<TwilioCredentials, ProviderFailure> {
     super::credentials::of(secrets)
 }
@@ -75,12 +78,32 @@ impl VoiceCarrier for HttpProviders {
         }
         let content_type =
             res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("audio/mpeg").to_string();
-        let bytes = res.bytes().await.map_err(|e| transport(Provider::Twilio, e))?;
-        Ok((bytes.to_vec(), content_type))
+        // Bounded: a recording larger than any Herald makes is refused, never read whole.
+        let too_big = || refused("recording larger than 50 MB", reqwest::StatusCode::PAYLOAD_TOO_LARGE, None);
+        if res.content_length().is_some_and(|n| n > MAX_RECORDING_BYTES as u64) {
+            return Err(too_big());
+        }
+        let mut res = res;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| transport(Provider::Twilio, e))? {
+            if bytes.len() + chunk.len() > MAX_RECORDING_BYTES {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((bytes, content_type))
     }
 
     async fn delete_recording(&self, secrets: &ChannelSecrets, recording_sid: &str) -> Result<(), ProviderFailure> {
         let c = creds(secrets)?;
+        // A recording sid names one recording: `RE` and letters or digits, nothing that
+        // could steer the DELETE elsewhere in the account.
+        let well_formed = recording_sid.len() <= 64
+            && recording_sid.starts_with("RE")
+            && recording_sid.chars().all(|ch| ch.is_ascii_alphanumeric());
+        if !well_formed {
+            return Err(refused("not a recording sid", reqwest::StatusCode::BAD_REQUEST, None));
+        }
         let url = self.account_url(&c, &format!("Recordings/{recording_sid}.json"));
         let a = answer(
             Provider::Twilio,
