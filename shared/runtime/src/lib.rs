@@ -219,6 +219,8 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
         ses_region: cfg.aws_region.clone(),
         secret_prefix: cfg.secret_prefix.clone(),
         admin_key,
+        // Only when the key comes from the secret (a configured key is the local one).
+        admin_key_secret: cfg.admin_key.is_none().then(|| cfg.admin_key_secret.clone()).flatten(),
         version: env!("CARGO_PKG_VERSION").into(),
         pause_recheck: cfg.pause_recheck,
         breaker: cfg.breaker.clone(),

@@ -151,3 +151,22 @@ async fn opt_out_changes_are_audited_and_test_idempotency_keys_stay_apart() {
     assert_eq!((test.status.as_u16(), live.status.as_u16()), (202, 202), "{} {}", test.body, live.body);
     assert_ne!(test.body["id"], live.body["id"], "a live key never gets the test send's answer");
 }
+
+/// E24: a cursor is one this list handed out, or `400 INVALID_CURSOR`: never a 503, never a
+/// silent first page, never a way into another tenant's list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_or_foreign_cursor_is_refused() {
+    let app = spawn_app(&[]).await;
+    let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
+    for i in 0..3 {
+        app.send(&a.test_key, json!({"channel": "sms", "to": format!("+1415555010{i}"), "body": "x"})).await;
+    }
+    let page = app.get("/v1/messages?limit=1", &a.test_key).await;
+    let cursor = page.body["next_cursor"].as_str().expect("a next page").to_string();
+    assert_eq!(app.get(&format!("/v1/messages?limit=1&cursor={cursor}"), &a.test_key).await.status, 200);
+    for (key, c) in [(&b.test_key, cursor.as_str()), (&a.test_key, "zz"), (&a.test_key, "7b7d")] {
+        let r = app.get(&format!("/v1/messages?cursor={c}"), key).await;
+        assert_eq!((r.status.as_u16(), r.code()), (400, "VALIDATION_ERROR"), "{c}: {}", r.body);
+        assert_eq!(r.body["error"]["fields"]["cursor"], "INVALID_CURSOR");
+    }
+}

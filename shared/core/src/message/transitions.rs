@@ -3,13 +3,28 @@
 use super::*;
 use crate::inbound::Receipt;
 
+/// A message record stays bounded (DynamoDB items stop at 400 KB): the newest this many
+/// history entries and notes are kept (the first history entry, its acceptance, always).
+const MAX_HISTORY: usize = 100;
+const MAX_NOTES: usize = 20;
+
 impl Message {
     pub fn set_status(&mut self, status: Status, now: DateTime<Utc>) {
         if self.status != status {
             self.status = status;
             self.history.push(HistoryEntry { status, at: now });
+            if self.history.len() > MAX_HISTORY {
+                self.history.drain(1..self.history.len() - MAX_HISTORY + 1);
+            }
         }
         self.updated_at = now;
+    }
+
+    fn note(&mut self, note: String) {
+        self.notes.push(note);
+        if self.notes.len() > MAX_NOTES {
+            self.notes.drain(..self.notes.len() - MAX_NOTES);
+        }
     }
 
     pub fn attempts_made(&self) -> u32 {
@@ -72,7 +87,7 @@ impl Message {
         a.outcome = AttemptOutcome::Unknown;
         a.error_code = Some(ErrorCode::TemporaryError);
         self.error_message = Some(provider_message);
-        self.notes.push(format!("ambiguous:{provider}:no answer, outcome unknown"));
+        self.note(format!("ambiguous:{provider}:no answer, outcome unknown"));
         self.due_at = Some(recheck);
         self.updated_at = now;
     }
@@ -131,7 +146,7 @@ impl Message {
         self.error_code = None;
         self.error_message = None;
         self.failed_at = None;
-        self.notes.push(format!("dlq_retry by {actor} at {}", now.to_rfc3339()));
+        self.note(format!("dlq_retry by {actor} at {}", now.to_rfc3339()));
         self.requeue(now);
     }
 

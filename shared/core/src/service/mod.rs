@@ -76,6 +76,8 @@ pub struct Settings {
     /// Prefix of the Secrets Manager names holding channel credentials.
     pub secret_prefix: String,
     pub admin_key: String,
+    /// Where the admin key lives (Lambda): re-read on the secrets cache's TTL.
+    pub admin_key_secret: Option<String>,
     pub version: String,
     /// How stale a container's view of a tenant's pause flag and of feature flags may be.
     pub pause_recheck: Duration,
@@ -100,6 +102,7 @@ impl Default for Settings {
             ses_region: "us-east-1".into(),
             secret_prefix: "herald".into(),
             admin_key: String::new(),
+            admin_key_secret: None,
             version: env!("CARGO_PKG_VERSION").into(),
             pause_recheck: Duration::from_secs(60),
             breaker: Default::default(),

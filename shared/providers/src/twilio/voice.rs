@@ -132,8 +132,12 @@ mod tests {
         assert!(body.contains(r#"<Dial timeout="20" action="https://h.example/webhooks/twilio/voice/dial-status" method="POST">+14155550199</Dial>"#), "{body}");
         assert!(twiml(&req, &p, &CallAnswer::Reject).body.ends_with("<Response><Reject/></Response>"));
         // A public URL with a path prefix keeps it in every callback.
-        let prefixed = WebhookRequest { public_url: "https://h.example/herald/webhooks/twilio/voice/dial-status", ..req };
+        let prefixed =
+            WebhookRequest { public_url: "https://h.example/herald/webhooks/twilio/voice/dial-status", ..req };
         let body = twiml(&prefixed, &p, &vm).body;
-        assert!(body.contains(r#"recordingStatusCallback="https://h.example/herald/webhooks/twilio/voice/recording"#), "{body}");
+        assert!(
+            body.contains(r#"recordingStatusCallback="https://h.example/herald/webhooks/twilio/voice/recording"#),
+            "{body}"
+        );
     }
 }

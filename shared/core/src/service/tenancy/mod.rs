@@ -28,14 +28,20 @@ pub struct Tenancy {
     pub(crate) keys: Arc<dyn KeyStore>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The admin key read at start: used when it came from configuration, and as the
+    /// fallback when the secret cannot be read.
     pub(crate) admin_key: String,
+    /// The secret holding the admin key, re-read through the secrets cache (`HERALD_SECRET_TTL`):
+    /// a rotated admin key stops working within the TTL, not when containers recycle.
+    pub(crate) admin_secret: Option<(String, Arc<dyn crate::ports::SecretStore>)>,
 }
 
 impl Tenancy {
     /// Resolves a bearer token to a caller. The admin key is compared in constant time.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, HeraldError> {
         let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(HeraldError::Unauthenticated)?;
-        if !self.admin_key.is_empty() && constant_time_eq(token.as_bytes(), self.admin_key.as_bytes()) {
+        let admin_key = self.current_admin_key().await;
+        if !admin_key.is_empty() && constant_time_eq(token.as_bytes(), admin_key.as_bytes()) {
             return Ok(Caller::Admin);
         }
         let hash = crate::ids::hash_api_key(token);
@@ -179,6 +185,46 @@ impl Tenancy {
         s: &crate::service::Settings,
     ) -> Self {
         let (tenants, keys, audit, clock) = (a.config.clone(), a.config.clone(), sh.audit.clone(), sh.clock.clone());
-        Tenancy { tenants, keys, audit, clock, admin_key: s.admin_key.clone() }
+        let admin_secret = s.admin_key_secret.clone().map(|name| (name, a.secrets.clone()));
+        Tenancy { tenants, keys, audit, clock, admin_key: s.admin_key.clone(), admin_secret }
+    }
+
+    async fn current_admin_key(&self) -> String {
+        let Some((name, secrets)) = &self.admin_secret else { return self.admin_key.clone() };
+        match secrets.get(name).await {
+            Ok(Some(key)) => key,
+            // Deleted: the admin routes close.
+            Ok(None) => String::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-read the admin key; using the one read at start");
+                self.admin_key.clone()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::SecretStore;
+    use crate::service::testing::Harness;
+
+    #[tokio::test]
+    async fn a_rotated_admin_key_stops_working_and_the_new_one_works() {
+        let h = Harness::new();
+        h.mem.put("herald/admin", "adm_old").await.unwrap();
+        let secrets: Arc<dyn SecretStore> = h.mem.clone();
+        let tenancy = Tenancy {
+            tenants: h.mem.clone(),
+            keys: h.mem.clone(),
+            audit: h.services.audit.clone(),
+            clock: h.clock.clone(),
+            admin_key: "adm_old".into(),
+            admin_secret: Some(("herald/admin".into(), secrets)),
+        };
+        assert!(matches!(tenancy.authenticate(Some("adm_old")).await, Ok(Caller::Admin)));
+        h.mem.put("herald/admin", "adm_new").await.unwrap();
+        assert_eq!(tenancy.authenticate(Some("adm_old")).await.err(), Some(HeraldError::Unauthenticated));
+        assert!(matches!(tenancy.authenticate(Some("adm_new")).await, Ok(Caller::Admin)));
     }
 }
