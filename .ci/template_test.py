@@ -128,6 +128,18 @@ def senders_may_requeue_on_their_own_queue(resources):
     return problems
 
 
+def only_the_api_reads_the_admin_key(resources):
+    """The admin key opens every tenant: only the function that serves admin routes may read it."""
+    problems = []
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for st in policy["PolicyDocument"]["Statement"]:
+                res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+                if "AdminKeySecret" in [ref_name(r) for r in res] and name != "ApiFunctionRole":
+                    problems.append(f"{name}: may read the admin key")
+    return problems
+
+
 def jobs_are_not_retried(resources):
     cfg = resources.get("JobsFunctionEventInvokeConfig", {}).get("Properties", {})
     return [] if cfg.get("MaximumRetryAttempts") == 0 else ["JobsFunction: async retries overlap scheduled runs"]
@@ -143,6 +155,7 @@ def main(path):
         + alarms_have_a_stack_namespace_and_a_topic(alarms)
         + senders_may_requeue_on_their_own_queue(resources)
         + jobs_are_not_retried(resources)
+        + only_the_api_reads_the_admin_key(resources)
     )
     for p in problems:
         print(p)

@@ -136,8 +136,9 @@ type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
 struct Env<'a>(Lookup<'a>);
 
 impl Env<'_> {
+    /// A blank variable is an unset one (the template blanks what a function must not use).
     fn get(&self, k: &str) -> Option<String> {
-        (self.0)(k)
+        (self.0)(k).filter(|v| !v.trim().is_empty())
     }
 
     fn flag(&self, k: &str) -> bool {

@@ -200,9 +200,7 @@ async fn admin_key(cfg: &Config, secrets: &dyn SecretStore) -> Result<String, Se
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("admin key secret {name} is missing"))?,
         (None, None) => {
-            tracing::warn!(
-                "no admin key configured (HERALD_ADMIN_KEY / HERALD_ADMIN_KEY_SECRET): admin routes are closed"
-            );
+            tracing::info!("no admin key (HERALD_ADMIN_KEY / HERALD_ADMIN_KEY_SECRET): no admin route is open here");
             String::new()
         }
     })
