@@ -170,3 +170,27 @@ async fn a_forged_or_foreign_cursor_is_refused() {
         assert_eq!(r.body["error"]["fields"]["cursor"], "INVALID_CURSOR");
     }
 }
+
+/// L-5: registering another tenant's Telnyx number answers exactly as any number outside
+/// one's account does: registration reveals no one's numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_another_tenants_telnyx_number_reveals_nothing() {
+    use herald_tests::sim::numbers::SimNumber;
+    let app = spawn_app(&[("HERALD_LINKING_SEARCH_DELAYS", "10ms,10ms")]).await;
+    let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
+    let profile = "40019a80-d883-4618-953b-dad1610b39f4";
+    let telnyx = json!({"provider": "telnyx", "credentials": {"telnyx": {"api_key": herald_tests::sim::TELNYX_KEY, "messaging_profile_id": profile}}});
+    for t in [&a, &b] {
+        assert_eq!(app.put("/v1/channels/sms", &t.live_key, telnyx.clone()).await.status, 200);
+    }
+    app.sim.telnyx_number(SimNumber::new("+14155550399"));
+    let number = json!({"phone_number": "+14155550399", "provider": "telnyx"});
+    assert_eq!(app.post("/v1/numbers", &a.live_key, number.clone()).await.status, 201);
+    // B's own Telnyx account does not hold it (the simulator's account for B's key).
+    app.sim.telnyx_foreign_number("+14155550399");
+    let theirs = app.post("/v1/numbers", &b.live_key, number).await;
+    app.sim.telnyx_foreign_number("+14155550398");
+    let nobodys = app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550398", "provider": "telnyx"})).await;
+    assert_eq!((theirs.status, theirs.code()), (nobodys.status, nobodys.code()), "{} {}", theirs.body, nobodys.body);
+    assert_eq!(theirs.code(), "NUMBER_NOT_IN_ACCOUNT");
+}
