@@ -288,6 +288,9 @@ pub enum Features {
     Set {
         feature: String,
         state: String,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 

@@ -164,7 +164,7 @@ pub fn call_for(c: &Command) -> Result<Call, String> {
         Command::Keys(k) => keys(k),
         Command::Dlq(d) => dlq(d)?,
         Command::Features(Features::List) => Call::get("/v1/admin/features"),
-        Command::Features(Features::Set { feature, state }) => {
+        Command::Features(Features::Set { feature, state, reason }) => {
             let enabled = match state.as_str() {
                 "on" | "true" | "enabled" => true,
                 "off" | "false" | "disabled" => false,
@@ -172,7 +172,14 @@ pub fn call_for(c: &Command) -> Result<Call, String> {
             };
             Call {
                 method: "PATCH",
-                ..Call::post("/v1/admin/features", json!({"feature": feature, "enabled": enabled}))
+                ..Call::post(
+                    "/v1/admin/features",
+                    fields(&[
+                        ("feature", Some(json!(feature))),
+                        ("enabled", Some(json!(enabled))),
+                        ("reason", reason.clone().map(Value::from)),
+                    ]),
+                )
             }
         }
         Command::Job { name } => Call::post(format!("/v1/admin/jobs/{name}/run"), json!({})),

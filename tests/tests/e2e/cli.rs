@@ -92,8 +92,10 @@ async fn every_command_group_works_against_the_local_stack() {
         "closed"
     );
     assert_eq!(json_of(&app, &format!("quota --tenant {id}")).await["used"], 0);
-    let f = json_of(&app, "features set sms_sending off").await;
+    let f = json_of(&app, "features set sms_sending off --reason \"Emergency rollback\"").await;
     assert_eq!(f["enabled"], false);
+    let audit = json_of(&app, "audit --action feature.set").await;
+    assert_eq!(audit["entries"][0]["detail"]["reason"], "Emergency rollback", "{audit}");
     assert_eq!(json_of(&app, "features set sms_sending on").await["enabled"], true);
     assert!(herald(&app, "features list").await.1.contains("sms_sending"));
     assert_eq!(json_of(&app, "job stale-recovery").await["job"], "stale-recovery");

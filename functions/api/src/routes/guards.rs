@@ -125,6 +125,9 @@ pub async fn features(State(app): State<AppState>, Auth(caller): Auth) -> Result
 pub struct FeatureSet {
     feature: String,
     enabled: bool,
+    /// Why (kept in the audit entry; the runbooks ask for one when calls are paused).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/v1/admin/features", tag = "controls", request_body = FeatureSet, responses((status = 200, description = "The flag and how many held messages were released", body = FeatureChange), crate::openapi::Errors))]
@@ -135,7 +138,7 @@ pub async fn set_feature(
     body: Bytes,
 ) -> Result<Json<FeatureChange>, ApiError> {
     let f: FeatureSet = parse_json(&body)?;
-    let released = app.services.controls.set_feature(&caller, &f.feature, f.enabled).await?;
+    let released = app.services.controls.set_feature(&caller, &f.feature, f.enabled, f.reason.as_deref()).await?;
     Ok(Json(FeatureChange { feature: f.feature, enabled: f.enabled, released }))
 }
 

@@ -92,8 +92,17 @@ impl Controls {
     }
 
     /// Channel kill flags. Re-enabling releases what the flag held.
-    pub async fn set_feature(&self, caller: &Caller, name: &str, enabled: bool) -> Result<u32, HeraldError> {
+    pub async fn set_feature(
+        &self,
+        caller: &Caller,
+        name: &str,
+        enabled: bool,
+        reason: Option<&str>,
+    ) -> Result<u32, HeraldError> {
         caller.require_admin()?;
+        if reason.is_some_and(|r| r.chars().count() > 500) {
+            return Err(HeraldError::validation("reason", "TOO_LONG", "a reason of up to 500 characters"));
+        }
         let channel = Channel::ALL.into_iter().find(|c| feature_for(*c) == name);
         if channel.is_none() && !super::voice::VOICE_FEATURES.contains(&name) {
             let mut known: Vec<String> = Channel::ALL.map(feature_for).to_vec();
@@ -103,7 +112,8 @@ impl Controls {
         }
         self.features.set_feature(name, enabled).await?;
         self.policy.forget_features();
-        self.audit.record(caller, None, "feature.set", json!({"feature": name, "enabled": enabled})).await;
+        let detail = json!({"feature": name, "enabled": enabled, "reason": reason});
+        self.audit.record(caller, None, "feature.set", detail).await;
         tracing::warn!(feature = name, enabled, "feature flag changed");
         let Some(channel) = channel.filter(|_| enabled) else { return Ok(0) };
         self.holds.release_or_defer(&HoldKey::Channel(HoldReason::ChannelDisabled, channel)).await
