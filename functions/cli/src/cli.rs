@@ -231,6 +231,19 @@ pub struct DlqFilter {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct DlqList {
+    #[command(flatten)]
+    pub filter: DlqFilter,
+    /// Only dead letters since: RFC 3339 or a duration ago (`24h`).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct DlqRetry {
     #[command(flatten)]
     pub filter: DlqFilter,
@@ -255,7 +268,8 @@ pub enum Dlq {
         #[arg(long)]
         tenant: Option<String>,
     },
-    List(DlqFilter),
+    /// A page of dead letters; --cursor continues (the table prints next_cursor).
+    List(DlqList),
     /// Requeue matching dead letters in paced batches, with progress.
     Retry(DlqRetry),
     /// Move dead letters older than N days to the archive.

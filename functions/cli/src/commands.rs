@@ -128,10 +128,13 @@ fn dlq_retry_body(r: &DlqRetry) -> Result<Value, String> {
 fn dlq(d: &Dlq) -> Result<Call, String> {
     Ok(match d {
         Dlq::Stats { tenant } => Call::get("/v1/admin/dlq/stats").q("tenant_id", tenant.as_ref()),
-        Dlq::List(f) => Call::get("/v1/admin/dlq")
-            .q("tenant_id", f.tenant.as_ref())
-            .q("channel", f.channel.as_ref())
-            .q("error_code", f.error_code.as_ref()),
+        Dlq::List(l) => Call::get("/v1/admin/dlq")
+            .q("tenant_id", l.filter.tenant.as_ref())
+            .q("channel", l.filter.channel.as_ref())
+            .q("error_code", l.filter.error_code.as_ref())
+            .q("since", l.since.as_deref().map(|s| since(s, chrono::Utc::now())).transpose()?)
+            .q("limit", l.limit)
+            .q("cursor", l.cursor.as_ref()),
         Dlq::Retry(r) => Call::post("/v1/admin/dlq/retry", dlq_retry_body(r)?),
         Dlq::Archive { tenant, older_than_days } => Call::post(
             "/v1/admin/dlq/archive",

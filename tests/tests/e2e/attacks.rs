@@ -190,7 +190,8 @@ async fn registering_another_tenants_telnyx_number_reveals_nothing() {
     app.sim.telnyx_foreign_number("+14155550399");
     let theirs = app.post("/v1/numbers", &b.live_key, number).await;
     app.sim.telnyx_foreign_number("+14155550398");
-    let nobodys = app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550398", "provider": "telnyx"})).await;
+    let nobodys =
+        app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550398", "provider": "telnyx"})).await;
     assert_eq!((theirs.status, theirs.code()), (nobodys.status, nobodys.code()), "{} {}", theirs.body, nobodys.body);
     assert_eq!(theirs.code(), "NUMBER_NOT_IN_ACCOUNT");
 }

@@ -156,6 +156,12 @@ async fn the_operator_lists_tenants_revokes_keys_and_paces_a_dead_letter_retry()
     assert!(progress.contains("batch 1: requeued 2") && progress.contains("3 in all, done"), "{progress}");
     let left = json_of(&app, &format!("dlq list --tenant {}", plumber.id)).await;
     assert_eq!(left["messages"].as_array().map(Vec::len), Some(2), "the other tenant's dead letters stay: {left}");
+    // Paged across every tenant, and by time.
+    let first = json_of(&app, "dlq list --limit 1 --since 1h").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+    let second = json_of(&app, &format!("dlq list --limit 1 --since 1h --cursor {cursor}")).await;
+    assert_ne!(first["messages"][0]["id"], second["messages"][0]["id"]);
+    assert_eq!(json_of(&app, "dlq list --since 2099-01-01T00:00:00Z").await["messages"], json!([]));
 
     // A tenant's keys: listed without secrets, then all revoked in a breach.
     let keys = json_of(&app, &format!("keys list {}", grace.id)).await;
