@@ -49,7 +49,12 @@ impl Sending {
             message: &claimed,
             from: plan.from.as_deref(),
         };
+        let started = std::time::Instant::now();
         let result = self.providers.send(&out).await;
+        // Provider API latency (the outbound runbook's alert): one value per call.
+        let took = started.elapsed().as_millis() as f64;
+        crate::metrics::emit("provider_call_ms", took, &[("provider", plan.provider.as_str())]);
+        tracing::info!(message_id = %claimed.id, provider = %plan.provider, duration_ms = took, ok = result.is_ok(), "provider answered");
         let outcome = result.as_ref().err().map(|f| f.classify());
         if let Err(e) = self.breakers.record_outcome(&plan.account, outcome, plan.probe).await {
             tracing::warn!(error = %e, "could not record the provider outcome for the circuit breaker");
