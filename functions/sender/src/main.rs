@@ -13,9 +13,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         // Stop starting records one provider call (and a margin) before the deadline.
         let left = event.context.deadline().duration_since(std::time::SystemTime::now()).unwrap_or_default();
         let margin = app.config.provider_timeout + std::time::Duration::from_secs(3);
-        let stop_at = std::time::Instant::now() + left.saturating_sub(margin);
+        // A deadline nearer than one call (a runtime that gives none, a timeout set below the
+        // provider timeout) limits nothing: the records run as before.
+        let stop_at = (left > margin).then(|| std::time::Instant::now() + (left - margin));
         async move {
-            let response = herald_sender::handle_until(&app.services.sending, event.payload, Some(stop_at)).await;
+            let response = herald_sender::handle_until(&app.services.sending, event.payload, stop_at).await;
             Ok::<_, lambda_runtime::Error>(response)
         }
     }))
