@@ -271,15 +271,7 @@ impl PendingReleases for DynamoStore {
             item.insert("sk".into(), s(hold_key));
             self.put(item).await
         } else {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s("RELEASES"))
-                .key("sk", s(hold_key))
-                .send()
-                .await
-                .map_err(unavailable)?;
-            Ok(())
+            self.delete_key("RELEASES", hold_key).await
         }
     }
 }

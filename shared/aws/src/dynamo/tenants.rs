@@ -203,14 +203,7 @@ impl NumberStore for DynamoStore {
             return Ok(false);
         }
         for (pk, sk) in [(format!("NUM#{e164}"), "NUM".to_string()), (tenant_pk(tenant), format!("NUM#{e164}"))] {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s(pk))
-                .key("sk", s(sk))
-                .send()
-                .await
-                .map_err(unavailable)?;
+            self.delete_key(&pk, &sk).await?;
         }
         Ok(true)
     }

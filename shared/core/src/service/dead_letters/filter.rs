@@ -27,6 +27,15 @@ pub struct DlqFilter {
     pub limit: Option<u32>,
 }
 
+impl DlqFilter {
+    /// Whether a dead letter's index key (`channel#code#at#id`) falls before `since`.
+    pub(super) fn before_since(&self, key: &str) -> bool {
+        let Some(since) = self.since else { return false };
+        let since = since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        parse_key(key).is_some_and(|k| k.at < since)
+    }
+}
+
 /// Ids one retry call takes at most.
 pub const MAX_RETRY_IDS: usize = 500;
 

@@ -67,7 +67,6 @@ impl DeadLetters {
             Some(c) => ListCursor::parse(c, &scope, prefixes.len())?,
             None => ((0, 0), None),
         };
-        let since = filter.since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         let mut out = Vec::new();
         while at.0 < scope.len() && out.len() < limit {
             let want = (limit - out.len()) as u32;
@@ -75,7 +74,7 @@ impl DeadLetters {
                 self.index.dead_letters(&scope[at.0], caller.mode(), archived, &prefixes[at.1], want, inner.as_deref());
             let page = page.await?;
             for (id, key) in page.items {
-                if since.as_ref().is_some_and(|s| parse_key(&key).is_some_and(|k| k.at < *s)) {
+                if filter.before_since(&key) {
                     continue;
                 }
                 if let Some(m) = self.messages.message(&id).await? {
@@ -149,7 +148,6 @@ impl DeadLetters {
             self.audit.record(caller, own.as_ref(), "dlq.retry", json!({"ids": ids.len(), "requeued": requeued})).await;
             return Ok(RetryReport { requeued, done: true });
         }
-        let since = filter.since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         let mut done = true;
         'tenants: for tenant in self.dlq_scope(caller, filter.tenant_id.as_deref()).await? {
             for prefix in prefixes(filter) {
@@ -161,7 +159,7 @@ impl DeadLetters {
                     let page = self.index.dead_letters(&tenant, caller.mode(), false, &prefix, PAGE, None).await?;
                     let mut progressed = false;
                     for (id, key) in &page.items {
-                        if since.as_ref().is_some_and(|s| parse_key(key).is_some_and(|k| k.at < *s)) {
+                        if filter.before_since(key) {
                             continue;
                         }
                         if requeued >= cap {
