@@ -63,8 +63,8 @@ impl Bench {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let config = herald_runtime::Config::from_map(&vars).expect("config").for_local();
-        herald_runtime::provision(&config).await.expect("provision");
+        let mut config = herald_runtime::Config::from_map(&vars).expect("config").for_local();
+        herald_runtime::provision(&mut config).await.expect("provision");
         let app = herald_runtime::AppState::new(herald_runtime::build(config).await.expect("build"));
         let router = herald_webhooks::router(app.clone()).merge(herald_api::router(app.clone()));
         Bench { proxy, router, app }

@@ -86,7 +86,10 @@ impl Modify for BearerAuth {
         system::audit, system::run_job, system::queues, system::provider_health, system::stats,
         operations::message, operations::messages, operations::retry_now, operations::circuit,
         operations::budget, operations::reset_budget, operations::whatsapp_quota,
-        voice::settings, voice::put_settings, voice::calls, voice::call,
+        voice::settings, voice::put_settings, voice::calls, voice::call, voice::recording,
+        session::sign_in, session::new_password, session::me, session::sign_out,
+        users::invite, users::admin_invite, users::list, users::admin_list, users::disable,
+        users::own_keys, users::create_own_key, users::delete_own_key, users::dashboard, users::usage,
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

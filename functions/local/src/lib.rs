@@ -51,8 +51,8 @@ impl Drop for Running {
     }
 }
 
-pub async fn start(config: Config, opts: LocalOptions) -> Result<Running, SetupError> {
-    herald_runtime::provision(&config).await?;
+pub async fn start(mut config: Config, opts: LocalOptions) -> Result<Running, SetupError> {
+    herald_runtime::provision(&mut config).await?;
     let clock = opts.clock.clone().unwrap_or_else(|| Arc::new(herald_core::ports::SystemClock));
     let app = herald_runtime::AppState::new(herald_runtime::build_with_clock(config, clock).await?);
     let listener =

@@ -1,4 +1,5 @@
 //! Adapters from Herald's ports to AWS, through the real SDK clients only.
+pub mod cognito;
 pub mod dynamo;
 pub mod s3;
 pub mod secrets;

@@ -101,4 +101,14 @@ impl RecordingStore for S3Recordings {
             })?;
         Ok(())
     }
+
+    async fn recording_url(&self, key: &str, ttl: std::time::Duration) -> StoreResult<String> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl)
+            .map_err(|e| StoreError::Unavailable(format!("presign: {e}")))?;
+        let req = self.client().get_object().bucket(&self.bucket).key(key).presigned(config).await.map_err(|e| {
+            tracing::error!(error = ?e, "s3 presign failed");
+            StoreError::Unavailable(format!("s3 presign: {e}"))
+        })?;
+        Ok(req.uri().to_string())
+    }
 }

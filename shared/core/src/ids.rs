@@ -50,6 +50,7 @@ prefixed_id!(MessageId, "msg_");
 prefixed_id!(KeyId, "key_");
 prefixed_id!(CorrelationId, "cor_");
 prefixed_id!(InboundId, "inb_");
+prefixed_id!(UserId, "usr_");
 
 impl CorrelationId {
     /// A caller-sent correlation id is kept as given (bounded and printable).

@@ -22,6 +22,7 @@ pub mod service;
 pub mod stats;
 pub mod status;
 pub mod tenant;
+pub mod users;
 pub mod voice;
 
 pub use address::{Address, EmailAddress, E164};

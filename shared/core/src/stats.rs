@@ -100,7 +100,8 @@ fn latency_bucket(ms: i64) -> String {
 }
 
 /// Counters of one (hour, tenant, channel): `accepted`, `sent`, `delivered`, `failed`,
-/// `e_<ERROR_CODE>`, `l_<latency bucket>`.
+/// `cost_cents` (of what was sent), `e_<ERROR_CODE>`, `l_<latency bucket>`. The store keeps
+/// them per hour (`YYYYMMDDHH`) and rolled up per day (`D#YYYYMMDD`) and month (`M#YYYYMM`).
 pub type Counters = BTreeMap<String, i64>;
 
 /// The additions one batch of changes makes: per (hour, tenant, channel), to the number of
@@ -123,7 +124,11 @@ impl Tally {
             let mut bump = |name: String| *self.counts.entry(key.clone()).or_default().entry(name).or_default() += 1;
             match o {
                 Outcome::Accepted => bump("accepted".into()),
-                Outcome::Sent { .. } => bump("sent".into()),
+                Outcome::Sent { .. } => {
+                    bump("sent".into());
+                    let cost = msg.estimated_cost_cents as i64;
+                    *self.counts.entry(key.clone()).or_default().entry("cost_cents".into()).or_default() += cost;
+                }
                 Outcome::Delivered { latency_ms } => {
                     bump("delivered".into());
                     if let Some(ms) = latency_ms {

@@ -12,6 +12,17 @@ pub enum ApiError {
     Coded { status: StatusCode, code: &'static str, message: String },
 }
 
+impl ApiError {
+    /// A cookie-authenticated change from a page of another origin (CONTRACT §15).
+    pub fn cross_origin() -> ApiError {
+        ApiError::Coded {
+            status: StatusCode::FORBIDDEN,
+            code: "CROSS_ORIGIN",
+            message: "this change must come from Herald's own console page; reload the console and try again".into(),
+        }
+    }
+}
+
 impl From<HeraldError> for ApiError {
     fn from(e: HeraldError) -> Self {
         ApiError::Herald(e)
@@ -20,8 +31,10 @@ impl From<HeraldError> for ApiError {
 
 pub fn status_of(e: &HeraldError) -> StatusCode {
     match e {
-        HeraldError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        HeraldError::Forbidden | HeraldError::TestKeyForbidden => StatusCode::FORBIDDEN,
+        HeraldError::Unauthenticated | HeraldError::InvalidCredentials(_) | HeraldError::SessionExpired => {
+            StatusCode::UNAUTHORIZED
+        }
+        HeraldError::Forbidden | HeraldError::TestKeyForbidden | HeraldError::OwnerOnly => StatusCode::FORBIDDEN,
         HeraldError::NotFound => StatusCode::NOT_FOUND,
         HeraldError::Validation { .. } => StatusCode::BAD_REQUEST,
         HeraldError::IdempotencyKeyReused

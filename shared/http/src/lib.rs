@@ -2,6 +2,7 @@
 //! correlation), the body limit, `request_id` in error bodies, bearer authentication,
 //! strict JSON parsing and the error type every handler returns.
 pub mod error;
+pub mod session;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRef, FromRequestParts, Request};
@@ -12,6 +13,7 @@ use axum::response::Response;
 use error::ApiError;
 use herald_core::ids::CorrelationId;
 use herald_core::service::tenancy::Tenancy;
+use herald_core::service::users::Sessions;
 use herald_core::service::Caller;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -112,14 +114,16 @@ async fn finish(response: Response, ctx: &RequestContext) -> Response {
     Response::from_parts(parts, body)
 }
 
-/// The authenticated caller, from `Authorization: Bearer …`.
+/// The authenticated caller, from `Authorization: Bearer …` or, without that header, a
+/// console session's cookie (whose state-changing requests must come from this origin).
 pub struct Auth(pub Caller);
 
-/// Any application state the tenancy service can be had from (axum's `FromRef`).
+/// Any application state the tenancy and session services can be had from (axum's `FromRef`).
 impl<S> FromRequestParts<S> for Auth
 where
     S: Send + Sync,
     Arc<Tenancy>: FromRef<S>,
+    Arc<Sessions>: FromRef<S>,
 {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
@@ -128,6 +132,14 @@ where
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        if token.is_none() {
+            if let Some(cookie) = session::cookie_token(&parts.headers) {
+                if session::changes_something(&parts.method) && !session::same_origin(&parts.headers) {
+                    return Err(ApiError::cross_origin());
+                }
+                return Ok(Auth(Arc::<Sessions>::from_ref(state).authenticate(cookie).await?));
+            }
+        }
         Ok(Auth(Arc::<Tenancy>::from_ref(state).authenticate(token).await?))
     }
 }

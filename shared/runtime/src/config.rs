@@ -55,6 +55,10 @@ pub struct Config {
     /// Fixed AWS credentials instead of the default chain (never from the environment: the
     /// IAM tests give each function's wiring its own IAM user). Debug redacts the secret.
     pub credentials: Option<aws_sdk_sqs::config::Credentials>,
+    /// The console's Cognito user pool and app client (`HERALD_USER_POOL_ID`,
+    /// `HERALD_USER_POOL_CLIENT_ID`); only the API has them.
+    pub user_pool: Option<(String, String)>,
+    pub sessions: herald_core::service::users::SessionSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +131,11 @@ impl Config {
             ses_pace_share: env.num("HERALD_SES_PACE_SHARE", 1u32, |n| *n >= 1, "a positive integer")?,
             allow_http_callbacks: env.flag("HERALD_ALLOW_HTTP_CALLBACKS"),
             credentials: None,
+            user_pool: get("HERALD_USER_POOL_ID").zip(get("HERALD_USER_POOL_CLIENT_ID")),
+            sessions: herald_core::service::users::SessionSettings {
+                idle: env.dur("HERALD_SESSION_IDLE", "30m")?,
+                recheck: env.dur("HERALD_SESSION_RECHECK", "60s")?,
+            },
         })
     }
 }

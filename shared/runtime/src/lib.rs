@@ -59,6 +59,12 @@ impl axum::extract::FromRef<AppState> for Arc<herald_core::service::tenancy::Ten
     }
 }
 
+impl axum::extract::FromRef<AppState> for Arc<herald_core::service::users::Sessions> {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.sessions.clone()
+    }
+}
+
 /// Amazon Trust Services' roots (Amazon Root CA 1–4, cross-signed by Starfield Services Root
 /// G2), as Mozilla's set (`webpki-root-certs`) has them; a test keeps the file equal to it.
 /// Compiled in: a cold start reads no certificate file and searches no list of 150 roots.
@@ -98,7 +104,8 @@ pub async fn sdk_config(cfg: &Config) -> aws_config::SdkConfig {
 }
 
 /// Local provisioning (herald-local): creates the table and queues when they are missing.
-pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
+/// Fills in the user pool it creates when none is configured.
+pub async fn provision(cfg: &mut Config) -> Result<(), SetupError> {
     let sdk = sdk_config(cfg).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &cfg.table);
     if store.ensure_table().await? {
@@ -115,6 +122,10 @@ pub async fn provision(cfg: &Config) -> Result<(), SetupError> {
         let _ = ses.create_configuration_set().configuration_set_name(set).send().await;
     }
     recordings(cfg, &sdk).ensure_bucket().await?;
+    if cfg.user_pool.is_none() {
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        cfg.user_pool = Some(herald_aws::cognito::ensure_pool(&cognito, &format!("{}-users", cfg.queue_prefix)).await?);
+    }
     if let Some(name) = &cfg.admin_key_secret {
         let sm = SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk));
         if sm.get(name).await.map_err(|e| e.to_string())?.is_none() {
@@ -172,7 +183,11 @@ pub async fn build_with_clock(cfg: Config, clock: Arc<dyn Clock>) -> Result<App,
     let alerts = Arc::new(herald_aws::sns::SnsAlerts::on_first_use(&sdk, alert_topic));
     let identities = herald_providers::ses::SesIdentities::on_first_use(&ses_sdk);
     let clients = (http, identities, cfg.allow_http_callbacks, recordings(&cfg, &sdk));
-    let adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
+    let mut adapters = adapters(&store, &queues, secrets, clients, &registry, (alerts, clock, cfg.pause_recheck));
+    if let Some((pool, client)) = &cfg.user_pool {
+        let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+        adapters.user_pool = Arc::new(herald_aws::cognito::CognitoPool::new(cognito, pool, client));
+    }
     let settings = settings(&cfg, admin_key);
     let infra = Infra { store, queues, sdk };
     Ok(App { services: Services::wire(adapters, settings), providers: registry, config: cfg, infra })
@@ -226,6 +241,7 @@ fn settings(cfg: &Config, admin_key: String) -> Settings {
         linking_search_delays: cfg.linking_search_delays.clone(),
         ses_assume_verified: cfg.ses_assume_verified,
         public_url: cfg.public_url.clone(),
+        sessions: cfg.sessions.clone(),
     }
 }
 
@@ -254,6 +270,9 @@ fn adapters(
         email_identities: Arc::new(identities),
         alerts,
         clock,
+        users: Arc::new(store.clone()),
+        // Only the API has a pool (`HERALD_USER_POOL_ID`); elsewhere console sign-in is off.
+        user_pool: Arc::new(herald_aws::cognito::NoPool),
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// `/v1/dlq…` is the tenant's own; `/v1/admin/dlq…` spans tenants (optionally one).
 fn check(caller: &Caller, admin: bool) -> Result<(), ApiError> {
     match (caller, admin) {
-        (Caller::Admin, true) | (Caller::Tenant { .. }, false) => Ok(()),
+        (Caller::Admin { .. }, true) | (Caller::Tenant { .. }, false) => Ok(()),
         _ => Err(HeraldError::Forbidden.into()),
     }
 }

@@ -5,8 +5,10 @@ pub(crate) mod guards;
 pub(crate) mod identities;
 pub(crate) mod messages;
 pub(crate) mod operations;
+pub(crate) mod session;
 pub(crate) mod system;
 pub(crate) mod tenants;
+pub(crate) mod users;
 pub(crate) mod voice;
 
 use crate::AppState;
@@ -53,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/voice", get(voice::settings).put(voice::put_settings))
         .route("/v1/calls", get(voice::calls))
         .route("/v1/calls/{call_sid}", get(voice::call))
+        .route("/v1/calls/{call_sid}/recording", get(voice::recording))
         .route("/v1/admin/jobs/{job}/run", post(system::run_job))
         .route("/v1/system/queues", get(system::queues))
         .route("/v1/system/health/providers", get(system::provider_health))
@@ -70,5 +73,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/messages", post(messages::send).get(messages::list))
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::get_one))
+        .route("/v1/session", post(session::sign_in).get(session::me).delete(session::sign_out))
+        .route("/v1/session/password", post(session::new_password))
+        .route("/v1/users", post(users::invite).get(users::list))
+        .route("/v1/users/{id}", axum::routing::delete(users::disable))
+        .route("/v1/admin/users", post(users::admin_invite).get(users::admin_list))
+        .route("/v1/tenant/stats", get(users::dashboard))
+        .route("/v1/tenant/usage", get(users::usage))
+        .route("/v1/keys", get(users::own_keys).post(users::create_own_key))
+        .route("/v1/keys/{key_id}", axum::routing::delete(users::delete_own_key))
         .fallback(system::not_found)
 }

@@ -61,7 +61,7 @@ pub async fn patch_own(State(app): State<AppState>, Auth(caller): Auth, body: By
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     #[serde(default)]
-    mode: Option<KeyMode>,
+    pub(crate) mode: Option<KeyMode>,
 }
 
 #[utoipa::path(post, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), request_body = NewKey, responses((status = 201, description = "A new key (shown once)", body = KeyCreated), crate::openapi::Errors))]
@@ -73,7 +73,7 @@ pub async fn create_key(
     body: Bytes,
 ) -> Result<(StatusCode, Json<KeyCreated>), ApiError> {
     let req: NewKey = parse_json(&body)?;
-    let key = app.services.tenancy.create_key(&caller, &id, req.mode.unwrap_or(KeyMode::Live)).await?;
+    let key = app.services.tenancy.create_key(&caller, Some(&id), req.mode.unwrap_or(KeyMode::Live)).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -84,7 +84,7 @@ pub async fn delete_key(
     Auth(caller): Auth,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    app.services.tenancy.delete_key(&caller, &id, &key_id).await?;
+    app.services.tenancy.delete_key(&caller, Some(&id), &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,7 +112,7 @@ pub async fn list(
 /// A tenant's keys: ids, mode, when created and last used; never a secret.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct KeyList {
-    keys: Vec<KeyView>,
+    pub(crate) keys: Vec<KeyView>,
 }
 
 #[utoipa::path(get, path = "/v1/admin/tenants/{id}/keys", tag = "tenants", params(("id" = String, Path, description = "tenant id")), responses((status = 200, description = "The tenant's keys", body = KeyList), crate::openapi::Errors))]
@@ -122,7 +122,7 @@ pub async fn list_keys(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<KeyList>, ApiError> {
-    Ok(Json(KeyList { keys: app.services.tenancy.list_keys(&caller, &id).await? }))
+    Ok(Json(KeyList { keys: app.services.tenancy.list_keys(&caller, Some(&id)).await? }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

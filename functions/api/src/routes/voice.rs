@@ -99,3 +99,22 @@ pub async fn call(
 ) -> Result<Json<CallView>, ApiError> {
     Ok(Json(view(app.services.voice.call(&caller, &sid).await?)))
 }
+
+#[utoipa::path(get, path = "/v1/calls/{call_sid}/recording", tag = "voice", params(("call_sid" = String, Path)), responses((status = 302, description = "To a presigned S3 URL that plays the voicemail for five minutes"), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn recording(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(sid): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let url = app.services.voice.recording_url(&caller, &sid).await?;
+    let location = axum::http::HeaderValue::from_str(&url).map_err(|_| ApiError::Coded {
+        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        code: "INTERNAL",
+        message: "the recording's URL is not a header value".into(),
+    })?;
+    let headers =
+        [(axum::http::header::LOCATION, location), (axum::http::header::CACHE_CONTROL, "no-store".parse().unwrap())];
+    Ok((axum::http::StatusCode::FOUND, headers).into_response())
+}

@@ -18,6 +18,9 @@
 //! | text-back cool-down | `VCOOL#tenant` | caller | | | |
 //! | outcome counters | `STATS#YYYYMMDDHH` | `tenant#channel` | | | |
 //! | held per reason | `STATS#HELD` | `channel` | | | |
+//! | console user | `USER#id` | `USER` | `USERS#tenant` (or `#OPERATORS`) / `id` | | |
+//! | a user's email | `UEMAIL#email` | `UEMAIL` | | | |
+//! | console session | `SESS#sha256` | `SESS` (ttl) | | | |
 mod breakers;
 mod events;
 mod guards;
@@ -27,6 +30,7 @@ mod messages;
 mod stats;
 mod steps;
 mod tenants;
+mod users;
 mod voice;
 
 use crate::SetupError;

@@ -1,5 +1,6 @@
 //! Outcome counters: `STATS#<hour>` / `<tenant>#<channel>` (one item per hour, tenant and
-//! channel, kept 90 days) and `STATS#HELD` / `<channel>` (messages held per reason, and
+//! channel, kept 90 days; rolled up per day `STATS#D#<day>`, and per month `STATS#M#<month>`
+//! kept 400 days) and `STATS#HELD` / `<channel>` (messages held per reason, and
 //! `DEAD_LETTERS`).
 use super::*;
 use async_trait::async_trait;
@@ -57,8 +58,14 @@ impl StatsStore for DynamoStore {
         for ((hour, tenant, channel), counters) in &tally.counts {
             let list: Vec<(String, i64)> =
                 counters.iter().filter(|(_, v)| **v != 0).map(|(k, v)| (k.clone(), *v)).collect();
-            if !list.is_empty() {
-                self.add_counters(format!("STATS#{hour}"), format!("{tenant}#{channel}"), &list, Some(ttl)).await?;
+            if list.is_empty() {
+                continue;
+            }
+            // The hour, and its day's and month's roll-ups (the console reads those).
+            let day = format!("D#{}", hour.get(..8).unwrap_or(hour));
+            let month = format!("M#{}", hour.get(..6).unwrap_or(hour));
+            for (bucket, keep) in [(hour.clone(), ttl), (day, ttl), (month, ttl + 310 * 86_400)] {
+                self.add_counters(format!("STATS#{bucket}"), format!("{tenant}#{channel}"), &list, Some(keep)).await?;
             }
         }
         let mut held: BTreeMap<Channel, Vec<(String, i64)>> = BTreeMap::new();

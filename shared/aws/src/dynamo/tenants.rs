@@ -19,7 +19,7 @@ fn tenant_item(t: &Tenant) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn put_item(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn put_item(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
     let put =
         Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string));
     Ok(TransactWriteItem::builder().put(put.build().map_err(unavailable)?).build())

@@ -40,6 +40,8 @@ pub trait VoiceStore: Send + Sync {
 #[async_trait]
 pub trait RecordingStore: Send + Sync {
     async fn put_recording(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> StoreResult<()>;
+    /// A URL that reads the recording for `ttl` (an S3 presigned GET).
+    async fn recording_url(&self, key: &str, ttl: std::time::Duration) -> StoreResult<String>;
 }
 
 /// The voice side of a carrier (Twilio).

@@ -18,5 +18,8 @@ pub struct Adapters {
     pub recordings: Arc<dyn RecordingStore>,
     pub email_identities: Arc<dyn EmailIdentities>,
     pub alerts: Arc<dyn Alerts>,
+    /// Console users and sessions (the table) and the user directory (Cognito).
+    pub users: Arc<dyn UserStore>,
+    pub user_pool: Arc<dyn UserPool>,
     pub clock: Arc<dyn Clock>,
 }

@@ -2,19 +2,35 @@
 use super::HeraldError;
 use crate::ids::KeyMode;
 use crate::tenant::{ApiKeyRecord, Tenant};
+use crate::users::{Role, User};
 
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)] // one per request, never stored
 pub enum Caller {
-    Admin,
-    Tenant { tenant: Tenant, key: ApiKeyRecord },
+    /// The admin key (`by: None`) or an operator's console session.
+    Admin { by: Option<User> },
+    /// A tenant's API key, or (`user`) an owner's or member's console session.
+    Tenant { tenant: Tenant, key: ApiKeyRecord, user: Option<User> },
 }
 
 impl Caller {
+    /// The admin key; also what the system acts as in jobs.
+    pub const ADMIN: Caller = Caller::Admin { by: None };
+
+    /// Who the audit log names: the console user's id, else the key's.
     pub fn actor(&self) -> String {
         match self {
-            Caller::Admin => "admin".into(),
+            Caller::Admin { by: Some(u) } | Caller::Tenant { user: Some(u), .. } => u.id.to_string(),
+            Caller::Admin { by: None } => "admin".into(),
             Caller::Tenant { key, .. } => key.key_id.to_string(),
+        }
+    }
+
+    /// The console user behind the call, if it is a session.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Caller::Admin { by } => by.as_ref(),
+            Caller::Tenant { user, .. } => user.as_ref(),
         }
     }
 
@@ -22,7 +38,7 @@ impl Caller {
     pub fn tenant(&self) -> Result<&Tenant, HeraldError> {
         match self {
             Caller::Tenant { tenant, .. } => Ok(tenant),
-            Caller::Admin => Err(HeraldError::Forbidden),
+            Caller::Admin { .. } => Err(HeraldError::Forbidden),
         }
     }
 
@@ -30,13 +46,17 @@ impl Caller {
     pub fn mode(&self) -> KeyMode {
         match self {
             Caller::Tenant { key, .. } => key.mode,
-            Caller::Admin => KeyMode::Live,
+            Caller::Admin { .. } => KeyMode::Live,
         }
     }
 
-    /// The calling tenant, for a change only a live key may make (CONTRACT §12).
+    /// The calling tenant, for a change only a live key or an owner may make (CONTRACT
+    /// §12, §15): a member's session is refused.
     pub fn live_tenant(&self) -> Result<&Tenant, HeraldError> {
         let tenant = self.tenant()?;
+        if self.user().is_some_and(|u| u.role != Role::Owner) {
+            return Err(HeraldError::OwnerOnly);
+        }
         match self.mode() {
             KeyMode::Live => Ok(tenant),
             KeyMode::Test => Err(HeraldError::TestKeyForbidden),
@@ -53,7 +73,7 @@ impl Caller {
 
     pub fn require_admin(&self) -> Result<(), HeraldError> {
         match self {
-            Caller::Admin => Ok(()),
+            Caller::Admin { .. } => Ok(()),
             Caller::Tenant { .. } => Err(HeraldError::Forbidden),
         }
     }

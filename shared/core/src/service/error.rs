@@ -47,6 +47,12 @@ pub enum HeraldError {
     IdentityNotVerified(String),
     #[error("{0}")]
     IdentityExistsOutsideHerald(String),
+    #[error("only an owner of this account can do this; ask an owner")]
+    OwnerOnly,
+    #[error("{0}")]
+    InvalidCredentials(String),
+    #[error("your session has ended; sign in again")]
+    SessionExpired,
 }
 
 impl HeraldError {
@@ -79,6 +85,9 @@ impl HeraldError {
             HeraldError::WhatsappNumberNotAccessible(_) => "WHATSAPP_NUMBER_NOT_ACCESSIBLE",
             HeraldError::IdentityNotVerified(_) => "IDENTITY_NOT_VERIFIED",
             HeraldError::IdentityExistsOutsideHerald(_) => "IDENTITY_EXISTS_OUTSIDE_HERALD",
+            HeraldError::OwnerOnly => "OWNER_ONLY",
+            HeraldError::InvalidCredentials(_) => "INVALID_CREDENTIALS",
+            HeraldError::SessionExpired => "SESSION_EXPIRED",
         }
     }
 

@@ -42,6 +42,7 @@ pub mod receipts;
 pub mod sending;
 pub mod stats;
 pub mod tenancy;
+pub mod users;
 pub mod voice;
 pub mod webhooks;
 
@@ -88,6 +89,8 @@ pub struct Settings {
     pub ses_assume_verified: bool,
     /// Herald's public base URL (`HERALD_PUBLIC_URL`): registered numbers' webhooks point here.
     pub public_url: Option<String>,
+    /// Console sessions: idle expiry and how often Cognito is asked about them.
+    pub sessions: users::SessionSettings,
 }
 
 impl Default for Settings {
@@ -110,6 +113,7 @@ impl Default for Settings {
             linking_search_delays: vec![Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4)],
             ses_assume_verified: false,
             public_url: None,
+            sessions: Default::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ use super::sending::Sending;
 use super::stats::Stats;
 use super::support::{Audit, Outbox};
 use super::tenancy::{Channels, Identities, Numbers, ProviderAccounts, Tenancy};
+use super::users::{Sessions, Users};
 use super::voice::Voice;
 use super::webhooks::Webhooks;
 use super::Settings;
@@ -53,6 +54,8 @@ pub struct Services {
     pub stats: Arc<Stats>,
     pub voice: Arc<Voice>,
     pub webhooks: Arc<Webhooks>,
+    pub users: Arc<Users>,
+    pub sessions: Arc<Sessions>,
 }
 
 /// The services others are built on, shared by all of them.
@@ -118,6 +121,13 @@ impl Services {
         let dead_letters = Arc::new(DeadLetters::new(&sh, &a, &s));
         let accounts = Arc::new(ProviderAccounts::new(&a));
         let webhooks = Arc::new(Webhooks::new(accounts.clone(), receipts.clone(), voice.clone(), sh.audit.clone()));
+        let users = Arc::new(Users {
+            store: a.users.clone(),
+            pool: a.user_pool.clone(),
+            tenants: a.config.clone(),
+            audit: sh.audit.clone(),
+            clock: sh.clock.clone(),
+        });
         Services {
             version: s.version.clone(),
             sending: Arc::new(Sending::new(&sh, &a, &s, breakers.clone(), receipts.clone())),
@@ -131,6 +141,8 @@ impl Services {
             reading: Arc::new(Reading::new(&sh, &a)),
             accounts,
             webhooks,
+            sessions: Arc::new(Sessions::new(users.clone(), s.sessions.clone())),
+            users,
             stats: Arc::new(Stats::new(a.db.clone(), a.queues.clone(), sh.clock.clone())),
             identities: sh.identities,
             dnc: sh.dnc,

@@ -19,7 +19,7 @@ impl Accepting {
         reqs: Vec<SendRequest>,
         correlation_id: CorrelationId,
     ) -> Vec<Result<Acceptance, HeraldError>> {
-        let Caller::Tenant { tenant, key } = caller else {
+        let Caller::Tenant { tenant, key, .. } = caller else {
             return reqs.iter().map(|_| Err(HeraldError::Forbidden)).collect();
         };
         let mut drafted = Vec::with_capacity(reqs.len());

@@ -130,7 +130,7 @@ impl Accepting {
         idempotency_key: Option<String>,
         correlation_id: CorrelationId,
     ) -> Result<Acceptance, HeraldError> {
-        let Caller::Tenant { tenant, key } = caller else { return Err(HeraldError::Forbidden) };
+        let Caller::Tenant { tenant, key, .. } = caller else { return Err(HeraldError::Forbidden) };
         if idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY) {
             let message = "Idempotency-Key must be 1 to 255 characters";
             return Err(HeraldError::validation("Idempotency-Key", "INVALID_LENGTH", message));

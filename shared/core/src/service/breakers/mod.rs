@@ -231,7 +231,7 @@ impl Breakers {
                 let value = if next == BreakerState::Open { 1.0 } else { 0.0 };
                 crate::metrics::emit("circuit_breaker_state", value, &[("provider", account.provider.as_str())]);
                 let detail = json!({"provider": account.provider, "account": account.account, "state": next, "reason": reason, "actor": "circuit-breaker"});
-                self.audit.record(&Caller::Admin, None, "breaker.switch", detail).await;
+                self.audit.record(&Caller::ADMIN, None, "breaker.switch", detail).await;
             }
         }
         Ok(())

@@ -31,7 +31,7 @@ impl Controls {
     /// The admin names a tenant; a tenant acts on itself.
     async fn target_tenant(&self, caller: &Caller, id: Option<&str>) -> Result<Tenant, HeraldError> {
         let id = match (caller, id) {
-            (Caller::Admin, Some(id)) => TenantId::parse(id).ok_or(HeraldError::NotFound)?,
+            (Caller::Admin { .. }, Some(id)) => TenantId::parse(id).ok_or(HeraldError::NotFound)?,
             (Caller::Tenant { tenant, .. }, None) => tenant.id.clone(),
             _ => return Err(HeraldError::Forbidden),
         };

@@ -42,7 +42,7 @@ impl DeadLetters {
     async fn dlq_scope(&self, caller: &Caller, tenant_filter: Option<&str>) -> Result<Vec<TenantId>, HeraldError> {
         match caller {
             Caller::Tenant { tenant, .. } => Ok(vec![tenant.id.clone()]),
-            Caller::Admin => match tenant_filter {
+            Caller::Admin { .. } => match tenant_filter {
                 Some(t) => Ok(vec![TenantId::parse(t).ok_or(HeraldError::NotFound)?]),
                 None => Ok(self.tenants.all_tenants().await?.into_iter().map(|t| t.id).collect()),
             },
@@ -136,7 +136,7 @@ impl DeadLetters {
         let cap = filter.limit.unwrap_or(u32::MAX).max(1);
         let own = match caller {
             Caller::Tenant { tenant, .. } => Some(tenant.id.clone()),
-            Caller::Admin => None,
+            Caller::Admin { .. } => None,
         };
         if let Some(ids) = &filter.ids {
             for raw in ids {
@@ -286,7 +286,7 @@ impl DeadLetters {
         }
         let scope = match caller {
             Caller::Tenant { tenant, .. } => Some(tenant.id.clone()),
-            Caller::Admin => None,
+            Caller::Admin { .. } => None,
         };
         self.audit
             .record(

@@ -146,7 +146,7 @@ impl Linking {
             if let Err(e) = self.alerts.alert("Telnyx number linking failed after max retries", &body).await {
                 tracing::error!(error = %e, "support alert could not be sent");
             }
-            self.audit.record(&Caller::Admin, Some(&st.tenant_id), "linking.max_retries_exceeded", body).await;
+            self.audit.record(&Caller::ADMIN, Some(&st.tenant_id), "linking.max_retries_exceeded", body).await;
         }
         if st.status == LinkStatus::Linked {
             let released = self.holds.release_holds(&HoldKey::Number(st.phone_number.clone()), 10_000).await?;

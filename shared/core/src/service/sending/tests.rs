@@ -230,9 +230,9 @@ async fn a_failed_probe_sends_the_message_straight_to_the_backup() {
 async fn a_test_key_message_goes_to_the_simulator() {
     let h = Harness::new();
     let t = h.tenant(|_| {});
-    let crate::service::Caller::Tenant { tenant, mut key } = t else { unreachable!() };
+    let crate::service::Caller::Tenant { tenant, mut key, .. } = t else { unreachable!() };
     key.mode = crate::KeyMode::Test;
-    let t = crate::service::Caller::Tenant { tenant, key };
+    let t = crate::service::Caller::Tenant { tenant, key, user: None };
     let id = h.accept(&t, sms("+14155550100")).await.unwrap();
     h.send_next().await.unwrap();
     assert_eq!(h.provider.calls(), vec![(Provider::Simulator, "+14155550100".to_string())]);

@@ -2,6 +2,10 @@
 //! per tenant and channel (`GET /v1/admin/stats`), messages held per reason
 //! (`GET /v1/system/queues`) and the outcome metrics the alarms watch (EMF, one line per
 //! metric and dimension set per batch).
+mod tenant;
+
+pub use tenant::{ChannelUsage, Dashboard, Day, Outcomes, Usage};
+
 use super::{Caller, HeraldError};
 use crate::message::{HoldReason, Message};
 use crate::ports::{Clock, SendQueue, StatsStore};

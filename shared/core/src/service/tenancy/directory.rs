@@ -79,8 +79,8 @@ impl Tenancy {
     }
 
     /// `GET /v1/admin/tenants/{id}/keys`.
-    pub async fn list_keys(&self, caller: &Caller, tenant_id: &str) -> Result<Vec<KeyView>, HeraldError> {
-        let tenant = self.tenant_by_id(caller, tenant_id).await?;
+    pub async fn list_keys(&self, caller: &Caller, tenant_id: Option<&str>) -> Result<Vec<KeyView>, HeraldError> {
+        let tenant = self.key_tenant(caller, tenant_id).await?;
         let mut keys: Vec<KeyView> = self
             .keys
             .keys(&tenant.id)

@@ -42,13 +42,13 @@ impl Tenancy {
         let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(HeraldError::Unauthenticated)?;
         let admin_key = self.current_admin_key().await;
         if !admin_key.is_empty() && constant_time_eq(token.as_bytes(), admin_key.as_bytes()) {
-            return Ok(Caller::Admin);
+            return Ok(Caller::ADMIN);
         }
         let hash = crate::ids::hash_api_key(token);
         let key = self.keys.key_by_hash(&hash).await?.ok_or(HeraldError::Unauthenticated)?;
         let tenant = self.tenants.tenant(&key.tenant_id).await?.ok_or(HeraldError::Unauthenticated)?;
         self.touch(&key).await;
-        Ok(Caller::Tenant { tenant, key })
+        Ok(Caller::Tenant { tenant, key, user: None })
     }
 
     pub async fn create_tenant(&self, caller: &Caller, req: NewTenant) -> Result<TenantCreated, HeraldError> {
@@ -103,6 +103,15 @@ impl Tenancy {
         self.tenants.tenant(&id).await?.ok_or(HeraldError::NotFound)
     }
 
+    /// Whose keys: the named tenant's (admin routes), else the caller's own (a live key or
+    /// an owner's session).
+    pub(crate) async fn key_tenant(&self, caller: &Caller, id: Option<&str>) -> Result<Tenant, HeraldError> {
+        match id {
+            Some(id) => self.tenant_by_id(caller, id).await,
+            None => Ok(caller.live_tenant()?.clone()),
+        }
+    }
+
     /// `PATCH /v1/admin/tenants/{id}` (admin) and `PATCH /v1/tenant` (the tenant itself).
     pub async fn patch_tenant(
         &self,
@@ -114,7 +123,7 @@ impl Tenancy {
             Some(id) => self.tenant_by_id(caller, id).await?.id,
             None => caller.live_tenant()?.id.clone(),
         };
-        let admin = matches!(caller, Caller::Admin);
+        let admin = matches!(caller, Caller::Admin { .. });
         if !admin && patch.sets_ceilings() {
             return Err(HeraldError::Forbidden);
         }
@@ -148,8 +157,13 @@ impl Tenancy {
         Ok(stored.seen_by(caller.mode()))
     }
 
-    pub async fn create_key(&self, caller: &Caller, tenant_id: &str, mode: KeyMode) -> Result<KeyCreated, HeraldError> {
-        let tenant = self.tenant_by_id(caller, tenant_id).await?;
+    pub async fn create_key(
+        &self,
+        caller: &Caller,
+        tenant_id: Option<&str>,
+        mode: KeyMode,
+    ) -> Result<KeyCreated, HeraldError> {
+        let tenant = self.key_tenant(caller, tenant_id).await?;
         let key = NewApiKey::generate(mode);
         let now = self.clock.now();
         self.keys
@@ -166,8 +180,8 @@ impl Tenancy {
         Ok(KeyCreated { key_id: key.key_id, api_key: key.secret, mode, created_at: now })
     }
 
-    pub async fn delete_key(&self, caller: &Caller, tenant_id: &str, key_id: &str) -> Result<(), HeraldError> {
-        let tenant = self.tenant_by_id(caller, tenant_id).await?;
+    pub async fn delete_key(&self, caller: &Caller, tenant_id: Option<&str>, key_id: &str) -> Result<(), HeraldError> {
+        let tenant = self.key_tenant(caller, tenant_id).await?;
         let key_id = KeyId::parse(key_id).ok_or(HeraldError::NotFound)?;
         if !self.keys.delete_key(&tenant.id, &key_id).await? {
             return Err(HeraldError::NotFound);
@@ -222,9 +236,9 @@ mod tests {
             admin_key: "adm_old".into(),
             admin_secret: Some(("herald/admin".into(), secrets)),
         };
-        assert!(matches!(tenancy.authenticate(Some("adm_old")).await, Ok(Caller::Admin)));
+        assert!(matches!(tenancy.authenticate(Some("adm_old")).await, Ok(Caller::Admin { .. })));
         h.mem.put("herald/admin", "adm_new").await.unwrap();
         assert_eq!(tenancy.authenticate(Some("adm_old")).await.err(), Some(HeraldError::Unauthenticated));
-        assert!(matches!(tenancy.authenticate(Some("adm_new")).await, Ok(Caller::Admin)));
+        assert!(matches!(tenancy.authenticate(Some("adm_new")).await, Ok(Caller::Admin { .. })));
     }
 }

@@ -4,10 +4,12 @@
 mod fakes;
 mod guards;
 mod memory;
+mod users;
 mod voice;
 
 pub use fakes::{FakeProvider, FakeQueue, FixedClock};
 pub use memory::Memory;
+pub use users::FakeUsers;
 
 use super::{Adapters, Caller, Services, Settings};
 use crate::ids::{KeyMode, NewApiKey, TenantId};
@@ -23,6 +25,7 @@ pub struct Harness {
     pub queue: Arc<FakeQueue>,
     pub provider: Arc<FakeProvider>,
     pub clock: Arc<FixedClock>,
+    pub users: Arc<FakeUsers>,
     pub services: Services,
 }
 
@@ -32,6 +35,7 @@ impl Harness {
         let queue = Arc::new(FakeQueue::default());
         let provider = Arc::new(FakeProvider::default());
         // A Wednesday at noon UTC: outside anyone's quiet hours in the Americas and Europe.
+        let users = Arc::new(FakeUsers::default());
         let clock = Arc::new(FixedClock::at(Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap()));
         let adapters = Adapters {
             db: mem.clone(),
@@ -45,10 +49,12 @@ impl Harness {
             recordings: mem.clone(),
             email_identities: provider.clone(),
             alerts: provider.clone(),
+            users: users.clone(),
+            user_pool: users.clone(),
             clock: clock.clone(),
         };
         let settings = Settings { admin_key: "admin".into(), ..Settings::default() };
-        Harness { services: Services::wire(adapters, settings), mem, queue, provider, clock }
+        Harness { services: Services::wire(adapters, settings), mem, queue, provider, clock, users }
     }
 
     /// A tenant with a live key, as its caller.
@@ -88,7 +94,7 @@ impl Harness {
             s.tenants.insert(tenant.id.clone(), tenant.clone());
             s.keys.push(key.clone());
         });
-        Caller::Tenant { tenant, key }
+        Caller::Tenant { tenant, key, user: None }
     }
 
     /// An SMS channel on Twilio (with Telnyx as backup when `backup`) and a number for each.

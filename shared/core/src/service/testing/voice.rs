@@ -79,6 +79,9 @@ impl RecordingStore for Memory {
         self.with(|s| s.recordings.push(key.to_string()));
         Ok(())
     }
+    async fn recording_url(&self, key: &str, ttl: std::time::Duration) -> StoreResult<String> {
+        Ok(format!("https://recordings.test/{key}?expires={}", ttl.as_secs()))
+    }
 }
 
 #[async_trait]

@@ -301,5 +301,5 @@ fn system_caller(tenant: Tenant) -> Caller {
         created_at: tenant.created_at,
         last_used_at: None,
     };
-    Caller::Tenant { tenant, key }
+    Caller::Tenant { tenant, key, user: None }
 }

@@ -159,7 +159,18 @@ impl Voice {
             _ => Err(HeraldError::NotFound),
         }
     }
+
+    /// `GET /v1/calls/{sid}/recording`: a URL that plays the voicemail for five minutes
+    /// (the tenant's own live calls only).
+    pub async fn recording_url(&self, caller: &Caller, call_sid: &str) -> Result<String, HeraldError> {
+        let call = self.call(caller, call_sid).await?;
+        let key = call.recording.map(|r| r.s3_key).ok_or(HeraldError::NotFound)?;
+        Ok(self.recordings.recording_url(&key, RECORDING_URL_TTL).await?)
+    }
 }
+
+/// How long a recording's URL plays (CONTRACT §14: at most five minutes).
+pub const RECORDING_URL_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 #[cfg(test)]
 mod tests;

@@ -231,7 +231,7 @@ async fn count_the_stream(vars: &HashMap<String, String>, keys: &Keys) {
     let counted =
         herald_jobs::stats::handle(&stats.services.stats, &event).await.expect("counted with its permissions");
     assert!(counted >= 3, "accepted, sent, delivered: {counted}");
-    let view = stats.services.stats.view(&herald_core::service::Caller::Admin, Duration::from_secs(3600), None, None);
+    let view = stats.services.stats.view(&herald_core::service::Caller::ADMIN, Duration::from_secs(3600), None, None);
     let view = view.await.expect("its counters read back");
     assert_eq!((view.accepted, view.sent, view.delivered), (1, 1, 1));
 }
