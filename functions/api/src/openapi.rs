@@ -76,7 +76,7 @@ impl Modify for BearerAuth {
         guards::admin_pause, guards::admin_resume, guards::open_window, guards::features, guards::set_feature,
         guards::pause, guards::resume, guards::budget,
         guards::dnc_list, guards::dnc_put, guards::dnc_get, guards::dnc_delete,
-        messages::send, messages::send_batch, messages::list, messages::get_one, messages::cancel, messages::inbound,
+        messages::send, messages::send_batch, messages::preview, messages::list, messages::get_one, messages::cancel, messages::inbound,
         dlq::tenant_list, dlq::tenant_stats, dlq::tenant_retry, dlq::tenant_archive, dlq::tenant_archive_list,
         dlq::admin_list, dlq::admin_stats, dlq::admin_retry, dlq::admin_archive, dlq::admin_archive_list,
         channels::list, channels::put_channel, channels::patch_channel,

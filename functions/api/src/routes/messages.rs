@@ -111,6 +111,12 @@ pub fn parse_channel(c: Option<&str>) -> Result<Option<Channel>, HeraldError> {
 pub struct ListQuery {
     status: Option<String>,
     channel: Option<String>,
+    /// The recipient (a phone number in any common format, or an email address).
+    to: Option<String>,
+    /// Created at or after (RFC 3339).
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Created before (RFC 3339).
+    until: Option<chrono::DateTime<chrono::Utc>>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -129,7 +135,7 @@ pub async fn list(
         .reading
         .messages(
             &caller,
-            MessageFilter { status, channel, ..Default::default() },
+            MessageFilter { status, channel, to: q.to, since: q.since, until: q.until, ..Default::default() },
             q.limit.unwrap_or(50),
             q.cursor.as_deref(),
         )
@@ -163,4 +169,15 @@ pub async fn inbound(
     Query(q): Query<InboundQuery>,
 ) -> Result<Json<InboundList>, ApiError> {
     Ok(Json(InboundList { messages: app.services.receipts.inbound(&caller, q.since, q.limit.unwrap_or(100)).await? }))
+}
+
+#[utoipa::path(post, path = "/v1/messages/preview", tag = "messages", request_body = SendRequest, responses((status = 200, description = "Segments, encoding and estimated cost; nothing is sent", body = herald_core::service::accepting::Preview), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn preview(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    body: Bytes,
+) -> Result<Json<herald_core::service::accepting::Preview>, ApiError> {
+    let req: SendRequest = parse_json(&body)?;
+    Ok(Json(app.services.accepting.preview(&caller, &req).await?))
 }

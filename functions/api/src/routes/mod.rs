@@ -72,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/linking", get(channels::admin_linking))
         .route("/v1/messages", post(messages::send).get(messages::list))
         .route("/v1/messages/batch", post(messages::send_batch))
+        .route("/v1/messages/preview", post(messages::preview))
         .route("/v1/messages/{id}", get(messages::get_one))
         .route("/v1/session", post(session::sign_in).get(session::me).delete(session::sign_out))
         .route("/v1/session/password", post(session::new_password))

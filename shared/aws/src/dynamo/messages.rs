@@ -11,6 +11,9 @@ use herald_core::tenant::IdempotencyRecord;
 use herald_core::Provider;
 
 const IDEMPOTENCY_TTL_SECS: i64 = 7 * 24 * 3600;
+/// A filtered list reads at most this many index pages per request, then answers with what
+/// it found and a cursor (a rare recipient never makes one request read a whole tenant).
+const MAX_LIST_PAGES: usize = 10;
 /// Archived dead letters are kept a year for audit.
 const ARCHIVE_TTL_SECS: i64 = 365 * 24 * 3600;
 
@@ -156,15 +159,20 @@ impl MessageStore for DynamoStore {
         let mut items = Vec::new();
         let pk = format!("TMSG#{tenant}{}", filter.mode.partition_suffix());
         let mut start = decode_cursor(cursor, ("gsi4pk", &pk))?;
-        loop {
+        // The date range is a range of ids; an hour past `until` is still before it.
+        let lo = MessageId::floor_at(filter.since.map(|t| t.timestamp_millis().max(0) as u64).unwrap_or(0));
+        let hi = MessageId::floor_at(filter.until.map(|t| t.timestamp_millis().max(0) as u64).unwrap_or(1 << 47));
+        for _ in 0..MAX_LIST_PAGES {
             // The index holds keys only: a page of ids, then the messages in one batch read.
             let page = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name("gsi4")
-                .key_condition_expression("gsi4pk = :pk")
+                .key_condition_expression("gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi")
                 .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":lo", s(lo.as_str()))
+                .expression_attribute_values(":hi", s(hi.as_str()))
                 .scan_index_forward(false)
                 .limit((limit - items.len() as u32).clamp(1, 100) as i32)
                 .set_exclusive_start_key(start.take())
@@ -172,12 +180,7 @@ impl MessageStore for DynamoStore {
                 .await
                 .map_err(unavailable)?;
             let ids: Vec<MessageId> = page.items.unwrap_or_default().iter().filter_map(message_id_of).collect();
-            for m in self.messages_by_id(&ids).await? {
-                let status_ok = filter.status.is_none_or(|st| m.status == st);
-                if status_ok && filter.channel.is_none_or(|ch| m.channel == ch) {
-                    items.push(m);
-                }
-            }
+            items.extend(self.messages_by_id(&ids).await?.into_iter().filter(|m| filter.matches(m)));
             start = page.last_evaluated_key;
             if start.is_none() || items.len() as u32 >= limit {
                 break;

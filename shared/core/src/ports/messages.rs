@@ -15,6 +15,21 @@ pub struct MessageFilter {
     pub channel: Option<Channel>,
     /// Test keys see test messages only, live keys live ones only.
     pub mode: KeyMode,
+    /// The recipient, normalised (E.164 or a lower-cased address).
+    pub to: Option<String>,
+    /// Created at or after / before (ids sort by creation time: a key range, not a filter).
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl MessageFilter {
+    pub fn matches(&self, m: &Message) -> bool {
+        self.status.is_none_or(|st| m.status == st)
+            && self.channel.is_none_or(|ch| m.channel == ch)
+            && self.to.as_ref().is_none_or(|to| m.to.as_str() == to)
+            && self.since.is_none_or(|t| m.created_at >= t)
+            && self.until.is_none_or(|t| m.created_at < t)
+    }
 }
 
 /// Sparse work index: messages that something must look at again by a certain time.

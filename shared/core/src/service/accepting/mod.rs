@@ -55,6 +55,18 @@ pub(crate) struct Intake<'a> {
     pub admitted: Admitted,
 }
 
+/// A message's size and price before it is sent.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Preview {
+    /// The recipient as it will be stored (E.164, or a lower-cased address).
+    pub to: String,
+    pub characters: u32,
+    pub segments: u32,
+    pub encoding: Option<crate::segments::Encoding>,
+    pub estimated_cost_cents: u64,
+}
+
 /// What the send policy decided for an admitted request.
 #[derive(Default)]
 pub(crate) struct Admitted {
@@ -159,6 +171,20 @@ impl Accepting {
         let intake = Intake::new(tenant, key, req, valid, idempotency_key, correlation_id);
         let intake = self.admit(intake).await?;
         self.record(intake, &hash).await
+    }
+
+    /// `POST /v1/messages/preview`: what sending would cost, without sending (the console's
+    /// compose page shows it before the send button).
+    pub async fn preview(&self, caller: &Caller, req: &SendRequest) -> Result<Preview, HeraldError> {
+        let tenant = caller.tenant()?;
+        let valid = validate(tenant.default_country.as_deref(), req)?;
+        Ok(Preview {
+            to: valid.to.as_str().to_string(),
+            characters: req.body.as_deref().map(|b| b.chars().count() as u32).unwrap_or(0),
+            segments: valid.segments,
+            encoding: valid.encoding,
+            estimated_cost_cents: self.policy.estimate(req.channel, valid.region.as_deref(), valid.segments),
+        })
     }
 
     /// Validation, plus the ownership of a requested sender (live keys only).

@@ -87,7 +87,7 @@ impl Operations {
                 "without tenant_id, status must be queued, sending, scheduled or deferred (and no correlation_id)",
             ));
         };
-        let filter = MessageFilter { status: q.status, channel: q.channel, mode: q.mode };
+        let filter = MessageFilter { status: q.status, channel: q.channel, mode: q.mode, ..Default::default() };
         let mut page = self.messages.list(tenant, &filter, limit, cursor).await?;
         page.items.retain(|m| q.keeps(m));
         Ok(page)

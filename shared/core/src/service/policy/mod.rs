@@ -59,6 +59,7 @@ pub struct PolicyPorts {
 
 pub struct Policy {
     guards: Vec<Arc<dyn Guard>>,
+    pricing: Pricing,
     tenants: Arc<dyn TenantStore>,
     flags: Arc<Flags>,
     clock: Arc<dyn Clock>,
@@ -67,6 +68,7 @@ pub struct Policy {
 impl Policy {
     pub fn new(p: PolicyPorts, budgets: Arc<Budgets>, pricing: Pricing, recheck: std::time::Duration) -> Self {
         let flags = Arc::new(Flags::new(p.features, recheck));
+        let prices = pricing.clone();
         // The send policy, in the order it is asked (at acceptance, then before each send).
         let guards: Vec<Arc<dyn Guard>> = vec![
             Arc::new(KillSwitch),
@@ -80,7 +82,12 @@ impl Policy {
             Arc::new(WhatsappQuota::new(budgets.clone())),
             Arc::new(BudgetGuard::new(budgets, pricing)),
         ];
-        Self { guards, tenants: p.tenants, flags, clock: p.clock }
+        Self { guards, pricing: prices, tenants: p.tenants, flags, clock: p.clock }
+    }
+
+    /// What a message is estimated to cost (the budget guard's price).
+    pub fn estimate(&self, channel: crate::Channel, region: Option<&str>, segments: u32) -> u64 {
+        self.pricing.estimate(channel, region, segments)
     }
 
     /// The same policy with `guard` asked just before the budget (tests, and the shape a new

@@ -36,6 +36,12 @@ impl Reading {
     ) -> Result<Page<Message>, HeraldError> {
         let tenant = caller.tenant()?;
         filter.mode = caller.mode();
+        // A recipient as typed ("(512) 555-0100", "Ann@Example.org") finds the stored form.
+        filter.to = filter.to.filter(|t| !t.trim().is_empty()).map(|raw| {
+            crate::address::Address::parse(&raw, tenant.default_country.as_deref())
+                .map(|a| a.as_str().to_string())
+                .unwrap_or_else(|_| raw.trim().to_ascii_lowercase())
+        });
         Ok(self.messages.list(&tenant.id, &filter, limit.clamp(1, 100), cursor).await?)
     }
 

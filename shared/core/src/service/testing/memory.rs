@@ -211,10 +211,7 @@ impl MessageStore for Memory {
     ) -> StoreResult<Page<Message>> {
         let mut items: Vec<Message> = self.with(|s| {
             let keep = |m: &&Message| {
-                m.tenant_id == *tenant
-                    && m.key_mode == f.mode
-                    && f.status.is_none_or(|x| m.status == x)
-                    && f.channel.is_none_or(|c| m.channel == c)
+                m.tenant_id == *tenant && m.key_mode == f.mode && f.matches(m)
             };
             s.messages.values().filter(keep).cloned().collect()
         });
