@@ -6,6 +6,7 @@ pub mod coldstart;
 pub mod meter;
 pub mod sim;
 pub mod smtp_sink;
+pub mod users;
 
 use herald_core::Channel;
 use reqwest::StatusCode;

@@ -1,5 +1,6 @@
 //! Herald's HTTP API. The same router runs behind API Gateway (lambda_http) and in
 //! herald-local (hyper), so what the tests call is what AWS runs.
+mod console;
 pub mod openapi;
 mod responses;
 mod routes;
@@ -9,7 +10,7 @@ pub use herald_http::{error, parse_json, with_context, Auth, RequestContext, MAX
 pub use herald_runtime::AppState;
 
 pub fn router(app: AppState) -> axum::Router {
-    with_context(routes::routes(), MAX_BODY).with_state(app)
+    with_context(console::routes().merge(routes::routes()), MAX_BODY).with_state(app)
 }
 
 #[cfg(test)]

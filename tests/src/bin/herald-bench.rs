@@ -159,8 +159,8 @@ async fn lambda_env() -> Vec<(String, String)> {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let vars: std::collections::HashMap<String, String> = env.iter().cloned().collect();
-    let config = herald_runtime::Config::from_map(&vars).expect("config");
-    herald_runtime::provision(&config).await.expect("provision");
+    let mut config = herald_runtime::Config::from_map(&vars).expect("config");
+    herald_runtime::provision(&mut config).await.expect("provision");
     let app = herald_runtime::build(config).await.expect("build");
     for ch in herald_core::Channel::ALL {
         let pair = app.infra.queues.pair(ch).expect("queue").clone();

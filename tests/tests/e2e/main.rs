@@ -14,5 +14,6 @@ mod linking;
 mod poison;
 mod real_aws;
 mod sending;
+mod sessions;
 mod voice;
 mod webhooks;

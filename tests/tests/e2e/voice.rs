@@ -157,6 +157,7 @@ async fn a_voicemail_lands_in_s3_is_deleted_at_twilio_and_its_transcription_show
     let object =
         s3.get_object().bucket(&app.running.app.config.recordings_bucket).key(key).send().await.expect("in S3");
     assert_eq!(object.body.collect().await.unwrap().into_bytes().to_vec(), audio);
+    voicemail_plays_for_its_tenant_only(&app, &t, &audio).await;
 
     let p = [
         ("AccountSid", TWILIO_SID),
@@ -171,6 +172,22 @@ async fn a_voicemail_lands_in_s3_is_deleted_at_twilio_and_its_transcription_show
         call["transcription"],
         json!({"status": "completed", "text": "Hi, please call me back about the quote"})
     );
+}
+
+/// `GET /v1/calls/{sid}/recording`: a 302 to a presigned URL of at most five minutes that
+/// plays the very bytes; another tenant and a test key get 404.
+async fn voicemail_plays_for_its_tenant_only(app: &TestApp, t: &TestTenant, audio: &[u8]) {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let ask = |key: &str| http.get(format!("{}/v1/calls/CA0101/recording", app.url)).bearer_auth(key).send();
+    let res = ask(&t.live_key).await.unwrap();
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("X-Amz-Expires=300") && location.contains("X-Amz-Signature="), "{location}");
+    let played = reqwest::get(&location).await.unwrap();
+    assert_eq!(played.bytes().await.unwrap().to_vec(), audio);
+    assert_eq!(ask(&t.test_key).await.unwrap().status(), 404, "test keys see no live calls");
+    let other = app.create_tenant(json!({"name": "Other"})).await;
+    assert_eq!(ask(&other.live_key).await.unwrap().status(), 404, "another tenant's call");
 }
 
 /// A tenant endpoint that records what it receives.

@@ -32,7 +32,7 @@ impl Controls {
     async fn target_tenant(&self, caller: &Caller, id: Option<&str>) -> Result<Tenant, HeraldError> {
         let id = match (caller, id) {
             (Caller::Admin { .. }, Some(id)) => TenantId::parse(id).ok_or(HeraldError::NotFound)?,
-            (Caller::Tenant { tenant, .. }, None) => tenant.id.clone(),
+            (Caller::Tenant { .. }, None) => caller.live_tenant()?.id.clone(),
             _ => return Err(HeraldError::Forbidden),
         };
         self.tenants.tenant(&id).await?.ok_or(HeraldError::NotFound)

@@ -150,11 +150,17 @@ impl Tenancy {
         Ok(t)
     }
 
-    /// `GET /v1/tenant`: a test key sees the test callback secret, never the live one.
+    /// `GET /v1/tenant`: a test key sees the test callback secret, never the live one; a
+    /// member's session sees neither (secrets are an owner's).
     pub async fn own_tenant(&self, caller: &Caller) -> Result<Tenant, HeraldError> {
         let t = caller.tenant()?;
         let stored = self.tenants.tenant(&t.id).await?.ok_or(HeraldError::NotFound)?;
-        Ok(stored.seen_by(caller.mode()))
+        let mut seen = stored.seen_by(caller.mode());
+        if caller.user().is_some_and(|u| u.role == crate::users::Role::Member) {
+            seen.callback_secret = None;
+            seen.test_callback_secret = None;
+        }
+        Ok(seen)
     }
 
     pub async fn create_key(

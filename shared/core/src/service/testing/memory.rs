@@ -210,9 +210,7 @@ impl MessageStore for Memory {
         _: Option<&str>,
     ) -> StoreResult<Page<Message>> {
         let mut items: Vec<Message> = self.with(|s| {
-            let keep = |m: &&Message| {
-                m.tenant_id == *tenant && m.key_mode == f.mode && f.matches(m)
-            };
+            let keep = |m: &&Message| m.tenant_id == *tenant && m.key_mode == f.mode && f.matches(m);
             s.messages.values().filter(keep).cloned().collect()
         });
         items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
