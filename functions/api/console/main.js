@@ -23,7 +23,7 @@ function header() {
   document.getElementById('top').replaceChildren(
     el('a', { class: 'brand', href: '/console' }, 'Herald'),
     narrow ? el('details', { class: 'menu' }, el('summary', {}, 'Menu'), nav) : nav,
-    el('span', { class: 'who' }, `${state.me.user.email} · ${state.me.tenant_name || 'operator'} (${role})`),
+    el('span', { class: 'who' }, role === 'operator' ? `${state.me.user.email} · Herald operator` : `${state.me.user.email} · ${state.me.tenant_name} (${role})`),
     el('button', { class: 'secondary', onclick: signOut }, 'Sign out'));
 }
 

@@ -14,8 +14,8 @@ function chart(days) {
         svg('title', {}, `${d.date}: ${v} ${k === 'other' ? 'pending or held' : k}`));
     });
   });
-  const labels = days.filter((_, i) => i % 2 === days.length % 2 || days.length < 8).map(d =>
-    svg('text', { x: pad + days.indexOf(d) * bw + bw / 2, y: H - 4, 'font-size': 11, 'text-anchor': 'middle', fill: '#4a5562' }, d.date.slice(5)));
+  const labels = days.map((d, i) => (days.length - 1 - i) % 2 === 0 || days.length < 8
+    ? svg('text', { x: pad + i * bw + bw / 2, y: H - 4, 'font-size': 11, 'text-anchor': 'middle', fill: '#4a5562' }, d.date.slice(5)) : null);
   const total = days.reduce((a, d) => a + d.accepted, 0);
   const summary = `Messages per day for the last ${days.length} days: ${total} in all, ` +
     `${days.reduce((a, d) => a + d.delivered, 0)} delivered, ${days.reduce((a, d) => a + d.failed, 0)} failed.`;

@@ -79,7 +79,7 @@ impl Modify for BearerAuth {
         messages::send, messages::send_batch, messages::preview, messages::list, messages::get_one, messages::cancel, messages::inbound,
         dlq::tenant_list, dlq::tenant_stats, dlq::tenant_retry, dlq::tenant_archive, dlq::tenant_archive_list,
         dlq::admin_list, dlq::admin_stats, dlq::admin_retry, dlq::admin_archive, dlq::admin_archive_list,
-        channels::list, channels::put_channel, channels::patch_channel,
+        channels::list, channels::put_channel, channels::patch_channel, channels::put_platform_channel, channels::platform_channels,
         channels::add_number, channels::list_numbers, channels::delete_number,
         channels::linking, channels::retry_linking, channels::admin_linking,
         identities::create, identities::list, identities::get, identities::delete, identities::assign,

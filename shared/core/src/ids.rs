@@ -52,6 +52,18 @@ prefixed_id!(CorrelationId, "cor_");
 prefixed_id!(InboundId, "inb_");
 prefixed_id!(UserId, "usr_");
 
+impl TenantId {
+    /// The platform's own channels (`PUT /v1/admin/platform/channels/{channel}`) are kept
+    /// as this pseudo-tenant's; no generated id can take this form.
+    pub fn platform() -> TenantId {
+        TenantId("ten_platform".into())
+    }
+
+    pub fn is_platform(&self) -> bool {
+        self.0 == "ten_platform"
+    }
+}
+
 impl CorrelationId {
     /// A caller-sent correlation id is kept as given (bounded and printable).
     pub fn from_caller(s: &str) -> Option<Self> {

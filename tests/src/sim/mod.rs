@@ -2,6 +2,7 @@
 //! request shapes, auth schemes, success and error bodies), records what it received, and
 //! injects faults. Runs in-process for tests, or as the `herald-sim` binary.
 pub mod numbers;
+mod purchases;
 pub mod ses;
 mod telnyx;
 mod twilio;
@@ -130,7 +131,15 @@ impl Simulator {
             .route("/v2/phone_numbers/{id}/messaging", axum::routing::patch(numbers::link_direct))
             .route("/v2/messaging_phone_numbers/{id}", axum::routing::patch(numbers::link_profile))
             .route("/v2/number_orders", post(numbers::order))
-            .route("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json", get(twilio::incoming_numbers))
+            .route(
+                "/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json",
+                get(twilio::incoming_numbers).post(purchases::twilio_buy),
+            )
+            .route(
+                "/2010-04-01/Accounts/{sid}/AvailablePhoneNumbers/{country}/Local.json",
+                get(purchases::twilio_available),
+            )
+            .route("/v2/available_phone_numbers", get(purchases::telnyx_available))
             .route("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{file}", post(twilio_voice::update_number))
             .route(
                 "/2010-04-01/Accounts/{sid}/Recordings/{file}",

@@ -5,7 +5,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-fn error(status: u16, code: i64, message: &str, retry_after: Option<u64>) -> Response {
+pub(super) fn error(status: u16, code: i64, message: &str, retry_after: Option<u64>) -> Response {
     let body = json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status});
     let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response();
     if let Some(s) = retry_after {

@@ -4,6 +4,7 @@
 //! `logs.rs` stays a binary of its own: it installs the process-wide log subscriber it reads.
 mod attacks;
 mod boundaries;
+mod browser;
 mod cli;
 mod console;
 mod exactly_once;
@@ -11,6 +12,7 @@ mod failures;
 mod guards;
 mod iam;
 mod linking;
+mod platform;
 mod poison;
 mod real_aws;
 mod sending;

@@ -10,7 +10,7 @@ const WAIT: Duration = Duration::from_secs(40);
 const OURS: &str = "+14155550001";
 const CELL: &str = "+14155550199";
 
-async fn voice_tenant(app: &TestApp) -> TestTenant {
+pub(crate) async fn voice_tenant(app: &TestApp) -> TestTenant {
     let t = app.create_tenant(json!({})).await;
     app.configure_twilio(&t, OURS).await;
     let settings = json!({"forward_to": "(415) 555-0199", "ring_seconds": 20, "greeting": "Sorry we missed you, leave a message",
@@ -22,12 +22,12 @@ async fn voice_tenant(app: &TestApp) -> TestTenant {
 }
 
 /// A signed voice webhook; (status, TwiML).
-async fn post(app: &TestApp, path: &str, params: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn post(app: &TestApp, path: &str, params: &[(&str, &str)]) -> (u16, String) {
     let r = wh::twilio(&app.url, path, params, Some(TWILIO_TOKEN)).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn incoming(app: &TestApp, sid: &str, from: &str) -> (u16, String) {
+pub(crate) async fn incoming(app: &TestApp, sid: &str, from: &str) -> (u16, String) {
     let p = [
         ("AccountSid", TWILIO_SID),
         ("CallSid", sid),
@@ -39,7 +39,7 @@ async fn incoming(app: &TestApp, sid: &str, from: &str) -> (u16, String) {
     post(app, "/webhooks/twilio/voice", &p).await
 }
 
-async fn dial_status(app: &TestApp, sid: &str, from: &str, status: &str) -> (u16, String) {
+pub(crate) async fn dial_status(app: &TestApp, sid: &str, from: &str, status: &str) -> (u16, String) {
     let p = [
         ("AccountSid", TWILIO_SID),
         ("CallSid", sid),

@@ -134,3 +134,29 @@ pub async fn admin_linking(
     let states = app.services.linking.linkings(&caller, status).await?;
     Ok(Json(states.into_iter().map(|s| LinkingView { tenant_id: Some(s.tenant_id.clone()), ..s.view() }).collect()))
 }
+
+#[utoipa::path(put, path = "/v1/admin/platform/channels/{channel}", tag = "channels", params(("channel" = String, Path, description = "sms, email or whatsapp")), request_body = Object, responses((status = 200, description = "The platform's channel (no secrets): tenants without credentials of their own send through it", body = ChannelView), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn put_platform_channel(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<ChannelView>, ApiError> {
+    caller.require_admin()?;
+    let update = match channel(&name)? {
+        Channel::Sms => ChannelUpdate::Sms(parse_json(&body)?),
+        Channel::Email => ChannelUpdate::Email(parse_json(&body)?),
+        Channel::Whatsapp => ChannelUpdate::Whatsapp(parse_json(&body)?),
+    };
+    Ok(Json(app.services.channels.put_platform_channel(&caller, update).await?))
+}
+
+#[utoipa::path(get, path = "/v1/admin/platform/channels", tag = "channels", responses((status = 200, description = "The platform's channels (no secrets)", body = Vec<ChannelView>), crate::openapi::Errors))]
+#[tracing::instrument(skip_all)]
+pub async fn platform_channels(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<Vec<ChannelView>>, ApiError> {
+    Ok(Json(app.services.channels.platform_channels(&caller).await?))
+}

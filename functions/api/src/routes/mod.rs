@@ -62,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tenant", get(tenants::own).patch(tenants::patch_own))
         .route("/v1/channels", get(channels::list))
         .route("/v1/channels/{channel}", put(channels::put_channel).patch(channels::patch_channel))
+        .route("/v1/admin/platform/channels", get(channels::platform_channels))
+        .route("/v1/admin/platform/channels/{channel}", put(channels::put_platform_channel))
         .route("/v1/email/identities", post(identities::create).get(identities::list))
         .route("/v1/email/identities/{identity}", get(identities::get).delete(identities::delete))
         .route("/v1/admin/tenants/{id}/email/identities", post(identities::assign))

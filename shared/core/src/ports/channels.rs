@@ -10,9 +10,17 @@ pub trait ChannelStore: Send + Sync {
     async fn save_channel(&self, cfg: &ChannelConfig) -> StoreResult<()>;
     async fn channel(&self, tenant: &TenantId, channel: Channel) -> StoreResult<Option<ChannelConfig>>;
     async fn channels(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelConfig>>;
+    /// The channel a tenant sends on: its own, else the platform's (CONTRACT §15: a tenant
+    /// without provider accounts of its own uses the operator's).
+    async fn effective_channel(&self, tenant: &TenantId, channel: Channel) -> StoreResult<Option<ChannelConfig>> {
+        match self.channel(tenant, channel).await? {
+            Some(own) => Ok(Some(own)),
+            None => self.channel(&TenantId::platform(), channel).await,
+        }
+    }
 }
 
-/// Which tenant a WhatsApp phone_number_id / verify token belongs to.
+/// Which tenant a WhatsApp phone_number_id, a verify token or a signing secret belongs to.
 #[async_trait]
 pub trait WhatsappIndex: Send + Sync {
     /// Claims the phone_number_id for the tenant; `Conflict` when another tenant holds it.
@@ -24,4 +32,8 @@ pub trait WhatsappIndex: Send + Sync {
     ) -> StoreResult<()>;
     async fn whatsapp_tenant(&self, phone_number_id: &str) -> StoreResult<Option<TenantId>>;
     async fn whatsapp_tenant_by_token(&self, verify_token_hash: &str) -> StoreResult<Option<TenantId>>;
+    /// Claims a webhook signing secret (by digest) for the tenant; `Conflict` when another
+    /// tenant configured it (security review L-2: a shared secret would let one tenant sign
+    /// events for another's numbers).
+    async fn claim_signing_secret(&self, tenant: &TenantId, digest: &str) -> StoreResult<()>;
 }

@@ -28,6 +28,8 @@ pub trait TelnyxNumbers: Send + Sync {
     /// The tenant's Telnyx access, read from its SMS channel's credentials.
     fn access(&self, secrets: &crate::tenant::ChannelSecrets) -> Option<TelnyxAccess>;
     async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), TelnyxCallError>;
+    /// A number for sale in the (US/Canada) area code (`GET /v2/available_phone_numbers`).
+    async fn available(&self, api_key: &str, area_code: &str) -> Result<Option<String>, TelnyxCallError>;
     /// The number's Telnyx id, or None when the search finds nothing (not indexed yet).
     async fn find(&self, api_key: &str, e164: &str) -> Result<Option<String>, TelnyxCallError>;
     async fn link_direct(&self, api_key: &str, number_id: &str, profile: &str) -> Result<(), TelnyxCallError>;

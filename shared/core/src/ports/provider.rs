@@ -60,6 +60,16 @@ pub trait Carrier: Send + Sync {
     async fn owns_number(&self, _secrets: &ChannelSecrets, _number: &str) -> Result<bool, ProviderFailure> {
         Ok(false)
     }
+    /// Buys a number into the account `secrets` open: `number`, or one in `area_code`; the
+    /// number bought (E.164).
+    async fn buy_number(
+        &self,
+        _secrets: &ChannelSecrets,
+        _number: Option<&str>,
+        _area_code: Option<&str>,
+    ) -> Result<String, ProviderFailure> {
+        Err(ProviderFailure::transport(Provider::Simulator, "this provider sells no numbers through Herald"))
+    }
     /// Checks a tenant's credentials for this provider before they are stored. A provider
     /// that takes none refuses any.
     fn check_credentials(&self, _raw: &serde_json::Value) -> Result<(), CredentialProblem> {
@@ -103,6 +113,16 @@ impl dyn ProviderGateway + '_ {
         number: &str,
     ) -> Result<bool, ProviderFailure> {
         self.require(provider)?.owns_number(secrets, number).await
+    }
+
+    pub async fn buy_number(
+        &self,
+        provider: Provider,
+        secrets: &ChannelSecrets,
+        number: Option<&str>,
+        area_code: Option<&str>,
+    ) -> Result<String, ProviderFailure> {
+        self.require(provider)?.buy_number(secrets, number, area_code).await
     }
 
     /// Whether the WhatsApp credentials reach this phone_number_id.

@@ -57,6 +57,20 @@ impl TelnyxNumbers for HttpProviders {
         check(res).await.map(|_| ())
     }
 
+    async fn available(&self, api_key: &str, area_code: &str) -> Result<Option<String>, TelnyxCallError> {
+        let base = self.endpoints().base(herald_core::Provider::Telnyx, super::API_BASE);
+        let query = [
+            ("filter[country_code]", "US"),
+            ("filter[national_destination_code]", area_code),
+            ("filter[features][]", "sms"),
+            ("filter[limit]", "1"),
+        ];
+        let url = format!("{base}/v2/available_phone_numbers");
+        let res = self.http().get(url).bearer_auth(api_key).query(&query).send().await.map_err(err)?;
+        let body = check(res).await?;
+        Ok(body.pointer("/data/0/phone_number").and_then(|v| v.as_str()).map(str::to_string))
+    }
+
     async fn find(&self, api_key: &str, e164: &str) -> Result<Option<String>, TelnyxCallError> {
         // The filter wants digits: "Non-numerical characters will result in no values".
         let digits: String = e164.chars().filter(char::is_ascii_digit).collect();

@@ -48,6 +48,15 @@ impl Carrier for Twilio {
         numbers::in_account(&self.http, secrets, number).await
     }
 
+    async fn buy_number(
+        &self,
+        secrets: &ChannelSecrets,
+        number: Option<&str>,
+        area_code: Option<&str>,
+    ) -> Result<String, ProviderFailure> {
+        numbers::buy(&self.http, secrets, number, area_code).await
+    }
+
     fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {
         credentials::check(raw)
     }

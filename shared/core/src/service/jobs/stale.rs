@@ -53,7 +53,7 @@ impl Recovery {
             }
             // The runbook's "stuck in sending" alert: one per message found stale.
             crate::metrics::emit("stuck_sending", 1.0, &[("channel", msg.channel.as_str())]);
-            let config = self.channels.channel(&msg.tenant_id, msg.channel).await?;
+            let config = self.channels.effective_channel(&msg.tenant_id, msg.channel).await?;
             let secrets = match &config {
                 Some(c) => channel_secrets(self.secrets.as_ref(), c).await?,
                 None => Default::default(),

@@ -63,12 +63,12 @@ impl Linking {
     pub async fn add_telnyx_number(
         &self,
         tenant: &Tenant,
-        phone: Option<&serde_json::Value>,
+        (phone, area_code): (Option<&serde_json::Value>, Option<&str>),
         profile: Option<&serde_json::Value>,
         purchase: bool,
         daily_cap: Option<u32>,
     ) -> Result<(SendingNumber, LinkingState), HeraldError> {
-        let secrets = match self.channels.channel(&tenant.id, Channel::Sms).await? {
+        let secrets = match self.channels.effective_channel(&tenant.id, Channel::Sms).await? {
             Some(cfg) => channel_secrets(self.secrets.as_ref(), &cfg).await?,
             None => Default::default(),
         };
@@ -76,6 +76,11 @@ impl Linking {
         let fallback_profile =
             creds.as_ref().and_then(|c| c.messaging_profile_id.clone()).map(serde_json::Value::String);
         let profile = profile.filter(|p| !p.is_null()).or(fallback_profile.as_ref());
+        let found = match (phone.filter(|p| !p.is_null()), area_code, &creds) {
+            (None, Some(area), Some(c)) if purchase => Some(self.available(&c.api_key, area).await?),
+            _ => None,
+        };
+        let phone = found.as_ref().or(phone);
         let (e164, profile) =
             validate(phone, profile).map_err(|(field, code, message)| HeraldError::validation(field, code, message))?;
         let creds = creds.ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
@@ -114,6 +119,19 @@ impl Linking {
             }
         };
         Ok((number, state))
+    }
+
+    /// A number for sale in the area code (`purchase: true` with `area_code`).
+    async fn available(&self, api_key: &str, area: &str) -> Result<serde_json::Value, HeraldError> {
+        match self.telnyx.available(api_key, area).await {
+            Ok(Some(n)) => Ok(serde_json::Value::String(n)),
+            Ok(None) => Err(HeraldError::validation(
+                "area_code",
+                "NO_NUMBER_AVAILABLE",
+                format!("no number is available in area code {area}; try a neighbouring one"),
+            )),
+            Err(e) => Err(HeraldError::Unavailable(format!("telnyx: number search failed: {}", e.detail))),
+        }
     }
 
     /// Orders the number from Telnyx (`purchase: true`).
@@ -210,7 +228,7 @@ impl Linking {
     }
 
     async fn telnyx_key(&self, tenant: &crate::TenantId) -> Result<Option<String>, HeraldError> {
-        let Some(cfg) = self.channels.channel(tenant, Channel::Sms).await? else { return Ok(None) };
+        let Some(cfg) = self.channels.effective_channel(tenant, Channel::Sms).await? else { return Ok(None) };
         Ok(self.telnyx.access(&channel_secrets(self.secrets.as_ref(), &cfg).await?).map(|t| t.api_key))
     }
 

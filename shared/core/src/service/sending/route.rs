@@ -35,7 +35,7 @@ impl Sending {
                 msg.from.as_ref().map(|f| f.to_string()),
             )));
         }
-        let Some(config) = self.channels.channel(&msg.tenant_id, msg.channel).await? else {
+        let Some(config) = self.channels.effective_channel(&msg.tenant_id, msg.channel).await? else {
             return unroutable(ErrorCode::ProviderError, format!("the {} channel is not configured", msg.channel));
         };
         let provider = config.provider;

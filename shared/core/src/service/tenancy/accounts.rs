@@ -41,7 +41,7 @@ impl ProviderAccounts {
         tenant: TenantId,
         channel: Channel,
     ) -> Result<Option<(TenantId, ChannelSecrets)>, HeraldError> {
-        let Some(cfg) = self.channels.channel(&tenant, channel).await? else { return Ok(None) };
+        let Some(cfg) = self.channels.effective_channel(&tenant, channel).await? else { return Ok(None) };
         let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;
         Ok(Some((tenant, secrets)))
     }

@@ -100,11 +100,23 @@ pub struct Channels {
 
 impl Channels {
     pub async fn put_channel(&self, caller: &Caller, update: ChannelUpdate) -> Result<ChannelView, HeraldError> {
-        let tenant = caller.live_tenant()?;
+        let tenant = caller.live_tenant()?.id.clone();
         let parts = ChannelParts::parse(update, self.providers.as_ref())?;
-        self.prove(&tenant.id, &parts).await?;
+        self.prove(&tenant, &parts).await?;
+        self.store(caller, &tenant, parts).await
+    }
+
+    pub(super) async fn store(
+        &self,
+        caller: &Caller,
+        tenant: &TenantId,
+        parts: ChannelParts,
+    ) -> Result<ChannelView, HeraldError> {
         let (channel, provider, backup) = (parts.channel, parts.provider, parts.backup);
-        let secret_name = format!("{}/tenants/{}/channels/{}", self.secret_prefix, tenant.id, channel);
+        let secret_name = match tenant.is_platform() {
+            true => format!("{}/platform/channels/{}", self.secret_prefix, channel),
+            false => format!("{}/tenants/{}/channels/{}", self.secret_prefix, tenant, channel),
+        };
         let raw = serde_json::to_string(&parts.secrets).map_err(|e| HeraldError::Unavailable(e.to_string()))?;
         self.secrets.put(&secret_name, &raw).await?;
         let configured_providers = Provider::ALL
@@ -113,7 +125,7 @@ impl Channels {
             .filter(|p| p.serves(channel) && (parts.secrets.has(*p) || *p == Provider::Ses))
             .collect();
         let cfg = ChannelConfig {
-            tenant_id: tenant.id.clone(),
+            tenant_id: tenant.clone(),
             channel,
             provider,
             backup_provider: backup,
@@ -126,13 +138,15 @@ impl Channels {
         };
         self.channels.save_channel(&cfg).await?;
         let detail = json!({"channel": channel, "provider": provider, "backup_provider": backup});
-        self.audit.record(caller, Some(&tenant.id), "channel.put", detail).await;
+        let audited = (!tenant.is_platform()).then_some(tenant);
+        self.audit.record(caller, audited, "channel.put", detail).await;
         Ok(cfg.into())
     }
 
     /// What the tenant must own before a channel may use it: the sender address (a verified
     /// identity) or the WhatsApp number (reachable with its token, and claimed by none other).
     async fn prove(&self, tenant: &TenantId, parts: &ChannelParts) -> Result<(), HeraldError> {
+        self.claim_signing_secrets(tenant, &parts.secrets).await?;
         if let Some(from) = &parts.from_address {
             let address =
                 EmailAddress::parse(from).map_err(|_| HeraldError::invalid("from_address is not an email address"))?;
@@ -216,7 +230,7 @@ impl Channels {
 }
 
 /// A channel update, checked: its credentials and the providers that will use them.
-struct ChannelParts {
+pub(super) struct ChannelParts {
     channel: Channel,
     provider: Provider,
     backup: Option<Provider>,
@@ -229,7 +243,7 @@ struct ChannelParts {
 }
 
 impl ChannelParts {
-    fn parse(update: ChannelUpdate, providers: &dyn ProviderGateway) -> Result<ChannelParts, HeraldError> {
+    pub(super) fn parse(update: ChannelUpdate, providers: &dyn ProviderGateway) -> Result<ChannelParts, HeraldError> {
         let parts = match update {
             ChannelUpdate::Sms(s) => {
                 let secrets = checked(Channel::Sms, s.credentials, providers)?;

@@ -4,6 +4,8 @@ mod channels;
 mod directory;
 mod identities;
 mod numbers;
+mod platform;
+mod purchase;
 mod requests;
 
 pub use accounts::ProviderAccounts;

@@ -1,5 +1,6 @@
 //! Sending numbers: registered per tenant (Telnyx numbers are linked to their messaging
 //! profile on registration).
+use super::purchase::check_field;
 use crate::address::E164;
 use crate::channel::Channel;
 use crate::channel::Provider;
@@ -24,6 +25,9 @@ pub struct NumberRequest {
     pub messaging_profile_id: Option<serde_json::Value>,
     #[serde(default)]
     pub purchase: Option<bool>,
+    /// With `purchase`: buy any number in this (US/Canada) area code.
+    #[serde(default)]
+    pub area_code: Option<String>,
     #[serde(default)]
     pub daily_cap: Option<u32>,
 }
@@ -60,11 +64,21 @@ impl Numbers {
     /// the answer carries the linking state.
     pub async fn add_number(&self, caller: &Caller, req: NumberRequest) -> Result<NumberAdded, HeraldError> {
         let tenant = caller.live_tenant()?;
+        if let Some(area) = &req.area_code {
+            let ok = req.purchase == Some(true) && area.len() == 3 && area.bytes().all(|b| b.is_ascii_digit());
+            let message = "three digits, with purchase: true (the number is bought in that area code)";
+            check_field(ok, "area_code", message)?;
+        }
+        if req.purchase == Some(true) && req.provider != Provider::Telnyx {
+            return self.buy(caller, tenant, req).await;
+        }
         if req.provider == Provider::Telnyx {
             let (phone, profile) = (req.phone_number.as_ref(), req.messaging_profile_id.as_ref());
             let purchase = req.purchase.unwrap_or(false);
-            let (number, state) =
-                self.linking.add_telnyx_number(tenant, phone, profile, purchase, req.daily_cap).await?;
+            let (number, state) = self
+                .linking
+                .add_telnyx_number(tenant, (phone, req.area_code.as_deref()), profile, purchase, req.daily_cap)
+                .await?;
             let masked = crate::address::mask_phone(&number.phone_number);
             let detail = json!({"phone_number": masked, "provider": "telnyx", "linking": state.status});
             self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
@@ -86,10 +100,6 @@ impl Numbers {
             }
         };
         self.prove_in_account(&tenant.id, req.provider, &e164).await?;
-        // The number's calls and messages come to Herald (CONTRACT §14) before it is claimed.
-        if let Some(base) = &self.public_url {
-            self.voice.point_number(&tenant.id, e164.as_str(), base).await?;
-        }
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
             phone_number: e164.to_string(),
@@ -98,20 +108,28 @@ impl Numbers {
             daily_cap: req.daily_cap,
             created_at: self.clock.now(),
         };
-        match self.numbers.save_number(&number).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => return Err(claimed()),
-            Err(e) => return Err(e.into()),
-        }
-        let pointed = self.public_url.is_some();
+        let pointed = self.register(&number).await?;
         let detail = json!({"phone_number": e164.masked(), "provider": req.provider, "webhooks_pointed": pointed});
         self.audit.record(caller, Some(&tenant.id), "number.add", detail).await;
         Ok(NumberAdded { number, linking: None, webhooks_pointed: Some(pointed) })
     }
 
+    /// The number's calls and messages come to Herald (CONTRACT §14), then it is the
+    /// tenant's (or `ALREADY_CLAIMED`).
+    pub(super) async fn register(&self, number: &SendingNumber) -> Result<bool, HeraldError> {
+        if let Some(base) = &self.public_url {
+            self.voice.point_number(&number.tenant_id, &number.phone_number, base).await?;
+        }
+        match self.numbers.save_number(number).await {
+            Ok(()) => Ok(self.public_url.is_some()),
+            Err(StoreError::Conflict) => Err(claimed()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The provider, asked with the tenant's own credentials, has the number in that account.
     async fn prove_in_account(&self, tenant: &TenantId, provider: Provider, e164: &E164) -> Result<(), HeraldError> {
-        let Some(cfg) = self.channels.channel(tenant, Channel::Sms).await? else {
+        let Some(cfg) = self.channels.effective_channel(tenant, Channel::Sms).await? else {
             return Err(HeraldError::ChannelNotConfigured(Channel::Sms));
         };
         let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;

@@ -226,6 +226,9 @@ impl TelnyxNumbers for FakeProvider {
     async fn find(&self, _: &str, _: &str) -> Result<Option<String>, TelnyxCallError> {
         Ok(Some("num-1".into()))
     }
+    async fn available(&self, _: &str, area: &str) -> Result<Option<String>, TelnyxCallError> {
+        Ok(Some(format!("+1{area}5550100")))
+    }
     async fn link_direct(&self, _: &str, _: &str, _: &str) -> Result<(), TelnyxCallError> {
         Ok(())
     }

@@ -239,6 +239,15 @@ impl WhatsappIndex for Memory {
     async fn whatsapp_tenant_by_token(&self, hash: &str) -> StoreResult<Option<TenantId>> {
         Ok(self.with(|s| s.wa_index.values().find(|(_, h)| h == hash).map(|(t, _)| t.clone())))
     }
+    async fn claim_signing_secret(&self, tenant: &TenantId, digest: &str) -> StoreResult<()> {
+        self.with(|s| match s.wa_index.get(&format!("sign:{digest}")) {
+            Some((t, _)) if t != tenant => Err(StoreError::Conflict),
+            _ => {
+                s.wa_index.insert(format!("sign:{digest}"), (tenant.clone(), String::new()));
+                Ok(())
+            }
+        })
+    }
 }
 
 #[async_trait]

@@ -96,7 +96,7 @@ impl Voice {
     }
 
     async fn twilio_secrets(&self, tenant: &TenantId) -> Result<ChannelSecrets, HeraldError> {
-        let Some(cfg) = self.channels.channel(tenant, Channel::Sms).await? else {
+        let Some(cfg) = self.channels.effective_channel(tenant, Channel::Sms).await? else {
             return Err(HeraldError::ChannelNotConfigured(Channel::Sms));
         };
         channel_secrets(self.secrets.as_ref(), &cfg).await

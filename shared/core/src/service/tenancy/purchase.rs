@@ -1,0 +1,101 @@
+//! Buying a number (`POST /v1/numbers` with `purchase: true`, CONTRACT §15): into the
+//! tenant's own provider account, or the platform's when the tenant has none, then
+//! registered to the tenant. A purchase whose answer never came is not repeated blindly.
+use super::numbers::{NumberAdded, NumberRequest, Numbers};
+use crate::channel::Channel;
+use crate::service::support::channel_secrets;
+use crate::service::{Caller, HeraldError};
+use crate::tenant::{SendingNumber, Tenant};
+use crate::ProviderFailure;
+use serde_json::json;
+
+pub(super) fn check_field(ok: bool, field: &str, message: &str) -> Result<(), HeraldError> {
+    if ok {
+        return Ok(());
+    }
+    Err(HeraldError::validation(field, "INVALID", message))
+}
+
+fn bought_failure(e: ProviderFailure, area: Option<&str>) -> HeraldError {
+    if e.ambiguous {
+        return HeraldError::Unavailable(format!(
+            "{}: the purchase's answer never came and it may have gone through; GET /v1/numbers, then retry naming the phone_number (a number already bought is not bought again)",
+            e.provider
+        ));
+    }
+    match (e.http_status, area) {
+        (Some(404), Some(area)) => HeraldError::validation(
+            "area_code",
+            "NO_NUMBER_AVAILABLE",
+            format!("no number is available in area code {area}; try a neighbouring one"),
+        ),
+        (Some(400 | 404 | 422), _) => {
+            HeraldError::validation("phone_number", "NOT_AVAILABLE", format!("{}: {}", e.provider, e.message))
+        }
+        _ => HeraldError::Unavailable(format!("{}: {}", e.provider, e.message)),
+    }
+}
+
+impl Numbers {
+    pub(super) async fn buy(
+        &self,
+        caller: &Caller,
+        tenant: &Tenant,
+        req: NumberRequest,
+    ) -> Result<NumberAdded, HeraldError> {
+        if !self.providers.registers_numbers(req.provider) {
+            let message = format!("{} numbers are not bought through Herald", req.provider);
+            return Err(HeraldError::validation("provider", "UNSUPPORTED_PROVIDER", message));
+        }
+        let named = match req.phone_number.as_ref().filter(|p| !p.is_null()) {
+            Some(p) => Some(
+                crate::linking::validate_phone(Some(p))
+                    .map_err(|(field, code, message)| HeraldError::validation(field, code, message))?,
+            ),
+            None => None,
+        };
+        check_field(
+            named.is_some() || req.area_code.is_some(),
+            "area_code",
+            "a phone_number or an area_code to buy in",
+        )?;
+        let cfg = self
+            .channels
+            .effective_channel(&tenant.id, Channel::Sms)
+            .await?
+            .ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
+        let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;
+        if !secrets.has(req.provider) {
+            let message = format!(
+                "no {} account to buy from: configure the channel, or ask the operator for platform credentials",
+                req.provider
+            );
+            return Err(HeraldError::validation("provider", "MISSING_CREDENTIALS", message));
+        }
+        if let Some(n) = &named {
+            // Never buy a number another tenant holds.
+            if self.numbers.number(n).await?.is_some_and(|x| x.tenant_id != tenant.id) {
+                return Err(super::claimed());
+            }
+        }
+        let area = req.area_code.as_deref();
+        let e164 = self
+            .providers
+            .buy_number(req.provider, &secrets, named.as_deref(), area)
+            .await
+            .map_err(|e| bought_failure(e, area))?;
+        let number = SendingNumber {
+            tenant_id: tenant.id.clone(),
+            phone_number: e164.clone(),
+            provider: req.provider,
+            messaging_profile_id: None,
+            daily_cap: req.daily_cap,
+            created_at: self.clock.now(),
+        };
+        let pointed = self.register(&number).await?;
+        let platform = cfg.tenant_id.is_platform();
+        let detail = json!({"phone_number": crate::address::mask_phone(&e164), "provider": req.provider, "platform_account": platform});
+        self.audit.record(caller, Some(&tenant.id), "number.purchase", detail).await;
+        Ok(NumberAdded { number, linking: None, webhooks_pointed: Some(pointed) })
+    }
+}
