@@ -231,6 +231,17 @@ impl TestApp {
         }
     }
 
+    /// A second tenant on the simulator's Twilio account: through the platform's channel (a
+    /// signing secret is one tenant's own, so shared accounts are the operator's), and a
+    /// sending number registered from it.
+    pub async fn use_platform_twilio(&self, t: &TestTenant, from: &str) {
+        let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": sim::TWILIO_SID, "auth_token": sim::TWILIO_TOKEN}}});
+        let r = self.put("/v1/admin/platform/channels/sms", &self.admin_key, creds).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = self.post("/v1/numbers", &t.live_key, json!({"phone_number": from, "provider": "twilio"})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+
     /// SMS through Twilio (primary) with the simulator's account, and a sending number.
     pub async fn configure_twilio(&self, t: &TestTenant, from: &str) {
         let r = self

@@ -79,8 +79,10 @@ async fn numbers_are_claimed_once_and_only_from_the_tenants_own_account() {
     let app = spawn_app(&[("HERALD_LINKING_SEARCH_DELAYS", "10ms,10ms")]).await;
     let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
     app.configure_twilio(&a, "+14155550001").await;
+    // B on the same Twilio account: not with A's signing secret (L-2), only as the platform's.
     let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}}});
-    assert_eq!(app.put("/v1/channels/sms", &b.live_key, creds).await.status, 200);
+    assert_eq!(app.put("/v1/channels/sms", &b.live_key, creds.clone()).await.status, 409);
+    assert_eq!(app.put("/v1/admin/platform/channels/sms", &app.admin_key, creds).await.status, 200);
     let r = app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550001", "provider": "twilio"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "ALREADY_CLAIMED"), "{}", r.body);
     app.sim.twilio_number_in(OTHER_SID, OTHER_TOKEN, "+14155550077");

@@ -143,7 +143,10 @@ async fn the_operator_lists_tenants_revokes_keys_and_paces_a_dead_letter_retry()
 
     // Dead letters in both tenants: the provider refuses the numbers for good.
     for (t, n) in [(&grace, 3), (&plumber, 2)] {
-        app.configure_twilio(t, if t.id == grace.id { "+14155550001" } else { "+14155550002" }).await;
+        match t.id == grace.id {
+            true => app.configure_twilio(t, "+14155550001").await,
+            false => app.use_platform_twilio(t, "+14155550002").await,
+        }
         app.sim.fail_next(SimProvider::Twilio, n, Fault::code(400, "21211"));
         for i in 0..n {
             let r =

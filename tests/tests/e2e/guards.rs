@@ -16,7 +16,7 @@ async fn kill_switch_holds_everything_then_releases_it_once_in_order() {
     let a = app.create_tenant(json!({"name": "Paused"})).await;
     let b = app.create_tenant(json!({"name": "Unaffected"})).await;
     app.configure_twilio(&a, "+14155550001").await;
-    app.configure_twilio(&b, "+14155550002").await;
+    app.use_platform_twilio(&b, "+14155550002").await;
     // 10 messages that will be sitting in the queue when the pause lands.
     let mut queued_ids = Vec::new();
     for i in 0..10 {

@@ -61,7 +61,7 @@ async fn receipts_by_id_apply_once_and_only_to_the_owner() {
     let app = spawn_app(&[("HERALD_PUBLIC_URL", PUBLIC)]).await;
     let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
     app.configure_twilio(&a, OURS).await;
-    app.configure_twilio(&b, "+14155550002").await;
+    app.use_platform_twilio(&b, "+14155550002").await;
     let id = sent_sms(&app, &a, "+14155550100", "SM1001").await;
     let path = format!("/webhooks/twilio/status?herald_message_id={id}");
     let receipt = |from: &'static str, status: &'static str| {

@@ -76,6 +76,13 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/preview", post(messages::preview))
         .route("/v1/messages/{id}", get(messages::get_one))
+        .merge(console_routes())
+        .fallback(system::not_found)
+}
+
+/// What the console uses beyond the API's other routes: sessions, users, own keys, numbers.
+fn console_routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/session", post(session::sign_in).get(session::me).delete(session::sign_out))
         .route("/v1/session/password", post(session::new_password))
         .route("/v1/users", post(users::invite).get(users::list))
@@ -85,5 +92,4 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/tenant/usage", get(users::usage))
         .route("/v1/keys", get(users::own_keys).post(users::create_own_key))
         .route("/v1/keys/{key_id}", axum::routing::delete(users::delete_own_key))
-        .fallback(system::not_found)
 }

@@ -240,12 +240,10 @@ impl WhatsappIndex for Memory {
         Ok(self.with(|s| s.wa_index.values().find(|(_, h)| h == hash).map(|(t, _)| t.clone())))
     }
     async fn claim_signing_secret(&self, tenant: &TenantId, digest: &str) -> StoreResult<()> {
-        self.with(|s| match s.wa_index.get(&format!("sign:{digest}")) {
-            Some((t, _)) if t != tenant => Err(StoreError::Conflict),
-            _ => {
-                s.wa_index.insert(format!("sign:{digest}"), (tenant.clone(), String::new()));
-                Ok(())
-            }
+        let key = format!("sign:{digest}");
+        self.with(|s| match s.wa_index.entry(key).or_insert_with(|| (tenant.clone(), String::new())) {
+            (t, _) if t != tenant => Err(StoreError::Conflict),
+            _ => Ok(()),
         })
     }
 }

@@ -180,7 +180,10 @@ pub async fn circuit_close_release(url: &str, keys: &Keys, queues: &SqsQueues, t
     let body = json!({"name": "Probe", "timezone": "UTC", "default_country": "US"});
     let (_, t) = call(reqwest::Method::POST, format!("{api}/v1/admin/tenants"), "adm_iam", Some(body)).await;
     let key = t["api_key"].as_str().unwrap().to_string();
-    let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}}});
+    // Its own Twilio account: the flow's first tenant holds the simulator's default one.
+    let (sid, token) = ("AC000000000000000000000000000000c2", "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2");
+    sim.twilio_number_in(sid, token, "+14155550002");
+    let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": sid, "auth_token": token}}});
     assert_eq!(call(reqwest::Method::PUT, format!("{api}/v1/channels/sms"), &key, Some(creds)).await.0, 200);
     let number = json!({"phone_number": "+14155550002", "provider": "twilio"});
     assert_eq!(call(reqwest::Method::POST, format!("{api}/v1/numbers"), &key, Some(number)).await.0, 201);
