@@ -2,7 +2,8 @@
 // tables, paging, confirmation). Served as one script with the pages (see console.rs).
 'use strict';
 const main = () => document.getElementById('main');
-const state = { me: null };
+// `gen` counts renders: an answer that arrives after the page changed is dropped.
+const state = { me: null, gen: 0 };
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -51,8 +52,10 @@ function explain(err) {
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: 'same-origin' };
   if (body !== undefined) { opts.headers['content-type'] = 'application/json'; opts.body = JSON.stringify(body); }
+  const gen = state.gen;
   const r = await fetch(path, opts);
   const text = await r.text();
+  if (gen !== state.gen) throw Object.assign(new Error('the page changed'), { quiet: true });
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
   if (r.status === 401 && !path.startsWith('/v1/session')) {
@@ -112,8 +115,8 @@ function badge(text) { return el('span', { class: 'badge ' + String(text || '').
 // A table; each column is [heading, cell(row)]. Narrow screens show it as labelled rows.
 function table(label, columns, rows, empty) {
   if (!rows.length) return el('p', { class: 'muted' }, empty || 'Nothing here yet.');
-  const head = el('tr', {}, columns.map(([h]) => el('th', { scope: 'col' }, h)));
-  const body = rows.map(r => el('tr', {}, columns.map(([h, cell]) => el('td', { 'data-label': h }, cell(r)))));
+  const head = el('tr', {}, columns.map(([h]) => el('th', { scope: 'col' }, h || el('span', { class: 'vh' }, 'Actions'))));
+  const body = rows.map(r => el('tr', {}, columns.map(([h, cell]) => el('td', { 'data-label': h || null }, cell(r)))));
   return el('div', { class: 'scroll' }, el('table', { class: 'wide', 'aria-label': label }, el('thead', {}, head), el('tbody', {}, body)));
 }
 

@@ -17,8 +17,10 @@ function header() {
   const role = state.me.user.role;
   const links = ROUTES.filter(r => r[2] && (role === 'operator' ? r[3] === 'operator' : r[3] !== 'operator' && (r[3] !== 'owner' || role === 'owner')));
   const here = location.pathname.replace(/\/$/, '') || '/console';
+  // The link whose path is the longest one the page's path starts with is the current one.
+  const best = links.map(r => PATHS[r[2]]).filter(p => here === p || here.startsWith(p + '/')).sort((a, b) => b.length - a.length)[0];
   const nav = el('nav', { 'aria-label': 'Main' }, el('ul', {}, links.map(r => el('li', {},
-    el('a', { href: PATHS[r[2]], 'aria-current': PATHS[r[2]] === here || (r[2] !== 'Home' && here.startsWith(PATHS[r[2]] + '/')) ? 'page' : null }, r[2])))));
+    el('a', { href: PATHS[r[2]], 'aria-current': PATHS[r[2]] === best ? 'page' : null }, r[2])))));
   const narrow = window.matchMedia('(max-width: 700px)').matches;
   document.getElementById('top').replaceChildren(
     el('a', { class: 'brand', href: '/console' }, 'Herald'),
@@ -63,6 +65,7 @@ function loginPage() {
 }
 
 async function render() {
+  state.gen += 1;
   const path = location.pathname;
   if (path === '/console/login') return loginPage();
   if (!state.me) {

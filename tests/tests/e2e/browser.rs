@@ -32,9 +32,11 @@ fn tone() -> Vec<u8> {
     w
 }
 
-/// Two delivered messages and one the carrier refuses for good (a dead letter).
-async fn messages(app: &TestApp, key: &str) -> String {
-    for (i, to) in ["+14155559001", "+14155559002"].iter().enumerate() {
+/// Two delivered messages and one the carrier refuses for good (a dead letter): the
+/// delivered one's id and the dead letter's.
+async fn messages(app: &TestApp, key: &str) -> (String, String) {
+    let mut delivered = String::new();
+    for (i, to) in ["+14155559002", "+14155559001"].iter().enumerate() {
         let sid = format!("SM{i:032}");
         app.sim.next_message_id(SimProvider::Twilio, &sid);
         let r =
@@ -43,12 +45,13 @@ async fn messages(app: &TestApp, key: &str) -> String {
         let params = wh::twilio_status(&sid, "delivered", to);
         assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/status", &params, Some(TWILIO_TOKEN)).await.status(), 200);
         app.wait_status(key, r.body["id"].as_str().unwrap(), "delivered", WAIT).await;
+        delivered = r.body["id"].as_str().unwrap().to_string();
     }
     app.sim.fail_next(SimProvider::Twilio, 1, Fault::code(400, "21211"));
     let r = app.send(key, json!({"channel": "sms", "to": "+14155559099", "body": "Bible study tonight"})).await;
     let id = r.body["id"].as_str().unwrap().to_string();
     app.wait_status(key, &id, "failed", WAIT).await;
-    id
+    (delivered, id)
 }
 
 async fn voicemail(app: &TestApp) {
@@ -98,7 +101,7 @@ async fn the_console_works_in_a_real_browser() {
     }
     let app = spawn_app(&[("HERALD_PAUSE_RECHECK", "0s")]).await;
     let t = voice_tenant(&app).await;
-    let dead = messages(&app, &t.live_key).await;
+    let (delivered, dead) = messages(&app, &t.live_key).await;
     voicemail(&app).await;
     let owner = app.invite("pastor@grace.org", "owner", Some(&t.id)).await;
     app.invite("secretary@grace.org", "member", Some(&t.id)).await;
@@ -122,6 +125,20 @@ async fn the_console_works_in_a_real_browser() {
     let out = tokio::time::timeout(Duration::from_secs(240), out).await.expect("the browser run ends").unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "browser steps failed (screenshots in {shots}):\n{text}");
+
+    if let Ok(cli) = std::env::var("HERALD_LIGHTHOUSE") {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/browser/lighthouse.py");
+        let out_md = std::env::var("HERALD_LIGHTHOUSE_OUT").unwrap_or_else(|_| format!("{root}/target/lighthouse.md"));
+        let mut data = data.clone();
+        (data["message_id"], data["call_sid"]) = (json!(delivered), json!("CA0101"));
+        std::fs::write(&file, data.to_string()).unwrap();
+        let mut run = tokio::process::Command::new("python3");
+        run.args([script, &app.url, file.to_str().unwrap(), &out_md]).env("HERALD_LIGHTHOUSE", cli);
+        let out = tokio::time::timeout(Duration::from_secs(900), run.output()).await.expect("lighthouse ends").unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "lighthouse:\n{text}");
+        eprintln!("{text}");
+    }
 
     // What the clicks did, read back from the API: resumed, retried, audited under the user.
     assert!(app.get("/v1/tenant", &t.live_key).await.body["paused"].is_null());
