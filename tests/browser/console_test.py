@@ -81,6 +81,20 @@ def owner_steps(page):
     expect(page.get_by_text(DATA["transcription"])).to_be_visible()
     shot(page, "call")
 
+    # Buy a number by area code (confirmed first: it costs money every month).
+    page.get_by_role("link", name="Numbers").click()
+    page.get_by_label("Area code").fill("415")
+    page.get_by_role("button", name="Buy a number").click()
+    confirm(page, "Buy")
+    expect(page.get_by_role("status").filter(has_text="Bought +1415")).to_be_visible()
+    expect(page.get_by_role("table", name="Your numbers")).to_contain_text("+1415555")
+    if os.environ.get("HERALD_ALL_SHOTS") == "1":
+        for path in ["numbers", "keys", "users", "dnc", "dead-letters", "send", "settings", "calls", "messages"]:
+            page.goto(BASE + "/console/" + path)
+            page.get_by_role("heading", level=1).wait_for()
+            page.wait_for_load_state("networkidle")
+            shot(page, "page-" + path)
+
 
 def member_steps(page):
     sign_in(page, DATA["member_email"])

@@ -74,6 +74,9 @@ function page(title, ...content) {
   return m;
 }
 
+// A notice under the page's heading (after a page is drawn again).
+function told(text) { main().querySelector('h1').after(notice(text)); }
+
 function alertBox(e) { return el('div', { class: 'alert', role: 'alert' }, e.message || String(e)); }
 function notice(text) { return el('div', { class: 'notice', role: 'status' }, text); }
 

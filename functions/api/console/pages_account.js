@@ -73,10 +73,20 @@ async function numbersPage() {
   const linking = async n => { try { return await api('GET', `/v1/numbers/${encodeURIComponent(n.phone_number)}/linking`); } catch (_) { return null; } };
   const states = await Promise.all(numbers.map(n => n.provider === 'telnyx' ? linking(n) : null));
   const retry = n => e => act(e.target, () => api('POST', `/v1/numbers/${encodeURIComponent(n.phone_number)}/linking/retry`), 'Linking again; check back in a few minutes.');
+  const buy = el('form', { class: 'filters', onsubmit: async e => {
+    e.preventDefault();
+    const f = formData(buy);
+    if (!await confirmFirst(`Buy a ${f.provider} number in area code ${f.area_code}? It is billed every month.`, 'Buy')) return;
+    const n = await act(e.submitter, () => api('POST', '/v1/numbers', { provider: f.provider, area_code: f.area_code, purchase: true }));
+    if (n) { await numbersPage(); told(`Bought ${n.phone_number}: it is yours to send from.`); }
+  } },
+    field('Area code', el('input', { name: 'area_code', inputmode: 'numeric', pattern: '[0-9]{3}', maxlength: 3, required: true, placeholder: '415' })),
+    field('Provider', el('select', { name: 'provider' }, el('option', { value: 'twilio' }, 'Twilio'), el('option', { value: 'telnyx' }, 'Telnyx'))),
+    el('button', { type: 'submit' }, 'Buy a number'));
   page('Numbers', table('Your numbers', [
     ['Number', n => n.phone_number], ['Provider', n => n.provider], ['Added', n => fmt.date(n.created_at)],
     ['Ready to send', (n) => { const s = states[numbers.indexOf(n)]; return s ? el('span', {}, badge(s.status), s.can_retry && isOwner() ? el('button', { class: 'secondary', onclick: retry(n) }, 'Retry linking') : null) : 'yes'; }],
-  ], numbers, 'No numbers yet. Ask an owner to add one.'));
+  ], numbers, 'No numbers yet.'), isOwner() ? [el('h2', {}, 'Get a new number'), buy] : null);
 }
 
 async function keysPage() {
@@ -88,8 +98,9 @@ async function keysPage() {
   });
   const revoke = k => async e => {
     if (!await confirmFirst(`Revoke key ${k.key_id}? Anything using it stops working at once.`, 'Revoke')) return;
-    await act(e.target, () => api('DELETE', '/v1/keys/' + k.key_id), 'Revoked.');
-    keysPage();
+    await act(e.target, () => api('DELETE', '/v1/keys/' + k.key_id));
+    await keysPage();
+    told(`Key ${k.key_id} was revoked.`);
   };
   page('API keys', el('p', { class: 'muted' }, 'Keys let your other software send through Herald.'), shown,
     el('div', { class: 'row' }, el('button', { onclick: create }, 'Create a key')),
@@ -100,13 +111,15 @@ async function keysPage() {
 async function usersPage() {
   const data = await api('GET', '/v1/users');
   const form = el('form', { class: 'filters', onsubmit: e => { e.preventDefault(); const f = formData(form);
-    act(e.submitter, () => api('POST', '/v1/users', { email: f.email, role: f.role }), u => `Invited ${u.email}: they get an email with a temporary password.`).then(usersPage); } },
+    act(e.submitter, () => api('POST', '/v1/users', { email: f.email, role: f.role })).then(async u => {
+      if (u) { await usersPage(); told(`Invited ${u.email}: they get an email with a temporary password.`); }
+    }); } },
     field('Email', el('input', { name: 'email', type: 'email', required: true, autocomplete: 'off' })),
     field('Role', el('select', { name: 'role' }, el('option', { value: 'member' }, 'Member: reads and sends'), el('option', { value: 'owner' }, 'Owner: also changes settings'))),
     el('button', { type: 'submit' }, 'Invite'));
   const remove = u => async e => {
     if (!await confirmFirst(`Remove ${u.email}? They are signed out everywhere and cannot sign in again.`, 'Remove')) return;
-    await act(e.target, () => api('DELETE', '/v1/users/' + u.id), 'Removed.');
+    if (await act(e.target, () => api('DELETE', '/v1/users/' + u.id))) { await usersPage(); told(`${u.email} was removed.`); }
   };
   page('People', el('h2', {}, 'Invite someone'), form, el('h2', {}, 'Who can sign in'), table('People', [
     ['Email', u => u.email], ['Role', u => u.role], ['Status', u => badge(u.status)], ['Last sign-in', u => fmt.when(u.last_sign_in_at)],

@@ -3,12 +3,14 @@ async function settingsPage() {
   const [t, voice] = await Promise.all([api('GET', '/v1/tenant'), api('GET', '/v1/voice').catch(() => null)]);
   const pause = async e => {
     if (!await confirmFirst('Pause all sending? Messages wait, held, until you resume.', 'Pause sending')) return;
-    await act(e.target, () => api('POST', '/v1/tenant/pause', { reason: 'paused from the console' }), 'Sending is paused.');
-    settingsPage();
+    if (await act(e.target, () => api('POST', '/v1/tenant/pause', { reason: 'paused from the console' }))) {
+      await settingsPage();
+      told('Sending is paused. Nothing goes out until you resume.');
+    }
   };
   const resume = async e => {
     const r = await act(e.target, () => api('POST', '/v1/tenant/resume'));
-    if (r) { await settingsPage(); main().prepend(notice(`Sending resumed; ${r.released} held message(s) are on their way.`)); }
+    if (r) { await settingsPage(); told(`Sending resumed; ${r.released} held message(s) are on their way.`); }
   };
   const kill = el('section', {}, el('h2', {}, 'Sending'),
     t.paused ? el('div', { class: 'warn' }, `Paused ${fmt.when(t.paused.at)}: ${t.paused.reason}`) : el('p', {}, 'Sending is on.'),
