@@ -233,12 +233,14 @@ impl TestApp {
 
     /// A second tenant on the simulator's Twilio account: through the platform's channel (a
     /// signing secret is one tenant's own, so shared accounts are the operator's), and a
-    /// sending number registered from it.
+    /// sending number bought into it.
     pub async fn use_platform_twilio(&self, t: &TestTenant, from: &str) {
         let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": sim::TWILIO_SID, "auth_token": sim::TWILIO_TOKEN}}});
         let r = self.put("/v1/admin/platform/channels/sms", &self.admin_key, creds).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        let r = self.post("/v1/numbers", &t.live_key, json!({"phone_number": from, "provider": "twilio"})).await;
+        self.sim.twilio_for_sale(from);
+        let number = json!({"phone_number": from, "provider": "twilio", "purchase": true});
+        let r = self.post("/v1/numbers", &t.live_key, number).await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
 

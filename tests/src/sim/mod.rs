@@ -99,6 +99,8 @@ pub struct SimState {
     pub next_ids: HashMap<SimProvider, VecDeque<String>>,
     /// IncomingPhoneNumber sid → the webhook URLs set on it.
     pub twilio_number_urls: HashMap<String, BTreeMap<String, String>>,
+    /// Numbers for sale: in no account until bought (every other number is in the shared pool).
+    pub twilio_for_sale: std::collections::HashSet<String>,
     /// Recording sid → (account sid, audio) until deleted.
     pub twilio_recordings: HashMap<String, (String, Vec<u8>)>,
 }
@@ -280,6 +282,11 @@ impl Simulator {
     pub fn twilio_number_urls(&self, e164: &str) -> BTreeMap<String, String> {
         let pn = twilio_voice::pn_sid(e164);
         self.state.lock().unwrap().twilio_number_urls.get(&pn).cloned().unwrap_or_default()
+    }
+
+    /// `e164` is for sale: in no Twilio account until someone buys it.
+    pub fn twilio_for_sale(&self, e164: &str) {
+        self.state.lock().unwrap().twilio_for_sale.insert(e164.into());
     }
 
     pub fn twilio_number_in(&self, sid: &str, token: &str, e164: &str) {

@@ -7,11 +7,14 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// The first number of the area code no account holds, now for sale (in no account).
 fn for_sale(sim: &Simulator, area: &str) -> Option<String> {
-    let st = sim.state.lock().unwrap();
-    (100..10_000)
+    let mut st = sim.state.lock().unwrap();
+    let n = (100..10_000)
         .map(|n| format!("+1{area}555{n:04}"))
-        .find(|n| !st.twilio_numbers.contains_key(n) && !st.numbers.contains_key(n))
+        .find(|n| !st.twilio_numbers.contains_key(n) && !st.numbers.contains_key(n))?;
+    st.twilio_for_sale.insert(n.clone());
+    Some(n)
 }
 
 fn twilio_authed(sim: &Simulator, sid: &str, headers: &HeaderMap) -> (bool, Option<String>) {
@@ -69,7 +72,13 @@ pub async fn twilio_buy(
         serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
     let (ok, auth) = twilio_authed(&sim, &sid, &headers);
     let number = form.get("PhoneNumber").cloned().unwrap_or_default();
-    let taken = sim.state.lock().unwrap().twilio_numbers.contains_key(&number);
+    // Only a number for sale can be bought (any other is in an account already).
+    let taken = !sim.state.lock().unwrap().twilio_for_sale.contains(&number);
+    // A slow answer: the number is bought, but the answer comes after the client gave up.
+    let slow = match ok.then(|| sim.take_fault(SimProvider::TwilioNumbers)).flatten() {
+        Some(Fault::SlowAccept { delay_ms }) => Some(std::time::Duration::from_millis(delay_ms)),
+        _ => None,
+    };
     let status = if !ok {
         401
     } else if number.is_empty() || taken {
@@ -90,7 +99,14 @@ pub async fn twilio_buy(
         400 => return super::twilio::error(400, 21422, &format!("PhoneNumber {number} is not available."), None),
         _ => {}
     }
-    sim.state.lock().unwrap().twilio_numbers.insert(number.clone(), sid.clone());
+    {
+        let mut st = sim.state.lock().unwrap();
+        st.twilio_for_sale.remove(&number);
+        st.twilio_numbers.insert(number.clone(), sid.clone());
+    }
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     let pn = super::twilio_voice::pn_sid(&number);
     let body = json!({"account_sid": sid, "sid": pn, "phone_number": number, "friendly_name": number, "status": "in-use",
         "capabilities": {"sms": true, "mms": true, "voice": true}, "sms_url": "", "voice_url": "", "status_callback": "",

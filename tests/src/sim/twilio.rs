@@ -159,8 +159,11 @@ pub async fn incoming_numbers(
     if !authed {
         return error(401, 20003, "Authenticate", None);
     }
-    let owner = sim.state.lock().unwrap().twilio_numbers.get(&wanted).cloned();
-    let numbers: Vec<Value> = if !wanted.is_empty() && owner.is_none_or(|o| o == sid) {
+    let (owner, for_sale) = {
+        let st = sim.state.lock().unwrap();
+        (st.twilio_numbers.get(&wanted).cloned(), st.twilio_for_sale.contains(&wanted))
+    };
+    let numbers: Vec<Value> = if !wanted.is_empty() && !for_sale && owner.is_none_or(|o| o == sid) {
         let pn = super::twilio_voice::pn_sid(&wanted);
         let urls = sim.state.lock().unwrap().twilio_number_urls.get(&pn).cloned().unwrap_or_default();
         vec![json!({

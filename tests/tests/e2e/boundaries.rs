@@ -79,13 +79,21 @@ async fn numbers_are_claimed_once_and_only_from_the_tenants_own_account() {
     let app = spawn_app(&[("HERALD_LINKING_SEARCH_DELAYS", "10ms,10ms")]).await;
     let (a, b) = (app.create_tenant(json!({})).await, app.create_tenant(json!({})).await);
     app.configure_twilio(&a, "+14155550001").await;
-    // B on the same Twilio account: not with A's signing secret (L-2), only as the platform's.
+    // B not on A's account: A's signing secret is A's alone (L-2); and a number of the
+    // platform's account is only ever bought, never claimed by naming it.
     let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}}});
     assert_eq!(app.put("/v1/channels/sms", &b.live_key, creds.clone()).await.status, 409);
     assert_eq!(app.put("/v1/admin/platform/channels/sms", &app.admin_key, creds).await.status, 200);
+    let r = app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550009", "provider": "twilio"})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "NUMBER_NOT_IN_ACCOUNT"), "{}", r.body);
+    // On its own account, whose pool also lists A's number: still A's.
+    app.sim.twilio_number_in(OTHER_SID, OTHER_TOKEN, "+14155550066");
+    let own =
+        json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": OTHER_SID, "auth_token": OTHER_TOKEN}}});
+    assert_eq!(app.put("/v1/channels/sms", &b.live_key, own).await.status, 200);
     let r = app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550001", "provider": "twilio"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "ALREADY_CLAIMED"), "{}", r.body);
-    app.sim.twilio_number_in(OTHER_SID, OTHER_TOKEN, "+14155550077");
+    app.sim.twilio_number_in("AC0000000000000000000000000000000c", "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0", "+14155550077");
     let r = app.post("/v1/numbers", &b.live_key, json!({"phone_number": "+14155550077", "provider": "twilio"})).await;
     assert_eq!((r.status.as_u16(), r.code()), (422, "NUMBER_NOT_IN_ACCOUNT"), "{}", r.body);
     let telnyx = json!({"provider": "telnyx", "credentials": {"telnyx": {"api_key": herald_tests::sim::TELNYX_KEY, "messaging_profile_id": "40019a80-d883-4618-953b-dad1610b39f4"}}});

@@ -146,6 +146,7 @@ async fn the_console_works_in_a_real_browser() {
     assert_ne!(m["status"], "failed", "the dead letter was sent again: {m}");
     let audit = app.get(&format!("/v1/admin/audit?tenant_id={}&action=tenant.pause", t.id), &app.admin_key).await;
     assert_eq!(audit.body["entries"][0]["actor"], owner["id"], "{}", audit.body);
-    let bought = app.sim.requests(SimProvider::TwilioNumbers).into_iter().filter(|r| r.path.starts_with("POST")).count();
+    let bought =
+        app.sim.requests(SimProvider::TwilioNumbers).into_iter().filter(|r| r.path.starts_with("POST")).count();
     assert_eq!(bought, 1, "the number bought from the console, once");
 }

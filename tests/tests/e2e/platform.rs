@@ -3,7 +3,7 @@
 //! credentials reach only the tenant that owns the number or message; usage per tenant.
 //! And security review L-2: one tenant's signing secret is never another's.
 use herald_tests::sim::webhooks as wh;
-use herald_tests::sim::{SimProvider, TELNYX_KEY, TWILIO_SID, TWILIO_TOKEN};
+use herald_tests::sim::{Fault, SimProvider, TELNYX_KEY, TWILIO_SID, TWILIO_TOKEN};
 use herald_tests::{eventually, spawn_app, TestApp, TestTenant};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -79,6 +79,18 @@ async fn tenants_without_accounts_buy_numbers_and_send_through_the_platform() {
     app.wait_status(&plumber.live_key, &mb, "delivered", WAIT).await;
     assert_eq!(app.message(&church.live_key, &ma).await["status"], "sent", "the church's message is untouched");
 
+    // A reply to the plumber's number, signed with the platform's token, is the plumber's.
+    let reply = [
+        ("AccountSid", TWILIO_SID),
+        ("From", "+14155559123"),
+        ("To", b.as_str()),
+        ("Body", "STOP"),
+        ("MessageSid", "SMreply1"),
+    ];
+    assert_eq!(wh::twilio(&app.url, "/webhooks/twilio/inbound", &reply, Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(app.get("/v1/dnc/+14155559123", &plumber.live_key).await.status, 200, "the plumber's opt-out");
+    assert_eq!(app.get("/v1/dnc/+14155559123", &church.live_key).await.status, 404, "not the church's");
+
     // Spend per tenant, with no budget set.
     let usage = eventually(WAIT, "usage counts the send", || async {
         let u = app.get("/v1/tenant/usage", &church.live_key).await.body;
@@ -116,4 +128,32 @@ async fn telnyx_numbers_are_bought_by_area_code_and_signing_secrets_are_one_tena
     assert_eq!(app.put("/v1/channels/sms", &first.live_key, twilio.clone()).await.status, 200, "its own again");
     let r = app.put("/v1/channels/sms", &second.live_key, twilio).await;
     assert_eq!((r.status.as_u16(), r.code()), (409, "ALREADY_CLAIMED"), "{}", r.body);
+}
+
+/// A purchase whose answer never came is not repeated blindly: the answer names the number,
+/// and the retry naming it finishes that purchase without buying again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_without_an_answer_is_finished_not_repeated() {
+    let app = spawn_app(&[]).await;
+    let creds = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}}});
+    assert_eq!(app.put("/v1/admin/platform/channels/sms", &app.admin_key, creds).await.status, 200);
+    let t = app.create_tenant(json!({})).await;
+    app.sim.fail_next(SimProvider::TwilioNumbers, 1, Fault::SlowAccept { delay_ms: 3000 });
+    let r =
+        app.post("/v1/numbers", &t.live_key, json!({"provider": "twilio", "area_code": "212", "purchase": true})).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap().to_string();
+    let number: String = message.split('"').find(|p| p.starts_with("+1212")).expect("the number is named").into();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let other = app.create_tenant(json!({})).await;
+    let r = app
+        .post("/v1/numbers", &other.live_key, json!({"provider": "twilio", "phone_number": number, "purchase": true}))
+        .await;
+    assert_eq!(r.status, 409, "another tenant cannot take a purchase in flight: {}", r.body);
+    let r = app
+        .post("/v1/numbers", &t.live_key, json!({"provider": "twilio", "phone_number": number, "purchase": true}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let posts = app.sim.requests(SimProvider::TwilioNumbers).into_iter().filter(|r| r.path.starts_with("POST")).count();
+    assert_eq!(posts, 1, "bought once");
 }

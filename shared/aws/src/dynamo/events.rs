@@ -142,22 +142,19 @@ impl WhatsappIndex for DynamoStore {
         self.put(item(format!("WAVERIFY#{token_hash}"))).await
     }
 
-    async fn claim_signing_secret(&self, tenant: &TenantId, digest: &str) -> StoreResult<()> {
-        let item = Item::from([
-            ("pk".into(), s(format!("SIGNSEC#{digest}"))),
-            ("sk".into(), s("SIGN")),
-            ("tenant_id".into(), s(tenant.as_str())),
-        ]);
-        let claimed = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR tenant_id = :t")
-            .expression_attribute_values(":t", s(tenant.as_str()))
-            .send()
-            .await;
-        conditional(claimed)?.map(|_| ()).ok_or(StoreError::Conflict)
+    async fn claim(&self, tenant: &TenantId, key: &str) -> StoreResult<bool> {
+        let pk = format!("CLAIM#{key}");
+        let item =
+            Item::from([("pk".into(), s(&pk)), ("sk".into(), s("CLAIM")), ("tenant_id".into(), s(tenant.as_str()))]);
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        if conditional(put.condition_expression("attribute_not_exists(pk)").send().await)?.is_some() {
+            return Ok(true);
+        }
+        let holder = self.get(&pk, "CLAIM").await?;
+        match holder.and_then(|i| i.get("tenant_id")?.as_s().ok().cloned()) {
+            Some(t) if t == tenant.as_str() => Ok(false),
+            _ => Err(StoreError::Conflict),
+        }
     }
 
     async fn whatsapp_tenant(&self, pnid: &str) -> StoreResult<Option<TenantId>> {

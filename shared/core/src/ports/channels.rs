@@ -32,8 +32,8 @@ pub trait WhatsappIndex: Send + Sync {
     ) -> StoreResult<()>;
     async fn whatsapp_tenant(&self, phone_number_id: &str) -> StoreResult<Option<TenantId>>;
     async fn whatsapp_tenant_by_token(&self, verify_token_hash: &str) -> StoreResult<Option<TenantId>>;
-    /// Claims a webhook signing secret (by digest) for the tenant; `Conflict` when another
-    /// tenant configured it (security review L-2: a shared secret would let one tenant sign
-    /// events for another's numbers).
-    async fn claim_signing_secret(&self, tenant: &TenantId, digest: &str) -> StoreResult<()>;
+    /// Claims `key` for the tenant: true when this call made the claim, false when the tenant
+    /// held it already, `Conflict` when another tenant does. Keys: a webhook signing secret's
+    /// digest (security review L-2), a number being bought (`buy#+1…`).
+    async fn claim(&self, tenant: &TenantId, key: &str) -> StoreResult<bool>;
 }

@@ -60,13 +60,21 @@ pub trait Carrier: Send + Sync {
     async fn owns_number(&self, _secrets: &ChannelSecrets, _number: &str) -> Result<bool, ProviderFailure> {
         Ok(false)
     }
-    /// Buys a number into the account `secrets` open: `number`, or one in `area_code`; the
-    /// number bought (E.164).
+    /// A number for sale in the (US/Canada) area code, if any.
+    async fn available_number(
+        &self,
+        _secrets: &ChannelSecrets,
+        _area_code: &str,
+    ) -> Result<Option<String>, ProviderFailure> {
+        Err(ProviderFailure::transport(Provider::Simulator, "this provider sells no numbers through Herald"))
+    }
+    /// Buys `number` into the account `secrets` open. Already in the account: taken as bought
+    /// when `adopt` (a retry of this very purchase), else refused (the account's own number).
     async fn buy_number(
         &self,
         _secrets: &ChannelSecrets,
-        _number: Option<&str>,
-        _area_code: Option<&str>,
+        _number: &str,
+        _adopt: bool,
     ) -> Result<String, ProviderFailure> {
         Err(ProviderFailure::transport(Provider::Simulator, "this provider sells no numbers through Herald"))
     }
@@ -115,14 +123,23 @@ impl dyn ProviderGateway + '_ {
         self.require(provider)?.owns_number(secrets, number).await
     }
 
+    pub async fn available_number(
+        &self,
+        provider: Provider,
+        secrets: &ChannelSecrets,
+        area_code: &str,
+    ) -> Result<Option<String>, ProviderFailure> {
+        self.require(provider)?.available_number(secrets, area_code).await
+    }
+
     pub async fn buy_number(
         &self,
         provider: Provider,
         secrets: &ChannelSecrets,
-        number: Option<&str>,
-        area_code: Option<&str>,
+        number: &str,
+        adopt: bool,
     ) -> Result<String, ProviderFailure> {
-        self.require(provider)?.buy_number(secrets, number, area_code).await
+        self.require(provider)?.buy_number(secrets, number, adopt).await
     }
 
     /// Whether the WhatsApp credentials reach this phone_number_id.

@@ -48,13 +48,16 @@ impl Carrier for Twilio {
         numbers::in_account(&self.http, secrets, number).await
     }
 
-    async fn buy_number(
+    async fn available_number(
         &self,
         secrets: &ChannelSecrets,
-        number: Option<&str>,
-        area_code: Option<&str>,
-    ) -> Result<String, ProviderFailure> {
-        numbers::buy(&self.http, secrets, number, area_code).await
+        area_code: &str,
+    ) -> Result<Option<String>, ProviderFailure> {
+        numbers::available(&self.http, secrets, area_code).await
+    }
+
+    async fn buy_number(&self, secrets: &ChannelSecrets, number: &str, adopt: bool) -> Result<String, ProviderFailure> {
+        numbers::buy(&self.http, secrets, number, adopt).await
     }
 
     fn check_credentials(&self, raw: &serde_json::Value) -> Result<(), CredentialProblem> {

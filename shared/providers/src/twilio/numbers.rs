@@ -60,7 +60,11 @@ struct AvailablePage {
 
 /// `GET …/AvailablePhoneNumbers/US/Local.json?AreaCode=&SmsEnabled=true`: a number that can be
 /// bought in the area code.
-async fn available(p: &HttpProviders, secrets: &ChannelSecrets, area_code: &str) -> Result<String, ProviderFailure> {
+pub async fn available(
+    p: &HttpProviders,
+    secrets: &ChannelSecrets,
+    area_code: &str,
+) -> Result<Option<String>, ProviderFailure> {
     let creds = super::credentials::of(secrets)?;
     let base = p.endpoints().base(Provider::Twilio, super::API_BASE);
     let url = format!("{base}/2010-04-01/Accounts/{}/AvailablePhoneNumbers/US/Local.json", creds.account_sid);
@@ -73,32 +77,25 @@ async fn available(p: &HttpProviders, secrets: &ChannelSecrets, area_code: &str)
     }
     let page: AvailablePage =
         serde_json::from_str(&a.text).map_err(|_| crate::common::unreadable(Provider::Twilio, a.status))?;
-    page.available_phone_numbers.into_iter().next().map(|n| n.phone_number).ok_or_else(|| {
-        failure(Provider::Twilio, ROWS, Some(404), None, format!("no number available in area code {area_code}"), None)
-    })
+    Ok(page.available_phone_numbers.into_iter().next().map(|n| n.phone_number))
 }
 
-/// Buys a number into the account (`POST …/IncomingPhoneNumbers.json`): the one named, or
-/// the first available in `area_code`. A named number already in the account is not bought
-/// again (a retry after an answer that never came finds it there).
+/// Buys `number` into the account (`POST …/IncomingPhoneNumbers.json`). One already in the
+/// account is taken as bought only when `adopt` (a retry of a purchase whose answer was lost);
+/// otherwise it is the account's own and refused (409).
 pub async fn buy(
     p: &HttpProviders,
     secrets: &ChannelSecrets,
-    number: Option<&str>,
-    area_code: Option<&str>,
+    number: &str,
+    adopt: bool,
 ) -> Result<String, ProviderFailure> {
-    let number = match (number, area_code) {
-        (Some(n), _) => {
-            if number_sid(p, secrets, n).await?.is_some() {
-                return Ok(n.to_string());
-            }
-            n.to_string()
+    if number_sid(p, secrets, number).await?.is_some() {
+        if adopt {
+            return Ok(number.to_string());
         }
-        (None, Some(area)) => available(p, secrets, area).await?,
-        (None, None) => {
-            return Err(failure(Provider::Twilio, ROWS, None, None, "a number or an area code".into(), None))
-        }
-    };
+        let message = format!("{} is already in the account", herald_core::address::mask_phone(number));
+        return Err(failure(Provider::Twilio, ROWS, Some(409), None, message, None));
+    }
     let creds = super::credentials::of(secrets)?;
     let base = p.endpoints().base(Provider::Twilio, super::API_BASE);
     let url = format!("{base}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", creds.account_sid);
@@ -106,14 +103,14 @@ pub async fn buy(
         .http()
         .post(url)
         .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .form(&[("PhoneNumber", number.as_str())])
+        .form(&[("PhoneNumber", number)])
         .send()
         .await;
     let a = answer(Provider::Twilio, sent).await?;
     if !a.status.is_success() {
         let code =
             serde_json::from_str::<serde_json::Value>(&a.text).ok().and_then(|v| v.get("code").map(|c| c.to_string()));
-        let message = format!("buying {}: HTTP {}", herald_core::address::mask_phone(&number), a.status);
+        let message = format!("buying {}: HTTP {}", herald_core::address::mask_phone(number), a.status);
         return Err(failure(Provider::Twilio, ROWS, Some(a.status.as_u16()), code, message, a.retry_after));
     }
     let bought: Listed =

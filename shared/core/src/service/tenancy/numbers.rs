@@ -37,6 +37,8 @@ pub struct Numbers {
     pub(crate) channels: Arc<dyn ChannelStore>,
     pub(crate) secrets: Arc<dyn SecretStore>,
     pub(crate) providers: Arc<dyn ProviderGateway>,
+    /// Purchases in flight, claimed per tenant (`buy#+1…`).
+    pub(crate) claims: Arc<dyn crate::ports::WhatsappIndex>,
     pub(crate) linking: Arc<Linking>,
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -132,6 +134,13 @@ impl Numbers {
         let Some(cfg) = self.channels.effective_channel(tenant, Channel::Sms).await? else {
             return Err(HeraldError::ChannelNotConfigured(Channel::Sms));
         };
+        if cfg.tenant_id.is_platform() {
+            // The platform's account holds the operator's numbers too: a tenant gets one of
+            // them only by buying it (or the operator assigning it), never by naming it.
+            let message =
+                "numbers of the platform's account are bought through Herald: POST /v1/numbers with purchase: true";
+            return Err(HeraldError::NumberNotInAccount(message.into()));
+        }
         let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;
         if !secrets.has(provider) {
             return Err(HeraldError::validation(
@@ -181,6 +190,7 @@ impl Numbers {
             channels: a.config.clone(),
             secrets: a.secrets.clone(),
             providers: a.providers.clone(),
+            claims: a.db.clone(),
             linking,
             audit: sh.audit.clone(),
             clock: sh.clock.clone(),

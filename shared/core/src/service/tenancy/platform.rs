@@ -45,8 +45,8 @@ impl Channels {
                 continue;
             };
             let digest = hex::encode(Sha256::digest(format!("{provider}:{secret}").as_bytes()));
-            match self.wa_index.claim_signing_secret(tenant, &digest).await {
-                Ok(()) => {}
+            match self.wa_index.claim(tenant, &format!("sign#{digest}")).await {
+                Ok(_) => {}
                 Err(StoreError::Conflict) => {
                     return Err(HeraldError::AlreadyClaimed(format!(
                         "these {provider} credentials are another tenant's; an account shared by tenants is set once by the operator as the platform's"

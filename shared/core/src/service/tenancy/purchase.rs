@@ -16,20 +16,19 @@ pub(super) fn check_field(ok: bool, field: &str, message: &str) -> Result<(), He
     Err(HeraldError::validation(field, "INVALID", message))
 }
 
-fn bought_failure(e: ProviderFailure, area: Option<&str>) -> HeraldError {
+fn bought_failure(e: ProviderFailure, number: &str) -> HeraldError {
     if e.ambiguous {
         return HeraldError::Unavailable(format!(
-            "{}: the purchase's answer never came and it may have gone through; GET /v1/numbers, then retry naming the phone_number (a number already bought is not bought again)",
+            "{}: the purchase of {number} got no answer and may have gone through; retry with \"phone_number\": \"{number}\" (it is not bought twice)",
             e.provider
         ));
     }
-    match (e.http_status, area) {
-        (Some(404), Some(area)) => HeraldError::validation(
-            "area_code",
-            "NO_NUMBER_AVAILABLE",
-            format!("no number is available in area code {area}; try a neighbouring one"),
-        ),
-        (Some(400 | 404 | 422), _) => {
+    match e.http_status {
+        Some(409) => HeraldError::AlreadyClaimed(format!(
+            "{} is not for sale: it is the account's own",
+            crate::address::mask_phone(number)
+        )),
+        Some(400 | 404 | 422) => {
             HeraldError::validation("phone_number", "NOT_AVAILABLE", format!("{}: {}", e.provider, e.message))
         }
         _ => HeraldError::Unavailable(format!("{}: {}", e.provider, e.message)),
@@ -37,6 +36,9 @@ fn bought_failure(e: ProviderFailure, area: Option<&str>) -> HeraldError {
 }
 
 impl Numbers {
+    /// `purchase: true` for a provider Herald buys from: the number named, or the first for
+    /// sale in the area code; claimed for the tenant before the provider is asked, so a retry
+    /// after a lost answer finishes the same purchase instead of buying another.
     pub(super) async fn buy(
         &self,
         caller: &Caller,
@@ -49,8 +51,7 @@ impl Numbers {
         }
         let named = match req.phone_number.as_ref().filter(|p| !p.is_null()) {
             Some(p) => Some(
-                crate::linking::validate_phone(Some(p))
-                    .map_err(|(field, code, message)| HeraldError::validation(field, code, message))?,
+                crate::linking::validate_phone(Some(p)).map_err(|(f, code, m)| HeraldError::validation(f, code, m))?,
             ),
             None => None,
         };
@@ -59,11 +60,8 @@ impl Numbers {
             "area_code",
             "a phone_number or an area_code to buy in",
         )?;
-        let cfg = self
-            .channels
-            .effective_channel(&tenant.id, Channel::Sms)
-            .await?
-            .ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
+        let cfg = self.channels.effective_channel(&tenant.id, Channel::Sms).await?;
+        let cfg = cfg.ok_or(HeraldError::ChannelNotConfigured(Channel::Sms))?;
         let secrets = channel_secrets(self.secrets.as_ref(), &cfg).await?;
         if !secrets.has(req.provider) {
             let message = format!(
@@ -72,18 +70,24 @@ impl Numbers {
             );
             return Err(HeraldError::validation("provider", "MISSING_CREDENTIALS", message));
         }
-        if let Some(n) = &named {
-            // Never buy a number another tenant holds.
-            if self.numbers.number(n).await?.is_some_and(|x| x.tenant_id != tenant.id) {
-                return Err(super::claimed());
-            }
+        let number = match (named, req.area_code.as_deref()) {
+            (Some(n), _) => n,
+            (None, area) => self.for_sale(req.provider, &secrets, area.unwrap_or_default()).await?,
+        };
+        // Never buy a number another tenant holds; a purchase is one tenant's.
+        if self.numbers.number(&number).await?.is_some_and(|x| x.tenant_id != tenant.id) {
+            return Err(super::claimed());
         }
-        let area = req.area_code.as_deref();
+        let retry = match self.claims.claim(&tenant.id, &format!("buy#{number}")).await {
+            Ok(first) => !first,
+            Err(crate::ports::StoreError::Conflict) => return Err(super::claimed()),
+            Err(e) => return Err(e.into()),
+        };
         let e164 = self
             .providers
-            .buy_number(req.provider, &secrets, named.as_deref(), area)
+            .buy_number(req.provider, &secrets, &number, retry)
             .await
-            .map_err(|e| bought_failure(e, area))?;
+            .map_err(|e| bought_failure(e, &number))?;
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
             phone_number: e164.clone(),
@@ -97,5 +101,22 @@ impl Numbers {
         let detail = json!({"phone_number": crate::address::mask_phone(&e164), "provider": req.provider, "platform_account": platform});
         self.audit.record(caller, Some(&tenant.id), "number.purchase", detail).await;
         Ok(NumberAdded { number, linking: None, webhooks_pointed: Some(pointed) })
+    }
+
+    async fn for_sale(
+        &self,
+        provider: crate::Provider,
+        secrets: &crate::tenant::ChannelSecrets,
+        area: &str,
+    ) -> Result<String, HeraldError> {
+        match self.providers.available_number(provider, secrets, area).await {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(HeraldError::validation(
+                "area_code",
+                "NO_NUMBER_AVAILABLE",
+                format!("no number is available in area code {area}; try a neighbouring one"),
+            )),
+            Err(e) => Err(HeraldError::Unavailable(format!("{}: number search failed: {}", e.provider, e.message))),
+        }
     }
 }

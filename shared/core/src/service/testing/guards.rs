@@ -239,11 +239,11 @@ impl WhatsappIndex for Memory {
     async fn whatsapp_tenant_by_token(&self, hash: &str) -> StoreResult<Option<TenantId>> {
         Ok(self.with(|s| s.wa_index.values().find(|(_, h)| h == hash).map(|(t, _)| t.clone())))
     }
-    async fn claim_signing_secret(&self, tenant: &TenantId, digest: &str) -> StoreResult<()> {
-        let key = format!("sign:{digest}");
-        self.with(|s| match s.wa_index.entry(key).or_insert_with(|| (tenant.clone(), String::new())) {
-            (t, _) if t != tenant => Err(StoreError::Conflict),
-            _ => Ok(()),
+    async fn claim(&self, tenant: &TenantId, key: &str) -> StoreResult<bool> {
+        self.with(|s| match s.wa_index.get(&format!("claim:{key}")) {
+            Some((t, _)) if t != tenant => Err(StoreError::Conflict),
+            Some(_) => Ok(false),
+            None => Ok(s.wa_index.insert(format!("claim:{key}"), (tenant.clone(), String::new())).is_none()),
         })
     }
 }
