@@ -61,6 +61,16 @@ async fn tenants_without_accounts_buy_numbers_and_send_through_the_platform() {
         .post("/v1/numbers", &plumber.live_key, json!({"provider": "twilio", "area_code": "41", "purchase": true}))
         .await;
     assert_eq!(r.status, 400);
+    // The platform account's own number (not for sale) is never a tenant's: not by naming it,
+    // not by "buying" it, not on a second try.
+    let own = json!({"provider": "twilio", "phone_number": "+14155550042"});
+    let r = app.post("/v1/numbers", &plumber.live_key, own).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "NUMBER_NOT_IN_ACCOUNT"), "{}", r.body);
+    for _ in 0..2 {
+        let buy_own = json!({"provider": "twilio", "phone_number": "+14155550042", "purchase": true});
+        let r = app.post("/v1/numbers", &plumber.live_key, buy_own).await;
+        assert_eq!((r.status.as_u16(), r.code()), (409, "ALREADY_CLAIMED"), "{}", r.body);
+    }
 
     // Each sends through the platform account; a receipt reaches only its own tenant.
     let ma = send(&app, &church, &a, "SM000000000000000000000000000000aa").await;
@@ -119,6 +129,9 @@ async fn telnyx_numbers_are_bought_by_area_code_and_signing_secrets_are_one_tena
     let paths: Vec<String> = app.sim.requests(SimProvider::TelnyxNumbers).into_iter().map(|r| r.path).collect();
     assert!(paths.iter().any(|p| p.starts_with("GET /v2/available_phone_numbers")), "{paths:?}");
     assert!(paths.iter().any(|p| p == "POST /v2/number_orders"), "{paths:?}");
+    let named = json!({"provider": "telnyx", "phone_number": "+15125550999"});
+    let r = app.post("/v1/numbers", &t.live_key, named).await;
+    assert_eq!((r.status.as_u16(), r.code()), (422, "NUMBER_NOT_IN_ACCOUNT"), "a platform number is bought, not named");
 
     // L-2: a Twilio auth token (the signing secret) belongs to one tenant.
     let twilio = json!({"provider": "twilio", "credentials": {"twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}}});

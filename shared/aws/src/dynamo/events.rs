@@ -157,6 +157,20 @@ impl WhatsappIndex for DynamoStore {
         }
     }
 
+    async fn release(&self, tenant: &TenantId, key: &str) -> StoreResult<()> {
+        let del = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("CLAIM#{key}")))
+            .key("sk", s("CLAIM"))
+            .condition_expression("tenant_id = :t")
+            .expression_attribute_values(":t", s(tenant.as_str()))
+            .send()
+            .await;
+        conditional(del).map(|_| ())
+    }
+
     async fn whatsapp_tenant(&self, pnid: &str) -> StoreResult<Option<TenantId>> {
         Ok(self
             .get(&format!("WAPNID#{pnid}"), "WA")

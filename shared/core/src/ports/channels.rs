@@ -36,4 +36,6 @@ pub trait WhatsappIndex: Send + Sync {
     /// held it already, `Conflict` when another tenant does. Keys: a webhook signing secret's
     /// digest (security review L-2), a number being bought (`buy#+1…`).
     async fn claim(&self, tenant: &TenantId, key: &str) -> StoreResult<bool>;
+    /// Gives a claim up (a purchase the provider refused for sure); only its tenant's.
+    async fn release(&self, tenant: &TenantId, key: &str) -> StoreResult<()>;
 }

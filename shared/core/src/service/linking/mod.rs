@@ -56,6 +56,8 @@ pub struct Linking {
     pub(crate) audit: Arc<Audit>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: LinkingSettings,
+    /// Purchases in flight, claimed per tenant (`buy#+1…`).
+    pub(crate) claims: Arc<dyn crate::ports::WhatsappIndex>,
 }
 
 impl Linking {
@@ -68,7 +70,13 @@ impl Linking {
         purchase: bool,
         daily_cap: Option<u32>,
     ) -> Result<(SendingNumber, LinkingState), HeraldError> {
-        let secrets = match self.channels.effective_channel(&tenant.id, Channel::Sms).await? {
+        let cfg = self.channels.effective_channel(&tenant.id, Channel::Sms).await?;
+        if !purchase && cfg.as_ref().is_some_and(|c| c.tenant_id.is_platform()) {
+            let message =
+                "numbers of the platform's account are bought through Herald: POST /v1/numbers with purchase: true";
+            return Err(HeraldError::NumberNotInAccount(message.into()));
+        }
+        let secrets = match cfg {
             Some(cfg) => channel_secrets(self.secrets.as_ref(), &cfg).await?,
             None => Default::default(),
         };
@@ -89,10 +97,7 @@ impl Linking {
         // Proved before the claim is looked at: another tenant's number answers exactly as
         // any number outside the account does, so registration reveals no one's numbers.
         let number_id = match purchase {
-            true => {
-                self.order(&creds.api_key, &e164, &profile).await?;
-                None
-            }
+            true => self.buy(tenant, &creds.api_key, &e164, &profile).await?,
             false => Some(self.find_in_account(tenant, &e164, &profile, &creds.api_key).await?),
         };
         if self.numbers.number(&e164).await?.is_some_and(|n| n.tenant_id != tenant.id) {
@@ -134,10 +139,41 @@ impl Linking {
         }
     }
 
-    /// Orders the number from Telnyx (`purchase: true`).
-    async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), HeraldError> {
+    /// `purchase: true`: the number is claimed for the tenant, then ordered. A retry after an
+    /// order whose answer was lost does not order again: it finds the number in the account
+    /// (its id, for linking). A sure refusal gives the claim up.
+    async fn buy(
+        &self,
+        tenant: &Tenant,
+        api_key: &str,
+        e164: &str,
+        profile: &str,
+    ) -> Result<Option<String>, HeraldError> {
+        if self.numbers.number(e164).await?.is_some_and(|n| n.tenant_id != tenant.id) {
+            return Err(crate::service::tenancy::claimed());
+        }
+        let key = format!("buy#{e164}");
+        match self.claims.claim(&tenant.id, &key).await {
+            Ok(true) => {}
+            Ok(false) => return self.find_in_account(tenant, e164, profile, api_key).await.map(Some),
+            Err(crate::ports::StoreError::Conflict) => return Err(crate::service::tenancy::claimed()),
+            Err(e) => return Err(e.into()),
+        }
+        match self.order(api_key, e164, profile).await {
+            Ok(()) => Ok(None),
+            Err((e, true)) => Err(e),
+            Err((e, false)) => {
+                self.claims.release(&tenant.id, &key).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Orders the number from Telnyx; an error says whether its outcome is unknown.
+    async fn order(&self, api_key: &str, e164: &str, profile: &str) -> Result<(), (HeraldError, bool)> {
         let started = Instant::now();
         let Err(e) = self.telnyx.order(api_key, e164, profile).await else { return Ok(()) };
+        let unknown = e.status.is_none();
         let category = LinkErrorCategory::from_status(e.status);
         tracing::warn!(
             tag = "TELNYX_LINKING",
@@ -147,7 +183,11 @@ impl Linking {
             category = category.as_str(),
             "number order failed"
         );
-        Err(HeraldError::Unavailable(format!("{}: number order failed: {}", category.as_str(), e.detail)))
+        let message = match unknown {
+            true => format!("the order of {} got no answer and may have gone through; retry the same request (it is not ordered twice)", mask_phone(e164)),
+            false => format!("{}: number order failed: {}", category.as_str(), e.detail),
+        };
+        Err((HeraldError::Unavailable(message), unknown))
     }
 
     /// A fresh pending state, claimed for the attempt that follows at once.
@@ -306,6 +346,7 @@ impl Linking {
             holds: sh.holds.clone(),
             audit: sh.audit.clone(),
             clock: sh.clock.clone(),
+            claims: a.db.clone(),
             settings: LinkingSettings {
                 retry_delays: s.linking_retry_delays.clone(),
                 search_delays: s.linking_search_delays.clone(),

@@ -78,16 +78,21 @@ impl Numbers {
         if self.numbers.number(&number).await?.is_some_and(|x| x.tenant_id != tenant.id) {
             return Err(super::claimed());
         }
-        let retry = match self.claims.claim(&tenant.id, &format!("buy#{number}")).await {
+        let key = format!("buy#{number}");
+        let retry = match self.claims.claim(&tenant.id, &key).await {
             Ok(first) => !first,
             Err(crate::ports::StoreError::Conflict) => return Err(super::claimed()),
             Err(e) => return Err(e.into()),
         };
-        let e164 = self
-            .providers
-            .buy_number(req.provider, &secrets, &number, retry)
-            .await
-            .map_err(|e| bought_failure(e, &number))?;
+        let e164 = match self.providers.buy_number(req.provider, &secrets, &number, retry).await {
+            Ok(e164) => e164,
+            // A sure refusal gives the claim up: only a lost answer is finished by a retry.
+            Err(e) if !e.ambiguous => {
+                self.claims.release(&tenant.id, &key).await?;
+                return Err(bought_failure(e, &number));
+            }
+            Err(e) => return Err(bought_failure(e, &number)),
+        };
         let number = SendingNumber {
             tenant_id: tenant.id.clone(),
             phone_number: e164.clone(),

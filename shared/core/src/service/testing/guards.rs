@@ -246,6 +246,14 @@ impl WhatsappIndex for Memory {
             None => Ok(s.wa_index.insert(format!("claim:{key}"), (tenant.clone(), String::new())).is_none()),
         })
     }
+    async fn release(&self, tenant: &TenantId, key: &str) -> StoreResult<()> {
+        self.with(|s| {
+            if s.wa_index.get(&format!("claim:{key}")).is_some_and(|(t, _)| t == tenant) {
+                s.wa_index.remove(&format!("claim:{key}"));
+            }
+        });
+        Ok(())
+    }
 }
 
 #[async_trait]

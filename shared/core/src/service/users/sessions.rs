@@ -66,9 +66,16 @@ impl Sessions {
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignInStep, HeraldError> {
         let bad = || HeraldError::InvalidCredentials("wrong email or password".into());
         let email = normalise_email(email).ok_or_else(bad)?;
+        // Cognito first, for every email: an unknown one takes as long as a wrong password.
+        let step = self.users.pool.sign_in(&email, password).await.map_err(pool_error)?;
         let user = self.users.store.user_by_email(&email).await?.filter(|u| u.status != UserStatus::Disabled);
-        let user = user.ok_or_else(bad)?;
-        match self.users.pool.sign_in(&email, password).await.map_err(pool_error)? {
+        let Some(user) = user else {
+            if let SignIn::Tokens(t) = step {
+                let _ = self.users.pool.sign_out(&t.access).await;
+            }
+            return Err(bad());
+        };
+        match step {
             SignIn::NewPasswordRequired { session } => Ok(SignInStep::NewPasswordRequired { challenge: session }),
             SignIn::Tokens(t) => Ok(SignInStep::Done(self.start(user, t).await?)),
         }
