@@ -3,6 +3,7 @@
 //! against moto and the provider simulator.
 mod fakes;
 mod guards;
+mod index;
 mod memory;
 mod users;
 mod voice;
