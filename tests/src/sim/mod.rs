@@ -356,13 +356,14 @@ impl Simulator {
     }
 }
 
+/// A form body's fields (none when it does not read as a form).
+pub(crate) fn form_of(body: &str) -> BTreeMap<String, String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().collect()
+}
+
 /// The request body as JSON, or its form fields as a JSON object.
 pub(crate) fn json_of(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|_| {
-        let form: BTreeMap<String, String> =
-            serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default().into_iter().collect();
-        json!(form)
-    })
+    serde_json::from_str(body).unwrap_or_else(|_| json!(form_of(body)))
 }
 
 pub(crate) async fn timeout_fault() {

@@ -18,10 +18,8 @@ fn for_sale(sim: &Simulator, area: &str) -> Option<String> {
 }
 
 fn twilio_authed(sim: &Simulator, sid: &str, headers: &HeaderMap) -> (bool, Option<String>) {
-    let expected = sim.state.lock().unwrap().twilio_accounts.get(sid).cloned();
     let auth = auth_header(headers);
-    let ok = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
-    (ok, auth)
+    (super::twilio::account_authed(sim, sid, &auth), auth)
 }
 
 fn record(
@@ -68,8 +66,7 @@ pub async fn twilio_buy(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let form: BTreeMap<String, String> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
+    let form = form_of(&body);
     let (ok, auth) = twilio_authed(&sim, &sid, &headers);
     let number = form.get("PhoneNumber").cloned().unwrap_or_default();
     // Only a number for sale can be bought (any other is in an account already).

@@ -5,6 +5,12 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// Whether `auth` is this account's Basic auth (its sid and token).
+pub(super) fn account_authed(sim: &Simulator, sid: &str, auth: &Option<String>) -> bool {
+    let expected = sim.state.lock().unwrap().twilio_accounts.get(sid).cloned();
+    matches!((auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"))
+}
+
 pub(super) fn error(status: u16, code: i64, message: &str, retry_after: Option<u64>) -> Response {
     let body = json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status});
     let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response();
@@ -31,8 +37,7 @@ pub async fn create_message(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let form: BTreeMap<String, String> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
+    let form = form_of(&body);
     let auth = auth_header(&headers);
     let mut rec = Recorded {
         provider: SimProvider::Twilio,
@@ -44,8 +49,7 @@ pub async fn create_message(
         provider_message_id: None,
         at: None,
     };
-    let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
-    let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
+    let authed = account_authed(&sim, &sid, &auth);
     let to = form.get("To").cloned().unwrap_or_default();
     // A slow answer: the message is taken, but the answer comes after any sane timeout.
     let account_fault = sim.state.lock().unwrap().twilio_account_faults.get(&sid).cloned();
@@ -115,9 +119,7 @@ pub async fn list_messages(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
 ) -> Response {
-    let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
-    let authed =
-        matches!((auth_header(&headers), &expected), (Some(a), Some(token)) if a == format!("basic:{sid}:{token}"));
+    let authed = account_authed(&sim, &sid, &auth_header(&headers));
     if !authed {
         return error(401, 20003, "Authenticate", None);
     }
@@ -142,9 +144,8 @@ pub async fn incoming_numbers(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
 ) -> Response {
-    let expected = sim.state.lock().unwrap().twilio_accounts.get(&sid).cloned();
     let auth = auth_header(&headers);
-    let authed = matches!((&auth, &expected), (Some(a), Some(token)) if *a == format!("basic:{sid}:{token}"));
+    let authed = account_authed(&sim, &sid, &auth);
     let wanted = q.get("PhoneNumber").cloned().unwrap_or_default();
     sim.record(Recorded {
         provider: SimProvider::TwilioNumbers,

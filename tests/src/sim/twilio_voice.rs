@@ -47,8 +47,7 @@ pub async fn update_number(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let form: BTreeMap<String, String> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default().into_iter().collect();
+    let form = form_of(&body);
     let (ok, auth) = authed(&sim, &sid, &headers);
     let pn = file.trim_end_matches(".json").to_string();
     let path = format!("POST /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{file}");

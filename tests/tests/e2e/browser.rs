@@ -3,9 +3,9 @@
 //! drives Debian's Chromium through sign-in, a message's timeline, the kill switch, a retry,
 //! the voicemail player, a member refused, the operator's tenants and the phone layout.
 //! Screenshots go to `HERALD_SCREENSHOTS` (default `target/console-screenshots`).
-use crate::voice::{dial_status, incoming, post, voice_tenant};
+use crate::voice::{dial_status, incoming, voice_tenant, voicemail_recorded, voicemail_transcribed};
 use herald_tests::sim::webhooks as wh;
-use herald_tests::sim::{Fault, SimProvider, TWILIO_SID, TWILIO_TOKEN};
+use herald_tests::sim::{Fault, SimProvider, TWILIO_TOKEN};
 use herald_tests::users::{PASSWORD, TEMPORARY};
 use herald_tests::{eventually, spawn_app, TestApp};
 use serde_json::json;
@@ -57,25 +57,11 @@ async fn messages(app: &TestApp, key: &str) -> (String, String) {
 async fn voicemail(app: &TestApp) {
     incoming(app, "CA0101", CALLER).await;
     dial_status(app, "CA0101", CALLER, "no-answer").await;
-    app.sim.twilio_recording(TWILIO_SID, "RE0101", &tone());
-    let url = format!("{}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE0101", app.sim.url());
-    let p = [
-        ("AccountSid", TWILIO_SID),
-        ("CallSid", "CA0101"),
-        ("RecordingSid", "RE0101"),
-        ("RecordingUrl", url.as_str()),
-        ("RecordingStatus", "completed"),
-        ("RecordingDuration", "1"),
-    ];
-    assert_eq!(post(app, "/webhooks/twilio/voice/recording?to=%2B14155550001", &p).await.0, 200);
-    let p = [
-        ("AccountSid", TWILIO_SID),
-        ("CallSid", "CA0101"),
-        ("TranscriptionSid", "TR0101"),
-        ("TranscriptionStatus", "completed"),
-        ("TranscriptionText", "Hi, this is Ruth, please call me back"),
-    ];
-    assert_eq!(post(app, "/webhooks/twilio/voice/transcription?to=%2B14155550001", &p).await.0, 200);
+    assert_eq!(voicemail_recorded(app, "CA0101", "RE0101", &tone(), "1").await, 200);
+    assert_eq!(
+        voicemail_transcribed(app, "CA0101", Some("TR0101"), "Hi, this is Ruth, please call me back").await,
+        200
+    );
 }
 
 fn browser_ready() -> Result<(), String> {

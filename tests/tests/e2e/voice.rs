@@ -51,6 +51,29 @@ pub(crate) async fn dial_status(app: &TestApp, sid: &str, from: &str, status: &s
     post(app, "/webhooks/twilio/voice/dial-status", &p).await
 }
 
+/// Twilio holds `audio` as recording `rec` of `call` and calls Herald back with it; the status.
+pub(crate) async fn voicemail_recorded(app: &TestApp, call: &str, rec: &str, audio: &[u8], seconds: &str) -> u16 {
+    app.sim.twilio_recording(TWILIO_SID, rec, audio);
+    let url = format!("{}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/{rec}", app.sim.url());
+    let p = [
+        ("AccountSid", TWILIO_SID),
+        ("CallSid", call),
+        ("RecordingSid", rec),
+        ("RecordingUrl", url.as_str()),
+        ("RecordingStatus", "completed"),
+        ("RecordingDuration", seconds),
+    ];
+    post(app, "/webhooks/twilio/voice/recording?to=%2B14155550001", &p).await.0
+}
+
+/// Twilio's transcription of `call`'s voicemail (with its `TR…` sid when given); the status.
+pub(crate) async fn voicemail_transcribed(app: &TestApp, call: &str, sid: Option<&str>, text: &str) -> u16 {
+    let mut p = vec![("AccountSid", TWILIO_SID), ("CallSid", call)];
+    p.extend(sid.map(|s| ("TranscriptionSid", s)));
+    p.extend([("TranscriptionStatus", "completed"), ("TranscriptionText", text)]);
+    post(app, "/webhooks/twilio/voice/transcription?to=%2B14155550001", &p).await.0
+}
+
 fn texts_to(app: &TestApp, to: &str) -> usize {
     app.sim.requests_to(SimProvider::Twilio, to).iter().filter(|r| r.status == 201).count()
 }
@@ -127,18 +150,7 @@ async fn a_voicemail_lands_in_s3_is_deleted_at_twilio_and_its_transcription_show
     incoming(&app, "CA0101", caller).await;
     dial_status(&app, "CA0101", caller, "no-answer").await;
     let audio = b"ID3\x04\x00fake mp3 frames".to_vec();
-    app.sim.twilio_recording(TWILIO_SID, "RE0101", &audio);
-    let url = format!("{}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE0101", app.sim.url());
-    let p = [
-        ("AccountSid", TWILIO_SID),
-        ("CallSid", "CA0101"),
-        ("RecordingSid", "RE0101"),
-        ("RecordingUrl", url.as_str()),
-        ("RecordingStatus", "completed"),
-        ("RecordingDuration", "7"),
-    ];
-    let (status, _) = post(&app, "/webhooks/twilio/voice/recording?to=%2B14155550001", &p).await;
-    assert_eq!(status, 200);
+    assert_eq!(voicemail_recorded(&app, "CA0101", "RE0101", &audio, "7").await, 200);
     assert!(!app.sim.twilio_recording_exists("RE0101"), "deleted at Twilio once Herald keeps it");
     let call = app.get("/v1/calls/CA0101", &t.live_key).await.body;
     assert_eq!(
@@ -159,14 +171,8 @@ async fn a_voicemail_lands_in_s3_is_deleted_at_twilio_and_its_transcription_show
     assert_eq!(object.body.collect().await.unwrap().into_bytes().to_vec(), audio);
     voicemail_plays_for_its_tenant_only(&app, &t, &audio).await;
 
-    let p = [
-        ("AccountSid", TWILIO_SID),
-        ("CallSid", "CA0101"),
-        ("TranscriptionSid", "TR0101"),
-        ("TranscriptionStatus", "completed"),
-        ("TranscriptionText", "Hi, please call me back about the quote"),
-    ];
-    assert_eq!(post(&app, "/webhooks/twilio/voice/transcription?to=%2B14155550001", &p).await.0, 200);
+    let text = "Hi, please call me back about the quote";
+    assert_eq!(voicemail_transcribed(&app, "CA0101", Some("TR0101"), text).await, 200);
     let call = app.get("/v1/calls/CA0101", &t.live_key).await.body;
     assert_eq!(
         call["transcription"],
@@ -222,24 +228,8 @@ async fn the_tenant_is_told_of_missed_calls_voicemails_and_transcriptions_signed
     let caller = "+14155550131";
     incoming(&app, "CA0301", caller).await;
     dial_status(&app, "CA0301", caller, "no-answer").await;
-    app.sim.twilio_recording(TWILIO_SID, "RE0301", b"ID3 audio");
-    let media = format!("{}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/RE0301", app.sim.url());
-    let p = [
-        ("AccountSid", TWILIO_SID),
-        ("CallSid", "CA0301"),
-        ("RecordingSid", "RE0301"),
-        ("RecordingUrl", media.as_str()),
-        ("RecordingStatus", "completed"),
-        ("RecordingDuration", "3"),
-    ];
-    post(&app, "/webhooks/twilio/voice/recording?to=%2B14155550001", &p).await;
-    let p = [
-        ("AccountSid", TWILIO_SID),
-        ("CallSid", "CA0301"),
-        ("TranscriptionStatus", "completed"),
-        ("TranscriptionText", "call me"),
-    ];
-    post(&app, "/webhooks/twilio/voice/transcription?to=%2B14155550001", &p).await;
+    voicemail_recorded(&app, "CA0301", "RE0301", b"ID3 audio", "3").await;
+    voicemail_transcribed(&app, "CA0301", None, "call me").await;
     let events = eventually(WAIT, "three call callbacks", || async {
         let got = seen.lock().unwrap().clone();
         (got.len() >= 3).then_some(got)

@@ -14,6 +14,15 @@ fn channel(name: &str) -> Result<Channel, ApiError> {
     name.parse().map_err(|_| HeraldError::NotFound.into())
 }
 
+/// The body of `PUT …/channels/{channel}` (a tenant's or the platform's), read as that channel's.
+fn update(name: &str, body: &Bytes) -> Result<ChannelUpdate, ApiError> {
+    Ok(match channel(name)? {
+        Channel::Sms => ChannelUpdate::Sms(parse_json(body)?),
+        Channel::Email => ChannelUpdate::Email(parse_json(body)?),
+        Channel::Whatsapp => ChannelUpdate::Whatsapp(parse_json(body)?),
+    })
+}
+
 #[utoipa::path(get, path = "/v1/channels", tag = "channels", responses((status = 200, description = "The tenant's channels (no secrets)", body = Vec<ChannelView>), crate::openapi::Errors))]
 #[tracing::instrument(skip_all)]
 pub async fn list(State(app): State<AppState>, Auth(caller): Auth) -> Result<Json<Vec<ChannelView>>, ApiError> {
@@ -28,12 +37,7 @@ pub async fn put_channel(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Json<ChannelView>, ApiError> {
-    let update = match channel(&name)? {
-        Channel::Sms => ChannelUpdate::Sms(parse_json(&body)?),
-        Channel::Email => ChannelUpdate::Email(parse_json(&body)?),
-        Channel::Whatsapp => ChannelUpdate::Whatsapp(parse_json(&body)?),
-    };
-    Ok(Json(app.services.channels.put_channel(&caller, update).await?))
+    Ok(Json(app.services.channels.put_channel(&caller, update(&name, &body)?).await?))
 }
 
 fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Provider>>, D::Error> {
@@ -144,12 +148,7 @@ pub async fn put_platform_channel(
     body: Bytes,
 ) -> Result<Json<ChannelView>, ApiError> {
     caller.require_admin()?;
-    let update = match channel(&name)? {
-        Channel::Sms => ChannelUpdate::Sms(parse_json(&body)?),
-        Channel::Email => ChannelUpdate::Email(parse_json(&body)?),
-        Channel::Whatsapp => ChannelUpdate::Whatsapp(parse_json(&body)?),
-    };
-    Ok(Json(app.services.channels.put_platform_channel(&caller, update).await?))
+    Ok(Json(app.services.channels.put_platform_channel(&caller, update(&name, &body)?).await?))
 }
 
 #[utoipa::path(get, path = "/v1/admin/platform/channels", tag = "channels", responses((status = 200, description = "The platform's channels (no secrets)", body = Vec<ChannelView>), crate::openapi::Errors))]

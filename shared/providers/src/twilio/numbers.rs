@@ -18,6 +18,18 @@ struct Page {
     incoming_phone_numbers: Vec<Listed>,
 }
 
+/// A request to `rest` under the account's API (`…/Accounts/{sid}/`), with its Basic auth.
+fn account_request(
+    p: &HttpProviders,
+    secrets: &ChannelSecrets,
+    method: reqwest::Method,
+    rest: &str,
+) -> Result<reqwest::RequestBuilder, ProviderFailure> {
+    let creds = super::credentials::of(secrets)?;
+    let req = p.http().request(method, p.account_url(&creds, rest));
+    Ok(req.basic_auth(&creds.account_sid, Some(&creds.auth_token)))
+}
+
 pub async fn in_account(p: &HttpProviders, secrets: &ChannelSecrets, number: &str) -> Result<bool, ProviderFailure> {
     Ok(number_sid(p, secrets, number).await?.is_some())
 }
@@ -28,16 +40,8 @@ pub async fn number_sid(
     secrets: &ChannelSecrets,
     number: &str,
 ) -> Result<Option<String>, ProviderFailure> {
-    let creds = super::credentials::of(secrets)?;
-    let base = p.endpoints().base(herald_core::Provider::Twilio, super::API_BASE);
-    let url = format!("{base}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", creds.account_sid);
-    let sent = p
-        .http()
-        .get(url)
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .query(&[("PhoneNumber", number)])
-        .send()
-        .await;
+    let req = account_request(p, secrets, reqwest::Method::GET, "IncomingPhoneNumbers.json")?;
+    let sent = req.query(&[("PhoneNumber", number)]).send().await;
     let a = answer(Provider::Twilio, sent).await?;
     if !a.status.is_success() {
         let message = format!("incoming phone numbers: HTTP {}", a.status);
@@ -65,11 +69,9 @@ pub async fn available(
     secrets: &ChannelSecrets,
     area_code: &str,
 ) -> Result<Option<String>, ProviderFailure> {
-    let creds = super::credentials::of(secrets)?;
-    let base = p.endpoints().base(Provider::Twilio, super::API_BASE);
-    let url = format!("{base}/2010-04-01/Accounts/{}/AvailablePhoneNumbers/US/Local.json", creds.account_sid);
     let query = [("AreaCode", area_code), ("SmsEnabled", "true"), ("VoiceEnabled", "true"), ("PageSize", "1")];
-    let sent = p.http().get(url).basic_auth(&creds.account_sid, Some(&creds.auth_token)).query(&query).send().await;
+    let req = account_request(p, secrets, reqwest::Method::GET, "AvailablePhoneNumbers/US/Local.json")?;
+    let sent = req.query(&query).send().await;
     let a = answer(Provider::Twilio, sent).await?;
     if !a.status.is_success() {
         let message = format!("available phone numbers: HTTP {}", a.status);
@@ -96,16 +98,8 @@ pub async fn buy(
         let message = format!("{} is already in the account", herald_core::address::mask_phone(number));
         return Err(failure(Provider::Twilio, ROWS, Some(409), None, message, None));
     }
-    let creds = super::credentials::of(secrets)?;
-    let base = p.endpoints().base(Provider::Twilio, super::API_BASE);
-    let url = format!("{base}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", creds.account_sid);
-    let sent = p
-        .http()
-        .post(url)
-        .basic_auth(&creds.account_sid, Some(&creds.auth_token))
-        .form(&[("PhoneNumber", number)])
-        .send()
-        .await;
+    let req = account_request(p, secrets, reqwest::Method::POST, "IncomingPhoneNumbers.json")?;
+    let sent = req.form(&[("PhoneNumber", number)]).send().await;
     let a = answer(Provider::Twilio, sent).await?;
     if !a.status.is_success() {
         let code =

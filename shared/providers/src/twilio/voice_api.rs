@@ -24,7 +24,7 @@ fn refused(what: &str, status: reqwest::StatusCode, retry_after: Option<std::tim
 }
 
 impl HttpProviders {
-    fn account_url(&self, c: &TwilioCredentials, rest: &str) -> String {
+    pub(super) fn account_url(&self, c: &TwilioCredentials, rest: &str) -> String {
         let base = self.endpoints().base(herald_core::Provider::Twilio, super::API_BASE);
         format!("{base}/2010-04-01/Accounts/{}/{rest}", c.account_sid)
     }
